@@ -1,0 +1,27 @@
+# `make run` serves the app at http://127.0.0.1:5000; `make test` runs every test.
+# Both create .venv and install what the project needs on first use.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test browser-deps bench
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/flask --app entrypoints.web run --host 127.0.0.1 --port 5000
+
+# Chromium and a CJK font for the browser tests, from Debian, where we may install; otherwise
+# those tests skip and say why.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+		|| echo "could not install chromium: browser tests will skip"; fi
+
+test: $(BIN)/.installed browser-deps
+	$(BIN)/lint-imports
+	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,0 +1,1 @@
+"""Implementations of the domain's ports: database, SMS, captcha images, password hashing, logging."""

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import argon2
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+# OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.
+OWASP = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+
+
+class Argon2Hasher:
+    def __init__(self, **parameters: int):
+        self.hasher = argon2.PasswordHasher(**(parameters or OWASP))
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self.hasher.check_needs_rehash(password_hash)

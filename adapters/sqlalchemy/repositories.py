@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges
+from domain import errors
+from domain.events import AuditEvent
+from domain.model import CaptchaChallenge, SmsChallenge, User
+
+
+class SqlUsers:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def get_by_mobile(self, mobile: str) -> User | None:
+        return self.session.scalars(select(User).where(User.mobile == mobile)).first()
+
+    def get_by_mobile_for_update(self, mobile: str) -> User | None:
+        query = select(User).where(User.mobile == mobile).with_for_update()
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
+
+    def add(self, user: User) -> None:
+        self.session.add(user)
+        try:
+            self.session.flush()  # assigns the id; a taken mobile fails here
+        except IntegrityError as exc:
+            raise errors.Conflict() from exc
+
+
+class SqlSmsChallenges:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, challenge: SmsChallenge) -> None:
+        self.session.add(challenge)
+
+    def current_for_update(self, mobile: str, purpose: str) -> SmsChallenge | None:
+        query = (
+            select(SmsChallenge)
+            .where(SmsChallenge.mobile == mobile, SmsChallenge.purpose == purpose, SmsChallenge.spent.is_(False))
+            .order_by(SmsChallenge.created_at.desc(), SmsChallenge.id.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
+
+    def spend_all(self, mobile: str, purpose: str) -> None:
+        self.session.execute(
+            update(SmsChallenge)
+            .where(SmsChallenge.mobile == mobile, SmsChallenge.purpose == purpose, SmsChallenge.spent.is_(False))
+            .values(spent=True)
+            .execution_options(synchronize_session=False)
+        )
+
+    def last_sent_at(self, mobile: str) -> datetime | None:
+        return self.session.scalar(select(func.max(sms_challenges.c.created_at)).where(sms_challenges.c.mobile == mobile))
+
+    def count_for_mobile_since(self, mobile: str, since: datetime) -> int:
+        c = sms_challenges.c
+        return self.session.scalar(select(func.count()).where(c.mobile == mobile, c.created_at >= since))
+
+    def count_for_ip_since(self, ip: str, since: datetime) -> int:
+        c = sms_challenges.c
+        return self.session.scalar(select(func.count()).where(c.client_ip == ip, c.created_at >= since))
+
+
+class SqlCaptchaChallenges:
+    """Plain rows, no ORM identity: a captcha is written once and taken once."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def put(self, challenge: CaptchaChallenge) -> None:
+        table = captcha_challenges
+        self.session.execute(delete(table).where(table.c.id == challenge.id))
+        self.session.execute(
+            insert(table).values(id=challenge.id, answer_digest=challenge.answer_digest, expires_at=challenge.expires_at)
+        )
+
+    def take(self, captcha_id: str) -> CaptchaChallenge | None:
+        table = captcha_challenges
+        row = self.session.execute(select(table).where(table.c.id == captcha_id)).first()
+        if row is None:
+            return None
+        # Of concurrent takers, only the one whose DELETE removed the row wins it.
+        if self.session.execute(delete(table).where(table.c.id == captcha_id)).rowcount != 1:
+            return None
+        return CaptchaChallenge(id=row.id, answer_digest=row.answer_digest, expires_at=row.expires_at)
+
+
+def event_row(event: AuditEvent) -> dict:
+    client = event.client
+    return {
+        "type": str(event.type),
+        "occurred_at": event.occurred_at,
+        "mobile": event.mobile,
+        "user_id": event.user_id,
+        "ip": client.ip,
+        "user_agent": (client.user_agent or "")[:512] or None,
+        "request_id": client.request_id,
+        "detail": event.detail,
+    }
+
+
+def append_events(session: Session, events: list[AuditEvent]) -> None:
+    if events:
+        session.execute(insert(audit_events), [event_row(e) for e in events])

@@ -1,0 +1,86 @@
+"""Refusals the use cases raise. The slug is the API's stable `error`; the message is for the user."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    slug = "invalid_request"
+    message = "请求无效"
+    field: str | None = None  # the form field the message belongs next to
+
+    def __init__(self, message: str | None = None, *, field: str | None = None, retry_after: int | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        if field is not None:
+            self.field = field
+        self.retry_after = retry_after  # seconds, for refusals that end by themselves
+
+
+class InvalidInput(DomainError):
+    slug, message = "invalid_input", "请求参数有误"
+
+
+class InvalidMobile(DomainError):
+    slug, message, field = "invalid_mobile", "手机号格式不正确", "mobile"
+
+
+class InvalidNickname(DomainError):
+    slug, message, field = "invalid_nickname", "昵称须为 1-32 个字符，且不能包含控制字符", "nickname"
+
+
+class InvalidPassword(DomainError):
+    slug, message, field = "invalid_password", "密码须为 8-128 个字符，且不能包含控制字符", "password"
+
+
+class WeakPassword(DomainError):
+    slug, message, field = "weak_password", "密码过于常见，请换一个更安全的密码", "password"
+
+
+class PasswordMismatch(DomainError):
+    slug, message, field = "password_mismatch", "两次密码输入不一致", "confirmPassword"
+
+
+class AgreementRequired(DomainError):
+    slug, message, field = "agreement_required", "您必须勾选同意用户协议才能注册", "agreement"
+
+
+class CaptchaInvalid(DomainError):
+    slug, message, field = "captcha_invalid", "图片验证码错误或已过期，请重新输入", "captcha"
+
+
+class SmsCodeInvalid(DomainError):
+    slug, message, field = "sms_code_invalid", "短信验证码错误或已失效", "vercode"
+
+
+class SmsCooldown(DomainError):
+    slug, message, field = "sms_cooldown", "发送太频繁，请稍后再试", "mobile"
+
+
+class SmsLimitReached(DomainError):
+    slug, message, field = "sms_limit", "今日获取验证码次数已达上限，请明天再试", "mobile"
+
+
+class SmsUnavailable(DomainError):
+    slug, message = "sms_unavailable", "短信服务暂时不可用，请稍后再试"
+
+
+class MobileTaken(DomainError):
+    slug, message, field = "mobile_taken", "该手机号已注册，请直接登录", "mobile"
+
+
+class BadCredentials(DomainError):
+    slug, message = "bad_credentials", "手机号或密码错误"
+
+
+class AccountLocked(DomainError):
+    slug, message = "account_locked", "密码错误次数过多，账户已锁定"
+
+
+class Conflict(DomainError):
+    """A write lost a race against a concurrent one (a unique constraint said no)."""
+
+    slug, message = "conflict", "请求冲突，请重试"
+
+
+class StorageUnavailable(DomainError):
+    slug, message = "service_unavailable", "服务暂时不可用，请稍后再试"

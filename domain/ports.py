@@ -1,0 +1,90 @@
+"""What the use cases need from the outside world. Adapters implement these; tests pass fakes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol, Self
+
+from domain.events import AuditEvent
+from domain.model import CaptchaChallenge, SmsChallenge, User
+
+
+class Users(Protocol):
+    def get(self, user_id: int) -> User | None: ...
+    def get_by_mobile(self, mobile: str) -> User | None: ...
+    def get_by_mobile_for_update(self, mobile: str) -> User | None:
+        """The same, holding the row until commit so concurrent writers queue."""
+        ...
+    def add(self, user: User) -> None: ...
+
+
+class SmsChallenges(Protocol):
+    def add(self, challenge: SmsChallenge) -> None: ...
+    def current_for_update(self, mobile: str, purpose: str) -> SmsChallenge | None:
+        """The newest unspent challenge, held until commit."""
+        ...
+    def spend_all(self, mobile: str, purpose: str) -> None: ...
+    def last_sent_at(self, mobile: str) -> datetime | None: ...
+    def count_for_mobile_since(self, mobile: str, since: datetime) -> int: ...
+    def count_for_ip_since(self, ip: str, since: datetime) -> int: ...
+
+
+class CaptchaChallenges(Protocol):
+    def put(self, challenge: CaptchaChallenge) -> None:
+        """Store, replacing any challenge with the same id."""
+        ...
+    def take(self, captcha_id: str) -> CaptchaChallenge | None:
+        """Remove and return it; of several concurrent takers only one gets it."""
+        ...
+
+
+class AuditLog(Protocol):
+    def add(self, event: AuditEvent) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: state and the events it caused are committed together, or neither is."""
+
+    users: Users
+    sms: SmsChallenges
+    captchas: CaptchaChallenges
+
+    def __enter__(self) -> Self: ...
+    def __exit__(self, *exc: object) -> None: ...  # rolls back unless committed
+    def record(self, event: AuditEvent) -> None: ...
+    def commit(self) -> None:
+        """Raises errors.Conflict when a unique constraint refuses the write."""
+        ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class SmsSender(Protocol):
+    def send_code(self, mobile: str, code: str, purpose: str) -> None: ...
+
+
+class CaptchaRenderer(Protocol):
+    def render(self, text: str) -> bytes:
+        """A PNG image of the text."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Aware, in UTC."""
+        ...
+
+
+class Codes(Protocol):
+    """Unpredictable strings: SMS codes and captcha texts."""
+
+    def digits(self, length: int) -> str: ...
+    def text(self, alphabet: str, length: int) -> str: ...

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NoReturn
+
+from domain.errors import DomainError
+from domain.events import AuditEvent, ClientContext, EventType
+from domain.ports import UnitOfWork
+
+
+def record(
+    uow: UnitOfWork,
+    event_type: EventType,
+    *,
+    now: datetime,
+    client: ClientContext,
+    mobile: str | None = None,
+    user_id: int | None = None,
+    **detail: Any,
+) -> None:
+    uow.record(AuditEvent(event_type, now, client, mobile=mobile, user_id=user_id, detail=detail))
+
+
+def refuse(uow: UnitOfWork, error: DomainError, event_type: EventType, **event: Any) -> NoReturn:
+    """Record why a request was refused, commit with it what the transaction already did
+    (a spent captcha, a counted try), then raise."""
+    record(uow, event_type, reason=error.slug, **event)
+    uow.commit()
+    raise error

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain import errors
+from domain.events import ClientContext, EventType
+from domain.model import lock_message, normalize_mobile, normalize_password
+from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from domain.rules import Rules
+from domain.use_cases.common import record, refuse
+from domain.use_cases.issue_captcha import take_captcha
+
+
+@dataclass(frozen=True)
+class Credentials:
+    mobile: str
+    password: str
+    captcha_id: str
+    captcha: str
+    client: ClientContext
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: int
+    nickname: str
+    session_epoch: int
+
+
+class Login:
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, rules: Rules):
+        self.uow, self.hasher, self.clock, self.rules = uow, hasher, clock, rules
+        # Unknown mobiles are verified against this, so they cost what a wrong password costs.
+        self.dummy_hash = hasher.hash("not a password: equalizes timing for unknown mobiles")
+
+    def __call__(self, cmd: Credentials) -> SignedIn:
+        now, rules = self.clock.now(), self.rules
+        event = {"now": now, "client": cmd.client}
+        with self.uow() as uow:
+            if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
+                refuse(uow, errors.CaptchaInvalid(), EventType.LOGIN_FAILED, **event)
+            try:
+                mobile = normalize_mobile(cmd.mobile)
+            except errors.InvalidMobile as error:
+                refuse(uow, error, EventType.LOGIN_FAILED, **event)
+            event["mobile"] = mobile
+            user = uow.users.get_by_mobile_for_update(mobile)
+            if user is not None:
+                event["user_id"] = user.id
+                try:
+                    user.start_login_attempt(now, rules)
+                except errors.AccountLocked as error:
+                    refuse(uow, error, EventType.LOGIN_FAILED, **event)
+            uow.commit()
+
+        password = normalize_password(cmd.password)
+        # Outside any transaction: argon2 takes tens of milliseconds and must not hold a row.
+        matches = self.hasher.verify(user.password_hash if user else self.dummy_hash, password)
+        with self.uow() as uow:
+            if user is None:
+                refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
+            user = uow.users.get_by_mobile_for_update(mobile)
+            if not matches:
+                if not (remaining := user.lock_remaining(now)):
+                    refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
+                # This was the last allowed try: its failure locks the account.
+                record(uow, EventType.LOGIN_FAILED, reason=errors.BadCredentials.slug, **event)
+                record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
+                uow.commit()
+                raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+            user.login_succeeded()
+            if self.hasher.needs_rehash(user.password_hash):
+                user.password_hash = self.hasher.hash(password)
+            record(uow, EventType.LOGIN_SUCCEEDED, **event)
+            uow.commit()
+            return SignedIn(user.id, user.nickname, user.session_epoch)

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain import errors
+from domain.events import ClientContext, EventType
+from domain.model import User, check_new_password, normalize_mobile, normalize_nickname
+from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from domain.rules import Rules
+from domain.use_cases.common import record, refuse
+
+
+@dataclass(frozen=True)
+class Registration:
+    nickname: str
+    mobile: str
+    code: str
+    password: str
+    confirmation: str
+    agreement: bool
+    client: ClientContext
+
+
+class RegisterUser:
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, rules: Rules):
+        self.uow, self.hasher, self.clock, self.rules = uow, hasher, clock, rules
+
+    def __call__(self, cmd: Registration) -> int:
+        now, rules = self.clock.now(), self.rules
+        event = {"now": now, "client": cmd.client}
+        try:
+            mobile = normalize_mobile(cmd.mobile)
+            event["mobile"] = mobile
+            nickname = normalize_nickname(cmd.nickname, rules)
+            password = check_new_password(cmd.password, cmd.confirmation, rules)
+            if not cmd.agreement:
+                raise errors.AgreementRequired()
+        except errors.DomainError as error:
+            with self.uow() as uow:
+                refuse(uow, error, EventType.REGISTRATION_REFUSED, **event)
+        # Hashed outside the transaction so that row locks are held for milliseconds, not for argon2.
+        password_hash = self.hasher.hash(password)
+        try:
+            with self.uow() as uow:
+                if uow.users.get_by_mobile(mobile) is not None:
+                    refuse(uow, errors.MobileTaken(), EventType.REGISTRATION_REFUSED, **event)
+                challenge = uow.sms.current_for_update(mobile, "register")
+                if challenge is None or not challenge.try_code(cmd.code, now, rules):
+                    refuse(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
+                user = User(mobile=mobile, nickname=nickname, password_hash=password_hash, created_at=now)
+                uow.users.add(user)
+                record(uow, EventType.USER_REGISTERED, user_id=user.id, **event)
+                uow.commit()
+                return user.id
+        except errors.Conflict:
+            # A concurrent registration of the same mobile won; the unique constraint kept it to one user.
+            with self.uow() as uow:
+                refuse(uow, errors.MobileTaken(), EventType.REGISTRATION_REFUSED, **event)

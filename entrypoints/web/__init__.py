@@ -1,0 +1,56 @@
+"""The Flask app: `flask --app entrypoints.web run` finds create_app here."""
+
+from __future__ import annotations
+
+import sys
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from adapters.logging import configure_logging
+from adapters.sqlalchemy import migrate
+from domain import ports
+from entrypoints.bootstrap import bootstrap
+from entrypoints.web.api import api
+from entrypoints.web.auth import init_auth
+from entrypoints.web.context import init_request_context
+from entrypoints.web.errors import init_error_handlers
+from entrypoints.web.pages import pages
+from entrypoints.web.settings import load_settings
+
+
+def create_app(
+    config: dict | None = None,
+    *,
+    sms_sender: ports.SmsSender | None = None,
+    captcha_renderer: ports.CaptchaRenderer | None = None,
+) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    load_settings(app, config)
+    configure_logging(json=bool(app.config.get("LOG_JSON", not sys.stdout.isatty())))
+
+    services = bootstrap(
+        database_url=app.config["DATABASE_URL"],
+        secret_key=app.config["SECRET_KEY"],
+        sms_sender=sms_sender,
+        captcha_renderer=captcha_renderer,
+    )
+    if app.config["AUTO_MIGRATE"]:
+        migrate.upgrade(services.engine)
+    else:
+        migrate.require_head(services.engine)  # an un-migrated database stops the app here, with the fix
+    app.extensions["services"] = services
+
+    if app.config["TRUSTED_PROXIES"]:
+        # Only behind a proxy we run: otherwise X-Forwarded-For is whatever the client says.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    CSRFProtect(app)
+    init_auth(app)
+    init_request_context(app)
+    init_error_handlers(app)
+    app.register_blueprint(pages)
+    app.register_blueprint(api)
+    return app

@@ -1,0 +1,78 @@
+"""Every refusal leaves as the same JSON shape (API) or a friendly page (browser), never a traceback."""
+
+from __future__ import annotations
+
+import structlog
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from domain import errors
+
+STATUS = {
+    "mobile_taken": 409,
+    "bad_credentials": 401,
+    "account_locked": 423,
+    "sms_cooldown": 429,
+    "sms_limit": 429,
+    "sms_unavailable": 503,
+    "conflict": 409,
+    "service_unavailable": 503,
+}
+
+HTTP_SLUGS = {
+    400: ("invalid_input", "请求参数有误"),
+    404: ("not_found", "页面不存在"),
+    405: ("method_not_allowed", "请求方法不允许"),
+    413: ("payload_too_large", "请求内容过大"),
+    429: ("rate_limited", "请求太频繁，请稍后再试"),
+}
+
+log = structlog.get_logger("web")
+
+
+def error_response(status: int, slug: str, message: str, *, field: str | None = None, retry_after: int | None = None):
+    wants_page = request.method == "GET" and request.accept_mimetypes.accept_html and not request.path.startswith("/api/")
+    if wants_page and request.path != "/get_captcha":
+        response = make_response(render_template("error.html", status=status, message=message), status)
+    else:
+        body = {"code": status, "error": slug, "message": message, "field": field}
+        if retry_after is not None:
+            body["retry_after"] = retry_after
+        response = jsonify(body)
+        response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def init_error_handlers(app: Flask) -> None:
+    @app.errorhandler(errors.DomainError)
+    def domain_error(error: errors.DomainError):
+        status = STATUS.get(error.slug, 400)
+        return error_response(status, error.slug, error.message, field=error.field, retry_after=error.retry_after)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return error_response(400, "csrf_invalid", "页面已过期，请刷新后重试")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        slug, message = HTTP_SLUGS.get(error.code, ("http_error", "请求无法处理"))
+        retry_after = None
+        if error.code == 429:
+            retry_after = int(getattr(error, "retry_after", None) or 60)
+        return error_response(error.code or 500, slug, message, retry_after=retry_after)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_error(error: OperationalError | InterfaceError):
+        # The database is down or unreachable: fail fast, the transaction was rolled back.
+        log.error("database_error", error=type(error.orig).__name__)
+        return error_response(503, "service_unavailable", "服务暂时不可用，请稍后再试", retry_after=5)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        log.exception("unhandled_error")
+        return error_response(500, "internal_error", "服务器开小差了，请稍后再试")

@@ -1,0 +1,61 @@
+"""App settings: defaults, then the environment, then the mapping given to create_app."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "TRUSTED_PROXIES",
+            "RATELIMIT_STORAGE_URI", "LOG_JSON")
+TRUE = {"1", "true", "yes", "on"}
+
+
+def load_settings(app: Flask, config: dict | None) -> None:
+    app.config.from_mapping(
+        MAX_CONTENT_LENGTH=16 * 1024,  # the largest honest request is well under 1 KiB
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),  # 记住我
+        TRUSTED_PROXIES=0,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+    )
+    for key in ENV_KEYS:
+        if key in os.environ:
+            app.config[key] = os.environ[key]
+    app.config.update(config or {})
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'accounts.sqlite3'}")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    embedded = app.config["DATABASE_URL"].startswith("sqlite")
+    app.config["AUTO_MIGRATE"] = _flag(app.config.get("AUTO_MIGRATE", embedded))
+    app.config["SESSION_COOKIE_SECURE"] = _flag(app.config["SESSION_COOKIE_SECURE"])
+    app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
+
+
+def _flag(value) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() in TRUE
+
+
+def _instance_secret(path: Path) -> str:
+    """Generated once and kept beside the SQLite file, readable by the owner only; never in the code."""
+    if not path.exists():
+        # Written aside, then linked into place: of several workers starting at once, one key wins whole.
+        fd, temporary = tempfile.mkstemp(dir=path.parent)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    return path.read_text().strip()
