@@ -76,4 +76,4 @@ class RequestSmsCode:
                 return
         with self.uow() as uow:
             take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules)  # the captcha stays used
-            refuse(uow, errors.SmsUnavailable(), EventType.SMS_CODE_SEND_FAILED, error=type(failure).__name__, **event)
+            refuse(uow, errors.SmsUnavailable(), EventType.SMS_CODE_SEND_FAILED, provider_error=type(failure).__name__, **event)
