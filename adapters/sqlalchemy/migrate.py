@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -25,6 +26,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+@cache  # the scripts on disk do not change while the process runs
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

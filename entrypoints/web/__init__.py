@@ -16,6 +16,7 @@ from entrypoints.web.api import api
 from entrypoints.web.auth import init_auth
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
+from entrypoints.web.health import health
 from entrypoints.web.pages import pages
 from entrypoints.web.settings import load_settings
 
@@ -53,4 +54,5 @@ def create_app(
     init_error_handlers(app)
     app.register_blueprint(pages)
     app.register_blueprint(api)
+    app.register_blueprint(health)
     return app

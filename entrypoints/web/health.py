@@ -1,0 +1,29 @@
+"""Probes for the load balancer and the orchestrator."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from adapters.sqlalchemy.migrate import current_revision, head_revision
+
+health = Blueprint("health", __name__)
+
+
+@health.get("/healthz")
+def healthz():
+    """The process is alive; says nothing about the database on purpose."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz")
+def readyz():
+    """Ready for traffic: the database answers and is at the revision this code needs."""
+    try:
+        current = current_revision(current_app.extensions["services"].engine)
+    except SQLAlchemyError:
+        return {"status": "unavailable", "reason": "database unreachable"}, 503
+    head = head_revision()
+    if current != head:
+        return {"status": "unavailable", "reason": f"database at {current}, code needs {head}"}, 503
+    return {"status": "ok", "revision": current}

@@ -1,0 +1,247 @@
+/*
+ * 各页面共用的小工具：window.App
+ * 依赖：layui.js（layer 用于提示）。本文件不含任何内联脚本所需的东西，可在严格 CSP 下运行。
+ */
+(function (window, document) {
+  'use strict';
+
+  var NETWORK_MESSAGE = '网络异常，请稍后再试';
+  var DEFAULT_ERROR = '操作失败，请稍后再试';
+
+  function escape(value) {
+    return String(value == null ? '' : value)
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&#39;');
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute('content') || '' : '';
+  }
+
+  function fallback(status) {
+    return { code: status || -1, error: 'network', message: NETWORK_MESSAGE };
+  }
+
+  /* POST JSON，始终 resolve 为 {status, data}，从不 reject。 */
+  function api(path, body) {
+    return window.fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: {
+        'Content-Type': 'application/json',
+        'Accept': 'application/json',
+        'X-CSRFToken': csrfToken()
+      },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        var data = null;
+        try {
+          data = JSON.parse(text);
+        } catch (e) {
+          data = null;
+        }
+        if (!data || typeof data !== 'object' || Array.isArray(data)) {
+          data = fallback(response.status);
+        }
+        return { status: response.status, data: data };
+      }, function () {
+        return { status: response.status, data: fallback(response.status) };
+      });
+    }, function () {
+      return { status: 0, data: fallback(0) };
+    });
+  }
+
+  /* 请求成功：HTTP 2xx 且 code === 0 */
+  function ok(result) {
+    return !!result && result.status >= 200 && result.status < 300 &&
+      !!result.data && Number(result.data.code) === 0;
+  }
+
+  function hex(bytes) {
+    var out = '';
+    for (var i = 0; i < bytes.length; i++) {
+      out += (bytes[i] + 0x100).toString(16).slice(1);
+    }
+    return out;
+  }
+
+  function newUuid() {
+    var c = window.crypto;
+    if (c && typeof c.randomUUID === 'function') {
+      return c.randomUUID();
+    }
+    var b = new Uint8Array(16);
+    c.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40; // 版本 4
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 变体
+    var h = hex(b);
+    return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' +
+      h.slice(16, 20) + '-' + h.slice(20);
+  }
+
+  function reloadCaptcha(img) {
+    var uuid = newUuid();
+    if (img) {
+      img.dataset.uuid = uuid;
+      img.src = '/get_captcha?captcha_uuid=' + encodeURIComponent(uuid);
+    }
+    return uuid;
+  }
+
+  /* 点击或键盘（回车/空格）刷新图片验证码 */
+  function bindCaptcha(img, onReload) {
+    if (!img) return;
+    function reload() {
+      reloadCaptcha(img);
+      if (typeof onReload === 'function') onReload();
+    }
+    img.addEventListener('click', reload);
+    img.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        reload();
+      }
+    });
+    reloadCaptcha(img);
+  }
+
+  function msg(text, options) {
+    var layer = window.layui && window.layui.layer;
+    var safe = escape(text || DEFAULT_ERROR);
+    if (layer) {
+      layer.msg(safe, options || {});
+    } else {
+      window.alert(String(text || DEFAULT_ERROR));
+    }
+  }
+
+  function alertBox(text, options) {
+    var layer = window.layui && window.layui.layer;
+    if (layer) {
+      layer.alert(escape(text || DEFAULT_ERROR), options || {});
+    } else {
+      window.alert(String(text || DEFAULT_ERROR));
+    }
+  }
+
+  function findField(form, name) {
+    if (!form || !name || typeof name !== 'string') return null;
+    var elements = form.elements;
+    for (var i = 0; i < elements.length; i++) {
+      var el = elements[i];
+      if (el.name === name && el.type !== 'hidden' && el.tagName !== 'BUTTON') {
+        return el;
+      }
+    }
+    return null;
+  }
+
+  function clearFieldError(item) {
+    if (!item) return;
+    var olds = item.querySelectorAll('.field-error');
+    for (var i = 0; i < olds.length; i++) {
+      olds[i].parentNode.removeChild(olds[i]);
+    }
+    item.classList.remove('has-error');
+  }
+
+  /* 清除某个字段的提示 */
+  function clearFieldErrorByName(form, name) {
+    var input = findField(form, name);
+    if (input) clearFieldError(input.closest('.layui-form-item') || input.parentNode);
+  }
+
+  function clearErrors(form) {
+    if (!form) return;
+    var items = form.querySelectorAll('.has-error, .field-error');
+    for (var i = 0; i < items.length; i++) {
+      var el = items[i];
+      if (el.classList.contains('field-error')) {
+        if (el.parentNode) el.parentNode.removeChild(el);
+      } else {
+        el.classList.remove('has-error');
+      }
+    }
+  }
+
+  /* 把消息显示在字段下方；字段不存在时用 layer.msg（已转义）。 */
+  function showError(form, data) {
+    data = data || {};
+    var text = data.message || DEFAULT_ERROR;
+    var input = findField(form, data.field);
+    if (!input) {
+      msg(text, { icon: 2 });
+      return;
+    }
+    var item = input.closest('.layui-form-item') || input.parentNode;
+    clearFieldError(item);
+    var div = document.createElement('div');
+    div.className = 'field-error';
+    div.setAttribute('role', 'alert');
+    div.textContent = text;
+    item.appendChild(div);
+    item.classList.add('has-error');
+
+    var clear = function () {
+      clearFieldError(item);
+      input.removeEventListener('input', clear);
+      input.removeEventListener('change', clear);
+    };
+    input.addEventListener('input', clear);
+    input.addEventListener('change', clear);
+
+    if (input.type === 'checkbox') {
+      // layui 把原生复选框隐藏了，让用户能看到提示即可
+      if (item.scrollIntoView) item.scrollIntoView({ block: 'nearest' });
+    } else {
+      try { input.focus(); } catch (e) { /* 忽略 */ }
+    }
+  }
+
+  function busy(button, on) {
+    if (!button) return;
+    if (on) {
+      button.classList.add('layui-btn-disabled');
+      button.setAttribute('disabled', 'disabled');
+      button.setAttribute('aria-busy', 'true');
+    } else {
+      button.classList.remove('layui-btn-disabled');
+      button.removeAttribute('disabled');
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  /* 手机号规则：覆盖 layui 自带的 phone 规则 */
+  var MOBILE_RE = /^1[3-9]\d{9}$/;
+  function phoneRule(value) {
+    if (value && !MOBILE_RE.test(String(value).trim())) {
+      return '手机号格式不正确';
+    }
+  }
+
+  window.App = {
+    escape: escape,
+    csrfToken: csrfToken,
+    api: api,
+    ok: ok,
+    newUuid: newUuid,
+    reloadCaptcha: reloadCaptcha,
+    bindCaptcha: bindCaptcha,
+    msg: msg,
+    alert: alertBox,
+    findField: findField,
+    clearErrors: clearErrors,
+    clearFieldError: clearFieldErrorByName,
+    showError: showError,
+    busy: busy,
+    phoneRule: phoneRule,
+    MOBILE_RE: MOBILE_RE
+  };
+})(window, document);
