@@ -58,7 +58,7 @@ def bootstrap(
     hasher: ports.PasswordHasher | None = None,
     clock: ports.Clock | None = None,
     codes: ports.Codes | None = None,
-    rules: Rules | None = None,
+    rule_overrides: dict | None = None,
 ) -> Services:
     start_mappers()
     engine = make_engine(database_url)
@@ -67,7 +67,11 @@ def bootstrap(
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(session_factory, after_commit=log_event)
 
-    rules = rules or Rules(code_key=derive_key(secret_key, "sms-and-captcha-codes"), common_passwords=load_common_passwords())
+    rules = Rules(
+        code_key=derive_key(secret_key, "sms-and-captcha-codes"),
+        common_passwords=load_common_passwords(),
+        **(rule_overrides or {}),
+    )
     sms_sender = sms_sender or ConsoleSmsSender()
     captcha_renderer = captcha_renderer or ImageCaptchaRenderer()
     hasher = hasher or Argon2Hasher()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters.logging import configure_logging
@@ -18,6 +17,7 @@ from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.health import health
 from entrypoints.web.pages import pages
+from entrypoints.web.security import init_security
 from entrypoints.web.settings import load_settings
 
 
@@ -36,6 +36,7 @@ def create_app(
         secret_key=app.config["SECRET_KEY"],
         sms_sender=sms_sender,
         captcha_renderer=captcha_renderer,
+        rule_overrides=app.config.get("RULES"),  # e.g. {"sms_per_ip_cap": 100}: names and defaults in domain/rules.py
     )
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(services.engine)
@@ -48,7 +49,7 @@ def create_app(
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    CSRFProtect(app)
+    init_security(app, limited=[api])
     init_auth(app)
     init_request_context(app)
     init_error_handlers(app)

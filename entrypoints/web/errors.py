@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 from flask import Flask, jsonify, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -61,8 +62,8 @@ def init_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         slug, message = HTTP_SLUGS.get(error.code, ("http_error", "请求无法处理"))
         retry_after = None
-        if error.code == 429:
-            retry_after = int(getattr(error, "retry_after", None) or 60)
+        if isinstance(error, RateLimitExceeded):
+            retry_after = int(error.limit.limit.get_expiry())  # the window: an upper bound on the wait
         return error_response(error.code or 500, slug, message, retry_after=retry_after)
 
     @app.errorhandler(OperationalError)

@@ -5,6 +5,31 @@
 (function (window, document) {
   'use strict';
 
+  /*
+   * layui 用 new Function 解析 lay-options 属性（即使属性不存在也会解析 "{}"），
+   * 在不含 'unsafe-eval' 的 CSP 下每次都会报违规。本站不使用 lay-options 的
+   * 对象字面量写法，这里换成不求值的解析：没有属性 → {}，否则只接受 JSON。
+   */
+  (function patchLayOptions() {
+    var layui = window.layui;
+    var lay = layui && layui.lay;
+    if (!lay || typeof lay.options !== 'function') return;
+    lay.options = function (elem, opts) {
+      opts = typeof opts === 'object' && opts ? opts : { attr: opts };
+      if (!elem || elem === document) return {};
+      var name = opts.attr || 'lay-options';
+      var value = lay(elem).attr(name);
+      if (!value) return {};
+      try {
+        var parsed = JSON.parse(value);
+        return parsed && typeof parsed === 'object' ? parsed : {};
+      } catch (e) {
+        layui.hint().error(name + '="' + value + '" 需为 JSON（严格 CSP 下不执行脚本）', 'error');
+        return {};
+      }
+    };
+  })();
+
   var NETWORK_MESSAGE = '网络异常，请稍后再试';
   var DEFAULT_ERROR = '操作失败，请稍后再试';
 
