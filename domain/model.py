@@ -12,7 +12,7 @@ from datetime import datetime
 from domain import errors
 from domain.rules import Rules
 
-MOBILE_PATTERN = re.compile(r"1[3-9]\d{9}")
+MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}")  # ASCII digits only: \d would admit full-width ones
 
 
 def normalize_mobile(raw: str) -> str:
@@ -70,7 +70,7 @@ class User:
     created_at: datetime
     id: int | None = None
     failed_logins: int = 0
-    failures_since: datetime | None = None
+    last_failure_at: datetime | None = None
     locked_until: datetime | None = None
     session_epoch: int = 0
 
@@ -80,21 +80,27 @@ class User:
             return 0
         return max(1, int((self.locked_until - now).total_seconds()))
 
-    def start_login_attempt(self, now: datetime, rules: Rules) -> None:
+    def start_login_attempt(self, now: datetime, rules: Rules) -> bool:
         """Count the try before the password is compared, so racing tries cannot outrun the limit.
 
-        The last allowed try arms the lock; a correct password clears it again.
+        The last allowed try arms the lock (and True says this is it); a correct password clears it again.
         """
         if remaining := self.lock_remaining(now):
             raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
-        if self.failures_since is None or now - self.failures_since > rules.login_failure_window:
-            self.failed_logins, self.failures_since = 0, now
+        # The count restarts after a served lock, or after a quiet window with no failure (never weaker
+        # than a sliding window).
+        quiet = self.last_failure_at is None or now - self.last_failure_at > rules.login_failure_window
+        if quiet or self.locked_until is not None:
+            self.failed_logins, self.locked_until = 0, None
         self.failed_logins += 1
+        self.last_failure_at = now
         if self.failed_logins >= rules.login_max_failures:
             self.locked_until = now + rules.lock_duration
+            return True
+        return False
 
     def login_succeeded(self) -> None:
-        self.failed_logins, self.failures_since, self.locked_until = 0, None, None
+        self.failed_logins, self.last_failure_at, self.locked_until = 0, None, None
 
 
 def lock_message(seconds: int) -> str:

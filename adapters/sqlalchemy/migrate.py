@@ -53,5 +53,5 @@ def require_head(engine: Engine) -> None:
     if current != head:
         raise SchemaOutOfDate(
             f"The database is at revision {current or 'none (empty)'}, the code needs {head}. "
-            "Run `flask --app entrypoints.web db-upgrade` (or set AUTO_MIGRATE=1) and start again."
+            "Run `accounts db-upgrade` (or set AUTO_MIGRATE=1) and start again."
         )

@@ -70,7 +70,7 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("failed_logins", Integer, nullable=False, server_default="0"),
-    Column("failures_since", UtcDateTime),
+    Column("last_failure_at", UtcDateTime),
     Column("locked_until", UtcDateTime),
     Column("session_epoch", Integer, nullable=False, server_default="0"),
     **MYSQL_TABLE,

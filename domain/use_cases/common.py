@@ -21,7 +21,7 @@ def record(
     uow.record(AuditEvent(event_type, now, client, mobile=mobile, user_id=user_id, detail=detail))
 
 
-def refuse(uow: UnitOfWork, error: DomainError, event_type: EventType, **event: Any) -> NoReturn:
+def refuse(uow: UnitOfWork, error: DomainError, event_type: EventType, /, **event: Any) -> NoReturn:
     """Record why a request was refused, commit with it what the transaction already did
     (a spent captcha, a counted try), then raise."""
     record(uow, event_type, reason=error.slug, **event)

@@ -45,10 +45,11 @@ class Login:
                 refuse(uow, error, EventType.LOGIN_FAILED, **event)
             event["mobile"] = mobile
             user = uow.users.get_by_mobile_for_update(mobile)
+            last_try = False
             if user is not None:
                 event["user_id"] = user.id
                 try:
-                    user.start_login_attempt(now, rules)
+                    last_try = user.start_login_attempt(now, rules)
                 except errors.AccountLocked as error:
                     refuse(uow, error, EventType.LOGIN_FAILED, **event)
             uow.commit()
@@ -61,7 +62,7 @@ class Login:
                 refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             user = uow.users.get_by_mobile_for_update(mobile)
             if not matches:
-                if not (remaining := user.lock_remaining(now)):
+                if not (last_try and (remaining := user.lock_remaining(now))):
                     refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
                 # This was the last allowed try: its failure locks the account.
                 record(uow, EventType.LOGIN_FAILED, reason=errors.BadCredentials.slug, **event)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from domain import errors
@@ -43,7 +44,7 @@ class RequestSmsCode:
                 refuse(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
             last = uow.sms.last_sent_at(mobile)
             if last is not None and now - last < rules.sms_cooldown:
-                wait = int((rules.sms_cooldown - (now - last)).total_seconds()) + 1
+                wait = math.ceil((rules.sms_cooldown - (now - last)).total_seconds())
                 error = errors.SmsCooldown(f"发送太频繁，请 {wait} 秒后再试", retry_after=wait)
                 refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
             since = now - rules.sms_cap_window

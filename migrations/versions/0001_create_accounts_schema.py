@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('created_at', UTC_DATETIME, nullable=False),
     sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('failures_since', UTC_DATETIME, nullable=True),
+    sa.Column('last_failure_at', UTC_DATETIME, nullable=True),
     sa.Column('locked_until', UTC_DATETIME, nullable=True),
     sa.Column('session_epoch', sa.Integer(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),

@@ -35,7 +35,7 @@ def test_every_constraint_and_index_has_a_convention_name(database_url):
 
 
 def test_an_unmigrated_database_stops_the_app_with_a_clear_message(make_app, tmp_path):
-    with pytest.raises(SchemaOutOfDate, match="db-upgrade"):
+    with pytest.raises(SchemaOutOfDate, match="accounts db-upgrade"):
         make_app(f"sqlite:///{tmp_path / 'empty.sqlite3'}", AUTO_MIGRATE=False)
 
 

@@ -10,17 +10,19 @@ layui.use(['element', 'layer'], function () {
   // 触屏或键盘：点击昵称展开/收起菜单（桌面端鼠标悬停由 layui 处理）
   var user = document.querySelector('.nav-user');
   if (user) {
-    var toggle = function () {
-      var child = user.parentNode.querySelector('.layui-nav-child');
-      if (child) child.classList.toggle('layui-show');
-    };
-    user.addEventListener('click', toggle);
-    user.addEventListener('keydown', function (e) {
-      if (e.key === 'Enter' || e.key === ' ') {
-        e.preventDefault();
-        toggle();
-      }
-    });
+    var menu = user.parentNode.querySelector('.layui-nav-child');
+    if (menu) {
+      // 点击只负责展开（鼠标移开时 layui 会收起），键盘可展开/收起
+      user.addEventListener('click', function () {
+        menu.classList.add('layui-show');
+      });
+      user.addEventListener('keydown', function (e) {
+        if (e.key === 'Enter' || e.key === ' ') {
+          e.preventDefault();
+          menu.classList.toggle('layui-show');
+        }
+      });
+    }
   }
 
   var logout = document.getElementById('logout-link');

@@ -1,0 +1,120 @@
+"""Concurrent requests against one row: the database, not luck, keeps every rule. On every database."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from adapters.sqlalchemy.tables import audit_events, sms_challenges, users
+from domain.errors import DomainError
+from domain.events import ClientContext
+from domain.use_cases.issue_captcha import IssueCaptchaCommand
+from domain.use_cases.login import Credentials
+from domain.use_cases.register_user import Registration
+from domain.use_cases.request_sms_code import SmsCodeRequest
+from entrypoints.bootstrap import bootstrap
+from tests.conftest import RecordingCaptcha, RecordingSms
+
+pytestmark = pytest.mark.slow
+N = 20
+MOBILE = "13800138000"
+CLIENT = ClientContext(ip="127.0.0.1", user_agent="race-test", request_id="race")
+
+
+class Kit:
+    def __init__(self, url: str):
+        from adapters.sqlalchemy.engine import make_engine
+        from adapters.sqlalchemy.migrate import upgrade
+
+        upgrade(make_engine(url))
+        self.sms, self.captcha = RecordingSms(), RecordingCaptcha()
+        self.services = bootstrap(database_url=url, secret_key="race", sms_sender=self.sms,
+                                  captcha_renderer=self.captcha, rule_overrides={"sms_per_ip_cap": 1000})
+        self.url = url
+
+    def captcha_pair(self) -> tuple[str, str]:
+        captcha_id = str(uuid.uuid4())
+        self.services.issue_captcha(IssueCaptchaCommand(captcha_id, CLIENT))
+        return captcha_id, self.captcha.last_text
+
+    def send_code(self, mobile: str = MOBILE) -> str:
+        captcha_id, text = self.captcha_pair()
+        self.services.request_sms_code(SmsCodeRequest(mobile, captcha_id, text, CLIENT))
+        return self.sms.last_code(mobile)
+
+    def register(self, code: str, mobile: str = MOBILE):
+        return self.services.register_user(
+            Registration("racer", mobile, code, "s3cure-Passw0rd", "s3cure-Passw0rd", True, CLIENT))
+
+    def scalar(self, query):
+        engine = create_engine(self.url)
+        with engine.connect() as connection:
+            value = connection.execute(query).scalar()
+        engine.dispose()
+        return value
+
+
+def race(fn, args) -> tuple[list, list[DomainError]]:
+    """Run fn over args on N threads at once; split the results into successes and domain refusals."""
+    def attempt(arg):
+        try:
+            return ("ok", fn(arg))
+        except DomainError as error:
+            return ("refused", error)
+
+    with ThreadPoolExecutor(max_workers=N) as pool:
+        outcomes = list(pool.map(attempt, args))
+    return [v for k, v in outcomes if k == "ok"], [v for k, v in outcomes if k == "refused"]
+
+
+@pytest.fixture
+def kit(database_url) -> Kit:
+    return Kit(database_url)
+
+
+def test_racing_registrations_with_one_code_make_one_user(kit):
+    code = kit.send_code()
+    wins, refusals = race(lambda _: kit.register(code), range(N))
+    assert len(wins) == 1 and len(refusals) == N - 1
+    assert {e.slug for e in refusals} <= {"sms_code_invalid", "mobile_taken"}
+    assert kit.scalar(select(func.count()).select_from(users)) == 1
+    assert kit.scalar(select(func.count()).where(audit_events.c.type == "user.registered")) == 1
+
+
+def test_racing_uses_of_one_captcha_let_one_through(kit):
+    captcha_id, text = kit.captcha_pair()
+    mobiles = [f"1390000{i:04d}" for i in range(N)]
+    wins, refusals = race(lambda m: kit.services.request_sms_code(SmsCodeRequest(m, captcha_id, text, CLIENT)), mobiles)
+    assert len(wins) <= 1 and all(e.slug == "captcha_invalid" for e in refusals)
+    assert kit.scalar(select(func.count()).select_from(sms_challenges)) == len(wins) == len(kit.sms.sent)
+
+
+def test_racing_wrong_sms_codes_are_all_counted(kit):
+    code = kit.send_code()
+    wrong = "000000" if code != "000000" else "111111"
+    wins, refusals = race(lambda _: kit.register(wrong), range(N))
+    assert wins == [] and all(e.slug == "sms_code_invalid" for e in refusals)
+    assert kit.scalar(select(sms_challenges.c.attempts)) == 5
+    with pytest.raises(DomainError, match="短信验证码"):
+        kit.register(code)  # five wrong tries killed it, racing or not
+
+
+def test_racing_wrong_passwords_are_all_counted(kit):
+    kit.register(kit.send_code())
+    captchas = [kit.captcha_pair() for _ in range(N)]
+    wins, refusals = race(
+        lambda pair: kit.services.login(Credentials(MOBILE, "wrong-password-1", pair[0], pair[1], CLIENT)), captchas)
+    assert wins == [] and len(refusals) == N
+    # Exactly five tries reached the password; every later one met the lock.
+    reasons = [e.slug for e in refusals]
+    assert reasons.count("bad_credentials") == 4 and reasons.count("account_locked") == N - 4
+    failed = kit.scalar(select(func.count()).where(audit_events.c.type == "login.failed",
+                                                   audit_events.c.detail["reason"].as_string() == "bad_credentials"))
+    assert failed == 5
+    pair = kit.captcha_pair()
+    with pytest.raises(DomainError) as locked:
+        kit.services.login(Credentials(MOBILE, "s3cure-Passw0rd", pair[0], pair[1], CLIENT))
+    assert locked.value.slug == "account_locked"

@@ -1,0 +1,188 @@
+"""Pure model rules: input normalization, challenges and the login counter."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from domain import errors
+from domain.model import (
+    CaptchaChallenge, SmsChallenge, User, check_new_password, digest, lock_message, mask_mobile,
+    normalize_mobile, normalize_nickname,
+)
+from tests.fakes import TEST_RULES as RULES
+
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+KEY = RULES.code_key
+
+
+# --- mobile -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw", ["13800138000", " 13800138000 ", "\t13800138000\n", "\u300013800138000"])
+def test_mobile_is_trimmed(raw):
+    assert normalize_mobile(raw) == "13800138000"
+
+
+@pytest.mark.parametrize("raw", ["13012345678", "19999999999"])
+def test_mobile_accepts_13x_to_19x(raw):
+    assert normalize_mobile(raw) == raw
+
+
+@pytest.mark.parametrize("raw", [
+    "", "1380013800", "138001380000", "12800138000", "23800138000", "+8613800138000",
+    "138 0013 8000", "1380013800a", "13800138000\u200b",
+])
+def test_mobile_format_is_refused(raw):
+    with pytest.raises(errors.InvalidMobile) as exc:
+        normalize_mobile(raw)
+    assert (exc.value.slug, exc.value.field) == ("invalid_mobile", "mobile")
+
+
+@pytest.mark.parametrize("raw", [
+    "13\uff18\uff10\uff10\uff11\uff13\uff18\uff10\uff10\uff10",  # full-width digits
+    "13\u0668\u0660\u0660\u0661\u0663\u0668\u0660\u0660\u0660",  # Arabic-Indic digits
+], ids=["fullwidth", "arabic-indic"])
+def test_mobile_refuses_non_ascii_digits(raw):
+    # Each such spelling would be a distinct "mobile" for the per-mobile cooldown, cap and uniqueness.
+    with pytest.raises(errors.InvalidMobile):
+        normalize_mobile(raw)
+
+
+def test_mask_mobile():
+    assert mask_mobile("13800138000") == "138****8000"
+    assert mask_mobile("123") == "****"
+
+
+# --- nickname and password --------------------------------------------------------------------
+
+def test_nickname_is_trimmed_and_nfc_normalized():
+    assert normalize_nickname("  Alice  ", RULES) == "Alice"
+    assert normalize_nickname("Jose\u0301", RULES) == "Jos\u00e9"
+    assert normalize_nickname(" " + "小" * 32 + " ", RULES) == "小" * 32
+
+
+@pytest.mark.parametrize("raw", [
+    "", "   ", "x" * 33, "a\x00b", "a\nb", "a\tb", "a\u200bb", "a\u202eb", "\u2066x", "a\ue000",
+])
+def test_nickname_refused(raw):
+    with pytest.raises(errors.InvalidNickname) as exc:
+        normalize_nickname(raw, RULES)
+    assert exc.value.field == "nickname"
+
+
+@pytest.mark.parametrize("pw", ["a" * 8, "a" * 128, "pass word", "密码密码密码密码"])
+def test_password_lengths_accepted(pw):
+    assert check_new_password(pw, pw, RULES) == pw
+
+
+@pytest.mark.parametrize("pw", ["a" * 7, "a" * 129, "abcd\x00efgh", "abcdefg\n"])
+def test_password_refused(pw):
+    with pytest.raises(errors.InvalidPassword):
+        check_new_password(pw, pw, RULES)
+
+
+def test_password_is_nfkc_normalized():
+    # Full-width letters typed on an IME are the same password as their ASCII forms.
+    assert check_new_password("\uff41\uff42\uff43\uff44\uff45\uff46\uff47\uff48", "abcdefgh", RULES) == "abcdefgh"
+
+
+def test_password_mismatch():
+    with pytest.raises(errors.PasswordMismatch) as exc:
+        check_new_password("abcdefgh", "abcdefgi", RULES)
+    assert exc.value.field == "confirmPassword"
+
+
+@pytest.mark.parametrize("pw", ["password123", "Password123", "\uff50assword123", "12345678"])
+def test_common_password_refused(pw):
+    with pytest.raises(errors.WeakPassword):
+        check_new_password(pw, pw, RULES)
+
+
+# --- digests and challenges -------------------------------------------------------------------
+
+def test_digest_is_keyed_hmac_hex():
+    assert digest(b"k1", "register", "13800138000", "123456") != digest(b"k2", "register", "13800138000", "123456")
+    assert len(digest(KEY, "x")) == 64
+
+
+def _sms(code="123456", purpose="register", mobile="13800138000"):
+    return SmsChallenge(mobile=mobile, purpose=purpose, code_digest=digest(KEY, purpose, mobile, code),
+                        created_at=T0, expires_at=T0 + RULES.sms_code_ttl)
+
+
+def test_sms_code_right_once_then_dead():
+    c = _sms()
+    assert c.try_code(" 123456 ", T0, RULES) is True
+    assert c.spent and c.attempts == 1
+    assert c.try_code("123456", T0, RULES) is False
+
+
+def test_sms_code_five_wrong_tries_kill_it():
+    c = _sms()
+    for i in range(1, 5):
+        assert c.try_code("000000", T0, RULES) is False
+        assert (c.attempts, c.spent) == (i, False)
+    assert c.try_code("000000", T0, RULES) is False
+    assert c.spent
+    assert c.try_code("123456", T0, RULES) is False
+    assert c.attempts == 5  # dead codes do not count further tries
+
+
+def test_sms_code_expires_after_ttl_without_counting():
+    c = _sms()
+    assert c.try_code("123456", T0 + timedelta(minutes=5), RULES) is False
+    assert c.attempts == 0
+    assert c.try_code("123456", T0 + timedelta(minutes=5) - timedelta(seconds=1), RULES) is True
+
+
+def test_sms_code_is_bound_to_purpose_and_mobile():
+    assert _sms(purpose="reset_password").code_digest != _sms().code_digest
+    assert _sms(mobile="13900139000").code_digest != _sms().code_digest
+
+
+def test_captcha_matches_case_insensitively_until_expiry():
+    cid = "6f1c1d2a-0000-4000-8000-000000000001"
+    c = CaptchaChallenge(cid, digest(KEY, "captcha", cid, "ACDE"), T0 + RULES.captcha_ttl)
+    assert c.matches(" acde ", T0, RULES)
+    assert not c.matches("ACDF", T0, RULES)
+    assert not c.matches("ACDE", T0 + timedelta(minutes=3), RULES)
+
+
+# --- login counter ----------------------------------------------------------------------------
+
+def _user():
+    return User(mobile="13800138000", nickname="A", password_hash="h", created_at=T0, id=1)
+
+
+def test_fifth_attempt_arms_lock_for_15_minutes():
+    u = _user()
+    assert [u.start_login_attempt(T0, RULES) for _ in range(4)] == [False] * 4
+    assert u.failed_logins == 4 and u.lock_remaining(T0) == 0
+    assert u.start_login_attempt(T0, RULES) is True  # this try armed the lock
+    assert u.locked_until == T0 + timedelta(minutes=15)
+    assert u.lock_remaining(T0 + timedelta(minutes=5)) == 600
+    assert u.lock_remaining(T0 + timedelta(minutes=15)) == 0
+    with pytest.raises(errors.AccountLocked) as exc:
+        u.start_login_attempt(T0 + timedelta(minutes=1), RULES)
+    assert exc.value.retry_after == 840
+    assert u.failed_logins == 5  # refused tries are not counted
+
+
+def test_counter_restarts_after_window_and_on_success():
+    u = _user()
+    for _ in range(4):
+        u.start_login_attempt(T0, RULES)
+    u.start_login_attempt(T0 + timedelta(minutes=15, seconds=1), RULES)
+    assert u.failed_logins == 1
+    u.login_succeeded()
+    assert (u.failed_logins, u.last_failure_at, u.locked_until) == (0, None, None)
+
+
+def test_lock_message_rounds_minutes_up():
+    assert "15 分钟" in lock_message(900)
+    assert "2 分钟" in lock_message(61)
+
+
+def test_domain_error_carries_field_and_retry_after():
+    e = errors.InvalidInput("bad id", field="captcha", retry_after=3)
+    assert (e.slug, e.message, e.field, e.retry_after, str(e)) == ("invalid_input", "bad id", "captcha", 3, "bad id")
+    assert errors.InvalidInput().field is None and errors.InvalidInput().message == "请求参数有误"
