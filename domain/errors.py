@@ -76,6 +76,22 @@ class AccountLocked(DomainError):
     slug, message = "account_locked", "密码错误次数过多，账户已锁定"
 
 
+class MobileNotRegistered(DomainError):
+    slug, message, field = "mobile_not_registered", "该手机号尚未注册", "mobile"
+
+
+class CurrentPasswordInvalid(DomainError):
+    slug, message, field = "current_password_invalid", "当前密码不正确", "currentPassword"
+
+
+class SamePassword(DomainError):
+    slug, message, field = "same_password", "新密码不能与当前密码相同", "password"
+
+
+class LoginRequired(DomainError):
+    slug, message = "login_required", "请先登录"
+
+
 class Conflict(DomainError):
     """A write lost a race against a concurrent one (a unique constraint said no)."""
 

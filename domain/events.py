@@ -23,6 +23,12 @@ class EventType(StrEnum):
     LOGIN_FAILED = "login.failed"  # detail.reason
     ACCOUNT_LOCKED = "account.locked"  # detail.until
     LOGGED_OUT = "user.logged_out"
+    PASSWORD_RESET = "password.reset"
+    PASSWORD_RESET_REFUSED = "password_reset.refused"  # detail.reason
+    PASSWORD_CHANGED = "password.changed"
+    PASSWORD_CHANGE_REFUSED = "password_change.refused"  # detail.reason
+    NICKNAME_CHANGED = "nickname.changed"
+    SIGNED_OUT_EVERYWHERE = "sessions.revoked"
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,15 @@ class User:
     def login_succeeded(self) -> None:
         self.failed_logins, self.last_failure_at, self.locked_until = 0, None, None
 
+    def set_password(self, password_hash: str) -> None:
+        """A new password ends every session issued before it, and lifts a lock."""
+        self.password_hash = password_hash
+        self.end_all_sessions()
+        self.login_succeeded()
+
+    def end_all_sessions(self) -> None:
+        self.session_epoch += 1
+
 
 def lock_message(seconds: int) -> str:
     minutes = -(-seconds // 60)

@@ -11,6 +11,7 @@ from domain.model import CaptchaChallenge, SmsChallenge, User
 
 class Users(Protocol):
     def get(self, user_id: int) -> User | None: ...
+    def get_for_update(self, user_id: int) -> User | None: ...
     def get_by_mobile(self, mobile: str) -> User | None: ...
     def get_by_mobile_for_update(self, mobile: str) -> User | None:
         """The same, holding the row until commit so concurrent writers queue."""
@@ -39,7 +40,18 @@ class CaptchaChallenges(Protocol):
 
 
 class AuditLog(Protocol):
-    def add(self, event: AuditEvent) -> None: ...
+    """Appended to by the unit of work at commit; read here."""
+
+    def recent_for_user(self, user_id: int, types: tuple[str, ...], limit: int) -> list[AuditEvent]:
+        """Newest first."""
+        ...
+
+
+class EndedSessions(Protocol):
+    """Sessions signed out one at a time; kept until they would have expired anyway."""
+
+    def end(self, session_digest: str, until: datetime) -> None: ...
+    def is_ended(self, session_digest: str) -> bool: ...
 
 
 class UnitOfWork(Protocol):
@@ -48,6 +60,8 @@ class UnitOfWork(Protocol):
     users: Users
     sms: SmsChallenges
     captchas: CaptchaChallenges
+    audit: AuditLog
+    sessions: EndedSessions
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back unless committed

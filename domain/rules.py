@@ -29,3 +29,5 @@ class Rules:
     login_max_failures: int = 5
     login_failure_window: timedelta = timedelta(minutes=15)
     lock_duration: timedelta = timedelta(minutes=15)
+    session_lifetime: timedelta = timedelta(days=30)  # the longest a session lives (记住我)
+    security_log_size: int = 20

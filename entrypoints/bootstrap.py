@@ -19,11 +19,16 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretCodes, SystemClock
 from domain import ports
 from domain.rules import Rules
+from domain.use_cases.change_nickname import ChangeNickname
+from domain.use_cases.change_password import ChangePassword
 from domain.use_cases.issue_captcha import IssueCaptcha
 from domain.use_cases.login import Login
 from domain.use_cases.logout import LoadSessionUser, Logout
 from domain.use_cases.register_user import RegisterUser
 from domain.use_cases.request_sms_code import RequestSmsCode
+from domain.use_cases.reset_password import ResetPassword
+from domain.use_cases.sign_out_everywhere import SignOutEverywhere
+from domain.use_cases.view_profile import ViewProfile
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
 
@@ -47,6 +52,11 @@ class Services:
     login: Login
     logout: Logout
     load_session_user: LoadSessionUser
+    reset_password: ResetPassword
+    change_password: ChangePassword
+    change_nickname: ChangeNickname
+    sign_out_everywhere: SignOutEverywhere
+    view_profile: ViewProfile
 
 
 def bootstrap(
@@ -83,6 +93,11 @@ def bootstrap(
         register_user=RegisterUser(uow, hasher, clock, rules),
         issue_captcha=IssueCaptcha(uow, captcha_renderer, clock, codes, rules),
         login=Login(uow, hasher, clock, rules),
-        logout=Logout(uow, clock),
-        load_session_user=LoadSessionUser(uow),
+        logout=Logout(uow, clock, rules),
+        load_session_user=LoadSessionUser(uow, rules),
+        reset_password=ResetPassword(uow, hasher, clock, rules),
+        change_password=ChangePassword(uow, hasher, clock, rules),
+        change_nickname=ChangeNickname(uow, clock, rules),
+        sign_out_everywhere=SignOutEverywhere(uow, clock),
+        view_profile=ViewProfile(uow, rules),
     )

@@ -18,11 +18,16 @@ from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, SmsChallenge, User
 from domain.rules import Rules
+from domain.use_cases.change_nickname import ChangeNickname
+from domain.use_cases.change_password import ChangePassword
 from domain.use_cases.issue_captcha import IssueCaptcha, IssueCaptchaCommand
 from domain.use_cases.login import Credentials, Login
 from domain.use_cases.logout import LoadSessionUser, Logout
 from domain.use_cases.register_user import RegisterUser, Registration
 from domain.use_cases.request_sms_code import RequestSmsCode, SmsCodeRequest
+from domain.use_cases.reset_password import ResetPassword
+from domain.use_cases.sign_out_everywhere import SignOutEverywhere
+from domain.use_cases.view_profile import ViewProfile
 
 # --- repositories -----------------------------------------------------------------------------
 
@@ -50,6 +55,9 @@ class FakeUsers:
 
     def get(self, user_id: int) -> User | None:
         return self.rows.get(user_id)
+
+    def get_for_update(self, user_id: int) -> User | None:
+        return self.get(user_id)
 
     def get_by_mobile(self, mobile: str) -> User | None:
         return next((u for u in self.rows.values() if u.mobile == mobile), None)
@@ -124,6 +132,34 @@ class FakeCaptchaChallenges:
         self.rows = _restore(state)
 
 
+class FakeEndedSessions:
+    def __init__(self) -> None:
+        self.rows: dict[str, datetime] = {}
+
+    def end(self, session_digest: str, until: datetime) -> None:
+        self.rows.setdefault(session_digest, until)
+
+    def is_ended(self, session_digest: str) -> bool:
+        return session_digest in self.rows
+
+    def snapshot(self):
+        return dict(self.rows)
+
+    def restore(self, state) -> None:
+        self.rows = state
+
+
+class FakeAuditLog:
+    """Reads the store's committed events, as the SQL log reads its table."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def recent_for_user(self, user_id: int, types: tuple[str, ...], limit: int) -> list[AuditEvent]:
+        mine = [e for e in self.store.events if e.user_id == user_id and e.type in types]
+        return sorted(mine, key=lambda e: e.occurred_at, reverse=True)[:limit]
+
+
 # --- unit of work -----------------------------------------------------------------------------
 
 
@@ -134,18 +170,20 @@ class FakeStore:
         self.users = FakeUsers()
         self.sms = FakeSmsChallenges()
         self.captchas = FakeCaptchaChallenges()
+        self.sessions = FakeEndedSessions()
         self.events: list[AuditEvent] = []
         self.commits = 0
         self.fail_next_commit: Exception | None = None  # raised (once) by the next commit
 
     def snapshot(self):
-        return self.users.snapshot(), self.sms.snapshot(), self.captchas.snapshot()
+        return self.users.snapshot(), self.sms.snapshot(), self.captchas.snapshot(), self.sessions.snapshot()
 
     def restore(self, state) -> None:
-        users, sms, captchas = state
+        users, sms, captchas, sessions = state
         self.users.restore(users)
         self.sms.restore(sms)
         self.captchas.restore(captchas)
+        self.sessions.restore(sessions)
 
     def events_of(self, event_type: EventType) -> list[AuditEvent]:
         return [e for e in self.events if e.type == event_type]
@@ -154,7 +192,8 @@ class FakeStore:
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
-        self.users, self.sms, self.captchas = store.users, store.sms, store.captchas
+        self.users, self.sms, self.captchas, self.sessions = store.users, store.sms, store.captchas, store.sessions
+        self.audit = FakeAuditLog(store)
         self.pending: list[AuditEvent] = []
         self.committed = False
 
@@ -276,8 +315,13 @@ def make_services(**overrides) -> SimpleNamespace:
     s.register_user = RegisterUser(s.uow, s.hasher, s.clock, s.rules)
     s.issue_captcha = IssueCaptcha(s.uow, s.renderer, s.clock, s.codes, s.rules)
     s.login = Login(s.uow, s.hasher, s.clock, s.rules)
-    s.logout = Logout(s.uow, s.clock)
-    s.load_session_user = LoadSessionUser(s.uow)
+    s.logout = Logout(s.uow, s.clock, s.rules)
+    s.load_session_user = LoadSessionUser(s.uow, s.rules)
+    s.reset_password = ResetPassword(s.uow, s.hasher, s.clock, s.rules)
+    s.change_password = ChangePassword(s.uow, s.hasher, s.clock, s.rules)
+    s.change_nickname = ChangeNickname(s.uow, s.clock, s.rules)
+    s.sign_out_everywhere = SignOutEverywhere(s.uow, s.clock)
+    s.view_profile = ViewProfile(s.uow, s.rules)
     return s
 
 

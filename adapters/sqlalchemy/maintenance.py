@@ -7,18 +7,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, ended_sessions, sms_challenges
 
 
 def _purge(engine: Engine, table, condition, batch_size: int) -> int:
     """Delete matching rows in short transactions, so the job never holds locks for long. Idempotent."""
+    [key] = table.primary_key.columns
     removed = 0
     while True:
         with engine.begin() as connection:
-            ids = connection.execute(select(table.c.id).where(condition).limit(batch_size)).scalars().all()
+            ids = connection.execute(select(key).where(condition).limit(batch_size)).scalars().all()
             if not ids:
                 return removed
-            removed += connection.execute(delete(table).where(table.c.id.in_(ids))).rowcount
+            removed += connection.execute(delete(table).where(key.in_(ids))).rowcount
 
 
 def purge_expired(engine: Engine, now: datetime, *, audit_retention: timedelta, sms_cap_window: timedelta,
@@ -29,6 +30,7 @@ def purge_expired(engine: Engine, now: datetime, *, audit_retention: timedelta, 
         "sms_challenges": _purge(
             engine, sms_challenges,
             (sms_challenges.c.expires_at < now) & (sms_challenges.c.created_at < now - sms_cap_window), batch_size),
+        "ended_sessions": _purge(engine, ended_sessions, ended_sessions.c.until < now, batch_size),
         "audit_events": _purge(engine, audit_events, audit_events.c.occurred_at < now - audit_retention, batch_size),
     }
 

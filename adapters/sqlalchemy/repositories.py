@@ -6,9 +6,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, ended_sessions, sms_challenges
 from domain import errors
-from domain.events import AuditEvent
+from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, SmsChallenge, User
 
 
@@ -18,6 +18,9 @@ class SqlUsers:
 
     def get(self, user_id: int) -> User | None:
         return self.session.get(User, user_id)
+
+    def get_for_update(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id, with_for_update=True, populate_existing=True)
 
     def get_by_mobile(self, mobile: str) -> User | None:
         return self.session.scalars(select(User).where(User.mobile == mobile)).first()
@@ -112,3 +115,31 @@ def event_row(event: AuditEvent) -> dict:
 def append_events(session: Session, events: list[AuditEvent]) -> None:
     if events:
         session.execute(insert(audit_events), [event_row(e) for e in events])
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def recent_for_user(self, user_id: int, types: tuple[str, ...], limit: int) -> list[AuditEvent]:
+        c = audit_events.c
+        query = (select(audit_events).where(c.user_id == user_id, c.type.in_(types))
+                 .order_by(c.occurred_at.desc(), c.id.desc()).limit(limit))
+        return [
+            AuditEvent(EventType(row.type), row.occurred_at, ClientContext(row.ip, row.user_agent, row.request_id),
+                       mobile=row.mobile, user_id=row.user_id, detail=row.detail or {})
+            for row in self.session.execute(query)
+        ]
+
+
+class SqlEndedSessions:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def end(self, session_digest: str, until: datetime) -> None:
+        if not self.is_ended(session_digest):  # a replayed logout of the same session changes nothing
+            self.session.execute(insert(ended_sessions).values(session_digest=session_digest, until=until))
+
+    def is_ended(self, session_digest: str) -> bool:
+        query = select(ended_sessions.c.session_digest).where(ended_sessions.c.session_digest == session_digest)
+        return self.session.execute(query).first() is not None

@@ -122,3 +122,12 @@ audit_events = Table(
     Index(None, "occurred_at"),
     **MYSQL_TABLE,
 )
+
+ended_sessions = Table(
+    "ended_sessions",
+    metadata,
+    Column("session_digest", String(64), primary_key=True),
+    Column("until", UtcDateTime, nullable=False),  # purged after: the session's cookie has expired by then
+    Index(None, "until"),
+    **MYSQL_TABLE,
+)

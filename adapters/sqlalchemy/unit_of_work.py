@@ -6,7 +6,14 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.sqlalchemy.repositories import SqlCaptchaChallenges, SqlSmsChallenges, SqlUsers, append_events
+from adapters.sqlalchemy.repositories import (
+    SqlAuditLog,
+    SqlCaptchaChallenges,
+    SqlEndedSessions,
+    SqlSmsChallenges,
+    SqlUsers,
+    append_events,
+)
 from domain import errors
 from domain.events import AuditEvent
 
@@ -24,6 +31,8 @@ class SqlUnitOfWork:
         self.users = SqlUsers(self.session)
         self.sms = SqlSmsChallenges(self.session)
         self.captchas = SqlCaptchaChallenges(self.session)
+        self.audit = SqlAuditLog(self.session)
+        self.sessions = SqlEndedSessions(self.session)
         self.events: list[AuditEvent] = []
         return self
 

@@ -40,8 +40,11 @@ class RequestSmsCode:
             event["mobile"] = mobile
             if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
                 refuse(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
-            if cmd.purpose == "register" and uow.users.get_by_mobile(mobile) is not None:
+            registered = uow.users.get_by_mobile(mobile) is not None
+            if cmd.purpose == "register" and registered:
                 refuse(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
+            if cmd.purpose == "reset_password" and not registered:
+                refuse(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
             last = uow.sms.last_sent_at(mobile)
             if last is not None and now - last < rules.sms_cooldown:
                 wait = math.ceil((rules.sms_cooldown - (now - last)).total_seconds())

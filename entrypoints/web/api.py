@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from domain.errors import InvalidInput
+from domain.use_cases.change_nickname import NicknameChange
+from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.issue_captcha import IssueCaptchaCommand
 from domain.use_cases.login import Credentials
 from domain.use_cases.logout import SignOut
 from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
-from entrypoints.web.auth import SessionUser, end_session, start_session
+from domain.use_cases.reset_password import PasswordReset
+from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
+from entrypoints.web.auth import end_session, renew_session, start_session
 from entrypoints.web.context import client_context
 
 api = Blueprint("api", __name__)
@@ -56,15 +60,23 @@ def get_captcha():
     return image, 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}
 
 
-@api.post("/api/send_register_sms")
-def send_register_sms():
+def send_sms(purpose: str):
     data = json_object()
     services().request_sms_code(
-        SmsCodeRequest(
-            text(data, "mobile"), text(data, "captcha_uuid"), text(data, "captcha"), client_context(), "register"
-        )
+        SmsCodeRequest(text(data, "mobile"), text(data, "captcha_uuid"), text(data, "captcha"), client_context(),
+                       purpose)
     )
     return ok("验证码已发送，5 分钟内有效")
+
+
+@api.post("/api/send_register_sms")
+def send_register_sms():
+    return send_sms("register")
+
+
+@api.post("/api/send_reset_sms")
+def send_reset_sms():
+    return send_sms("reset_password")
 
 
 @api.post("/api/register")
@@ -94,13 +106,53 @@ def login():
             client_context(),
         )
     )
-    start_session(SessionUser(signed_in.user_id, signed_in.nickname, signed_in.session_epoch), remember)
+    start_session(signed_in.user_id, signed_in.nickname, signed_in.session_epoch, remember)
     return ok("登录成功")
 
 
 @api.post("/api/logout")
 def logout():
     if current_user.is_authenticated:
-        services().logout(SignOut(current_user.user_id, client_context()))
+        services().logout(SignOut(current_user.user_id, current_user.session_id, client_context()))
     end_session()
     return ok("已退出登录")
+
+
+@api.post("/api/reset_password")
+def reset_password():
+    data = json_object()
+    services().reset_password(
+        PasswordReset(text(data, "mobile"), text(data, "vercode"), text(data, "password"),
+                      text(data, "confirmPassword"), client_context())
+    )
+    end_session()  # whoever was signed in here, every session of that account has ended
+    return ok("密码已重置，请使用新密码登录")
+
+
+@api.post("/api/account/nickname")
+@login_required
+def change_nickname():
+    data = json_object()
+    nickname = services().change_nickname(NicknameChange(current_user.user_id, text(data, "nickname"),
+                                                         client_context()))
+    return ok("昵称已修改", nickname=nickname)
+
+
+@api.post("/api/account/password")
+@login_required
+def change_password():
+    data = json_object()
+    epoch = services().change_password(
+        PasswordChange(current_user.user_id, text(data, "currentPassword"), text(data, "password"),
+                       text(data, "confirmPassword"), client_context())
+    )
+    renew_session(epoch)  # this browser stays signed in; every other session has ended
+    return ok("密码已修改，其他设备已退出登录")
+
+
+@api.post("/api/account/sign_out_everywhere")
+@login_required
+def sign_out_everywhere():
+    services().sign_out_everywhere(SignOutEverywhereCommand(current_user.user_id, client_context()))
+    end_session()
+    return ok("已退出所有设备")

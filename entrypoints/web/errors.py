@@ -14,6 +14,7 @@ from domain import errors
 STATUS = {
     "mobile_taken": 409,
     "bad_credentials": 401,
+    "login_required": 401,
     "account_locked": 423,
     "sms_cooldown": 429,
     "sms_limit": 429,

@@ -85,7 +85,8 @@ layui.use(['form', 'layer', 'util'], function () {
   function tick() {
     var left = Math.ceil((countdownUntil - Date.now()) / 1000);
     if (left > 0) {
-      smsButton.textContent = left + ' 秒后重发';
+      // 长时间限制（如当日次数用完）按分钟显示
+      smsButton.textContent = left > 120 ? Math.ceil(left / 60) + ' 分钟后重发' : left + ' 秒后重发';
       App.busy(smsButton, true);
       return;
     }

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain import errors
+from domain.events import ClientContext, EventType
+from domain.model import check_new_password, normalize_mobile
+from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from domain.rules import Rules
+from domain.use_cases.common import record, refuse
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    mobile: str
+    code: str
+    password: str
+    confirmation: str
+    client: ClientContext
+
+
+class ResetPassword:
+    """忘记密码: a code sent for this purpose proves the mobile; the new password ends every session."""
+
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, rules: Rules):
+        self.uow, self.hasher, self.clock, self.rules = uow, hasher, clock, rules
+
+    def __call__(self, cmd: PasswordReset) -> None:
+        now, rules = self.clock.now(), self.rules
+        event = {"now": now, "client": cmd.client}
+        try:
+            mobile = normalize_mobile(cmd.mobile)
+            event["mobile"] = mobile
+            password = check_new_password(cmd.password, cmd.confirmation, rules)
+        except errors.DomainError as error:
+            with self.uow() as uow:
+                refuse(uow, error, EventType.PASSWORD_RESET_REFUSED, **event)
+        password_hash = self.hasher.hash(password)  # outside the transaction, as in registration
+        with self.uow() as uow:
+            challenge = uow.sms.current_for_update(mobile, "reset_password")
+            if challenge is None or not challenge.try_code(cmd.code, now, rules):
+                refuse(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
+            user = uow.users.get_by_mobile_for_update(mobile)
+            if user is None:
+                refuse(uow, errors.MobileNotRegistered(), EventType.PASSWORD_RESET_REFUSED, **event)
+            user.set_password(password_hash)
+            record(uow, EventType.PASSWORD_RESET, user_id=user.id, **event)
+            uow.commit()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.events import ClientContext, EventType
+from domain.ports import Clock, UnitOfWorkFactory
+from domain.use_cases.common import record
+
+
+@dataclass(frozen=True)
+class SignOutEverywhereCommand:
+    user_id: int
+    client: ClientContext
+
+
+class SignOutEverywhere:
+    """退出所有设备: every session of the user, this one included, stops working at once."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock):
+        self.uow, self.clock = uow, clock
+
+    def __call__(self, cmd: SignOutEverywhereCommand) -> None:
+        with self.uow() as uow:
+            user = uow.users.get_for_update(cmd.user_id)
+            if user is None:
+                return
+            user.end_all_sessions()
+            record(uow, EventType.SIGNED_OUT_EVERYWHERE, now=self.clock.now(), client=cmd.client,
+                   mobile=user.mobile, user_id=user.id)
+            uow.commit()

@@ -1,0 +1,70 @@
+"""The app as the benchmark serves it: `gunicorn -c python:entrypoints.gunicorn_conf tests.benchmarks.harness:app`.
+
+Built from environment variables the runner sets (each gunicorn worker imports this module after the fork):
+
+  BENCH_DATABASE_URL  SQLAlchemy URL, already migrated by the runner (AUTO_MIGRATE is off: workers start at once)
+  BENCH_SMS_FILE      where the SMS sender appends "mobile purpose code" lines, for the load generator to read
+  BENCH_SECRET_KEY    the app secret (any value: the runner never needs it)
+
+Differences from production, all for the load generator, and all stated in the printed report:
+  * CSRF is off (WTF_CSRF_ENABLED=False): the load generator does not scrape tokens from pages.
+  * Per-IP rate limits are off (RATELIMIT_ENABLED=False): every request comes from 127.0.0.1.
+  * Domain caps are raised through the RULES override: per-IP SMS cap (30/day would refuse all but 30 sends
+    from 127.0.0.1) and the login lockout (so every failed sign-in costs the argon2 verify, the path measured).
+  * The captcha renderer draws the real PNG (adapters.captcha_image.ImageCaptchaRenderer), except for requests
+    carrying `X-Bench-Captcha: text`, which get the answer as the body: how the runner solves captchas.
+  * The SMS sender appends to a file: one small write, where production calls a provider.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import has_request_context, request
+
+from adapters.captcha_image import ImageCaptchaRenderer
+from entrypoints.web import create_app
+
+SOLVE_HEADER = "X-Bench-Captcha"
+HIGH = 1_000_000_000
+
+
+class SolvableCaptchaRenderer:
+    """The production renderer, plus an answer-as-body mode chosen per request by a header."""
+
+    def __init__(self) -> None:
+        self.image = ImageCaptchaRenderer()
+
+    def render(self, text: str) -> bytes:
+        if has_request_context() and request.headers.get(SOLVE_HEADER) == "text":
+            return text.encode()
+        return self.image.render(text)
+
+
+class FileSmsSender:
+    """Appends one line per code; O_APPEND keeps lines from several workers whole."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def send_code(self, mobile: str, code: str, purpose: str) -> None:
+        os.write(self.fd, f"{mobile} {purpose} {code}\n".encode())
+
+
+def build():
+    return create_app(
+        {
+            "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
+            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "benchmark-secret"),
+            "AUTO_MIGRATE": False,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "LOG_JSON": True,
+            "RULES": {"sms_per_ip_cap": HIGH, "login_max_failures": HIGH},
+        },
+        sms_sender=FileSmsSender(os.environ["BENCH_SMS_FILE"]),
+        captcha_renderer=SolvableCaptchaRenderer(),
+    )
+
+
+app = build() if "BENCH_DATABASE_URL" in os.environ else None

@@ -1,0 +1,134 @@
+"""忘记密码, 修改密码, 修改昵称, 退出所有设备, 个人中心."""
+
+from datetime import timedelta
+
+import pytest
+from freezegun import freeze_time
+
+from domain import errors
+from domain.events import EventType
+from domain.use_cases.change_nickname import NicknameChange
+from domain.use_cases.change_password import PasswordChange
+from domain.use_cases.reset_password import PasswordReset
+from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
+from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services, request_code
+
+NEW = "a brand new secret"
+
+
+def reset(s, code, password=NEW, mobile=MOBILE, confirmation=None):
+    s.reset_password(PasswordReset(mobile, code, password, confirmation or password, CLIENT))
+
+
+def test_reset_password_with_a_reset_code_sets_the_password_and_ends_sessions():
+    s = make_services()
+    user = add_user(s)
+    code = request_code(s, purpose="reset_password")
+    assert s.sender.sent[-1] == (MOBILE, code, "reset_password")
+    reset(s, code)
+    assert s.hasher.verify(user.password_hash, NEW) and user.session_epoch == 1
+    assert s.store.events_of(EventType.PASSWORD_RESET)[0].user_id == user.id
+    assert s.login(credentials(s, password=NEW)).session_epoch == 1
+
+
+def test_reset_lifts_a_lock():
+    s = make_services()
+    user = add_user(s)
+    for _ in range(5):
+        with pytest.raises(errors.DomainError):
+            s.login(credentials(s, password="wrong password"))
+    assert user.locked_until is not None
+    reset(s, request_code(s, purpose="reset_password"))
+    assert s.login(credentials(s, password=NEW)).user_id == user.id
+
+
+def test_a_code_for_one_purpose_never_works_for_the_other():
+    s = make_services()
+    register_code = request_code(s, "13900139000")  # purpose register, before the account exists
+    add_user(s, "13900139000")
+    with pytest.raises(errors.SmsCodeInvalid):
+        reset(s, register_code, mobile="13900139000")
+
+
+def test_reset_code_is_refused_for_an_unregistered_mobile():
+    s = make_services()
+    with pytest.raises(errors.MobileNotRegistered):
+        request_code(s, purpose="reset_password")
+    assert s.sender.sent == []
+    assert s.store.events_of(EventType.SMS_CODE_REFUSED)[0].detail["reason"] == "mobile_not_registered"
+
+
+def test_reset_follows_the_code_rules():
+    s = make_services()
+    user = add_user(s)
+    with freeze_time("2026-01-01 12:00:00") as clock:
+        code = request_code(s, purpose="reset_password")
+        with pytest.raises(errors.WeakPassword):
+            reset(s, code, password="password123")
+        clock.tick(timedelta(minutes=5, seconds=1))
+        with pytest.raises(errors.SmsCodeInvalid):
+            reset(s, code)
+    assert s.hasher.verify(user.password_hash, PASSWORD) and user.session_epoch == 0
+    reasons = [e.detail["reason"] for e in s.store.events_of(EventType.PASSWORD_RESET_REFUSED)]
+    assert reasons == ["weak_password", "sms_code_invalid"]
+
+
+def test_change_password_needs_the_current_one_and_ends_other_sessions():
+    s = make_services()
+    user = add_user(s)
+    with pytest.raises(errors.CurrentPasswordInvalid):
+        s.change_password(PasswordChange(user.id, "not it", NEW, NEW, CLIENT))
+    with pytest.raises(errors.SamePassword):
+        s.change_password(PasswordChange(user.id, PASSWORD, PASSWORD, PASSWORD, CLIENT))
+    with pytest.raises(errors.PasswordMismatch):
+        s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW + "x", CLIENT))
+    assert user.session_epoch == 0 and s.hasher.verify(user.password_hash, PASSWORD)
+    assert s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT)) == 1
+    assert s.hasher.verify(user.password_hash, NEW)
+    assert len(s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED)) == 3
+    assert len(s.store.events_of(EventType.PASSWORD_CHANGED)) == 1
+
+
+def test_change_nickname_checks_and_records():
+    s = make_services()
+    user = add_user(s)
+    with pytest.raises(errors.InvalidNickname):
+        s.change_nickname(NicknameChange(user.id, "\u200b", CLIENT))
+    assert s.change_nickname(NicknameChange(user.id, "  新昵称 ", CLIENT)) == "新昵称"
+    assert user.nickname == "新昵称"
+    [event] = s.store.events_of(EventType.NICKNAME_CHANGED)
+    assert (event.detail["previous"], event.detail["nickname"]) == ("Alice", "新昵称")
+
+
+def test_sign_out_everywhere_bumps_the_epoch():
+    s = make_services()
+    user = add_user(s)
+    assert s.load_session_user(user.id, 0, "sid") is user
+    s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
+    assert s.load_session_user(user.id, 0, "sid") is None
+    assert s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE)[0].user_id == user.id
+
+
+def test_profile_shows_the_users_own_sign_ins_newest_first():
+    s = make_services()
+    user = add_user(s)
+    other = add_user(s, "13900139000")
+    with freeze_time("2026-01-01 12:00:00") as clock:
+        s.login(credentials(s))
+        clock.tick(60)
+        with pytest.raises(errors.BadCredentials):
+            s.login(credentials(s, password="wrong password"))
+        clock.tick(60)
+        s.login(credentials(s, "13900139000"))
+    profile = s.view_profile(user.id)
+    assert profile.masked_mobile == "138****8000" and profile.nickname == "Alice"
+    assert [e.type for e in profile.sign_ins] == [EventType.LOGIN_FAILED, EventType.LOGIN_SUCCEEDED]
+    assert all(e.user_id == user.id for e in profile.sign_ins) and other.id != user.id
+
+
+def test_profile_keeps_only_the_last_twenty():
+    s = make_services()
+    user = add_user(s)
+    for _ in range(25):
+        s.login(credentials(s))
+    assert len(s.view_profile(user.id).sign_ins) == 20
