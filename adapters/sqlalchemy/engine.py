@@ -13,8 +13,10 @@ def make_engine(url: str) -> Engine:
         return _sqlite_engine(url)
     if parsed.get_backend_name() in ("mysql", "mariadb"):
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    # pre-ping: a connection the database dropped (restart, failover) is replaced, not handed out
-    return create_engine(parsed, pool_pre_ping=True, pool_recycle=1800)
+    # pre-ping: a connection the database dropped (restart, failover) is replaced, not handed out;
+    # a short connect timeout and pool wait make an outage a quick 503, not a hung worker.
+    return create_engine(parsed, pool_pre_ping=True, pool_recycle=1800, pool_timeout=5,
+                         connect_args={"connect_timeout": 5})
 
 
 def _sqlite_engine(url: str) -> Engine:

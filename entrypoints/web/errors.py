@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import structlog
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_login import AnonymousUserMixin
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -72,6 +73,8 @@ def init_error_handlers(app: Flask) -> None:
     def database_error(error: OperationalError | InterfaceError):
         # The database is down or unreachable: fail fast, the transaction was rolled back.
         log.error("database_error", error=type(error.orig).__name__)
+        # Rendering runs Flask-Login's context processor, which would try to load the user again.
+        g._login_user = AnonymousUserMixin()
         return error_response(503, "service_unavailable", "服务暂时不可用，请稍后再试", retry_after=5)
 
     @app.errorhandler(Exception)

@@ -22,15 +22,16 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 # Per client IP, on every JSON endpoint and the captcha: generous for a person, tight for a script.
-API_LIMITS = "30 per minute; 300 per hour"
+API_RATE_LIMIT = "30 per minute; 300 per hour"
 
 def init_security(app: Flask, limited: list[Blueprint]) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")  # redis://host:6379 for many instances
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
+    app.config.setdefault("API_RATE_LIMIT", API_RATE_LIMIT)
     CSRFProtect(app)
     limiter = Limiter(get_remote_address, app=app, headers_enabled=True, retry_after="delta-seconds")
     for blueprint in limited:
-        limiter.limit(API_LIMITS)(blueprint)
+        limiter.limit(lambda: app.config["API_RATE_LIMIT"])(blueprint)
 
     @app.after_request
     def security_headers(response):
