@@ -13,3 +13,6 @@ graceful_timeout = 20
 preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # off by default: the app logs its own events
 errorlog = "-"
+# Served by gunicorn means served for real: cookies travel over HTTPS only unless told otherwise
+# (SESSION_COOKIE_SECURE=0 for a plain-HTTP trial on a private network).
+raw_env = [f"SESSION_COOKIE_SECURE={os.environ.get('SESSION_COOKIE_SECURE', '1')}"]
