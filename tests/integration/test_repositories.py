@@ -1,0 +1,105 @@
+"""The SQLAlchemy adapters on real databases: time zones, text, transactions, SQLite settings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.migrate import upgrade
+from adapters.sqlalchemy.orm import start_mappers
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from domain import errors
+from domain.events import AuditEvent, ClientContext, EventType
+from domain.model import CaptchaChallenge, User
+
+CLIENT = ClientContext("127.0.0.1", "pytest", "req")
+
+
+@pytest.fixture
+def uow_factory(database_url):
+    start_mappers()
+    engine = make_engine(database_url)
+    upgrade(engine)
+    logged: list[AuditEvent] = []
+    sessions = make_session_factory(engine)
+    factory = lambda: SqlUnitOfWork(sessions, after_commit=logged.append)  # noqa: E731
+    factory.logged, factory.engine = logged, engine
+    yield factory
+    engine.dispose()
+
+
+def user(mobile="13800138000", created_at=None, nickname="小明"):
+    return User(mobile=mobile, nickname=nickname, password_hash="h",
+                created_at=created_at or datetime.now(timezone.utc))
+
+
+def test_times_round_trip_as_the_same_instant_in_utc(uow_factory):
+    beijing = timezone(timedelta(hours=8))
+    moment = datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=beijing)
+    with uow_factory() as uow:
+        uow.users.add(user(created_at=moment, nickname="时区😀"))
+        uow.commit()
+    with uow_factory() as uow:
+        stored = uow.users.get_by_mobile("13800138000")
+    assert stored.created_at == moment and stored.created_at.tzinfo == timezone.utc
+    assert stored.created_at.microsecond == 123456  # MySQL keeps fractions too (DATETIME(6))
+    assert stored.nickname == "时区😀"
+
+
+def test_naive_datetimes_are_refused(uow_factory):
+    with pytest.raises(Exception, match="naive"):
+        with uow_factory() as uow:
+            uow.users.add(user(created_at=datetime(2026, 1, 1)))
+
+
+def test_nothing_is_written_without_commit(uow_factory):
+    with uow_factory() as uow:
+        uow.users.add(user())
+        uow.record(AuditEvent(EventType.USER_REGISTERED, datetime.now(timezone.utc), CLIENT))
+    with uow_factory() as uow:
+        assert uow.users.get_by_mobile("13800138000") is None
+    assert uow_factory.logged == []
+
+
+def test_events_commit_with_the_state_and_are_logged_after(uow_factory):
+    with uow_factory() as uow:
+        uow.users.add(user())
+        uow.record(AuditEvent(EventType.USER_REGISTERED, datetime.now(timezone.utc), CLIENT, mobile="13800138000"))
+        uow.commit()
+    assert [e.type for e in uow_factory.logged] == [EventType.USER_REGISTERED]
+    with uow_factory.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar() == 1
+
+
+def test_a_taken_mobile_is_a_conflict(uow_factory):
+    with uow_factory() as uow:
+        uow.users.add(user())
+        uow.commit()
+    with pytest.raises(errors.Conflict):
+        with uow_factory() as uow:
+            uow.users.add(user())
+
+
+def test_a_captcha_is_taken_once(uow_factory):
+    captcha = CaptchaChallenge("0b9f6a4e-3a5b-4a63-9a53-2f6c3c1b1f00", "digest",
+                               datetime.now(timezone.utc) + timedelta(minutes=3))
+    with uow_factory() as uow:
+        uow.captchas.put(captcha)
+        uow.captchas.put(captcha)  # re-issue under the same id replaces
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.captchas.take(captcha.id).answer_digest == "digest"
+        assert uow.captchas.take(captcha.id) is None
+        uow.commit()
+
+
+def test_sqlite_runs_in_wal_with_a_busy_timeout_and_foreign_keys(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 15000
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
