@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
@@ -9,8 +8,9 @@ from flask_login import current_user, login_required
 pages = Blueprint("pages", __name__)
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps one zone and no daylight saving
-BROWSERS = [("MicroMessenger", "微信"), ("Edg", "Edge"), ("OPR", "Opera"), ("Firefox", "Firefox"),
-            ("Chrome", "Chrome"), ("Safari", "Safari")]
+# Order matters: most agents also claim to be Safari, and Edge and Opera also claim Chrome.
+BROWSERS = [("MicroMessenger/", "微信"), ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
+            ("Chrome/", "Chrome"), ("Safari/", "Safari")]
 SYSTEMS = [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
            ("Mac OS X", "macOS"), ("Linux", "Linux")]
 
@@ -24,7 +24,7 @@ def beijing_time(moment: datetime) -> str:
 def browser_name(user_agent: str | None) -> str:
     """A reader's name for a user agent string: '微信 / Android', 'Chrome / Windows'."""
     agent = user_agent or ""
-    browser = next((name for key, name in BROWSERS if re.search(rf"\b{key}\b", agent)), "未知浏览器")
+    browser = next((name for key, name in BROWSERS if key in agent), "未知浏览器")
     system = next((name for key, name in SYSTEMS if key in agent), "未知系统")
     return f"{browser} / {system}"
 
