@@ -42,7 +42,7 @@ class Served:
             try:
                 if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting its workers
                 time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")

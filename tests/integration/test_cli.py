@@ -14,16 +14,18 @@ from adapters.sqlalchemy.migrate import upgrade
 from adapters.sqlalchemy.tables import audit_events, captcha_challenges, ended_sessions, sms_challenges
 from entrypoints import cli
 
-NOW = datetime.now(timezone.utc)
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @pytest.fixture
-def seeded(database_url, monkeypatch):
+def seeded(database_url, monkeypatch, now):
     monkeypatch.setenv("DATABASE_URL", database_url)
     cli.engine.cache_clear()
     engine = make_engine(database_url)
     upgrade(engine)
-    old, fresh = NOW - timedelta(days=200), NOW - timedelta(days=1)
+    old, fresh = now - timedelta(days=200), now - timedelta(days=1)
     with engine.begin() as connection:
         connection.execute(insert(audit_events), [
             {"type": "login.failed", "occurred_at": old, "mobile": "13800138000", "detail": {"reason": "x"}}
@@ -36,17 +38,17 @@ def seeded(database_url, monkeypatch):
         ])
         connection.execute(insert(captcha_challenges), [
             {"id": f"00000000-0000-4000-8000-{i:012d}", "answer_digest": "x",
-             "expires_at": NOW - timedelta(minutes=1) if i < 7 else NOW + timedelta(minutes=1)}
+             "expires_at": now - timedelta(minutes=1) if i < 7 else now + timedelta(hours=1)}
             for i in range(10)
         ])
         connection.execute(insert(sms_challenges), [
             {"mobile": "13800138000", "purpose": "register", "code_digest": "x", "created_at": created,
              "expires_at": created + timedelta(minutes=5), "attempts": 0, "spent": False}
-            for created in (NOW - timedelta(days=2), NOW - timedelta(hours=1), NOW)
+            for created in (now - timedelta(days=2), now - timedelta(hours=1), now)
         ])
         connection.execute(insert(ended_sessions), [
-            {"session_digest": "a", "until": NOW - timedelta(days=1)},
-            {"session_digest": "b", "until": NOW + timedelta(days=1)},
+            {"session_digest": "a", "until": now - timedelta(days=1)},
+            {"session_digest": "b", "until": now + timedelta(days=1)},
         ])
     yield engine
     engine.dispose()
@@ -71,10 +73,10 @@ def test_purge_removes_only_what_is_past_keeping_and_is_idempotent(seeded):
     assert again.exit_code == 0 and again.output.count(": 0 removed") == 4
 
 
-def test_audit_lists_filtered_events_as_table_and_json(seeded):
+def test_audit_lists_filtered_events_as_table_and_json(seeded, now):
     runner = CliRunner()
     table = runner.invoke(cli.cli, ["audit", "--mobile", "13800138000", "--type", "login.failed",
-                                    "--since", (NOW - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S")])
+                                    "--since", (now - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S")])
     assert table.exit_code == 0, table.output
     lines = table.output.strip().splitlines()
     assert len(lines) == 1 and "login.failed" in lines[0] and "reason=bad_credentials" in lines[0]

@@ -243,6 +243,97 @@
     }
   }
 
+  /*
+   * 获取短信验证码按钮的倒计时。结束时刻存在 localStorage（key 按用途区分，如
+   * sms-countdown-until:register），刷新页面后继续倒计时、按钮保持禁用。
+   * 返回 {counting(), sending(on), start(seconds), clear()}。
+   */
+  var COUNTDOWN_MAX = 24 * 3600; // 最多 24 小时，防止存了离谱的值
+
+  function smsCountdown(button, key, label) {
+    var until = 0;
+    var timer = null;
+    var sendingNow = false;
+
+    function storeGet() {
+      try {
+        return Number(window.localStorage.getItem(key)) || 0;
+      } catch (e) {
+        return 0;
+      }
+    }
+
+    function storeSet(value) {
+      try {
+        if (value) {
+          window.localStorage.setItem(key, String(value));
+        } else {
+          window.localStorage.removeItem(key);
+        }
+      } catch (e) { /* 隐私模式等：只在本页倒计时 */ }
+    }
+
+    function render() {
+      var left = Math.ceil((until - Date.now()) / 1000);
+      if (left > 0) {
+        // 长时间限制（如当日次数用完）按分钟显示
+        button.textContent = left > 120 ? Math.ceil(left / 60) + ' 分钟后重发' : left + ' 秒后重发';
+        busy(button, true);
+        return;
+      }
+      if (timer) {
+        window.clearInterval(timer);
+        timer = null;
+      }
+      if (until) {
+        until = 0;
+        storeSet(0);
+      }
+      button.textContent = label;
+      busy(button, sendingNow);
+    }
+
+    function start(seconds) {
+      seconds = Math.ceil(Number(seconds));
+      if (!(seconds > 0)) return;
+      until = Date.now() + Math.min(seconds, COUNTDOWN_MAX) * 1000;
+      storeSet(until);
+      if (timer) window.clearInterval(timer);
+      timer = window.setInterval(render, 1000);
+      render();
+    }
+
+    (function resume() {
+      var left = (storeGet() - Date.now()) / 1000;
+      if (left > 0 && left <= COUNTDOWN_MAX) {
+        start(left);
+      } else {
+        storeSet(0);
+      }
+    })();
+
+    return {
+      counting: function () {
+        return until > Date.now();
+      },
+      sending: function (on) {
+        sendingNow = !!on;
+        render();
+      },
+      start: start,
+      clear: function () {
+        until = Date.now() - 1;
+        render();
+      }
+    };
+  }
+
+  /* 会话已失效（401）：去登录，登录后回到当前页 */
+  function toLogin() {
+    var here = window.location.pathname + window.location.search;
+    window.location.href = '/login?next=' + encodeURIComponent(here);
+  }
+
   /* 手机号规则：覆盖 layui 自带的 phone 规则 */
   var MOBILE_RE = /^1[3-9]\d{9}$/;
   function phoneRule(value) {
@@ -266,6 +357,8 @@
     clearFieldError: clearFieldErrorByName,
     showError: showError,
     busy: busy,
+    smsCountdown: smsCountdown,
+    toLogin: toLogin,
     phoneRule: phoneRule,
     MOBILE_RE: MOBILE_RE
   };

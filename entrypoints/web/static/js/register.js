@@ -18,7 +18,6 @@ layui.use(['form', 'layer', 'util'], function () {
   var SMS_LABEL = '获取验证码';
   var sending = false;
   var submitting = false;
-  var timer = null;
 
   function codePoints(s) {
     return Array.from(String(s == null ? '' : s)).length;
@@ -58,72 +57,12 @@ layui.use(['form', 'layer', 'util'], function () {
 
   /* ---------- 短信倒计时（存 localStorage，刷新页面后继续） ---------- */
 
-  function storeGet() {
-    try {
-      return Number(window.localStorage.getItem(COUNTDOWN_KEY)) || 0;
-    } catch (e) {
-      return 0;
-    }
-  }
-
-  function storeSet(until) {
-    try {
-      if (until) {
-        window.localStorage.setItem(COUNTDOWN_KEY, String(until));
-      } else {
-        window.localStorage.removeItem(COUNTDOWN_KEY);
-      }
-    } catch (e) { /* 隐私模式等：只在本页倒计时 */ }
-  }
-
-  var countdownUntil = 0;
-
-  function counting() {
-    return countdownUntil > Date.now();
-  }
-
-  function tick() {
-    var left = Math.ceil((countdownUntil - Date.now()) / 1000);
-    if (left > 0) {
-      // 长时间限制（如当日次数用完）按分钟显示
-      smsButton.textContent = left > 120 ? Math.ceil(left / 60) + ' 分钟后重发' : left + ' 秒后重发';
-      App.busy(smsButton, true);
-      return;
-    }
-    window.clearInterval(timer);
-    timer = null;
-    countdownUntil = 0;
-    storeSet(0);
-    smsButton.textContent = SMS_LABEL;
-    App.busy(smsButton, sending);
-  }
-
-  function startCountdown(seconds) {
-    seconds = Math.ceil(Number(seconds));
-    if (!(seconds > 0)) return;
-    seconds = Math.min(seconds, 24 * 3600);
-    countdownUntil = Date.now() + seconds * 1000;
-    storeSet(countdownUntil);
-    if (timer) window.clearInterval(timer);
-    timer = window.setInterval(tick, 1000);
-    tick();
-  }
-
-  (function resumeCountdown() {
-    var until = storeGet();
-    var left = (until - Date.now()) / 1000;
-    // 最多恢复 24 小时，防止存了离谱的值
-    if (left > 0 && left <= 24 * 3600) {
-      startCountdown(left);
-    } else {
-      storeSet(0);
-    }
-  })();
+  var countdown = App.smsCountdown(smsButton, COUNTDOWN_KEY, SMS_LABEL);
 
   /* ---------- 获取短信验证码 ---------- */
 
   function sendSms() {
-    if (sending || counting()) return;
+    if (sending || countdown.counting()) return;
     App.clearErrors(formEl);
     if (!form.validate('#reg-cellphone')) return;
 
@@ -134,24 +73,24 @@ layui.use(['form', 'layer', 'util'], function () {
     }
 
     sending = true;
-    App.busy(smsButton, true);
+    countdown.sending(true);
     App.api('/api/send_register_sms', {
       mobile: mobileInput.value.trim(),
       captcha: captcha,
       captcha_uuid: captchaImg.dataset.uuid || ''
     }).then(function (res) {
       sending = false;
-      App.busy(smsButton, false);
+      countdown.sending(false);
       // 图片验证码只能用一次：无论成败都换一张
       renewCaptcha();
       var data = res.data || {};
       if (App.ok(res)) {
         App.msg(data.message || '验证码已发送', { icon: 1 });
-        startCountdown(60);
+        countdown.start(60);
         return;
       }
       if (res.status === 429 && data.retry_after) {
-        startCountdown(data.retry_after);
+        countdown.start(data.retry_after);
       }
       App.showError(formEl, data);
     });
@@ -190,7 +129,7 @@ layui.use(['form', 'layer', 'util'], function () {
     }).then(function (res) {
       var data = res.data || {};
       if (App.ok(res)) {
-        storeSet(0);
+        countdown.clear();
         App.msg(data.message || '注册成功', { icon: 1 });
         window.setTimeout(function () {
           window.location.href = '/login';
