@@ -16,6 +16,7 @@ from entrypoints.web.auth import init_auth
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.health import health
+from entrypoints.web.openapi import openapi
 from entrypoints.web.pages import pages
 from entrypoints.web.security import init_security
 from entrypoints.web.settings import load_settings
@@ -56,4 +57,5 @@ def create_app(
     app.register_blueprint(pages)
     app.register_blueprint(api)
     app.register_blueprint(health)
+    app.register_blueprint(openapi)
     return app

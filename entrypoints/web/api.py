@@ -21,7 +21,8 @@ from entrypoints.web.context import client_context
 api = Blueprint("api", __name__)
 
 MAX_FIELD = 256
-CHECKED = {True, "on", "true", "1", 1}  # layui checkboxes post "on"
+CHECKED = (True, "on", "true", "1")  # layui checkboxes post "on"; 1 == True counts too
+UNCHECKED = (False, None, "", "off", "false", "0")
 
 
 def services():
@@ -38,16 +39,28 @@ def json_object() -> dict:
 def text(data: dict, name: str) -> str:
     """A required string field of bounded length."""
     value = data.get(name)
-    if not isinstance(value, str) or len(value) > MAX_FIELD:
+    if not isinstance(value, str) or len(value) > MAX_FIELD or not _encodable(value):
         raise InvalidInput(f"缺少或无效的字段：{name}", field=name)
     return value
 
 
+def _encodable(value: str) -> bool:
+    """JSON may carry lone surrogates ("\\ud800"); no UTF-8 text, hash or database column can hold them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def checked(data: dict, name: str) -> bool:
     value = data.get(name, False)
-    if value not in CHECKED and value not in (False, None, "", 0, "off", "false"):
-        raise InvalidInput(f"无效的字段：{name}", field=name)
-    return value in CHECKED
+    if isinstance(value, (bool, int, str)) or value is None:  # lists and objects are not hashable answers
+        if value in CHECKED:
+            return True
+        if value in UNCHECKED:
+            return False
+    raise InvalidInput(f"无效的字段：{name}", field=name)
 
 
 def ok(message: str, **extra):

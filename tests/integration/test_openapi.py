@@ -1,0 +1,539 @@
+"""The API contract (entrypoints/web/openapi.json): valid OpenAPI 3.1, complete against the app's routes and
+error slugs, and true of the responses the app gives on a scripted happy path and on every kind of refusal.
+
+Responses are checked with jsonschema_rs (installed with schemathesis) against the document's own components.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import json
+import re
+import shutil
+import threading
+import uuid
+from functools import cache
+
+import jsonschema_rs
+import pytest
+import schemathesis
+from freezegun import freeze_time
+from sqlalchemy.exc import OperationalError
+
+from domain import errors as domain_errors
+from entrypoints.web import errors as web_errors
+from entrypoints.web.openapi import SPEC, SPEC_PATH
+from tests.conftest import ApiClient, unavailable
+
+MOBILE = "13800138000"
+PASSWORD = "s3cure-Passw0rd"
+NEW_PASSWORD = "n3w-Passw0rd!x"
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
+
+
+# --- reading the document --------------------------------------------------------------------------
+
+
+def pointer(document: dict, ref: str):
+    assert ref.startswith("#/"), f"only local references are used: {ref}"
+    node = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def resolve(node: dict) -> dict:
+    while "$ref" in node:
+        node = pointer(SPEC, node["$ref"])
+    return node
+
+
+def walk(node, path=""):
+    """Every (json path, dict) in the document."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, f"{path}/{index}")
+
+
+def schema_objects(document: dict):
+    """Every Schema Object: the named components and the `schema` of parameters, headers and media types."""
+    for name, schema in document.get("components", {}).get("schemas", {}).items():
+        yield f"/components/schemas/{name}", schema
+    for where, node in walk(document):
+        if "/components/schemas" in where:
+            continue
+        if isinstance(node.get("schema"), dict):
+            yield f"{where}/schema", node["schema"]
+
+
+def validate_document(document: dict) -> None:
+    """Raises unless the document is valid OpenAPI 3.1 with valid JSON Schema 2020-12 schemas and local refs."""
+    schemathesis.openapi.from_dict(copy.deepcopy(document)).validate()  # the OpenAPI 3.1 meta-schema
+    for where, schema in schema_objects(document):
+        try:
+            jsonschema_rs.meta.validate({"$schema": DRAFT_2020_12, **schema})  # which the 3.1 meta-schema leaves out
+        except jsonschema_rs.ValidationError as error:
+            raise AssertionError(f"{where}: {error}") from None
+    for where, node in walk(document):
+        if isinstance(node.get("$ref"), str):
+            try:
+                pointer(document, node["$ref"])
+            except (KeyError, IndexError, TypeError):
+                raise AssertionError(f"{where}: $ref {node['$ref']} points nowhere") from None
+
+
+def operations(document: dict):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
+
+
+@cache
+def validator(schema_json: str) -> jsonschema_rs.Validator:
+    # The document's components ride along, so that "#/components/..." references resolve from the root.
+    return jsonschema_rs.Draft202012Validator({**json.loads(schema_json), "components": SPEC["components"]})
+
+
+def schema_errors(schema: dict, instance) -> list[str]:
+    return [f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message}"
+            for e in validator(json.dumps(schema, sort_keys=True)).iter_errors(instance)]
+
+
+def assert_conforms(method: str, path: str, response):
+    """The response's status, headers, media type and JSON body are as described; returns the JSON body."""
+    described = SPEC["paths"][path][method.lower()]["responses"]
+    status = str(response.status_code)
+    body_text = response.get_data(as_text=True)[:300] if response.mimetype != "image/png" else "<png>"
+    assert status in described, f"{method} {path} answered {status}, which is not described: {body_text}"
+    documented = resolve(described[status])
+    for name, header in documented.get("headers", {}).items():
+        header = resolve(header)
+        value = response.headers.get(name)
+        if header.get("required"):
+            assert value is not None, f"{method} {path} {status}: header {name} is required"
+        if value is not None and "schema" in header:
+            instance = int(value) if header["schema"].get("type") == "integer" and value.isdigit() else value
+            problems = schema_errors(header["schema"], instance)
+            assert not problems, f"{method} {path} {status}: header {name}: {value!r}: {problems}"
+    content = documented.get("content")
+    if not content:
+        assert not response.data, f"{method} {path} {status}: no body is described"
+        return None
+    assert response.mimetype in content, f"{method} {path} {status}: {response.mimetype} not in {list(content)}"
+    if response.mimetype != "application/json":
+        return None
+    body = response.get_json()
+    problems = schema_errors(content["application/json"]["schema"], body)
+    assert not problems, f"{method} {path} {status}: {body} does not conform: {problems}"
+    return body
+
+
+def assert_refusal(method: str, path: str, response, status: int, slug: str, field: str | None = ...):
+    body = assert_conforms(method, path, response)
+    assert (response.status_code, body["error"]) == (status, slug), body
+    if field is not ...:
+        assert body["field"] == field, body
+    return body
+
+
+# --- the document ----------------------------------------------------------------------------------
+
+
+def test_the_document_is_valid_openapi_3_1():
+    assert SPEC["openapi"].startswith("3.1.")
+    validate_document(SPEC)
+
+
+@pytest.mark.parametrize("break_it", [
+    pytest.param(lambda d: d["paths"]["/healthz"]["get"]["responses"]["200"].pop("description"), id="no-description"),
+    pytest.param(lambda d: d["components"]["schemas"]["Success"].update(type="strng"), id="schema-typo"),
+    pytest.param(lambda d: d["paths"]["/api/login"]["post"]["requestBody"]["content"]["application/json"]
+                 .update(schema={"$ref": "#/components/schemas/Nope"}), id="dangling-ref"),
+])
+def test_the_validation_catches_a_broken_document(break_it):
+    """So that a green validity test means something."""
+    broken = copy.deepcopy(SPEC)
+    break_it(broken)
+    with pytest.raises((jsonschema_rs.ValidationError, AssertionError)):
+        validate_document(broken)
+
+
+def described_routes(document: dict) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, method, _ in operations(document)}
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)  # /x/<int:id> -> /x/{id}
+        if path.startswith("/api/") or path in ("/get_captcha", "/healthz", "/readyz"):
+            routes |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return routes
+
+
+def test_every_api_route_is_described_and_every_description_is_a_route(app):
+    routes, described = app_routes(app), described_routes(SPEC)
+    assert routes - described == set(), "routes the document does not describe"
+    assert described - routes == set(), "described operations the app does not have"
+
+
+def test_the_document_is_served_as_loaded(client):
+    response = client.get("/api/openapi.json")
+    assert_conforms("GET", "/api/openapi.json", response)
+    assert response.get_json() == SPEC == json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    assert response.headers["Content-Security-Policy"]  # exempt from none of the app's defences
+    again = client.get("/api/openapi.json", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    assert_conforms("GET", "/api/openapi.json", again)
+
+
+def code_slugs() -> dict[str, int]:
+    """Every slug the app can answer with, and its status, from domain/errors.py and entrypoints/web/errors.py."""
+    slugs = {}
+    pending = [domain_errors.DomainError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        slugs[cls.slug] = web_errors.STATUS.get(cls.slug, 400)
+    slugs.update({slug: status for status, (slug, _) in web_errors.HTTP_SLUGS.items()})
+    source = inspect.getsource(web_errors)
+    slugs.update({slug: int(status) for status, slug in re.findall(r'error_response\((\d+), "(\w+)"', source)})
+    slugs["http_error"] = 400  # HTTP_SLUGS' fallback: any other HTTPException, with its own status
+    return slugs
+
+
+def test_the_slug_enum_is_every_slug_the_code_has():
+    assert set(SPEC["components"]["schemas"]["ErrorSlug"]["enum"]) == set(code_slugs())
+
+
+def error_narrowings():
+    """(operation, status, code const, slugs) for every error response of the document."""
+    for path, method, operation in operations(SPEC):
+        for status, response in operation["responses"].items():
+            schema = resolve(response).get("content", {}).get("application/json", {}).get("schema", {})
+            if schema.get("allOf", [{}])[0].get("$ref") == "#/components/schemas/Error":
+                narrowed = schema["allOf"][1]["properties"]
+                yield f"{method.upper()} {path}", int(status), narrowed["code"]["const"], narrowed["error"]["enum"]
+
+
+def test_each_described_refusal_has_the_status_the_code_gives_its_slug():
+    slugs = code_slugs()
+    narrowings = list(error_narrowings())
+    assert len(narrowings) > 40
+    for operation, status, code, described in narrowings:
+        assert code == status, operation
+        for slug in described:
+            assert slugs[slug] == status, f"{operation} describes {slug} under {status}, the app sends {slugs[slug]}"
+
+
+def test_every_post_describes_the_csrf_refusal_and_the_defences():
+    for path, method, operation in operations(SPEC):
+        if method != "post":
+            continue
+        assert operation["security"] == [{"csrfToken": [], "sessionCookie": []}], path
+        narrowed = resolve(operation["responses"]["400"])["content"]["application/json"]["schema"]["allOf"][1]
+        assert "csrf_invalid" in narrowed["properties"]["error"]["enum"], path
+        assert {"200", "400", "413", "429", "503"} <= set(operation["responses"]), path
+        body = operation.get("requestBody")
+        if body:
+            schema = resolve(body["content"]["application/json"]["schema"])
+            for name, field in schema["properties"].items():
+                if field.get("type") == "string":
+                    assert field["maxLength"] == 256, (path, name)
+
+
+# --- the responses ---------------------------------------------------------------------------------
+
+
+def test_a_happy_path_conforms(client, sms):
+    c = client
+    with freeze_time("2026-01-01 12:00:00") as clock:
+        captcha_uuid = str(uuid.uuid4())
+        image = c.get(f"/get_captcha?captcha_uuid={captcha_uuid}")
+        assert_conforms("GET", "/get_captcha", image)
+        assert image.status_code == 200
+
+        sent = c.post("/api/send_register_sms", {"mobile": MOBILE, **c.solve_captcha()})
+        assert assert_conforms("POST", "/api/send_register_sms", sent)["code"] == 0
+        registered = c.register(MOBILE, code=sms.last_code(MOBILE))
+        assert assert_conforms("POST", "/api/register", registered)["code"] == 0
+
+        signed_in = c.login(MOBILE, remember=True)
+        assert assert_conforms("POST", "/api/login", signed_in)["code"] == 0
+        assert signed_in.headers["Set-Cookie"].startswith("session=")
+
+        renamed = c.post("/api/account/nickname", {"nickname": " 小红 "})
+        assert assert_conforms("POST", "/api/account/nickname", renamed)["nickname"] == "小红"
+
+        changed = c.post("/api/account/password", {"currentPassword": PASSWORD, "password": NEW_PASSWORD,
+                                                   "confirmPassword": NEW_PASSWORD})
+        assert assert_conforms("POST", "/api/account/password", changed)["code"] == 0
+        c.token = None  # a new session, a new CSRF token
+
+        everywhere = c.post("/api/account/sign_out_everywhere")
+        assert assert_conforms("POST", "/api/account/sign_out_everywhere", everywhere)["code"] == 0
+        c.token = None
+
+        assert c.login(MOBILE, NEW_PASSWORD).status_code == 200
+        signed_out = c.post("/api/logout")
+        assert assert_conforms("POST", "/api/logout", signed_out)["code"] == 0
+        c.token = None
+
+        clock.tick(61)  # one code a minute per mobile
+        reset_sent = c.post("/api/send_reset_sms", {"mobile": MOBILE, **c.solve_captcha()})
+        assert assert_conforms("POST", "/api/send_reset_sms", reset_sent)["code"] == 0
+        reset = c.post("/api/reset_password", {"mobile": MOBILE, "vercode": sms.last_code(MOBILE, "reset_password"),
+                                               "password": PASSWORD, "confirmPassword": PASSWORD})
+        assert assert_conforms("POST", "/api/reset_password", reset)["code"] == 0
+
+    assert assert_conforms("GET", "/healthz", c.get("/healthz")) == {"status": "ok"}
+    assert assert_conforms("GET", "/readyz", c.get("/readyz"))["status"] == "ok"
+    docs = c.get("/api/docs")
+    assert_conforms("GET", "/api/docs", docs)
+    assert docs.status_code == 200
+
+
+def test_refusals_conform(client, sms, captcha):
+    c = client
+    post = lambda path, json=None, **kw: c.post(path, json, **kw)  # noqa: E731
+    long = "1" * 257
+
+    assert_refusal("GET", "/get_captcha", c.get("/get_captcha?captcha_uuid=nope"), 400, "invalid_input", "captcha")
+    assert_refusal("GET", "/get_captcha", c.get("/get_captcha"), 400, "invalid_input", "captcha")
+
+    no_token = c.http.post("/api/login", json={}, environ_base=c.environ)
+    assert_refusal("POST", "/api/login", no_token, 400, "csrf_invalid", None)
+    assert_refusal("POST", "/api/logout", c.http.post("/api/logout"), 400, "csrf_invalid", None)
+    not_json = c.post("/api/register", data="mobile=1", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_refusal("POST", "/api/register", not_json, 400, "invalid_input", None)
+    assert_refusal("POST", "/api/login", post("/api/login", [1]), 400, "invalid_input", None)
+    assert_refusal("POST", "/api/send_register_sms", post("/api/send_register_sms", {"mobile": MOBILE}),
+                   400, "invalid_input", "captcha_uuid")
+    assert_refusal("POST", "/api/send_register_sms",
+                   post("/api/send_register_sms", {"mobile": long, "captcha_uuid": "x", "captcha": "x"}),
+                   400, "invalid_input", "mobile")
+    assert_refusal("POST", "/api/login", post("/api/login", {"remember": "maybe"}), 400, "invalid_input", "remember")
+    assert_refusal("POST", "/api/send_register_sms",
+                   post("/api/send_register_sms", {"mobile": "12345", **c.solve_captcha()}),
+                   400, "invalid_mobile", "mobile")
+    assert_refusal("POST", "/api/send_register_sms",
+                   post("/api/send_register_sms", {"mobile": MOBILE, "captcha_uuid": str(uuid.uuid4()),
+                                                   "captcha": "AAAA"}), 400, "captcha_invalid", "captcha")
+    assert_refusal("POST", "/api/send_reset_sms", post("/api/send_reset_sms", {"mobile": MOBILE, **c.solve_captcha()}),
+                   400, "mobile_not_registered", "mobile")
+    too_large = c.post("/api/login", data="x" * (16 * 1024 + 1), headers={"Content-Type": "application/json"})
+    assert_refusal("POST", "/api/login", too_large, 413, "payload_too_large", None)
+
+    for path in ("/api/account/nickname", "/api/account/password", "/api/account/sign_out_everywhere"):
+        assert_refusal("POST", path, post(path, {}), 401, "login_required", None)
+
+    sms.fail = True
+    assert_refusal("POST", "/api/send_register_sms", c.send_sms(MOBILE), 503, "sms_unavailable", None)
+    sms.fail = False
+
+    with freeze_time("2026-01-01 12:00:00") as clock:
+        c.token = None  # a token signed after "now" is refused: get one under the frozen clock
+        assert c.send_sms(MOBILE).status_code == 200
+        body = assert_refusal("POST", "/api/send_register_sms", c.send_sms(MOBILE), 429, "sms_cooldown", "mobile")
+        assert body["retry_after"] == 60
+        code = sms.last_code(MOBILE)
+        for field, change, slug in [
+            ("mobile", {"mobile": "2"}, "invalid_mobile"),
+            ("nickname", {"nickname": "\u200b"}, "invalid_nickname"),
+            ("password", {"password": "short", "confirmPassword": "short"}, "invalid_password"),
+            ("confirmPassword", {"confirmPassword": "other-password"}, "password_mismatch"),
+            ("password", {"password": "password123", "confirmPassword": "password123"}, "weak_password"),
+            ("agreement", {"agreement": False}, "agreement_required"),
+            ("vercode", {"vercode": "000000" if code != "000000" else "111111"}, "sms_code_invalid"),
+        ]:
+            registration = {"nickname": "小明", "mobile": MOBILE, "vercode": code, "password": PASSWORD,
+                            "confirmPassword": PASSWORD, "agreement": "on", **change}
+            assert_refusal("POST", "/api/register", post("/api/register", registration), 400, slug, field)
+        assert c.register(MOBILE, code=code).status_code == 200
+        assert_refusal("POST", "/api/register", c.register(MOBILE, code=code), 409, "mobile_taken", "mobile")
+        clock.tick(61)
+        assert_refusal("POST", "/api/send_register_sms", c.send_sms(MOBILE), 409, "mobile_taken", "mobile")
+
+        for _ in range(4):
+            assert_refusal("POST", "/api/login", c.login(MOBILE, "wrong-password"), 401, "bad_credentials", None)
+        locked = assert_refusal("POST", "/api/login", c.login(MOBILE, "wrong-password"), 423, "account_locked", None)
+        assert locked["retry_after"] == 15 * 60
+        assert_refusal("POST", "/api/login", c.login(MOBILE), 423, "account_locked", None)
+        wrong_captcha = {"mobile": MOBILE, "password": PASSWORD, "captcha_uuid": str(uuid.uuid4()), "captcha": "AAAA"}
+        assert_refusal("POST", "/api/login", post("/api/login", wrong_captcha), 400, "captcha_invalid", "captcha")
+        clock.tick(15 * 60 + 1)
+        assert c.login(MOBILE).status_code == 200
+
+        assert_refusal("POST", "/api/account/nickname", post("/api/account/nickname", {"nickname": ""}),
+                       400, "invalid_nickname", "nickname")
+        for change, slug, field in [
+            ({"currentPassword": "wrong-password"}, "current_password_invalid", "currentPassword"),
+            ({"password": PASSWORD, "confirmPassword": PASSWORD}, "same_password", "password"),
+            ({"confirmPassword": "other-password"}, "password_mismatch", "confirmPassword"),
+            ({"password": "12345678", "confirmPassword": "12345678"}, "weak_password", "password"),
+        ]:
+            body = {"currentPassword": PASSWORD, "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD, **change}
+            assert_refusal("POST", "/api/account/password", post("/api/account/password", body), 400, slug, field)
+
+        clock.tick(61)
+        reset = {"mobile": MOBILE, "vercode": "123456", "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}
+        assert_refusal("POST", "/api/reset_password", post("/api/reset_password", reset), 400, "sms_code_invalid",
+                       "vercode")
+        assert_refusal("POST", "/api/reset_password", post("/api/reset_password", {**reset, "mobile": "13900139000"}),
+                       400, "sms_code_invalid", "vercode")
+
+
+def test_the_rate_limit_refusal_conforms(make_app, sms, captcha):
+    c = ApiClient(make_app(), sms, captcha, ip="198.51.100.9")
+    answers = [c.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}") for _ in range(31)]
+    assert [a.status_code for a in answers[:30]] == [200] * 30
+    body = assert_refusal("GET", "/get_captcha", answers[30], 429, "rate_limited", None)
+    assert body["retry_after"] == 60 and answers[30].headers["Retry-After"] == "60"
+    for _ in range(30):  # counted for each endpoint of its own
+        assert_refusal("POST", "/api/send_reset_sms", c.post("/api/send_reset_sms", {}), 400, "invalid_input", "mobile")
+    assert_refusal("POST", "/api/send_reset_sms", c.post("/api/send_reset_sms", {}), 429, "rate_limited", None)
+    for path in ("/healthz", "/readyz", "/api/openapi.json", "/api/docs"):
+        assert c.get(path).status_code == 200, path  # outside the limit
+
+
+def test_database_trouble_conforms(client, monkeypatch):
+    services = client.app.extensions["services"]
+
+    def down(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database down"))
+
+    object.__setattr__(services, "issue_captcha", down)  # a frozen dataclass: swapped for this app only
+    body = assert_refusal("GET", "/get_captcha", client.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}"), 503,
+                          "service_unavailable", None)
+    assert body["retry_after"] == 5
+
+    health_module = importlib.import_module("entrypoints.web.health")  # the package's `health` is the blueprint
+    monkeypatch.setattr(health_module, "head_revision", lambda: "some-future-revision")
+    not_ready = assert_conforms("GET", "/readyz", client.get("/readyz"))
+    assert not_ready["status"] == "unavailable"
+
+
+def test_unknown_paths_and_methods_under_api_answer_in_the_error_shape(client):
+    error = {"$ref": "#/components/schemas/Error"}
+    for response, status, slug in [(client.get("/api/nope"), 404, "not_found"),
+                                   (client.get("/api/login"), 405, "method_not_allowed"),
+                                   (client.post("/api/docs"), 405, "method_not_allowed")]:
+        assert response.status_code == status and response.mimetype == "application/json"
+        body = response.get_json()
+        assert not schema_errors(error, body) and body["error"] == slug and body["code"] == status
+
+
+# --- inputs that once crashed the app (found by the contract tests): now refused as the contract says -------
+
+
+def assert_refused_not_crashed(method: str, path: str, response, field: str):
+    assert response.status_code != 500, f"{method} {path}: 500 {response.get_json()}"
+    assert_refusal(method, path, response, 400, "invalid_input", field)
+
+
+@pytest.mark.parametrize("path, field", [("/api/login", "remember"), ("/api/register", "agreement")])
+@pytest.mark.parametrize("value", [[], {}], ids=["array", "object"])
+def test_a_checkbox_of_another_json_type_is_refused(client, path, field, value):
+    body = {"nickname": "小明", "mobile": MOBILE, "vercode": "123456", "password": PASSWORD,
+            "confirmPassword": PASSWORD, "captcha_uuid": str(uuid.uuid4()), "captcha": "AAAA", field: value}
+    assert_refused_not_crashed("POST", path, client.post(path, body), field)
+
+
+def raw_post(c: ApiClient, path: str, raw_json: str):
+    return c.http.post(path, data=raw_json, content_type="application/json", headers={"X-CSRFToken": c.csrf()},
+                       environ_base=c.environ)
+
+
+@pytest.mark.parametrize("where", ["new-password", "captcha", "sms-code", "current-password"])
+def test_a_lone_surrogate_is_refused(client, sms, where):
+    c = client
+    if where == "new-password":  # no prerequisite: the password is hashed before the SMS code is looked at
+        response = raw_post(c, "/api/register", json.dumps({
+            "nickname": "小明", "mobile": MOBILE, "vercode": "000000", "password": "\ud800" * 8,
+            "confirmPassword": "\ud800" * 8, "agreement": True}))
+        path, field = "/api/register", "password"
+    elif where == "captcha":
+        solved = c.solve_captcha()
+        response = raw_post(c, "/api/send_register_sms", json.dumps({**solved, "mobile": MOBILE, "captcha": "\ud800"}))
+        path, field = "/api/send_register_sms", "captcha"
+    elif where == "sms-code":
+        assert c.send_sms(MOBILE).status_code == 200
+        response = raw_post(c, "/api/register", json.dumps({
+            "nickname": "小明", "mobile": MOBILE, "vercode": "\ud800", "password": PASSWORD,
+            "confirmPassword": PASSWORD, "agreement": True}))
+        path, field = "/api/register", "vercode"
+    else:
+        assert c.register(MOBILE).status_code == 200 and c.login(MOBILE).status_code == 200
+        response = raw_post(c, "/api/account/password", json.dumps({
+            "currentPassword": "\ud800", "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}))
+        path, field = "/api/account/password", "currentPassword"
+    assert_refused_not_crashed("POST", path, response, field)
+
+
+# --- the docs page ---------------------------------------------------------------------------------
+
+
+def test_the_docs_page_loads_only_scripts_and_styles_of_this_origin(client):
+    page = client.get("/api/docs")
+    html = page.get_data(as_text=True)
+    assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+    assert re.search(r'<meta name="csrf-token" content="[^"]+">', html)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and all(re.fullmatch(r' src="/static/[^"]+"', attrs) and not text.strip() for attrs, text in scripts)
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    assert {"/static/apidocs/swagger-ui-bundle.js", "/static/apidocs/api-docs.js",
+            "/static/apidocs/swagger-ui.css"} <= set(assets)
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        response.close()
+    assert not re.search(r"<[^>]*\son\w+\s*=", html), "no inline event handlers either"
+    assert client.get("/static/apidocs/LICENSE").status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_docs_page_renders_under_the_csp_in_chromium(app):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        unavailable("Chromium", "no chromium on PATH; `make browser-deps` installs it")
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    problems, outside = [], []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("request", lambda r: None if r.url.startswith((base, "data:")) else outside.append(r.url))
+            page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
+                                 "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
+            page.goto(f"{base}/api/docs")
+            page.wait_for_selector(".opblock", timeout=20_000)
+            assert page.locator(".opblock").count() == len(list(operations(SPEC)))
+            # "Try it out" on a POST: the init script adds the CSRF token, and fetches a new one after it.
+            operation = page.locator("#operations-auth-logout")
+            operation.locator(".opblock-summary").click()
+            operation.locator("button.try-out__btn").click()
+            for _ in range(2):  # the second needs the token fetched again: signing out ended the session
+                with page.expect_response(lambda r: r.url.endswith("/api/logout")) as answer:
+                    operation.locator("button.execute").click()
+                assert answer.value.status == 200
+                page.wait_for_load_state("networkidle")
+            browser.close()
+    finally:
+        server.shutdown()
+    assert problems == [] and outside == []
