@@ -342,6 +342,98 @@
     }
   }
 
+  /* 字符数按码位计（emoji 算 1 个） */
+  function codePoints(s) {
+    return Array.from(String(s == null ? '' : s)).length;
+  }
+
+  /* 注册、忘记密码、设置共用的 form.verify 规则；confirmPassword 与 passwordInput 比较 */
+  function formRules(passwordInput) {
+    return {
+      phone: phoneRule,
+      nickname: function (value) {
+        var n = codePoints(String(value || '').trim());
+        if (n < 1 || n > 32) {
+          return '昵称须为 1-32 个字符';
+        }
+      },
+      password: function (value) {
+        var n = codePoints(value);
+        if (n < 8 || n > 128) {
+          return '密码须为 8-128 个字符';
+        }
+      },
+      confirmPassword: function (value) {
+        if (value !== passwordInput.value) {
+          return '两次密码输入不一致';
+        }
+      }
+    };
+  }
+
+  /*
+   * 图片验证码 + 获取短信验证码（注册、忘记密码共用）。
+   * opts: {form, formEl, mobileSelector, captchaInput, captchaImg, button, endpoint, countdownKey, label}
+   * 返回 {send, countdown}：send 交给 lay-on；表单提交成功后调 countdown.clear()。
+   */
+  function smsSender(opts) {
+    var form = opts.form;
+    var formEl = opts.formEl;
+    var captchaInput = opts.captchaInput;
+    var captchaImg = opts.captchaImg;
+    var mobileInput = document.querySelector(opts.mobileSelector);
+    var sending = false;
+
+    bindCaptcha(captchaImg, function () {
+      captchaInput.value = '';
+    });
+
+    function renewCaptcha() {
+      captchaInput.value = '';
+      reloadCaptcha(captchaImg);
+    }
+
+    // 倒计时存 localStorage，刷新页面后继续
+    var countdown = smsCountdown(opts.button, opts.countdownKey, opts.label);
+
+    function send() {
+      if (sending || countdown.counting()) return;
+      clearErrors(formEl);
+      if (!form.validate(opts.mobileSelector)) return;
+
+      var captcha = captchaInput.value.trim();
+      if (!captcha) {
+        showError(formEl, { field: 'captcha', message: '请先填写图片验证码' });
+        return;
+      }
+
+      sending = true;
+      countdown.sending(true);
+      api(opts.endpoint, {
+        mobile: mobileInput.value.trim(),
+        captcha: captcha,
+        captcha_uuid: captchaImg.dataset.uuid || ''
+      }).then(function (res) {
+        sending = false;
+        countdown.sending(false);
+        // 图片验证码只能用一次：无论成败都换一张
+        renewCaptcha();
+        var data = res.data || {};
+        if (ok(res)) {
+          msg(data.message || '验证码已发送', { icon: 1 });
+          countdown.start(60);
+          return;
+        }
+        if (res.status === 429 && data.retry_after) {
+          countdown.start(data.retry_after);
+        }
+        showError(formEl, data);
+      });
+    }
+
+    return { send: send, countdown: countdown };
+  }
+
   window.App = {
     escape: escape,
     csrfToken: csrfToken,
@@ -360,6 +452,9 @@
     smsCountdown: smsCountdown,
     toLogin: toLogin,
     phoneRule: phoneRule,
-    MOBILE_RE: MOBILE_RE
+    MOBILE_RE: MOBILE_RE,
+    codePoints: codePoints,
+    formRules: formRules,
+    smsSender: smsSender
   };
 })(window, document);

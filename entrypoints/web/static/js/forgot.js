@@ -7,89 +7,27 @@ layui.use(['form', 'layer', 'util'], function () {
   var App = window.App;
 
   var formEl = document.getElementById('forgot-form');
-  var captchaImg = document.getElementById('captcha-image');
-  var captchaInput = document.getElementById('forgot-captcha');
-  var mobileInput = document.getElementById('forgot-cellphone');
-  var passwordInput = document.getElementById('forgot-password');
-  var smsButton = document.getElementById('forgot-get-vercode');
   var submitButton = formEl.querySelector('[lay-filter="forgot-submit"]');
-
-  var COUNTDOWN_KEY = 'sms-countdown-until:reset_password';
-  var SMS_LABEL = '获取验证码';
-  var sending = false;
   var submitting = false;
 
-  function codePoints(s) {
-    return Array.from(String(s == null ? '' : s)).length;
-  }
+  form.verify(App.formRules(document.getElementById('forgot-password')));
 
-  form.verify({
-    phone: App.phoneRule,
-    password: function (value) {
-      var n = codePoints(value);
-      if (n < 8 || n > 128) {
-        return '密码须为 8-128 个字符';
-      }
-    },
-    confirmPassword: function (value) {
-      if (value !== passwordInput.value) {
-        return '两次密码输入不一致';
-      }
-    }
+  /* ---------- 图片验证码、获取短信验证码 ---------- */
+
+  var sms = App.smsSender({
+    form: form,
+    formEl: formEl,
+    mobileSelector: '#forgot-cellphone',
+    captchaInput: document.getElementById('forgot-captcha'),
+    captchaImg: document.getElementById('captcha-image'),
+    button: document.getElementById('forgot-get-vercode'),
+    endpoint: '/api/send_reset_sms',
+    countdownKey: 'sms-countdown-until:reset_password',
+    label: '获取验证码'
   });
-
-  /* ---------- 图片验证码 ---------- */
-
-  App.bindCaptcha(captchaImg, function () {
-    captchaInput.value = '';
-  });
-
-  function renewCaptcha() {
-    captchaInput.value = '';
-    App.reloadCaptcha(captchaImg);
-  }
-
-  /* ---------- 获取短信验证码（倒计时存 localStorage，刷新页面后继续） ---------- */
-
-  var countdown = App.smsCountdown(smsButton, COUNTDOWN_KEY, SMS_LABEL);
-
-  function sendSms() {
-    if (sending || countdown.counting()) return;
-    App.clearErrors(formEl);
-    if (!form.validate('#forgot-cellphone')) return;
-
-    var captcha = captchaInput.value.trim();
-    if (!captcha) {
-      App.showError(formEl, { field: 'captcha', message: '请先填写图片验证码' });
-      return;
-    }
-
-    sending = true;
-    countdown.sending(true);
-    App.api('/api/send_reset_sms', {
-      mobile: mobileInput.value.trim(),
-      captcha: captcha,
-      captcha_uuid: captchaImg.dataset.uuid || ''
-    }).then(function (res) {
-      sending = false;
-      countdown.sending(false);
-      // 图片验证码只能用一次：无论成败都换一张
-      renewCaptcha();
-      var data = res.data || {};
-      if (App.ok(res)) {
-        App.msg(data.message || '验证码已发送', { icon: 1 });
-        countdown.start(60);
-        return;
-      }
-      if (res.status === 429 && data.retry_after) {
-        countdown.start(data.retry_after);
-      }
-      App.showError(formEl, data);
-    });
-  }
 
   util.on('lay-on', {
-    'forgot-get-vercode': sendSms
+    'forgot-get-vercode': sms.send
   });
 
   /* ---------- 提交新密码 ---------- */
@@ -109,7 +47,7 @@ layui.use(['form', 'layer', 'util'], function () {
     }).then(function (res) {
       var data = res.data || {};
       if (App.ok(res)) {
-        countdown.clear();
+        sms.countdown.clear();
         App.msg(data.message || '密码已重置，请使用新密码登录', { icon: 1 });
         window.setTimeout(function () {
           window.location.href = '/login';

@@ -16,29 +16,7 @@ layui.use(['form', 'layer'], function () {
 
   var signOutButton = document.getElementById('sign-out-everywhere');
 
-  function codePoints(s) {
-    return Array.from(String(s == null ? '' : s)).length;
-  }
-
-  form.verify({
-    nickname: function (value) {
-      var n = codePoints(String(value || '').trim());
-      if (n < 1 || n > 32) {
-        return '昵称须为 1-32 个字符';
-      }
-    },
-    password: function (value) {
-      var n = codePoints(value);
-      if (n < 8 || n > 128) {
-        return '密码须为 8-128 个字符';
-      }
-    },
-    confirmPassword: function (value) {
-      if (value !== newPasswordInput.value) {
-        return '两次密码输入不一致';
-      }
-    }
-  });
+  form.verify(App.formRules(newPasswordInput));
 
   /* 会话没了（在别处退出、密码被重置等）：去登录 */
   function sessionGone(res) {
