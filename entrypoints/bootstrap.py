@@ -73,9 +73,14 @@ def bootstrap(
     start_mappers()
     engine = make_engine(database_url)
     session_factory = make_session_factory(engine)
+    read_session_factory = make_session_factory(engine, read_only=True)
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(session_factory, after_commit=log_event)
+
+    def reader() -> SqlUnitOfWork:
+        """For use cases that only read: every signed-in page load is one."""
+        return SqlUnitOfWork(read_session_factory, after_commit=log_event)
 
     rules = Rules(
         code_key=derive_key(secret_key, "sms-and-captcha-codes"),
@@ -94,10 +99,10 @@ def bootstrap(
         issue_captcha=IssueCaptcha(uow, captcha_renderer, clock, codes, rules),
         login=Login(uow, hasher, clock, rules),
         logout=Logout(uow, clock, rules),
-        load_session_user=LoadSessionUser(uow, rules),
+        load_session_user=LoadSessionUser(reader, rules),
         reset_password=ResetPassword(uow, hasher, clock, rules),
         change_password=ChangePassword(uow, hasher, clock, rules),
         change_nickname=ChangeNickname(uow, clock, rules),
         sign_out_everywhere=SignOutEverywhere(uow, clock),
-        view_profile=ViewProfile(uow, rules),
+        view_profile=ViewProfile(reader, rules),
     )

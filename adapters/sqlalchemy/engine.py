@@ -34,13 +34,16 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # Take the write lock at the start: a read-then-write transaction that upgrades later can fail
-        # at once with "database is locked", whatever the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock at the start: a read-then-write transaction that upgrades later can
+        # fail at once with "database is locked", whatever the busy timeout. Readers need no lock in WAL.
+        read_only = connection.get_execution_options().get("read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """read_only: for use cases that never write (on SQLite they then skip the write lock)."""
+    bind = engine.execution_options(read_only=True) if read_only else engine
     # Objects stay readable after commit: a use case hands results out of its transaction.
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(bind, expire_on_commit=False)

@@ -89,13 +89,10 @@ class SqlCaptchaChallenges:
 
     def take(self, captcha_id: str) -> CaptchaChallenge | None:
         table = captcha_challenges
-        row = self.session.execute(select(table).where(table.c.id == captcha_id)).first()
-        if row is None:
-            return None
-        # Of concurrent takers, only the one whose DELETE removed the row wins it.
-        if self.session.execute(delete(table).where(table.c.id == captcha_id)).rowcount != 1:
-            return None
-        return CaptchaChallenge(id=row.id, answer_digest=row.answer_digest, expires_at=row.expires_at)
+        # One statement: of concurrent takers, only the one whose DELETE removed the row gets it back.
+        taken = delete(table).where(table.c.id == captcha_id).returning(table.c.answer_digest, table.c.expires_at)
+        row = self.session.execute(taken).first()
+        return None if row is None else CaptchaChallenge(captcha_id, row.answer_digest, row.expires_at)
 
 
 def event_row(event: AuditEvent) -> dict:

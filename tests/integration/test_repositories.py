@@ -103,3 +103,26 @@ def test_sqlite_runs_in_wal_with_a_busy_timeout_and_foreign_keys(tmp_path):
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 15000
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_sqlite_readers_do_not_wait_for_the_write_lock(tmp_path):
+    """Signed-in page loads only read: they must not queue behind a writer holding the lock."""
+    import sqlite3
+    import time
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    start_mappers()
+    engine = make_engine(url)
+    upgrade(engine)
+    readers = make_session_factory(engine, read_only=True)
+    writer = sqlite3.connect(tmp_path / "r.sqlite3", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a long write transaction elsewhere
+    try:
+        started = time.monotonic()
+        with SqlUnitOfWork(readers, after_commit=lambda e: None) as uow:
+            assert uow.users.get_by_mobile("13800138000") is None
+        assert time.monotonic() - started < 1  # a writer's BEGIN IMMEDIATE would wait out the busy timeout
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        engine.dispose()
