@@ -22,6 +22,11 @@ browser-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 		|| echo "could not install chromium: browser tests will skip"; fi
 
+# Not part of `make test`: starts servers, loads them for minutes and prints the table in the README.
+bench: $(BIN)/.installed
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
+	$(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
+
 test: $(BIN)/.installed browser-deps
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)

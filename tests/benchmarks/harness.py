@@ -5,12 +5,16 @@ Built from environment variables the runner sets (each gunicorn worker imports t
   BENCH_DATABASE_URL  SQLAlchemy URL, already migrated by the runner (AUTO_MIGRATE is off: workers start at once)
   BENCH_SMS_FILE      where the SMS sender appends "mobile purpose code" lines, for the load generator to read
   BENCH_SECRET_KEY    the app secret (any value: the runner never needs it)
+  BENCH_READY_FILE    each worker appends its pid once its app is built, so the runner starts loading only
+                      when every worker is ready (a worker builds the app after the fork: fonts, argon2)
 
 Differences from production, all for the load generator, and all stated in the printed report:
   * CSRF is off (WTF_CSRF_ENABLED=False): the load generator does not scrape tokens from pages.
-  * Per-IP rate limits are off (RATELIMIT_ENABLED=False): every request comes from 127.0.0.1.
-  * Domain caps are raised through the RULES override: per-IP SMS cap (30/day would refuse all but 30 sends
-    from 127.0.0.1) and the login lockout (so every failed sign-in costs the argon2 verify, the path measured).
+  * Flask-Limiter is off (RATELIMIT_ENABLED=False): its per-IP limits would refuse the load within a second.
+  * One trusted proxy hop (TRUSTED_PROXIES=1, as behind the production proxy): the load generator gives each
+    request its own client address in X-Forwarded-For, so the domain's per-IP SMS cap (30 a day) sees many
+    clients, as it would in production, instead of refusing every send from 127.0.0.1 after the 30th.
+    The domain rules themselves (domain/rules.py) are the production defaults.
   * The captcha renderer draws the real PNG (adapters.captcha_image.ImageCaptchaRenderer), except for requests
     carrying `X-Bench-Captcha: text`, which get the answer as the body: how the runner solves captchas.
   * The SMS sender appends to a file: one small write, where production calls a provider.
@@ -26,7 +30,6 @@ from adapters.captcha_image import ImageCaptchaRenderer
 from entrypoints.web import create_app
 
 SOLVE_HEADER = "X-Bench-Captcha"
-HIGH = 1_000_000_000
 
 
 class SolvableCaptchaRenderer:
@@ -60,11 +63,20 @@ def build():
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "LOG_JSON": True,
-            "RULES": {"sms_per_ip_cap": HIGH, "login_max_failures": HIGH},
+            "TRUSTED_PROXIES": 1,
         },
         sms_sender=FileSmsSender(os.environ["BENCH_SMS_FILE"]),
         captcha_renderer=SolvableCaptchaRenderer(),
     )
 
 
-app = build() if "BENCH_DATABASE_URL" in os.environ else None
+def _ready(path: str | None) -> None:
+    if path:
+        with open(path, "a") as out:
+            out.write(f"{os.getpid()}\n")
+
+
+app = None
+if "BENCH_DATABASE_URL" in os.environ:
+    app = build()
+    _ready(os.environ.get("BENCH_READY_FILE"))

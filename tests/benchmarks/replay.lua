@@ -3,11 +3,25 @@
 --
 --   wrk -t2 -c8 -d6s --latency -s replay.lua http://127.0.0.1:PORT -- REQUESTS_FILE THREADS
 --
--- REQUESTS_FILE: one request per line, "METHOD<TAB>PATH<TAB>BODY" (BODY may be empty; JSON, one line).
+-- REQUESTS_FILE: one request per line, "METHOD<TAB>PATH<TAB>BODY<TAB>CLIENT_IP<TAB>COOKIE" (BODY: one-line JSON
+-- or empty; CLIENT_IP, optional, is sent as X-Forwarded-For: the harness trusts one proxy hop, so each request
+-- can come from its own client address, as behind the production proxy; COOKIE, optional, as Cookie).
 -- Thread i of N sends lines i, i+N, i+2N, ...; when its share is spent it stops.
 -- done() prints, for the runner: "STATUS <code> <count>" lines, "EXHAUSTED <threads whose share ran out>"
 -- and "SPAN_US <first request to last answer>". wrk's own Requests/sec divides by -d even when the
 -- threads stopped early, so the runner divides by this span instead.
+
+-- This wrk (Debian 4.1.0) has no wrk.time_us: read the monotonic clock through LuaJIT's FFI.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } replay_timespec;
+int clock_gettime(int clk_id, replay_timespec *tp);
+]]
+local timespec = ffi.new("replay_timespec")
+local function now_us()
+  ffi.C.clock_gettime(1, timespec)  -- CLOCK_MONOTONIC
+  return tonumber(timespec.tv_sec) * 1000000 + math.floor(tonumber(timespec.tv_nsec) / 1000)
+end
 
 local threads = {}
 local counter = 0
@@ -29,17 +43,19 @@ last_us = 0
 function init(args)
   local path, nthreads = args[1], tonumber(args[2])
   requests = {}
-  local headers = { ["Content-Type"] = "application/json", ["Host"] = "127.0.0.1" }
   local n = 0
   for line in io.lines(path) do
     if n % nthreads == id then
-      local method, target, body = line:match("^([^\t]*)\t([^\t]*)\t?(.*)$")
-      if body == "" then body = nil end
+      local method, target, body, ip, cookie = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?([^\t]*)\t?([^\t]*)$")
+      local headers = { ["Host"] = "127.0.0.1" }
+      if body == "" then body = nil else headers["Content-Type"] = "application/json" end
+      if ip ~= "" then headers["X-Forwarded-For"] = ip end
+      if cookie ~= "" then headers["Cookie"] = cookie end
       table.insert(requests, wrk.format(method, target, headers, body))
     end
     n = n + 1
   end
-  spare = wrk.format("GET", "/healthz", headers, nil)
+  spare = wrk.format("GET", "/healthz", { ["Host"] = "127.0.0.1" }, nil)
 end
 
 function request()
@@ -47,7 +63,7 @@ function request()
     return wrk.format("GET", "/healthz")
   end
   index = index + 1
-  if index == 1 then first_us = wrk.time_us() end
+  if index == 1 then first_us = now_us() end
   if index > #requests then
     exhausted = 1
     wrk.thread:stop()
@@ -58,7 +74,7 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
-  last_us = wrk.time_us()
+  last_us = now_us()
 end
 
 function done(summary, latency, requests)
