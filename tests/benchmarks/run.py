@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from adapters.passwords import OWASP
 from tests.benchmarks import bigdata, micro
 from tests.benchmarks.loadgen import (
     GUNICORN,
@@ -396,7 +397,8 @@ def report(ctx: dict) -> str:
       "SMS codes appended to a file")
     p("")
     h = ctx["hasher"]
-    p(f"argon2id (adapters.passwords.Argon2Hasher, OWASP t=2 m=19MiB p=1), one process: verify median "
+    params = f"t={OWASP['time_cost']} m={OWASP['memory_cost'] // 1024}MiB p={OWASP['parallelism']}"
+    p(f"argon2id (adapters.passwords.Argon2Hasher, {params}), one process: verify median "
       f"{h.verify_median_ms:.2f} ms (p99 {h.verify_p99_ms:.2f}), hash median {h.hash_median_ms:.2f} ms, "
       f"n={h.samples}")
     p(f"captcha renderer (ImageCaptchaRenderer().render, 120x38, level 1), one process: {ctx['render_rps']:,.0f} "
@@ -463,8 +465,8 @@ def report(ctx: dict) -> str:
                   f"({workers} workers / {sequence.verify_median_ms:.2f} ms median verify, measured just before)  "
                   f"(target >= 85%)  {verdict(share >= 0.85)}{disturbed(login)}")
                 p(f"   for reference: {workers} processes verifying at once gave {sequence.parallel_verifies:,.1f}/s "
-                  f"({login.rps / sequence.parallel_verifies:.0%} of that); argon2 at 19 MiB shares caches and memory "
-                  "bandwidth")
+                  f"({login.rps / sequence.parallel_verifies:.0%} of that); parallel argon2 verifies share caches and "
+                  "memory bandwidth")
     render_limit = ctx["render_rps"] * workers
     seed_captcha = seed["GET /get_captcha"][0] if seed else None
     for run in ctx["runs"]:
