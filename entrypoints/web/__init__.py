@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -30,7 +28,7 @@ def create_app(
 ) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_settings(app, config)
-    configure_logging(json=bool(app.config.get("LOG_JSON", not sys.stdout.isatty())))
+    configure_logging(json=app.config["LOG_JSON"])
 
     services = bootstrap(
         database_url=app.config["DATABASE_URL"],

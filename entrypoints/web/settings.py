@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ def load_settings(app: Flask, config: dict | None) -> None:
     embedded = app.config["DATABASE_URL"].startswith("sqlite")
     app.config["AUTO_MIGRATE"] = _flag(app.config.get("AUTO_MIGRATE", embedded))
     app.config["SESSION_COOKIE_SECURE"] = _flag(app.config["SESSION_COOKIE_SECURE"])
+    app.config["LOG_JSON"] = _flag(app.config.get("LOG_JSON", not sys.stdout.isatty()))  # console for a person
     app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
 
 
