@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from flask_login import current_user, login_required
 
 from domain.errors import InvalidInput
@@ -16,17 +16,13 @@ from domain.use_cases.request_sms_code import SmsCodeRequest
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
 from entrypoints.web.auth import end_session, renew_session, start_session
-from entrypoints.web.context import client_context
+from entrypoints.web.context import client_context, services
 
 api = Blueprint("api", __name__)
 
 MAX_FIELD = 256
 CHECKED = (True, "on", "true", "1")  # layui checkboxes post "on"; 1 == True counts too
 UNCHECKED = (False, None, "", "off", "false", "0")
-
-
-def services():
-    return current_app.extensions["services"]
 
 
 def json_object() -> dict:

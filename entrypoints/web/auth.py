@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from domain.errors import LoginRequired
 from domain.model import User
+from entrypoints.web.context import services
 
 
 class SessionUser(UserMixin):
@@ -34,7 +35,7 @@ def init_auth(app: Flask) -> None:
         user_id, epoch, session_id = (session_key.split(":") + ["", ""])[:3]
         if not (user_id.isdigit() and epoch.isdigit() and session_id):
             return None
-        user = current_app.extensions["services"].load_session_user(int(user_id), int(epoch), session_id)
+        user = services().load_session_user(int(user_id), int(epoch), session_id)
         return SessionUser.of(user, session_id) if user else None
 
     @manager.unauthorized_handler

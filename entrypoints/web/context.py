@@ -6,7 +6,7 @@ import re
 import uuid
 
 import structlog
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 
 from domain.events import ClientContext
 
@@ -25,6 +25,11 @@ def init_request_context(app: Flask) -> None:
     def echo_request_id(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         return response
+
+
+def services():
+    """The use cases bootstrap built for this app."""
+    return current_app.extensions["services"]
 
 
 def client_context() -> ClientContext:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.sqlalchemy.migrate import current_revision, head_revision
+from entrypoints.web.context import services
 
 health = Blueprint("health", __name__)
 
@@ -20,7 +21,7 @@ def healthz():
 def readyz():
     """Ready for traffic: the database answers and is at the revision this code needs."""
     try:
-        current = current_revision(current_app.extensions["services"].engine)
+        current = current_revision(services().engine)
     except SQLAlchemyError:
         return {"status": "unavailable", "reason": "database unreachable"}, 503
     head = head_revision()

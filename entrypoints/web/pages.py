@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
+
+from entrypoints.web.context import services
 
 pages = Blueprint("pages", __name__)
 
@@ -27,10 +29,6 @@ def browser_name(user_agent: str | None) -> str:
     browser = next((name for key, name in BROWSERS if key in agent), "未知浏览器")
     system = next((name for key, name in SYSTEMS if key in agent), "未知系统")
     return f"{browser} / {system}"
-
-
-def services():
-    return current_app.extensions["services"]
 
 
 def anonymous_only(template: str):
