@@ -58,9 +58,10 @@ class Login:
         # Outside any transaction: argon2 takes tens of milliseconds and must not hold a row.
         matches = self.hasher.verify(user.password_hash if user else self.dummy_hash, password)
         with self.uow() as uow:
+            # Looked up for unknown mobiles too: both kinds of failure do the same work, so take the same time.
+            user = uow.users.get_by_mobile_for_update(mobile)
             if user is None:
                 refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
-            user = uow.users.get_by_mobile_for_update(mobile)
             if not matches:
                 if not (last_try and (remaining := user.lock_remaining(now))):
                     refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
