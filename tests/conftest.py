@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import upgrade
@@ -17,6 +19,9 @@ SERVER_URLS = {
     "mariadb": os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# One database of our own per test run, created beside the configured one and dropped at the end: several
+# runs at once (developers, CI) never see each other's rows, and nothing we did not create is dropped.
+RUN_DATABASE = f"accounts_test_{os.getpid()}_{secrets.token_hex(3)}"
 
 
 def unavailable(what: str, why: str) -> None:
@@ -27,31 +32,61 @@ def unavailable(what: str, why: str) -> None:
     pytest.skip(message)
 
 
-_prepared: dict[str, str | None] = {}
+_prepared: dict[str, str] = {}  # server name -> URL of this run's database
+_unreachable: dict[str, str] = {}  # server name -> why it could not be reached
+
+
+def _create_run_database(name: str, url: str) -> str:
+    """Create this run's database on the server behind `url`; return its URL. Raises if unreachable."""
+    admin = create_engine(url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            if name == "mariadb":
+                connection.execute(text(f"CREATE DATABASE {RUN_DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+            else:
+                connection.execute(text(f"CREATE DATABASE {RUN_DATABASE}"))
+    finally:
+        admin.dispose()
+    return make_url(url).set(database=RUN_DATABASE).render_as_string(hide_password=False)
+
+
+def drop_run_databases() -> None:
+    for name, run_url in _prepared.items():
+        admin = create_engine(SERVER_URLS[name], isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                if name == "postgresql":
+                    connection.execute(text(f"DROP DATABASE IF EXISTS {RUN_DATABASE} WITH (FORCE)"))
+                else:
+                    connection.execute(text(f"DROP DATABASE IF EXISTS {RUN_DATABASE}"))
+        finally:
+            admin.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    drop_run_databases()
 
 
 def server_database(name: str) -> str:
-    """A migrated, empty database on a real server, or a skip that says why."""
+    """A migrated, empty database of this run's own on a real server, or a skip that says why."""
     url = SERVER_URLS[name]
-    if name not in _prepared:
+    if name not in _prepared and name not in _unreachable:
         try:
-            engine = create_engine(url, connect_args={"connect_timeout": 3})
-            with engine.begin() as connection:
-                for table in inspect(connection).get_table_names():  # a clean slate for this run
-                    connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
-            engine.dispose()
-            upgrade(make_engine(url))
-            _prepared[name] = None
+            run_url = _create_run_database(name, url)
         except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "not here"
-            _prepared[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
-    if _prepared[name]:
-        unavailable(f"{name} at {url}", _prepared[name])
-    engine = create_engine(url)
+            _unreachable[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+        else:
+            _prepared[name] = run_url
+            upgrade(make_engine(run_url))  # a migration that fails here fails loudly, it is no "not reachable"
+    if name in _unreachable:
+        unavailable(f"{name} at {url}", _unreachable[name])
+    run_url = _prepared[name]
+    engine = create_engine(run_url)
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
     engine.dispose()
-    return url
+    return run_url
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
