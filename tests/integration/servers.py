@@ -37,15 +37,20 @@ class Served:
             cwd=ROOT, env={**os.environ, **env}, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:  # not listening yet, or still booting its workers
-                time.sleep(0.2)
+            # Ready when every worker has booted (one answering /healthz says nothing of the others).
+            if self.log.read_text().count("Booting worker") >= workers and self._healthy():
+                return
+            time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
+
+    def _healthy(self) -> bool:
+        try:
+            return requests.get(self.base + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:  # not listening yet
+            return False
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,7 @@ import requests
 from tests.integration.servers import Harness, Served
 
 pytestmark = pytest.mark.slow
-CLIENTS, SECONDS = 8, 8
+CLIENTS, ROUNDS = 8, 5  # bounded by count, not time: a busy machine makes it slower, never flaky
 
 
 def test_four_workers_on_one_sqlite_file(tmp_path):
@@ -22,13 +21,10 @@ def test_four_workers_on_one_sqlite_file(tmp_path):
               "RULES": {"sms_per_ip_cap": 100000}}
     harness = Harness(tmp_path, config)
     statuses: Counter[int] = Counter()
-    deadline = time.monotonic() + SECONDS
 
     def client(n: int) -> None:
         http = requests.Session()
-        i = 0
-        while time.monotonic() < deadline:
-            i += 1
+        for i in range(1, ROUNDS + 1):
             mobile = f"13{n}{i:08d}"[:11]
 
             def captcha() -> dict:
@@ -56,7 +52,7 @@ def test_four_workers_on_one_sqlite_file(tmp_path):
             list(pool.map(client, range(1, CLIENTS + 1)))
         log = served.log.read_text()
 
-    print(f"\nstatuses over {SECONDS}s with {CLIENTS} clients on 4 workers: {dict(statuses)}")
+    print(f"\nstatuses of {ROUNDS} rounds by {CLIENTS} clients on 4 workers: {dict(statuses)}")
     assert "database is locked" not in log
     assert not any(status >= 500 for status in statuses), statuses
     assert statuses[200] > 100  # the load really ran
