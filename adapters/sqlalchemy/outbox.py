@@ -95,12 +95,12 @@ class SqlOutbox:
     def sequence(self, limit: int) -> int:
         """Number up to `limit` committed, unnumbered events after the highest seq so far; returns how many."""
         with self.engine.begin() as connection:
-            locked = connection.execute(select(relay_positions.c.position)
-                                        .where(relay_positions.c.sink == SEQUENCER).with_for_update()).scalar()
+            lock = select(relay_positions.c.position).where(relay_positions.c.sink == SEQUENCER).with_for_update()
+            locked = connection.execute(lock).scalar()
             if locked is None:  # a database emptied by hand: start again after whatever is numbered
                 connection.execute(insert(relay_positions).values(sink=SEQUENCER,
                                                                   position=sequencer_position(connection)))
-                return 0
+                locked = connection.execute(lock).scalar()
             ids = connection.execute(select(audit_events.c.id).where(audit_events.c.seq.is_(None))
                                      .order_by(audit_events.c.id).limit(limit)).scalars().all()
             if not ids:

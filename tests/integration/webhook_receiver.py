@@ -26,6 +26,7 @@ class Receiver:
     def __init__(self, secret: str | None = None, delay: float = 0.0):
         self.secret, self.delay = secret, delay
         self.mode = "up"
+        self.refuse = lambda body: False  # answer 503 to the events this picks, whatever the mode
         self.received: list[Received] = []
         self.refused = 0
         self.bad_signatures = 0
@@ -64,12 +65,16 @@ class Receiver:
                     self.bad_signatures += 1
                     return 400
             lowered = {k.lower(): v for k, v in headers.items()}
+            if self.refuse(json.loads(data)):
+                self.refused += 1
+                return 503
             self.received.append(Received(lowered["webhook-id"], json.loads(data), lowered, time.time()))
             return 500 if self.mode == "flaky-ack" else 204
 
     def ids(self) -> list[int]:
+        """Event ids in order of arrival, leaving out the webhook.* events that setting endpoints up records."""
         with self.lock:
-            return [int(r.webhook_id) for r in self.received]
+            return [int(r.webhook_id) for r in self.received if not r.body["type"].startswith("webhook.")]
 
     def wait_for(self, count: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
