@@ -14,7 +14,9 @@ class ReadEventFeed:
         self.feed, self.types = feed, types
 
     def __call__(self, after: int, limit: int) -> tuple[list[OutboxEvent], int]:
-        if after < 0 or not 1 <= limit <= MAX_PAGE:
-            raise errors.InvalidInput(f"after 须为非负整数，limit 须在 1-{MAX_PAGE} 之间")
+        if after < 0:
+            raise errors.InvalidInput("after 须为非负整数", field="after")
+        if not 1 <= limit <= MAX_PAGE:
+            raise errors.InvalidInput(f"limit 须在 1-{MAX_PAGE} 之间", field="limit")
         events = self.feed.after(after, limit, self.types)
         return events, (events[-1].seq if events else after)
