@@ -17,7 +17,10 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import click
+import structlog
 from flask import Flask
+
+from adapters.logging import configure_logging
 
 from domain.errors import DomainError
 from domain.events import ClientContext
@@ -35,6 +38,9 @@ def app_config() -> dict:
 @contextmanager
 def integrations() -> Iterator[Integrations]:
     config = app_config()
+    # The audit lines go to stderr: stdout carries only the answer (one line for `webhooks add`).
+    configure_logging(json=config["LOG_JSON"])
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
     services = bootstrap(database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"],
                          exported_types=exported_types(config))
     try:
@@ -61,7 +67,6 @@ def _when(moment: datetime | None) -> str:
 @click.option("--once", is_flag=True, help="Deliver what is pending now, then exit (for tests and cron).")
 def relay(once: bool):
     """Hand committed audit events to the sinks (webhooks; NATS JetStream when NATS_URL is set)."""
-    from adapters.logging import configure_logging
     from entrypoints.relay import main
 
     config = app_config()
