@@ -1,6 +1,6 @@
 """Webhook delivery over HTTP: signed with Standard Webhooks, and never to a private address unless allowed.
 
-The SSRF check runs where the address is chosen: the relay's HTTP client resolves names through
+The SSRF check runs where the address is chosen (adapters/target_guard.py checks at `webhooks add` time): the relay's HTTP client resolves names through
 GuardedResolver, which refuses the whole name if any address it resolves to is not public, and connects only
 to the addresses it checked (no second lookup to rebind). Literal IPs are checked before the request.
 Redirects are not followed: a 3xx could point anywhere.
@@ -19,7 +19,6 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import ThreadedResolver
 from standardwebhooks.webhooks import Webhook
 
-from domain import errors
 from domain.outbox import is_public_address
 
 USER_AGENT = "accounts-relay/1 (Standard Webhooks)"
@@ -27,18 +26,6 @@ USER_AGENT = "accounts-relay/1 (Standard Webhooks)"
 
 class TargetRefused(OSError):
     pass
-
-
-class DnsTargetGuard:
-    """The check at `accounts webhooks add` time (the relay checks again at every delivery)."""
-
-    def check(self, host: str, port: int, allow_private: bool) -> None:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError):
-            raise errors.WebhookUrlInvalid(f"无法解析主机名：{host}") from None
-        if not allow_private and not all(is_public_address(info[4][0]) for info in infos):
-            raise errors.WebhookTargetRefused()
 
 
 def _is_ip(host: str) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.logging import log_event
 from adapters.sqlalchemy.integrations import SqlEventFeed, SqlIntegrationsUnitOfWork
-from adapters.webhooks import DnsTargetGuard
+from adapters.target_guard import DnsTargetGuard
 from domain import ports
 from domain.outbox import DEFAULT_EXCLUDED, TypeFilter
 from domain.use_cases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey, UseApiKey

@@ -14,7 +14,7 @@ from adapters.sqlalchemy.migrate import upgrade
 from adapters.sqlalchemy.outbox import RelayLease, SqlOutbox
 from adapters.sqlalchemy.engine import make_session_factory
 from adapters.sqlalchemy.tables import audit_events, webhook_endpoints
-from adapters.webhooks import DnsTargetGuard
+from adapters.target_guard import DnsTargetGuard
 from domain.events import ClientContext
 from domain.outbox import RetryRule, webhook_secret
 from domain.use_cases.webhooks import AddWebhook, ReplayWebhooks, WebhookRegistration
