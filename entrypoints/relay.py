@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cache
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -94,10 +93,12 @@ class Relay:
         self.rng = rng
         self.nats_failures, self.nats_retry_at = 0, 0.0
         self.failed = False  # a sink failed during this run (`--once` then exits 1)
+        self.secrets: dict[str, str] = {}  # endpoint salt -> signing secret
 
-    @cache  # noqa: B019 - a handful of endpoints per process
     def secret(self, salt: str) -> str:
-        return webhook_secret(self.signing_key, salt)
+        if salt not in self.secrets:
+            self.secrets[salt] = webhook_secret(self.signing_key, salt)
+        return self.secrets[salt]
 
     async def round(self) -> bool:
         """One pass over every step; True when a step had a full batch (so there is more to do at once)."""
