@@ -100,3 +100,31 @@ class Conflict(DomainError):
 
 class StorageUnavailable(DomainError):
     slug, message = "service_unavailable", "服务暂时不可用，请稍后再试"
+
+
+class ApiKeyInvalid(DomainError):
+    """Missing, unknown or revoked API key on an internal endpoint."""
+
+    slug, message = "api_key_invalid", "API 密钥无效或已撤销"
+
+
+class ApiKeyNotFound(DomainError):
+    slug, message = "api_key_not_found", "API 密钥不存在"
+
+
+class WebhookUrlInvalid(DomainError):
+    slug, message, field = "webhook_url_invalid", "Webhook 地址无效：须为 https:// 地址（内网地址可用 http://）", "url"
+
+
+class WebhookTargetRefused(DomainError):
+    """The URL points at a private, loopback or link-local address (SSRF) and that was not allowed."""
+
+    slug, message, field = "webhook_target_refused", "Webhook 地址指向内网、回环或链路本地地址，已拒绝", "url"
+
+
+class EventTypesInvalid(DomainError):
+    slug, message, field = "event_types_invalid", "事件类型格式无效", "types"
+
+
+class WebhookNotFound(DomainError):
+    slug, message = "webhook_not_found", "Webhook 不存在"

@@ -29,6 +29,12 @@ class EventType(StrEnum):
     PASSWORD_CHANGE_REFUSED = "password_change.refused"  # detail.reason
     NICKNAME_CHANGED = "nickname.changed"
     SIGNED_OUT_EVERYWHERE = "sessions.revoked"
+    API_KEY_CREATED = "api_key.created"  # detail.key_id, detail.name
+    API_KEY_REVOKED = "api_key.revoked"  # detail.key_id, detail.name
+    API_KEY_USED = "api_key.used"  # detail.key_id, detail.name, detail.endpoint; user_id: the session checked
+    WEBHOOK_ADDED = "webhook.added"  # detail.endpoint_id, detail.host, detail.types
+    WEBHOOK_REMOVED = "webhook.removed"  # detail.endpoint_id, detail.host
+    WEBHOOK_REPLAYED = "webhook.replayed"  # detail.endpoint_id (null: all), detail.deliveries
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Protocol, Self
 
 from domain.events import AuditEvent
 from domain.model import CaptchaChallenge, SmsChallenge, User
+from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 
 
 class Users(Protocol):
@@ -102,3 +103,51 @@ class Codes(Protocol):
 
     def digits(self, length: int) -> str: ...
     def text(self, alphabet: str, length: int) -> str: ...
+
+
+# --- the event log leaving the service (issue 14) ---------------------------------------------------------
+
+
+class ApiKeys(Protocol):
+    def add(self, name: str, key_digest: str, created_at: datetime) -> int: ...
+    def get(self, key_id: int) -> ApiKey | None: ...
+    def find_active(self, key_digest: str) -> ApiKey | None: ...
+    def revoke(self, key_id: int, when: datetime) -> None: ...
+    def all(self) -> list[ApiKey]: ...
+
+
+class WebhookEndpoints(Protocol):
+    def add(self, url: str, event_types: tuple[str, ...], allow_private: bool, full_mobile: bool, secret_salt: str,
+            created_at: datetime) -> int:
+        """Stored with its position at the newest sequenced event: it receives what happens from now on."""
+        ...
+    def get(self, endpoint_id: int) -> WebhookEndpoint | None: ...
+    def remove(self, endpoint_id: int) -> None:
+        """With its pending and failed deliveries."""
+        ...
+    def replay_failed(self, endpoint_id: int | None, now: datetime) -> int:
+        """Failed deliveries become pending again, due now, with a fresh retry window; returns how many."""
+        ...
+    def statuses(self) -> list[WebhookStatus]: ...
+
+
+class TargetGuard(Protocol):
+    def check(self, host: str, port: int, allow_private: bool) -> None:
+        """Resolves the host; raises errors.WebhookTargetRefused when an address it resolves to is not public
+        (unless allowed), errors.WebhookUrlInvalid when it does not resolve."""
+        ...
+
+
+class IntegrationsUnitOfWork(UnitOfWork, Protocol):
+    api_keys: ApiKeys
+    webhooks: WebhookEndpoints
+
+
+class IntegrationsUnitOfWorkFactory(Protocol):
+    def __call__(self) -> IntegrationsUnitOfWork: ...
+
+
+class EventFeed(Protocol):
+    def after(self, position: int, limit: int, types: TypeFilter) -> list[OutboxEvent]:
+        """Sequenced events past `position` whose type passes, in delivery order."""
+        ...

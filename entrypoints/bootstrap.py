@@ -29,6 +29,8 @@ from domain.use_cases.request_sms_code import RequestSmsCode
 from domain.use_cases.reset_password import ResetPassword
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
+from domain.outbox import TypeFilter
+from entrypoints.integrations import Integrations, build_integrations
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
 
@@ -57,6 +59,7 @@ class Services:
     change_nickname: ChangeNickname
     sign_out_everywhere: SignOutEverywhere
     view_profile: ViewProfile
+    integrations: Integrations  # API keys, webhook endpoints, the pull API (issue 14)
 
 
 def bootstrap(
@@ -69,6 +72,7 @@ def bootstrap(
     clock: ports.Clock | None = None,
     codes: ports.Codes | None = None,
     rule_overrides: dict | None = None,
+    exported_types: TypeFilter | None = None,
 ) -> Services:
     start_mappers()
     engine = make_engine(database_url)
@@ -105,4 +109,7 @@ def bootstrap(
         change_nickname=ChangeNickname(uow, clock, rules),
         sign_out_everywhere=SignOutEverywhere(uow, clock),
         view_profile=ViewProfile(reader, rules),
+        integrations=build_integrations(engine=engine, session_factory=session_factory,
+                                        signing_key=derive_key(secret_key, "webhook-secrets"), clock=clock,
+                                        codes=codes, types=exported_types),
     )

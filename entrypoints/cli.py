@@ -76,5 +76,12 @@ def audit(mobile, event_type, since, until, limit, as_json):
                        f"{row['ip'] or '-':<15} {row['request_id'] or '-'}  {detail}")
 
 
+from entrypoints import cli_events  # noqa: E402 - the event log's commands (issue 14)
+
+cli.add_command(cli_events.relay)
+cli.add_command(cli_events.webhooks)
+cli.add_command(cli_events.api_keys)
+
+
 if __name__ == "__main__":
     cli()

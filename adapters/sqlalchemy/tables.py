@@ -10,11 +10,13 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     types,
 )
 from sqlalchemy.dialects import mysql
@@ -116,10 +118,14 @@ audit_events = Table(
     Column("user_agent", String(512)),
     Column("request_id", String(64)),
     Column("detail", JSON, nullable=False),
+    # The relay's delivery order, given after commit (adapters/sqlalchemy/outbox.py): ids are handed out at
+    # insert, so a later commit can show a lower id; positions count in seq, which only grows as rows appear.
+    Column("seq", BigInteger),
     Index(None, "user_id", "occurred_at"),
     Index(None, "mobile", "occurred_at"),
     Index(None, "type", "occurred_at"),
     Index(None, "occurred_at"),
+    Index(None, "seq", "id"),  # unsequenced rows (seq NULL) in id order, and sequenced ones in delivery order
     **MYSQL_TABLE,
 )
 
@@ -129,5 +135,63 @@ ended_sessions = Table(
     Column("session_digest", String(64), primary_key=True),
     Column("until", UtcDateTime, nullable=False),  # purged after: the session's cookie has expired by then
     Index(None, "until"),
+    **MYSQL_TABLE,
+)
+
+# --- the event log leaving the service (issue 14): positions, webhook endpoints and deliveries, API keys ---
+
+relay_positions = Table(
+    "relay_positions",
+    metadata,
+    Column("sink", String(64), primary_key=True),  # "sequencer" (the last seq given), "nats"
+    Column("position", BigInteger, nullable=False),  # the last seq this sink is done with
+    Column("updated_at", UtcDateTime),
+    **MYSQL_TABLE,
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", String(2048), nullable=False),
+    Column("event_types", String(1024), nullable=False),  # comma-separated patterns; "" means every exported type
+    Column("allow_private", Boolean, nullable=False),
+    Column("full_mobile", Boolean, nullable=False),
+    Column("secret_salt", String(64), nullable=False),  # the signing secret is derived from it and SECRET_KEY
+    Column("position", BigInteger, nullable=False),  # the last seq fanned out into deliveries
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_success_at", UtcDateTime),
+    Column("last_error", String(512)),
+    Column("last_error_at", UtcDateTime),
+    **MYSQL_TABLE,
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("endpoint_id", BigInteger, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("user_id", BigInteger),  # deliveries of one user go out in seq order; NULL: no order to keep
+    Column("status", String(16), nullable=False),  # pending | failed (delivered rows are deleted)
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", String(512)),
+    UniqueConstraint("endpoint_id", "event_id"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "endpoint_id", "user_id", "status", "seq"),
+    **MYSQL_TABLE,
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("key_digest", String(64), nullable=False, unique=True),  # SHA-256 of the key; the key is shown once
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
     **MYSQL_TABLE,
 )

@@ -14,6 +14,8 @@ from entrypoints.web.auth import init_auth
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.health import health
+from entrypoints.integrations import exported_types
+from entrypoints.web.internal import internal
 from entrypoints.web.openapi import openapi
 from entrypoints.web.pages import pages
 from entrypoints.web.security import init_security
@@ -36,6 +38,7 @@ def create_app(
         sms_sender=sms_sender,
         captcha_renderer=captcha_renderer,
         rule_overrides=app.config.get("RULES"),  # e.g. {"sms_per_ip_cap": 100}: names and defaults in domain/rules.py
+        exported_types=exported_types(app.config),
     )
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(services.engine)
@@ -56,4 +59,5 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(health)
     app.register_blueprint(openapi)
+    app.register_blueprint(internal)  # API key, no per-IP limit: see entrypoints/web/internal.py
     return app

@@ -22,6 +22,9 @@ STATUS = {
     "sms_unavailable": 503,
     "conflict": 409,
     "service_unavailable": 503,
+    "api_key_invalid": 403,
+    "api_key_not_found": 404,
+    "webhook_not_found": 404,
 }
 
 HTTP_SLUGS = {

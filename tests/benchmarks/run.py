@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, text
 
 from adapters.passwords import OWASP
 from tests.benchmarks import bigdata, micro
+from tests.benchmarks import relay as relay_bench
 from tests.benchmarks.loadgen import (
     GUNICORN,
     SOLVE,
@@ -512,6 +513,9 @@ def report(ctx: dict) -> str:
             p(f"4. memory {run.name} worker {pid}: {mib:.1f} MiB after {base.served:,} requests, at most "
               f"{peak.rss[pid]:.1f} MiB after >= 10,000 (peak at {peak.served:,}): {growth:+.1%}  "
               f"(target within 10%)  {verdict(growth <= 0.10)}")
+    if ctx.get("relay"):  # tests/benchmarks/relay.py (issue 14)
+        p("")
+        out.extend(ctx["relay"])
     p("")
     p(f"total run time {ctx['elapsed']:.0f} s")
     return "\n".join(out)
@@ -541,6 +545,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-quiet", type=float, default=float(os.environ.get("BENCH_WAIT_QUIET", 0)),
                         metavar="SECONDS", help="before each measurement, wait up to this long for other work on "
                         "the machine to stop (default 0: do not wait; the report shows how busy it was)")
+    parser.add_argument("--no-relay", dest="relay", action="store_false", default=True,
+                        help="skip the event relay's benchmark (tests/benchmarks/relay.py)")
+    parser.add_argument("--relay-smoke", action="store_true", help="the event relay's benchmark in its short form")
     args = parser.parse_args(argv)
 
     began = time.monotonic()
@@ -598,6 +605,13 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:  # noqa: BLE001
                     log(f"PostgreSQL run failed: {exc}")
                     ctx["runs"].append(ServerRun("PostgreSQL", error=str(exc)))
+        if args.relay:
+            wait_quiet(args.wait_quiet)
+            try:
+                ctx["relay"] = relay_bench.measure(smoke=args.relay_smoke)
+            except Exception as exc:  # noqa: BLE001 - the rest of the report still stands
+                log(f"relay benchmark failed: {exc}")
+                ctx["relay"] = [f"Event relay: NOT MEASURED: {exc}"]
     finally:
         if pg_ok and not args.keep:
             try:

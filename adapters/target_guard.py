@@ -1,0 +1,23 @@
+"""The SSRF check when an endpoint is added: every address the host resolves to must be public, unless allowed.
+
+Kept apart from the HTTP client (adapters/webhooks.py) so the web app does not import aiohttp.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from domain import errors
+from domain.outbox import is_public_address
+
+
+class DnsTargetGuard:
+    """The check at `accounts webhooks add` time (the relay checks again at every delivery)."""
+
+    def check(self, host: str, port: int, allow_private: bool) -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            raise errors.WebhookUrlInvalid(f"无法解析主机名：{host}") from None
+        if not allow_private and not all(is_public_address(info[4][0]) for info in infos):
+            raise errors.WebhookTargetRefused()

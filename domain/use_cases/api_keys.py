@@ -1,0 +1,103 @@
+"""API keys for internal services (the pull API, the session check): made by an operator, shown once, stored as
+a digest, revocable; every use is an audit event."""
+
+from __future__ import annotations
+
+import string
+import unicodedata
+from dataclasses import dataclass
+
+from domain import errors
+from domain.events import ClientContext, EventType
+from domain.outbox import ApiKey, api_key_digest
+from domain.ports import Clock, Codes, IntegrationsUnitOfWorkFactory
+from domain.use_cases.common import record
+
+KEY_PREFIX = "ak_"
+KEY_ALPHABET = string.ascii_letters + string.digits
+KEY_LENGTH = 43  # 43 characters of 62: 256 bits
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    id: int
+    name: str
+    key: str  # the only time it is seen
+
+
+def _key_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", name).strip()
+    if not 1 <= len(name) <= 64 or any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise errors.InvalidInput("名称须为 1-64 个可见字符", field="name")
+    return name
+
+
+class CreateApiKey:
+    def __init__(self, uow: IntegrationsUnitOfWorkFactory, clock: Clock, codes: Codes):
+        self.uow, self.clock, self.codes = uow, clock, codes
+
+    def __call__(self, name: str, client: ClientContext) -> NewApiKey:
+        name = _key_name(name)
+        key = KEY_PREFIX + self.codes.text(KEY_ALPHABET, KEY_LENGTH)
+        now = self.clock.now()
+        with self.uow() as uow:
+            key_id = uow.api_keys.add(name, api_key_digest(key), now)
+            record(uow, EventType.API_KEY_CREATED, now=now, client=client, key_id=key_id, name=name)
+            uow.commit()
+        return NewApiKey(key_id, name, key)
+
+
+class RevokeApiKey:
+    def __init__(self, uow: IntegrationsUnitOfWorkFactory, clock: Clock):
+        self.uow, self.clock = uow, clock
+
+    def __call__(self, key_id: int, client: ClientContext) -> ApiKey:
+        now = self.clock.now()
+        with self.uow() as uow:
+            key = uow.api_keys.get(key_id)
+            if key is None:
+                raise errors.ApiKeyNotFound()
+            if key.revoked_at is None:  # revoking twice changes nothing and records nothing
+                uow.api_keys.revoke(key_id, now)
+                record(uow, EventType.API_KEY_REVOKED, now=now, client=client, key_id=key_id, name=key.name)
+                uow.commit()
+        return key
+
+
+class ListApiKeys:
+    def __init__(self, uow: IntegrationsUnitOfWorkFactory):
+        self.uow = uow
+
+    def __call__(self) -> list[ApiKey]:
+        with self.uow() as uow:
+            return uow.api_keys.all()
+
+
+@dataclass(frozen=True)
+class ApiKeyUse:
+    presented: str  # what followed "Bearer "
+    endpoint: str  # which internal endpoint, for the audit
+    client: ClientContext
+    user_id: int | None = None  # the session the caller asked about, if any
+
+
+class UseApiKey:
+    """Admits a call with an active key and records the use in the same transaction.
+
+    A refused key writes nothing: callers without a key must not be able to grow the log.
+    """
+
+    def __init__(self, uow: IntegrationsUnitOfWorkFactory, clock: Clock):
+        self.uow, self.clock = uow, clock
+
+    def __call__(self, use: ApiKeyUse) -> ApiKey:
+        if not use.presented.startswith(KEY_PREFIX) or len(use.presented) > 128:
+            raise errors.ApiKeyInvalid()
+        with self.uow() as uow:
+            key = uow.api_keys.find_active(api_key_digest(use.presented))
+            if key is None:
+                raise errors.ApiKeyInvalid()
+            record(uow, EventType.API_KEY_USED, now=self.clock.now(), client=use.client, user_id=use.user_id,
+                   key_id=key.id, name=key.name, endpoint=use.endpoint)
+            uow.commit()
+        return key
