@@ -100,3 +100,9 @@ class Conflict(DomainError):
 
 class StorageUnavailable(DomainError):
     slug, message = "service_unavailable", "服务暂时不可用，请稍后再试"
+
+
+class SessionNotFound(DomainError):
+    """No live session of this user has that public id: another user's id gets the same answer as a made-up one."""
+
+    slug, message = "session_not_found", "该登录设备不存在或已下线"

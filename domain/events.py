@@ -29,6 +29,7 @@ class EventType(StrEnum):
     PASSWORD_CHANGE_REFUSED = "password_change.refused"  # detail.reason
     NICKNAME_CHANGED = "nickname.changed"
     SIGNED_OUT_EVERYWHERE = "sessions.revoked"
+    SESSION_REVOKED = "session.revoked"  # 下线: one session ended from another; detail.session: its public id
 
 
 @dataclass(frozen=True)
