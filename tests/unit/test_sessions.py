@@ -287,3 +287,12 @@ def test_revoke_refuses_anything_but_a_live_session_of_mine_alike(which):
     with pytest.raises(errors.SessionNotFound):
         s.revoke_session(SessionRevocation(user.id, public_id, CLIENT))
     assert alive(s, theirs) and s.store.events_of(EventType.SESSION_REVOKED) == []
+
+
+def test_ending_sessions_without_commit_ends_nothing():
+    s = make_services()
+    user = add_user(s)
+    token = sign_in(s)
+    with s.uow() as uow:
+        assert uow.sessions.end_all(user.id, NOW, "signed_out_everywhere") == 1
+    assert alive(s, token) and record_of(s, token).end_reason is None
