@@ -49,7 +49,7 @@ class ChangePassword:
         with self.uow() as uow:
             user = uow.users.get_for_update(cmd.user_id)
             current = uow.sessions.get_for_update(session_digest(cmd.session_token, self.rules))
-            if user is None or current is None or current.user_id != user.id or not current.is_active(now, self.rules):
+            if current is None or current.user_id != cmd.user_id or not current.is_active(now, self.rules):
                 raise errors.LoginRequired()  # this session ended meanwhile: change nothing
             user.set_password(password_hash)
             uow.sessions.end_all(user.id, now, SessionEnd.PASSWORD_CHANGED)  # this one too: it gets a new id

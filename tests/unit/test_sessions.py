@@ -14,7 +14,8 @@ from domain.use_cases.logout import SignOut
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
-from tests.fakes import CLIENT, MOBILE, PASSWORD, FakeCodes, add_user, credentials, make_services, request_code, sign_in
+from tests.fakes import (CLIENT, MOBILE, PASSWORD, TEST_RULES, FakeCodes, add_user, credentials, make_services,
+                         request_code, sign_in)
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 NEW, THIRD = "a brand new secret", "yet another secret"
@@ -49,6 +50,12 @@ def test_sign_in_stores_a_keyed_digest_of_the_session_id_never_the_id():
     assert (record.user_id, record.remember, record.ip, record.user_agent) == (user.id, True, CLIENT.ip,
                                                                               CLIENT.user_agent)
     assert record.created_at == record.last_seen_at == NOW and record.ended_at is None
+
+
+def test_the_digest_of_a_session_id_is_the_same_in_every_release():
+    # Stored digests must keep matching their cookies: a changed formula would sign every browser out at a deploy.
+    assert session_digest("a-session-id", TEST_RULES) == (
+        "d2f8a1abd43f5e755a59706f2c82cf844809ee052635e2cddc4ebe370f2dff9a")
 
 
 def test_every_sign_in_gets_a_session_of_its_own():
@@ -157,6 +164,7 @@ def test_logout_ends_that_session_only_and_records_it():
     ended = record_of(s, this)
     assert (event.user_id, event.mobile, event.client, event.detail) == (user.id, MOBILE, CLIENT,
                                                                          {"session": ended.public_id})
+    assert event.occurred_at == NOW
     assert (ended.ended_at, ended.end_reason) == (NOW, "logged_out")
 
 
@@ -191,6 +199,9 @@ def test_password_change_keeps_this_browser_with_its_remember_me_and_expiry(reme
     assert (new.last_seen_at, new.ip, new.user_agent) == (NOW + timedelta(minutes=20), ELSEWHERE.ip,
                                                           ELSEWHERE.user_agent)
     assert {old.end_reason, record_of(s, other).end_reason} == {"password_changed"}
+    [event] = s.store.events_of(EventType.PASSWORD_CHANGED)
+    assert (event.occurred_at, event.mobile, event.user_id, event.client) == (new.last_seen_at, MOBILE, user.id,
+                                                                              ELSEWHERE)
 
 
 def test_a_second_password_change_ends_the_sessions_started_after_the_first():
@@ -218,18 +229,20 @@ def test_a_password_change_through_a_session_that_ended_changes_nothing():
 def test_signing_out_everywhere_twice_ends_the_sessions_started_in_between():
     s = make_services()
     user = add_user(s)
-    sign_in(s)
-    s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
-    between = sign_in(s)
-    s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
-    assert not alive(s, between)
-    assert [e.detail["ended"] for e in s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE)] == [1, 1]
+    with freeze_time(NOW):
+        sign_in(s)
+        s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
+        between = sign_in(s)
+        s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
+        assert not alive(s, between)
+    events = s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE)
+    assert [(e.detail["ended"], e.occurred_at) for e in events] == [(1, NOW), (1, NOW)]
     assert {r.end_reason for r in s.store.sessions.rows.values()} == {"signed_out_everywhere"}
 
 
 def test_a_second_reset_ends_the_sessions_started_after_the_first():
     s = make_services()
-    add_user(s)
+    user = add_user(s)
     with freeze_time(NOW) as clock:
         for password in (NEW, THIRD):
             between = sign_in(s, password=PASSWORD if password == NEW else NEW)
@@ -237,6 +250,7 @@ def test_a_second_reset_ends_the_sessions_started_after_the_first():
             s.reset_password(PasswordReset(MOBILE, code, password, password, CLIENT))
             assert not alive(s, between)
             clock.tick(61)  # the next code may be sent
+    assert [(e.mobile, e.user_id) for e in s.store.events_of(EventType.PASSWORD_RESET)] == [(MOBILE, user.id)] * 2
 
 
 # --- 登录设备管理 ----------------------------------------------------------------------------------
@@ -272,6 +286,7 @@ def test_revoke_ends_one_of_my_sessions_at_once_and_records_it():
     [event] = s.store.events_of(EventType.SESSION_REVOKED)
     assert (event.user_id, event.mobile, event.client, event.detail) == (user.id, MOBILE, CLIENT,
                                                                          {"session": public_id})
+    assert event.occurred_at == NOW
 
 
 @pytest.mark.parametrize("which", ["another user's", "made up", "already ended", "malformed"])
@@ -296,3 +311,15 @@ def test_ending_sessions_without_commit_ends_nothing():
     with s.uow() as uow:
         assert uow.sessions.end_all(user.id, NOW, "signed_out_everywhere") == 1
     assert alive(s, token) and record_of(s, token).end_reason is None
+
+
+def test_a_session_whose_user_is_gone_still_ends_and_its_event_names_no_mobile():
+    s = make_services()
+    user = add_user(s)
+    by_logout, by_revoke = sign_in(s), sign_in(s)
+    public_id = record_of(s, by_revoke).public_id
+    del s.store.users.rows[user.id]  # e.g. an account erased while its sessions were open
+    s.logout(SignOut(by_logout, CLIENT))
+    s.revoke_session(SessionRevocation(user.id, public_id, CLIENT))
+    assert {record_of(s, token).end_reason for token in (by_logout, by_revoke)} == {"logged_out", "revoked"}
+    assert [(e.mobile, e.user_id) for e in s.store.events][-2:] == [(None, user.id)] * 2
