@@ -98,7 +98,11 @@ def purge(api: ApiClient, monkeypatch) -> str:
 
 def test_the_cookie_carries_only_a_random_session_id_and_the_server_only_its_digest(api):
     assert api.register(MOBILE).status_code == 200
+    before = api.csrf()
     login(api, remember=True)
+    stale = api.http.post("/api/account/nickname", json={"nickname": "x"}, headers={"X-CSRFToken": before},
+                          environ_base=api.environ)
+    assert stale.get_json()["error"] == "csrf_invalid"  # a sign-in starts a fresh cookie: nothing carries over
     api.csrf()  # a page: Flask-WTF adds its CSRF secret
     payload = cookie_payload(api)
     assert set(payload) == {"sid", "csrf_token", "_permanent"}, payload  # no user id, epoch, IP hash, freshness
