@@ -17,3 +17,6 @@ class SecretCodes:
 
     def text(self, alphabet: str, length: int) -> str:
         return "".join(secrets.choice(alphabet) for _ in range(length))
+
+    def token(self, nbytes: int) -> str:
+        return secrets.token_urlsafe(nbytes)

@@ -128,3 +128,7 @@ class EventTypesInvalid(DomainError):
 
 class WebhookNotFound(DomainError):
     slug, message = "webhook_not_found", "Webhook 不存在"
+class SessionNotFound(DomainError):
+    """No live session of this user has that public id: another user's id gets the same answer as a made-up one."""
+
+    slug, message = "session_not_found", "该登录设备不存在或已下线"

@@ -35,6 +35,7 @@ class EventType(StrEnum):
     WEBHOOK_ADDED = "webhook.added"  # detail.endpoint_id, detail.host, detail.types
     WEBHOOK_REMOVED = "webhook.removed"  # detail.endpoint_id, detail.host
     WEBHOOK_REPLAYED = "webhook.replayed"  # detail.endpoint_id (null: all), detail.deliveries
+    SESSION_REVOKED = "session.revoked"  # 下线: one session ended from another; detail.session: its public id
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from domain import errors
 from domain.rules import Rules
@@ -72,7 +73,6 @@ class User:
     failed_logins: int = 0
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
-    session_epoch: int = 0
 
     def lock_remaining(self, now: datetime) -> int:
         """Seconds the account stays locked, 0 when it is not."""
@@ -103,13 +103,9 @@ class User:
         self.failed_logins, self.last_failure_at, self.locked_until = 0, None, None
 
     def set_password(self, password_hash: str) -> None:
-        """A new password ends every session issued before it, and lifts a lock."""
+        """A new password lifts a lock. The use case ends the sessions (uow.sessions.end_all)."""
         self.password_hash = password_hash
-        self.end_all_sessions()
         self.login_succeeded()
-
-    def end_all_sessions(self) -> None:
-        self.session_epoch += 1
 
 
 def lock_message(seconds: int) -> str:
@@ -154,3 +150,49 @@ class CaptchaChallenge:
     def matches(self, answer: str, now: datetime, rules: Rules) -> bool:
         given = digest(rules.code_key, "captcha", self.id, answer.strip().upper())
         return now < self.expires_at and hmac.compare_digest(given, self.answer_digest)
+
+
+class SessionEnd(StrEnum):
+    """Why a session ended; stored with it."""
+
+    LOGGED_OUT = "logged_out"  # 退出 in this browser
+    REVOKED = "revoked"  # 下线 from another device of the same user
+    SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+    PASSWORD_CHANGED = "password_changed"  # the browser that changed it continues under a new id
+    PASSWORD_RESET = "password_reset"
+
+
+def session_digest(token: str, rules: Rules) -> str:
+    """What the server keeps of a session's id: the id itself is the cookie's secret and is never stored."""
+    return digest(rules.code_key, "session", token)
+
+
+@dataclass(eq=False)
+class UserSession:
+    """One sign-in of one browser: the server's record of it is the only judge of whether its cookie still works."""
+
+    public_id: str  # names the session in the devices list and in revoke; not the cookie's secret
+    token_digest: str
+    user_id: int
+    remember: bool  # 记住我 was ticked
+    created_at: datetime  # signed in
+    expires_at: datetime  # absolute, fixed at sign-in: no request moves it
+    last_seen_at: datetime
+    ip: str | None = None  # where it was last seen from
+    user_agent: str | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None  # a SessionEnd
+    id: int | None = None
+
+    def is_active(self, now: datetime, rules: Rules) -> bool:
+        if self.ended_at is not None or now >= self.expires_at:
+            return False
+        # Without 记住我 the session also ends after a quiet spell: the browser may be a shared one.
+        return self.remember or now - self.last_seen_at < rules.browser_session_idle_timeout
+
+    def needs_touch(self, now: datetime, rules: Rules) -> bool:
+        """Last activity is written at most every few minutes, not on every request."""
+        return now - self.last_seen_at >= rules.session_touch_interval
+
+    def end(self, now: datetime, reason: SessionEnd) -> None:
+        self.ended_at, self.end_reason = now, reason

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Protocol, Self
 
 from domain.events import AuditEvent
-from domain.model import CaptchaChallenge, SmsChallenge, User
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
+from domain.model import CaptchaChallenge, SmsChallenge, User, UserSession
 
 
 class Users(Protocol):
@@ -48,11 +48,26 @@ class AuditLog(Protocol):
         ...
 
 
-class EndedSessions(Protocol):
-    """Sessions signed out one at a time; kept until they would have expired anyway."""
+class Sessions(Protocol):
+    """One record per sign-in, found by the keyed digest of the id its cookie carries."""
 
-    def end(self, session_digest: str, until: datetime) -> None: ...
-    def is_ended(self, session_digest: str) -> bool: ...
+    def add(self, session: UserSession) -> None:
+        """Raises errors.Conflict when the digest or the public id is taken."""
+        ...
+    def get(self, token_digest: str) -> UserSession | None: ...
+    def get_for_update(self, token_digest: str) -> UserSession | None: ...
+    def get_by_public_id_for_update(self, public_id: str) -> UserSession | None: ...
+    def live_for_user(self, user_id: int, now: datetime) -> list[UserSession]:
+        """Not ended and not past their absolute expiry, most recently active first."""
+        ...
+    def touch(self, session_id: int, now: datetime, ip: str | None) -> None:
+        """Record activity: only the last-seen time and address change, and only while the session is not ended."""
+        ...
+    def end_all(self, user_id: int, now: datetime, reason: str) -> int:
+        """End every session of the user not ended yet, in one statement; returns how many.
+
+        The one way to sign a user out everywhere (password change or reset, 退出所有设备, an operator)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -62,7 +77,7 @@ class UnitOfWork(Protocol):
     sms: SmsChallenges
     captchas: CaptchaChallenges
     audit: AuditLog
-    sessions: EndedSessions
+    sessions: Sessions
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back unless committed
@@ -99,10 +114,13 @@ class Clock(Protocol):
 
 
 class Codes(Protocol):
-    """Unpredictable strings: SMS codes and captcha texts."""
+    """Unpredictable strings: SMS codes, captcha texts, session ids."""
 
     def digits(self, length: int) -> str: ...
     def text(self, alphabet: str, length: int) -> str: ...
+    def token(self, nbytes: int) -> str:
+        """nbytes random bytes as URL-safe text ([A-Za-z0-9_-])."""
+        ...
 
 
 # --- the event log leaving the service (issue 14) ---------------------------------------------------------

@@ -11,7 +11,7 @@ CAPTCHA_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 
 @dataclass(frozen=True)
 class Rules:
-    code_key: bytes  # HMAC key for stored SMS codes and captcha answers: the app secret
+    code_key: bytes  # HMAC key for stored SMS codes, captcha answers and session ids (derived from the secret)
     sms_code_length: int = 6
     sms_code_ttl: timedelta = timedelta(minutes=5)
     sms_max_attempts: int = 5
@@ -29,5 +29,10 @@ class Rules:
     login_max_failures: int = 5
     login_failure_window: timedelta = timedelta(minutes=15)
     lock_duration: timedelta = timedelta(minutes=15)
-    session_lifetime: timedelta = timedelta(days=30)  # the longest a session lives (记住我)
+    # Sessions (README "Sessions"): absolute lifetimes from sign-in, whatever the cookie says.
+    remembered_session_lifetime: timedelta = timedelta(days=30)  # 记住我
+    browser_session_lifetime: timedelta = timedelta(hours=12)  # without 记住我 (OWASP ASVS 4.0.3 V3.3.2, level 2)
+    browser_session_idle_timeout: timedelta = timedelta(minutes=30)  # without 记住我, ASVS level 2 as well
+    session_touch_interval: timedelta = timedelta(minutes=5)  # last activity is written at most this often
+    ended_session_retention: timedelta = timedelta(days=30)  # ended or expired records are purged after this
     security_log_size: int = 20

@@ -22,11 +22,14 @@ from domain.rules import Rules
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
 from domain.use_cases.issue_captcha import IssueCaptcha
+from domain.use_cases.list_sessions import ListSessions
+from domain.use_cases.load_session_user import LoadSessionUser
 from domain.use_cases.login import Login
-from domain.use_cases.logout import LoadSessionUser, Logout
+from domain.use_cases.logout import Logout
 from domain.use_cases.register_user import RegisterUser
 from domain.use_cases.request_sms_code import RequestSmsCode
 from domain.use_cases.reset_password import ResetPassword
+from domain.use_cases.revoke_session import RevokeSession
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
 from domain.outbox import TypeFilter
@@ -60,6 +63,9 @@ class Services:
     sign_out_everywhere: SignOutEverywhere
     view_profile: ViewProfile
     integrations: Integrations  # API keys, webhook endpoints, the pull API (issue 14)
+    list_sessions: ListSessions
+    revoke_session: RevokeSession
+    rules: Rules  # the numbers the web layer shows or needs (the cookie's lifetime)
 
 
 def bootstrap(
@@ -101,15 +107,18 @@ def bootstrap(
         request_sms_code=RequestSmsCode(uow, sms_sender, clock, codes, rules),
         register_user=RegisterUser(uow, hasher, clock, rules),
         issue_captcha=IssueCaptcha(uow, captcha_renderer, clock, codes, rules),
-        login=Login(uow, hasher, clock, rules),
+        login=Login(uow, hasher, clock, codes, rules),
         logout=Logout(uow, clock, rules),
-        load_session_user=LoadSessionUser(reader, rules),
+        load_session_user=LoadSessionUser(uow, reader, clock, rules),
         reset_password=ResetPassword(uow, hasher, clock, rules),
-        change_password=ChangePassword(uow, hasher, clock, rules),
+        change_password=ChangePassword(uow, hasher, clock, codes, rules),
         change_nickname=ChangeNickname(uow, clock, rules),
         sign_out_everywhere=SignOutEverywhere(uow, clock),
         view_profile=ViewProfile(reader, rules),
         integrations=build_integrations(engine=engine, session_factory=session_factory,
                                         signing_key=derive_key(secret_key, "webhook-secrets"), clock=clock,
                                         codes=codes, types=exported_types),
+        list_sessions=ListSessions(reader, clock, rules),
+        revoke_session=RevokeSession(uow, clock, rules),
+        rules=rules,
     )

@@ -48,10 +48,10 @@ def db_upgrade():
 @click.option("--retention-days", default=180, show_default=True, help="Keep audit events this many days.")
 @click.option("--batch-size", default=1000, show_default=True)
 def purge(retention_days: int, batch_size: int):
-    """Delete expired captchas and SMS codes, and audit events past retention. Safe to re-run."""
+    """Delete expired captchas and SMS codes, old ended sessions, and audit events past retention. Safe to re-run."""
     removed = maintenance.purge_expired(
         engine(), SystemClock().now(), audit_retention=timedelta(days=retention_days),
-        sms_cap_window=Rules.sms_cap_window, batch_size=batch_size)
+        sms_cap_window=Rules.sms_cap_window, session_retention=Rules.ended_session_retention, batch_size=batch_size)
     for table, count in removed.items():
         click.echo(f"{table}: {count} removed")
 

@@ -16,16 +16,19 @@ from types import SimpleNamespace
 
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import CaptchaChallenge, SmsChallenge, User
+from domain.model import CaptchaChallenge, SmsChallenge, User, UserSession
 from domain.rules import Rules
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
 from domain.use_cases.issue_captcha import IssueCaptcha, IssueCaptchaCommand
+from domain.use_cases.list_sessions import ListSessions
+from domain.use_cases.load_session_user import LoadSessionUser
 from domain.use_cases.login import Credentials, Login
-from domain.use_cases.logout import LoadSessionUser, Logout
+from domain.use_cases.logout import Logout
 from domain.use_cases.register_user import RegisterUser, Registration
 from domain.use_cases.request_sms_code import RequestSmsCode, SmsCodeRequest
 from domain.use_cases.reset_password import ResetPassword
+from domain.use_cases.revoke_session import RevokeSession
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
 
@@ -132,21 +135,48 @@ class FakeCaptchaChallenges:
         self.rows = _restore(state)
 
 
-class FakeEndedSessions:
+class FakeSessions:
     def __init__(self) -> None:
-        self.rows: dict[str, datetime] = {}
+        self.rows: dict[int, UserSession] = {}
+        self.next_id = 1
 
-    def end(self, session_digest: str, until: datetime) -> None:
-        self.rows.setdefault(session_digest, until)
+    def add(self, session: UserSession) -> None:
+        # Mimics the unique constraints on token_digest and public_id.
+        if any(s.token_digest == session.token_digest or s.public_id == session.public_id for s in self.rows.values()):
+            raise errors.Conflict()
+        session.id, self.next_id = self.next_id, self.next_id + 1
+        self.rows[session.id] = session
 
-    def is_ended(self, session_digest: str) -> bool:
-        return session_digest in self.rows
+    def get(self, token_digest: str) -> UserSession | None:
+        return next((s for s in self.rows.values() if s.token_digest == token_digest), None)
+
+    def get_for_update(self, token_digest: str) -> UserSession | None:
+        return self.get(token_digest)
+
+    def get_by_public_id_for_update(self, public_id: str) -> UserSession | None:
+        return next((s for s in self.rows.values() if s.public_id == public_id), None)
+
+    def live_for_user(self, user_id: int, now: datetime) -> list[UserSession]:
+        live = [s for s in self.rows.values() if s.user_id == user_id and s.ended_at is None and s.expires_at > now]
+        return sorted(live, key=lambda s: (s.last_seen_at, s.id), reverse=True)
+
+    def touch(self, session_id: int, now: datetime, ip: str | None) -> None:
+        session = self.rows.get(session_id)
+        if session is not None and session.ended_at is None:
+            session.last_seen_at, session.ip = now, ip
+
+    def end_all(self, user_id: int, now: datetime, reason: str) -> int:
+        live = [s for s in self.rows.values() if s.user_id == user_id and s.ended_at is None]
+        for session in live:
+            session.end(now, reason)
+        return len(live)
 
     def snapshot(self):
-        return dict(self.rows)
+        return _snapshot(self.rows), self.next_id
 
     def restore(self, state) -> None:
-        self.rows = state
+        rows, self.next_id = state
+        self.rows = _restore(rows)
 
 
 class FakeAuditLog:
@@ -170,7 +200,7 @@ class FakeStore:
         self.users = FakeUsers()
         self.sms = FakeSmsChallenges()
         self.captchas = FakeCaptchaChallenges()
-        self.sessions = FakeEndedSessions()
+        self.sessions = FakeSessions()
         self.events: list[AuditEvent] = []
         self.commits = 0
         self.fail_next_commit: Exception | None = None  # raised (once) by the next commit
@@ -270,10 +300,12 @@ class UtcClock:
 
 
 class FakeCodes:
-    """Hands out queued codes, then fixed defaults; remembers what was asked for."""
+    """Hands out queued codes, then fixed defaults (tokens: numbered, never the same twice); remembers what was
+    asked for."""
 
-    def __init__(self, digits=(), texts=()) -> None:
-        self.digit_queue, self.text_queue = deque(digits), deque(texts)
+    def __init__(self, digits=(), texts=(), tokens=()) -> None:
+        self.digit_queue, self.text_queue, self.token_queue = deque(digits), deque(texts), deque(tokens)
+        self.tokens_made = 0
         self.calls: list[tuple] = []
 
     def digits(self, length: int) -> str:
@@ -283,6 +315,11 @@ class FakeCodes:
     def text(self, alphabet: str, length: int) -> str:
         self.calls.append(("text", alphabet, length))
         return self.text_queue.popleft() if self.text_queue else "ABCD"
+
+    def token(self, nbytes: int) -> str:
+        self.calls.append(("token", nbytes))
+        self.tokens_made += 1
+        return self.token_queue.popleft() if self.token_queue else f"token-{self.tokens_made}-of-{nbytes}-bytes"
 
 
 # --- wiring and helpers -----------------------------------------------------------------------
@@ -314,14 +351,16 @@ def make_services(**overrides) -> SimpleNamespace:
     s.request_sms_code = RequestSmsCode(s.uow, s.sender, s.clock, s.codes, s.rules)
     s.register_user = RegisterUser(s.uow, s.hasher, s.clock, s.rules)
     s.issue_captcha = IssueCaptcha(s.uow, s.renderer, s.clock, s.codes, s.rules)
-    s.login = Login(s.uow, s.hasher, s.clock, s.rules)
+    s.login = Login(s.uow, s.hasher, s.clock, s.codes, s.rules)
     s.logout = Logout(s.uow, s.clock, s.rules)
-    s.load_session_user = LoadSessionUser(s.uow, s.rules)
+    s.load_session_user = LoadSessionUser(s.uow, s.uow, s.clock, s.rules)
     s.reset_password = ResetPassword(s.uow, s.hasher, s.clock, s.rules)
-    s.change_password = ChangePassword(s.uow, s.hasher, s.clock, s.rules)
+    s.change_password = ChangePassword(s.uow, s.hasher, s.clock, s.codes, s.rules)
     s.change_nickname = ChangeNickname(s.uow, s.clock, s.rules)
     s.sign_out_everywhere = SignOutEverywhere(s.uow, s.clock)
     s.view_profile = ViewProfile(s.uow, s.rules)
+    s.list_sessions = ListSessions(s.uow, s.clock, s.rules)
+    s.revoke_session = RevokeSession(s.uow, s.clock, s.rules)
     return s
 
 
@@ -363,6 +402,11 @@ def add_user(s, mobile: str = MOBILE, password: str = PASSWORD, nickname: str = 
 
 
 def credentials(s, mobile: str = MOBILE, password: str = PASSWORD, *, client: ClientContext = CLIENT,
-                captcha: str | None = None) -> Credentials:
+                captcha: str | None = None, remember: bool = False) -> Credentials:
     captcha_id, text = new_captcha(s, client)
-    return Credentials(mobile, password, captcha_id, text if captcha is None else captcha, client)
+    return Credentials(mobile, password, captcha_id, text if captcha is None else captcha, client, remember)
+
+
+def sign_in(s, mobile: str = MOBILE, password: str = PASSWORD, **kwargs) -> str:
+    """Sign in through Login; return the session id its cookie would carry."""
+    return s.login(credentials(s, mobile, password, **kwargs)).session.token

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, ended_sessions, sms_challenges
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges, user_sessions
 
 
 def _purge(engine: Engine, table, condition, batch_size: int) -> int:
@@ -23,14 +23,20 @@ def _purge(engine: Engine, table, condition, batch_size: int) -> int:
 
 
 def purge_expired(engine: Engine, now: datetime, *, audit_retention: timedelta, sms_cap_window: timedelta,
-                  batch_size: int = 1000) -> dict[str, int]:
+                  session_retention: timedelta, batch_size: int = 1000) -> dict[str, int]:
+    sessions = user_sessions.c
     return {
         "captcha_challenges": _purge(engine, captcha_challenges, captcha_challenges.c.expires_at < now, batch_size),
         # SMS rows are kept while they still count towards the daily caps.
         "sms_challenges": _purge(
             engine, sms_challenges,
             (sms_challenges.c.expires_at < now) & (sms_challenges.c.created_at < now - sms_cap_window), batch_size),
-        "ended_sessions": _purge(engine, ended_sessions, ended_sessions.c.until < now, batch_size),
+        # Ended or expired sessions are kept a while for the owner and for investigations; a purged one stays
+        # refused, since a cookie whose record is gone names no session.
+        "user_sessions": _purge(
+            engine, user_sessions,
+            (sessions.ended_at < now - session_retention) | (sessions.expires_at < now - session_retention),
+            batch_size),
         "audit_events": _purge(engine, audit_events, audit_events.c.occurred_at < now - audit_retention, batch_size),
     }
 

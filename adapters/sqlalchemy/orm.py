@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import registry
 
 from adapters.sqlalchemy import tables
-from domain.model import SmsChallenge, User
+from domain.model import SmsChallenge, User, UserSession
 
 mapper_registry = registry(metadata=tables.metadata)
 
@@ -15,3 +15,4 @@ def start_mappers() -> None:
         return
     mapper_registry.map_imperatively(User, tables.users)
     mapper_registry.map_imperatively(SmsChallenge, tables.sms_challenges)
+    mapper_registry.map_imperatively(UserSession, tables.user_sessions)

@@ -6,10 +6,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, ended_sessions, sms_challenges
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import CaptchaChallenge, SmsChallenge, User
+from domain.model import CaptchaChallenge, SmsChallenge, User, UserSession
 
 
 class SqlUsers:
@@ -129,14 +129,44 @@ class SqlAuditLog:
         ]
 
 
-class SqlEndedSessions:
+class SqlSessions:
+    """Mapped rows; activity and bulk ends are single UPDATE statements that touch only their own columns, so
+    a request recording activity can never write back a stale `ended_at`."""
+
     def __init__(self, session: Session):
         self.session = session
 
-    def end(self, session_digest: str, until: datetime) -> None:
-        if not self.is_ended(session_digest):  # a replayed logout of the same session changes nothing
-            self.session.execute(insert(ended_sessions).values(session_digest=session_digest, until=until))
+    def add(self, record: UserSession) -> None:
+        self.session.add(record)
+        try:
+            self.session.flush()  # a digest or public id already taken fails here
+        except IntegrityError as exc:
+            raise errors.Conflict() from exc
 
-    def is_ended(self, session_digest: str) -> bool:
-        query = select(ended_sessions.c.session_digest).where(ended_sessions.c.session_digest == session_digest)
-        return self.session.execute(query).first() is not None
+    def get(self, token_digest: str) -> UserSession | None:
+        return self.session.scalars(select(UserSession).where(UserSession.token_digest == token_digest)).first()
+
+    def get_for_update(self, token_digest: str) -> UserSession | None:
+        query = select(UserSession).where(UserSession.token_digest == token_digest).with_for_update()
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
+
+    def get_by_public_id_for_update(self, public_id: str) -> UserSession | None:
+        query = select(UserSession).where(UserSession.public_id == public_id).with_for_update()
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
+
+    def live_for_user(self, user_id: int, now: datetime) -> list[UserSession]:
+        query = (select(UserSession)
+                 .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None), UserSession.expires_at > now)
+                 .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+        return list(self.session.scalars(query))
+
+    def touch(self, session_id: int, now: datetime, ip: str | None) -> None:
+        self.session.execute(
+            update(UserSession).where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+            .values(last_seen_at=now, ip=ip).execution_options(synchronize_session=False))
+
+    def end_all(self, user_id: int, now: datetime, reason: str) -> int:
+        ended = self.session.execute(
+            update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason).execution_options(synchronize_session=False))
+        return ended.rowcount

@@ -74,7 +74,6 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("last_failure_at", UtcDateTime),
     Column("locked_until", UtcDateTime),
-    Column("session_epoch", Integer, nullable=False, server_default="0"),
     **MYSQL_TABLE,
 )
 
@@ -129,12 +128,25 @@ audit_events = Table(
     **MYSQL_TABLE,
 )
 
-ended_sessions = Table(
-    "ended_sessions",
+user_sessions = Table(
+    "user_sessions",
     metadata,
-    Column("session_digest", String(64), primary_key=True),
-    Column("until", UtcDateTime, nullable=False),  # purged after: the session's cookie has expired by then
-    Index(None, "until"),
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(64), nullable=False, unique=True),  # shown in the devices list; not a secret
+    Column("token_digest", String(64), nullable=False, unique=True),  # keyed hash of the cookie's id, never the id
+    # No foreign key: SQLite migrations rebuild `users` by dropping it, which would cascade or fail on this table.
+    Column("user_id", BigInteger, nullable=False),
+    Column("remember", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("ip", String(45)),
+    Column("user_agent", String(512)),
+    Column("ended_at", UtcDateTime),
+    Column("end_reason", String(32)),
+    Index(None, "user_id", "ended_at"),
+    Index(None, "expires_at"),
+    Index(None, "ended_at"),
     **MYSQL_TABLE,
 )
 

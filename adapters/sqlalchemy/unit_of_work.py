@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.sqlalchemy.repositories import (
     SqlAuditLog,
     SqlCaptchaChallenges,
-    SqlEndedSessions,
+    SqlSessions,
     SqlSmsChallenges,
     SqlUsers,
     append_events,
@@ -32,7 +32,7 @@ class SqlUnitOfWork:
         self.sms = SqlSmsChallenges(self.session)
         self.captchas = SqlCaptchaChallenges(self.session)
         self.audit = SqlAuditLog(self.session)
-        self.sessions = SqlEndedSessions(self.session)
+        self.sessions = SqlSessions(self.session)
         self.events: list[AuditEvent] = []
         return self
 

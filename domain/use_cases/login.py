@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from domain import errors
 from domain.events import ClientContext, EventType
 from domain.model import lock_message, normalize_mobile, normalize_password
-from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
+from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
 from domain.use_cases.issue_captcha import take_captcha
+from domain.use_cases.sessions import NewSession, open_session
 
 
 @dataclass(frozen=True)
@@ -18,18 +19,19 @@ class Credentials:
     captcha_id: str
     captcha: str
     client: ClientContext
+    remember: bool = False  # 记住我
 
 
 @dataclass(frozen=True)
 class SignedIn:
     user_id: int
     nickname: str
-    session_epoch: int
+    session: NewSession
 
 
 class Login:
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, rules: Rules):
-        self.uow, self.hasher, self.clock, self.rules = uow, hasher, clock, rules
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, codes: Codes, rules: Rules):
+        self.uow, self.hasher, self.clock, self.codes, self.rules = uow, hasher, clock, codes, rules
         # Unknown mobiles are verified against this, so they cost what a wrong password costs.
         self.dummy_hash = hasher.hash("not a password: equalizes timing for unknown mobiles")
 
@@ -73,6 +75,8 @@ class Login:
             user.login_succeeded()
             if self.hasher.needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)
-            record(uow, EventType.LOGIN_SUCCEEDED, **event)
+            session = open_session(uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now,
+                                   client=cmd.client)
+            record(uow, EventType.LOGIN_SUCCEEDED, session=session.public_id, remember=cmd.remember, **event)
             uow.commit()
-            return SignedIn(user.id, user.nickname, user.session_epoch)
+            return SignedIn(user.id, user.nickname, session)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
-from domain.model import check_new_password, normalize_mobile
+from domain.model import SessionEnd, check_new_password, normalize_mobile
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
@@ -44,5 +44,6 @@ class ResetPassword:
             if user is None:
                 refuse(uow, errors.MobileNotRegistered(), EventType.PASSWORD_RESET_REFUSED, **event)
             user.set_password(password_hash)
+            uow.sessions.end_all(user.id, now, SessionEnd.PASSWORD_RESET)
             record(uow, EventType.PASSWORD_RESET, user_id=user.id, **event)
             uow.commit()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.events import ClientContext, EventType
+from domain.model import SessionEnd
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.use_cases.common import record
 
@@ -24,7 +25,8 @@ class SignOutEverywhere:
             user = uow.users.get_for_update(cmd.user_id)
             if user is None:
                 return
-            user.end_all_sessions()
-            record(uow, EventType.SIGNED_OUT_EVERYWHERE, now=self.clock.now(), client=cmd.client,
-                   mobile=user.mobile, user_id=user.id)
+            now = self.clock.now()
+            ended = uow.sessions.end_all(user.id, now, SessionEnd.SIGNED_OUT_EVERYWHERE)
+            record(uow, EventType.SIGNED_OUT_EVERYWHERE, now=now, client=cmd.client, mobile=user.mobile,
+                   user_id=user.id, ended=ended)
             uow.commit()

@@ -14,9 +14,11 @@ from domain.use_cases.logout import SignOut
 from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
 from domain.use_cases.reset_password import PasswordReset
+from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
-from entrypoints.web.auth import end_session, renew_session, start_session
+from entrypoints.web.auth import end_session, session_token, start_session
 from entrypoints.web.context import client_context, services
+from entrypoints.web.pages import browser_name
 
 api = Blueprint("api", __name__)
 
@@ -112,17 +114,17 @@ def login():
     signed_in = services().login(
         Credentials(
             text(data, "mobile"), text(data, "password"), text(data, "captcha_uuid"), text(data, "captcha"),
-            client_context(),
+            client_context(), remember,
         )
     )
-    start_session(signed_in.user_id, signed_in.nickname, signed_in.session_epoch, remember)
+    start_session(signed_in.session)
     return ok("登录成功")
 
 
 @api.post("/api/logout")
 def logout():
-    if current_user.is_authenticated:
-        services().logout(SignOut(current_user.user_id, current_user.session_id, client_context()))
+    if token := session_token():
+        services().logout(SignOut(token, client_context()))  # a session already ended is left as it is
     end_session()
     return ok("已退出登录")
 
@@ -151,11 +153,11 @@ def change_nickname():
 @login_required
 def change_password():
     data = json_object()
-    epoch = services().change_password(
+    renewed = services().change_password(
         PasswordChange(current_user.user_id, text(data, "currentPassword"), text(data, "password"),
-                       text(data, "confirmPassword"), client_context())
+                       text(data, "confirmPassword"), client_context(), session_token())
     )
-    renew_session(epoch)  # this browser stays signed in; every other session has ended
+    start_session(renewed)  # this browser stays signed in under a new id, with its 记住我; every other session ended
     return ok("密码已修改，其他设备已退出登录")
 
 
@@ -165,3 +167,26 @@ def sign_out_everywhere():
     services().sign_out_everywhere(SignOutEverywhereCommand(current_user.user_id, client_context()))
     end_session()
     return ok("已退出所有设备")
+
+
+# --- 登录设备管理 -------------------------------------------------------------------------------------
+
+
+@api.get("/api/account/sessions")
+@login_required
+def list_sessions():
+    current = current_user.session_public_id
+    sessions = sorted(services().list_sessions(current_user.user_id), key=lambda s: s.public_id != current)
+    listed = [{"id": s.public_id, "device": browser_name(s.user_agent), "user_agent": s.user_agent, "ip": s.ip,
+               "signed_in_at": s.created_at.isoformat(), "last_active_at": s.last_seen_at.isoformat(),
+               "remember": s.remember, "current": s.public_id == current} for s in sessions]
+    return ok("当前登录的设备", sessions=listed), 200, {"Cache-Control": "no-store"}
+
+
+@api.post("/api/account/sessions/<public_id>/revoke")
+@login_required
+def revoke_session(public_id: str):
+    services().revoke_session(SessionRevocation(current_user.user_id, public_id, client_context()))
+    if public_id == current_user.session_public_id:
+        end_session()  # this browser's own session: it is signed out here as well
+    return ok("该设备已下线")

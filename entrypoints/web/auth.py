@@ -1,42 +1,47 @@
-"""Sessions with Flask-Login. A session names the user, the user's session epoch and a random id of its own:
-bumping the epoch (password change, reset, sign out everywhere) ends every session issued before it, and
-logging out ends the one id, so a copied cookie stops working either way."""
+"""Sessions with Flask-Login. The cookie (Flask's signed session) carries one thing about the user: the random id
+of a session record on the server, which decides on every request whether the session is still good (see
+domain/use_cases/load_session_user.py). Flask-WTF keeps its CSRF secret in the same cookie.
+
+`current_user` stays the way to ask who is signed in: a request loader looks the id up, so nothing else about
+the user (id, epoch, IP hash, freshness) is written into the cookie."""
 
 from __future__ import annotations
 
-import secrets
-
-from flask import Flask, redirect, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask import Flask, g, redirect, request, session, url_for
+from flask_login import LoginManager, UserMixin, logout_user
 
 from domain.errors import LoginRequired
-from domain.model import User
-from entrypoints.web.context import services
+from domain.use_cases.load_session_user import SessionOwner
+from domain.use_cases.sessions import NewSession
+from entrypoints.web.context import client_context, services
+
+SESSION_KEY = "sid"
+MAX_SESSION_ID = 64  # what Codes.token(32) makes is 43 characters; longer names no session
 
 
 class SessionUser(UserMixin):
-    def __init__(self, user_id: int, nickname: str, session_epoch: int, session_id: str):
-        self.user_id, self.nickname, self.session_epoch, self.session_id = user_id, nickname, session_epoch, session_id
+    def __init__(self, owner: SessionOwner):
+        self.user_id, self.nickname, self.session_public_id = owner.user_id, owner.nickname, owner.session_id
 
     def get_id(self) -> str:
-        return f"{self.user_id}:{self.session_epoch}:{self.session_id}"
-
-    @classmethod
-    def of(cls, user: User, session_id: str) -> SessionUser:
-        return cls(user.id, user.nickname, user.session_epoch, session_id)
+        return str(self.user_id)
 
 
 def init_auth(app: Flask) -> None:
     manager = LoginManager(app)
-    manager.session_protection = "basic"
+    manager.session_protection = None  # the server record decides; Flask-Login's IP hash and freshness go unused
+    # A 记住我 cookie lives as long as its record may; the record's own expiry, fixed at sign-in, is what counts.
+    app.permanent_session_lifetime = app.extensions["services"].rules.remembered_session_lifetime
+    # Re-sent only when it changes, so the browser's expiry stays where sign-in put it instead of sliding forward.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
 
-    @manager.user_loader
-    def load_user(session_key: str) -> SessionUser | None:
-        user_id, epoch, session_id = (session_key.split(":") + ["", ""])[:3]
-        if not (user_id.isdigit() and epoch.isdigit() and session_id):
+    @manager.request_loader
+    def load_user(_request) -> SessionUser | None:
+        token = session.get(SESSION_KEY)
+        if g.get("skip_session_lookup") or not isinstance(token, str) or not 0 < len(token) <= MAX_SESSION_ID:
             return None
-        user = services().load_session_user(int(user_id), int(epoch), session_id)
-        return SessionUser.of(user, session_id) if user else None
+        owner = services().load_session_user(token, client_context().ip)
+        return SessionUser(owner) if owner else None
 
     @manager.unauthorized_handler
     def unauthorized():
@@ -45,17 +50,26 @@ def init_auth(app: Flask) -> None:
         return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
 
 
-def start_session(user_id: int, nickname: str, session_epoch: int, remember: bool) -> None:
-    session.clear()  # a new session at sign-in: nothing from before carries over
-    session.permanent = remember  # 30 days with 记住我, else until the browser closes
-    login_user(SessionUser(user_id, nickname, session_epoch, secrets.token_urlsafe(18)))
+def start_session(new: NewSession) -> None:
+    """At sign-in, and for this browser's new id after a password change. Nothing from before carries over (the
+    CSRF secret included, so a fixated cookie is worth nothing)."""
+    session.clear()
+    session[SESSION_KEY] = new.token
+    session.permanent = new.remember  # a 30-day cookie with 记住我, else it ends with the browser
 
 
-def renew_session(session_epoch: int) -> None:
-    """After this user's own password change: keep this browser signed in under the new epoch."""
-    start_session(current_user.user_id, current_user.nickname, session_epoch, remember=session.permanent)
+def session_token() -> str | None:
+    """The session id this browser's cookie carries, if any."""
+    token = session.get(SESSION_KEY)
+    return token if isinstance(token, str) else None
 
 
 def end_session() -> None:
-    logout_user()
+    logout_user()  # also makes current_user anonymous for the rest of this request
     session.clear()
+
+
+def skip_session_lookup() -> None:
+    """For the rest of this request nobody is signed in: the database just failed, and the error page must render
+    without asking it again (Flask-Login's context processor loads the user for every template)."""
+    g.skip_session_lookup = True

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import structlog
-from flask import Flask, g, jsonify, make_response, render_template, request
-from flask_login import AnonymousUserMixin
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
+from entrypoints.web.auth import skip_session_lookup
 
 STATUS = {
     "mobile_taken": 409,
@@ -25,6 +25,7 @@ STATUS = {
     "api_key_invalid": 403,
     "api_key_not_found": 404,
     "webhook_not_found": 404,
+    "session_not_found": 404,
 }
 
 HTTP_SLUGS = {
@@ -77,7 +78,7 @@ def init_error_handlers(app: Flask) -> None:
         # The database is down or unreachable: fail fast, the transaction was rolled back.
         log.error("database_error", error=type(error.orig).__name__)
         # Rendering runs Flask-Login's context processor, which would try to load the user again.
-        g._login_user = AnonymousUserMixin()
+        skip_session_lookup()
         return error_response(503, "service_unavailable", "服务暂时不可用，请稍后再试", retry_after=5)
 
     @app.errorhandler(Exception)

@@ -6,7 +6,6 @@ import os
 import secrets
 import sys
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -22,7 +21,6 @@ def load_settings(app: Flask, config: dict | None) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=False,
-        PERMANENT_SESSION_LIFETIME=timedelta(days=30),  # 记住我
         TRUSTED_PROXIES=0,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_HEADERS=["X-CSRFToken"],

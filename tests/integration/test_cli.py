@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import upgrade
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, ended_sessions, sms_challenges
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges, user_sessions
 from entrypoints import cli
 
 @pytest.fixture
@@ -46,9 +46,18 @@ def seeded(database_url, monkeypatch, now):
              "expires_at": created + timedelta(minutes=5), "attempts": 0, "spent": False}
             for created in (now - timedelta(days=2), now - timedelta(hours=1), now)
         ])
-        connection.execute(insert(ended_sessions), [
-            {"session_digest": "a", "until": now - timedelta(days=1)},
-            {"session_digest": "b", "until": now + timedelta(days=1)},
+        # Kept 30 days after they ended or expired (Rules.ended_session_retention), live ones for good.
+        connection.execute(insert(user_sessions), [
+            {"public_id": f"p{i}", "token_digest": f"d{i}", "user_id": 1, "remember": True,
+             "created_at": expires - timedelta(days=30), "expires_at": expires, "last_seen_at": now - timedelta(days=40),
+             "ended_at": ended, "end_reason": "logged_out" if ended else None}
+            for i, (expires, ended) in enumerate([
+                (now - timedelta(days=31), None),  # expired 31 days ago: purged
+                (now - timedelta(days=29), None),  # expired 29 days ago: kept
+                (now + timedelta(days=5), now - timedelta(days=31)),  # ended 31 days ago: purged
+                (now + timedelta(days=5), now - timedelta(days=29)),  # ended 29 days ago: kept
+                (now + timedelta(days=5), None),  # live
+            ])
         ])
     yield engine
     engine.dispose()
@@ -66,9 +75,9 @@ def test_purge_removes_only_what_is_past_keeping_and_is_idempotent(seeded):
     assert result.exit_code == 0, result.output
     assert "audit_events: 25 removed" in result.output and "captcha_challenges: 7 removed" in result.output
     assert "sms_challenges: 1 removed" in result.output  # the others still count towards today's caps
-    assert "ended_sessions: 1 removed" in result.output
+    assert "user_sessions: 2 removed" in result.output
     assert (rows(seeded, audit_events), rows(seeded, captcha_challenges), rows(seeded, sms_challenges),
-            rows(seeded, ended_sessions)) == (3, 3, 2, 1)
+            rows(seeded, user_sessions)) == (3, 3, 2, 3)
     again = runner.invoke(cli.cli, ["purge"])
     assert again.exit_code == 0 and again.output.count(": 0 removed") == 4
 

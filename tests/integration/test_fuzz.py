@@ -96,7 +96,8 @@ def test_fuzz_every_operation(fuzz_app, sms, captcha, capsys):
 
     def send(case) -> None:
         browser = member if case.operation.path.startswith("/api/account/") else anonymous
-        headers = browser.ready() if case.method == "POST" else {}
+        # Everything the signed-in browser sends (GET /api/account/sessions too) goes out signed in.
+        headers = browser.ready() if case.method == "POST" or browser.signed_in else {}
         response = case.call(session=browser.api.http, headers=headers)
         tally.requests += 1
         tally.by_operation[case.operation.label] += 1

@@ -11,7 +11,7 @@ from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
-from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services, request_code
+from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services, request_code, sign_in
 
 NEW = "a brand new secret"
 
@@ -23,12 +23,15 @@ def reset(s, code, password=NEW, mobile=MOBILE, confirmation=None):
 def test_reset_password_with_a_reset_code_sets_the_password_and_ends_sessions():
     s = make_services()
     user = add_user(s)
+    before = [sign_in(s), sign_in(s, remember=True)]
     code = request_code(s, purpose="reset_password")
     assert s.sender.sent[-1] == (MOBILE, code, "reset_password")
     reset(s, code)
-    assert s.hasher.verify(user.password_hash, NEW) and user.session_epoch == 1
+    assert s.hasher.verify(user.password_hash, NEW)
+    assert [s.load_session_user(token, None) for token in before] == [None, None]
+    assert {r.end_reason for r in s.store.sessions.rows.values()} == {"password_reset"}
     assert s.store.events_of(EventType.PASSWORD_RESET)[0].user_id == user.id
-    assert s.login(credentials(s, password=NEW)).session_epoch == 1
+    assert s.load_session_user(sign_in(s, password=NEW), None).user_id == user.id
 
 
 def test_reset_lifts_a_lock():
@@ -62,13 +65,15 @@ def test_reset_follows_the_code_rules():
     s = make_services()
     user = add_user(s)
     with freeze_time("2026-01-01 12:00:00") as clock:
+        token = sign_in(s)
         code = request_code(s, purpose="reset_password")
         with pytest.raises(errors.WeakPassword):
             reset(s, code, password="password123")
         clock.tick(timedelta(minutes=5, seconds=1))
         with pytest.raises(errors.SmsCodeInvalid):
             reset(s, code)
-    assert s.hasher.verify(user.password_hash, PASSWORD) and user.session_epoch == 0
+        assert s.load_session_user(token, None) is not None  # refused resets end no session
+    assert s.hasher.verify(user.password_hash, PASSWORD)
     reasons = [e.detail["reason"] for e in s.store.events_of(EventType.PASSWORD_RESET_REFUSED)]
     assert reasons == ["weak_password", "sms_code_invalid"]
 
@@ -76,15 +81,18 @@ def test_reset_follows_the_code_rules():
 def test_change_password_needs_the_current_one_and_ends_other_sessions():
     s = make_services()
     user = add_user(s)
+    this, other = sign_in(s), sign_in(s)
     with pytest.raises(errors.CurrentPasswordInvalid):
-        s.change_password(PasswordChange(user.id, "not it", NEW, NEW, CLIENT))
+        s.change_password(PasswordChange(user.id, "not it", NEW, NEW, CLIENT, this))
     with pytest.raises(errors.SamePassword):
-        s.change_password(PasswordChange(user.id, PASSWORD, PASSWORD, PASSWORD, CLIENT))
+        s.change_password(PasswordChange(user.id, PASSWORD, PASSWORD, PASSWORD, CLIENT, this))
     with pytest.raises(errors.PasswordMismatch):
-        s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW + "x", CLIENT))
-    assert user.session_epoch == 0 and s.hasher.verify(user.password_hash, PASSWORD)
-    assert s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT)) == 1
+        s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW + "x", CLIENT, this))
+    assert s.load_session_user(other, None) and s.hasher.verify(user.password_hash, PASSWORD)
+    renewed = s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, this))
     assert s.hasher.verify(user.password_hash, NEW)
+    assert s.load_session_user(other, None) is None and s.load_session_user(this, None) is None
+    assert s.load_session_user(renewed.token, None).user_id == user.id  # this browser carries on, under a new id
     assert len(s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED)) == 3
     assert len(s.store.events_of(EventType.PASSWORD_CHANGED)) == 1
 
@@ -100,13 +108,16 @@ def test_change_nickname_checks_and_records():
     assert (event.detail["previous"], event.detail["nickname"]) == ("Alice", "新昵称")
 
 
-def test_sign_out_everywhere_bumps_the_epoch():
+def test_sign_out_everywhere_ends_every_session_of_the_user_only():
     s = make_services()
     user = add_user(s)
-    assert s.load_session_user(user.id, 0, "sid") is user
+    other_user = add_user(s, "13900139000")
+    mine, theirs = [sign_in(s), sign_in(s)], sign_in(s, "13900139000")
     s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
-    assert s.load_session_user(user.id, 0, "sid") is None
-    assert s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE)[0].user_id == user.id
+    assert [s.load_session_user(token, None) for token in mine] == [None, None]
+    assert s.load_session_user(theirs, None).user_id == other_user.id
+    [event] = s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE)
+    assert (event.user_id, event.mobile, event.client, event.detail) == (user.id, MOBILE, CLIENT, {"ended": 2})
 
 
 def test_profile_shows_the_users_own_sign_ins_newest_first():

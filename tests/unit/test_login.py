@@ -23,10 +23,12 @@ def fail(s, password="wrong password", mobile=MOBILE):
 def test_success_returns_the_user_and_records_it():
     s = make_services()
     user = add_user(s)
-    assert s.login(credentials(s, " 13800138000 ")) == SignedIn(user.id, "Alice", 0)
+    signed_in = s.login(credentials(s, " 13800138000 "))
+    assert signed_in == SignedIn(user.id, "Alice", signed_in.session) and not signed_in.session.remember
     assert len(s.hasher.verify_calls) == 1
     [event] = s.store.events_of(EventType.LOGIN_SUCCEEDED)
     assert (event.mobile, event.user_id, event.client) == (MOBILE, user.id, CLIENT)
+    assert event.detail == {"session": signed_in.session.public_id, "remember": False}
 
 
 def test_wrong_captcha_refused_before_any_password_check():

@@ -1,0 +1,61 @@
+"""登录设备管理 in Chromium: two browsers signed in to one account; one signs the other out from 个人中心."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_browser import WIDTHS, expect_signed_out, layer_message, no_horizontal_overflow, sign_in
+
+pytestmark = pytest.mark.browser
+
+PHONE_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+               "Mobile/15E148 MicroMessenger/8.0.50")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_signing_another_device_out_from_the_profile(open_page, live, screenshots, width):
+    mobile = "13800138011"
+    live.register_user(mobile)
+    page = open_page(width)
+    phone = open_page(375, user_agent=PHONE_AGENT)  # another browser context: cookies of its own
+    sign_in(phone, live, mobile)
+    sign_in(page, live, mobile, remember=True)
+
+    with page.expect_response("**/api/account/sessions") as listed:
+        page.goto(live.url("/profile"))
+    assert listed.value.ok
+    rows = page.locator("#sessions-list tr.session-row")
+    expect(rows).to_have_count(2)
+    this, other = rows.nth(0), rows.nth(1)
+    expect(this.locator(".session-current")).to_have_text("当前设备")
+    expect(this.locator(".session-revoke")).to_have_count(0)  # no 下线 for this browser
+    expect(other.locator("td").first).to_have_text("微信 / iOS")
+    expect(other.locator("td").nth(1)).to_have_text("127.0.0.1")
+    signed_in_at = other.locator("td").nth(2)
+    expect(signed_in_at).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
+    # Beijing time, as in the sign-in log beside it: the session starts with its login.succeeded event.
+    assert signed_in_at.inner_text() in page.locator("#sign-in-table .sign-in-ok td:first-child").all_inner_texts()
+    no_horizontal_overflow(page)
+    page.locator("#sessions-card").screenshot(path=str(screenshots / f"sessions-{width}.png"))
+
+    # 取消 changes nothing; 下线 ends the other session at once
+    other.locator(".session-revoke").click()
+    dialog = page.locator(".layui-layer-dialog:not(.layui-layer-msg)")
+    expect(dialog).to_contain_text("微信 / iOS")
+    dialog.locator(".layui-layer-btn1").click()
+    expect(dialog).to_have_count(0)
+    expect(rows).to_have_count(2)
+    other.locator(".session-revoke").click()
+    with page.expect_response("**/api/account/sessions/*/revoke") as answer:
+        dialog.locator(".layui-layer-btn0").click()
+    assert answer.value.ok
+    expect(layer_message(page)).to_contain_text("该设备已下线")
+    expect(rows).to_have_count(1)
+
+    expect_signed_out(phone, live)  # the other browser's next page asks it to sign in again
+    page.reload()
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".session-current")).to_be_visible()
