@@ -29,6 +29,12 @@ class EventType(StrEnum):
     PASSWORD_CHANGE_REFUSED = "password_change.refused"  # detail.reason
     NICKNAME_CHANGED = "nickname.changed"
     SIGNED_OUT_EVERYWHERE = "sessions.revoked"
+    ACCOUNT_DELETION_REQUESTED = "account.deletion_requested"  # detail.due_at
+    ACCOUNT_DELETION_REFUSED = "account_deletion.refused"  # detail.reason
+    ACCOUNT_DELETION_CANCELLED = "account.deletion_cancelled"
+    ACCOUNT_ERASED = "account.erased"  # mobile: the pseudonym; detail.events_pseudonymized
+    DATA_EXPORTED = "data.exported"  # recorded as the copy starts streaming to its owner
+    CONSENT_GIVEN = "consent.given"  # detail.documents: {document: version}
 
 
 @dataclass(frozen=True)

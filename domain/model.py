@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -62,9 +63,20 @@ def digest(key: bytes, *parts: str) -> str:
     return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
+def pseudonymize_mobile(key: bytes, mobile: str) -> str:
+    """What an erased account's mobile becomes in the audit log: the same number always gives the same
+    pseudonym (investigations can still follow it), and without the key no one can tell which number it was.
+
+    "x" and 10 base32 characters (50 bits of an HMAC-SHA256): fits the 11-character column and never looks
+    like a mobile. Whoever holds the key can still test a given number; that is the point of keeping the key.
+    """
+    mac = hmac.new(key, mobile.encode(), hashlib.sha256).digest()
+    return "x" + base64.b32encode(mac).decode().lower()[:10]
+
+
 @dataclass(eq=False)
 class User:
-    mobile: str
+    mobile: str | None  # None once the account is erased: the number is free for a new account
     nickname: str
     password_hash: str
     created_at: datetime
@@ -73,6 +85,8 @@ class User:
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
     session_epoch: int = 0
+    deletion_due_at: datetime | None = None  # 注销 requested: erased at the first purge after this
+    erased_at: datetime | None = None
 
     def lock_remaining(self, now: datetime) -> int:
         """Seconds the account stays locked, 0 when it is not."""
@@ -110,6 +124,27 @@ class User:
 
     def end_all_sessions(self) -> None:
         self.session_epoch += 1
+
+    def request_deletion(self, now: datetime, rules: Rules) -> bool:
+        """Start the cool-off and end every session. False when one already runs: its date stands."""
+        if self.deletion_due_at is not None:
+            return False
+        self.deletion_due_at = now + rules.deletion_cool_off
+        self.end_all_sessions()
+        return True
+
+    def cancel_deletion(self) -> bool:
+        """The owner is back (signed in) before the erasure: the account stays. True if one was pending."""
+        pending, self.deletion_due_at = self.deletion_due_at is not None, None
+        return pending
+
+    def erase(self, now: datetime) -> None:
+        """What identifies or authenticates the person goes; the row stays as a tombstone so that its id is
+        never handed to someone else (SQLite reuses the highest rowid of a deleted row)."""
+        self.mobile, self.nickname, self.password_hash = None, "", ""
+        self.failed_logins, self.last_failure_at, self.locked_until = 0, None, None
+        self.deletion_due_at, self.erased_at = None, now
+        self.end_all_sessions()
 
 
 def lock_message(seconds: int) -> str:
@@ -154,3 +189,13 @@ class CaptchaChallenge:
     def matches(self, answer: str, now: datetime, rules: Rules) -> bool:
         given = digest(rules.code_key, "captcha", self.id, answer.strip().upper())
         return now < self.expires_at and hmac.compare_digest(given, self.answer_digest)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """One document, in one version, accepted by the account's owner."""
+
+    user_id: int
+    document: str  # "terms" (《用户协议》) or "privacy" (《隐私政策》)
+    version: str
+    given_at: datetime

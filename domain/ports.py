@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Protocol, Self
 
 from domain.events import AuditEvent
-from domain.model import CaptchaChallenge, SmsChallenge, User
+from domain.model import CaptchaChallenge, Consent, SmsChallenge, User
+
+# Where a page of audit events ended: (occurred_at, id) of its last event; the next page starts after it.
+EventCursor = tuple[datetime, int]
 
 
 class Users(Protocol):
@@ -17,6 +21,9 @@ class Users(Protocol):
         """The same, holding the row until commit so concurrent writers queue."""
         ...
     def add(self, user: User) -> None: ...
+    def due_for_erasure(self, now: datetime, limit: int) -> list[int]:
+        """Ids of accounts whose cool-off ended at or before `now`, oldest first."""
+        ...
 
 
 class SmsChallenges(Protocol):
@@ -45,6 +52,18 @@ class AuditLog(Protocol):
     def recent_for_user(self, user_id: int, types: tuple[str, ...], limit: int) -> list[AuditEvent]:
         """Newest first."""
         ...
+    def page_for_user(self, user_id: int, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+        """(id, event) of the user's events, oldest first, starting after the cursor."""
+        ...
+    def page_unattributed(self, mobile: str, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+        """The same for events about the mobile that name no user (a sign-up code sent before the account was)."""
+        ...
+    def pseudonymize(self, user_id: int, mobile: str, until: datetime, pseudonym: Callable[[str], str],
+                     personal_detail: Mapping[str, tuple[str, ...]]) -> int:
+        """The one rewrite the log allows: in the user's events, and in events naming no user but this mobile up
+        to `until`, each mobile becomes pseudonym(mobile) and the detail keys listed per event type are blanked.
+        Returns how many events changed."""
+        ...
 
 
 class EndedSessions(Protocol):
@@ -52,6 +71,14 @@ class EndedSessions(Protocol):
 
     def end(self, session_digest: str, until: datetime) -> None: ...
     def is_ended(self, session_digest: str) -> bool: ...
+
+
+class Consents(Protocol):
+    def add(self, consent: Consent) -> None: ...
+    def for_user(self, user_id: int) -> list[Consent]:
+        """Oldest first."""
+        ...
+    def remove_for_user(self, user_id: int) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -62,6 +89,7 @@ class UnitOfWork(Protocol):
     captchas: CaptchaChallenges
     audit: AuditLog
     sessions: EndedSessions
+    consents: Consents
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back unless committed

@@ -29,6 +29,9 @@ from domain.use_cases.request_sms_code import RequestSmsCode
 from domain.use_cases.reset_password import ResetPassword
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
+from domain.use_cases.delete_account import RequestAccountDeletion
+from domain.use_cases.erase_accounts import EraseDueAccounts
+from domain.use_cases.export_account_data import ExportAccountData
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
 
@@ -41,6 +44,11 @@ def load_common_passwords(path: Path = COMMON_PASSWORDS) -> frozenset[str]:
 def derive_key(secret_key: str, purpose: str) -> bytes:
     """A separate key per use of the app secret, so a leak of one derived value exposes no other."""
     return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def pseudonym_key(secret_key: str) -> bytes:
+    """Keys the pseudonyms of erased accounts' mobiles in the audit log (and `accounts pseudonym`)."""
+    return derive_key(secret_key, "audit-mobile-pseudonyms")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,10 @@ class Services:
     change_nickname: ChangeNickname
     sign_out_everywhere: SignOutEverywhere
     view_profile: ViewProfile
+    rules: Rules  # for pages that quote them (document versions, retention)
+    request_account_deletion: RequestAccountDeletion
+    erase_due_accounts: EraseDueAccounts
+    export_account_data: ExportAccountData
 
 
 def bootstrap(
@@ -105,4 +117,8 @@ def bootstrap(
         change_nickname=ChangeNickname(uow, clock, rules),
         sign_out_everywhere=SignOutEverywhere(uow, clock),
         view_profile=ViewProfile(reader, rules),
+        rules=rules,
+        request_account_deletion=RequestAccountDeletion(uow, hasher, clock, rules),
+        erase_due_accounts=EraseDueAccounts(uow, clock, pseudonym_key(secret_key)),
+        export_account_data=ExportAccountData(uow, reader, clock, rules),
     )

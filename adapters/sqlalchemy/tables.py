@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -65,7 +66,7 @@ users = Table(
     "users",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("mobile", String(11), nullable=False, unique=True),
+    Column("mobile", String(11), unique=True),  # NULL once erased: many tombstones, the number free again
     Column("nickname", String(32), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -73,6 +74,9 @@ users = Table(
     Column("last_failure_at", UtcDateTime),
     Column("locked_until", UtcDateTime),
     Column("session_epoch", Integer, nullable=False, server_default="0"),
+    Column("deletion_due_at", UtcDateTime),
+    Column("erased_at", UtcDateTime),
+    Index(None, "deletion_due_at"),
     **MYSQL_TABLE,
 )
 
@@ -129,5 +133,17 @@ ended_sessions = Table(
     Column("session_digest", String(64), primary_key=True),
     Column("until", UtcDateTime, nullable=False),  # purged after: the session's cookie has expired by then
     Index(None, "until"),
+    **MYSQL_TABLE,
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("document", String(16), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("given_at", UtcDateTime, nullable=False),
+    Index(None, "user_id"),
     **MYSQL_TABLE,
 )

@@ -8,6 +8,7 @@ from domain.model import lock_message, normalize_mobile, normalize_password
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
+from domain.use_cases.delete_account import cancel_pending_deletion
 from domain.use_cases.issue_captcha import take_captcha
 
 
@@ -25,6 +26,7 @@ class SignedIn:
     user_id: int
     nickname: str
     session_epoch: int
+    deletion_cancelled: bool = False  # the sign-in ended a pending 注销 (the answer says so)
 
 
 class Login:
@@ -60,7 +62,8 @@ class Login:
         with self.uow() as uow:
             # Looked up for unknown mobiles too: both kinds of failure do the same work, so take the same time.
             user = uow.users.get_by_mobile_for_update(mobile)
-            if user is None:
+            # Not the account whose hash was verified (erased meanwhile, the mobile perhaps re-registered): refused.
+            if user is None or user.id != event.get("user_id"):
                 refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             if not matches:
                 if not (last_try and (remaining := user.lock_remaining(now))):
@@ -74,5 +77,6 @@ class Login:
             if self.hasher.needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)
             record(uow, EventType.LOGIN_SUCCEEDED, **event)
+            cancelled = cancel_pending_deletion(uow, user, **event)
             uow.commit()
-            return SignedIn(user.id, user.nickname, user.session_epoch)
+            return SignedIn(user.id, user.nickname, user.session_epoch, cancelled)

@@ -15,8 +15,12 @@ from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
+from domain.use_cases.delete_account import DeletionRequest
+from domain.use_cases.export_account_data import DataExportRequest
+from entrypoints.web import data_copy
 from entrypoints.web.auth import end_session, renew_session, start_session
 from entrypoints.web.context import client_context, services
+from entrypoints.web.pages import BEIJING
 
 api = Blueprint("api", __name__)
 
@@ -116,6 +120,8 @@ def login():
         )
     )
     start_session(signed_in.user_id, signed_in.nickname, signed_in.session_epoch, remember)
+    if signed_in.deletion_cancelled:
+        return ok("登录成功。您的注销申请已撤销，账号将继续保留", deletion_cancelled=True)
     return ok("登录成功")
 
 
@@ -165,3 +171,22 @@ def sign_out_everywhere():
     services().sign_out_everywhere(SignOutEverywhereCommand(current_user.user_id, client_context()))
     end_session()
     return ok("已退出所有设备")
+
+
+@api.post("/api/account/delete")
+@login_required
+def delete_account():
+    data = json_object()
+    due = services().request_account_deletion(
+        DeletionRequest(current_user.user_id, text(data, "currentPassword"), client_context()))
+    end_session()  # every session of the account has ended, this one too
+    when = due.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return ok(f"注销申请已提交，您已在所有设备上退出登录。账号将于 {when}（北京时间）后永久删除；"
+              "在此之前用手机号和密码登录，即可撤销注销。", due_at=due.isoformat())
+
+
+@api.get("/api/account/export")
+@login_required
+def export_account_data():
+    return data_copy.download(services().export_account_data(DataExportRequest(current_user.user_id,
+                                                                                client_context())))

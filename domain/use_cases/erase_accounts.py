@@ -1,0 +1,51 @@
+"""`accounts purge`: accounts whose cool-off has ended are erased.
+
+Each account goes in one transaction that holds its row: either a sign-in got there first and cancelled the
+deletion (the account stays whole), or the erasure did (the sign-in then finds no account). There is no
+half-erased state to resurrect, and a re-run finds nothing left to do.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from domain.events import ClientContext, EventType
+from domain.model import pseudonymize_mobile
+from domain.ports import Clock, UnitOfWorkFactory
+from domain.use_cases.common import record
+
+# Detail keys that name the person, per event type: blanked in the kept events when the account is erased.
+PERSONAL_DETAIL = {EventType.NICKNAME_CHANGED.value: ("previous", "nickname")}
+
+
+class EraseDueAccounts:
+    """Removes the nickname, the password hash, the sessions and the consents, and frees the mobile; the audit
+    events stay (security investigation, legal retention) with every mobile in them replaced by its pseudonym.
+    Returns how many accounts were erased."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, pseudonym_key: bytes):
+        self.uow, self.clock = uow, clock
+        self.pseudonym = partial(pseudonymize_mobile, pseudonym_key)
+
+    def __call__(self, client: ClientContext, batch_size: int = 100) -> int:
+        now, erased = self.clock.now(), 0
+        while True:
+            with self.uow() as uow:
+                due = uow.users.due_for_erasure(now, batch_size)
+            if not due:
+                return erased
+            erased += sum(self._erase(user_id, now, client) for user_id in due)
+
+    def _erase(self, user_id: int, now, client: ClientContext) -> bool:
+        with self.uow() as uow:
+            user = uow.users.get_for_update(user_id)
+            if user is None or user.deletion_due_at is None or user.deletion_due_at > now:
+                return False  # a sign-in cancelled it after it was listed
+            mobile = user.mobile
+            changed = uow.audit.pseudonymize(user.id, mobile, now, self.pseudonym, PERSONAL_DETAIL)
+            uow.consents.remove_for_user(user.id)
+            user.erase(now)
+            record(uow, EventType.ACCOUNT_ERASED, now=now, client=client, mobile=self.pseudonym(mobile),
+                   user_id=user.id, events_pseudonymized=changed)
+            uow.commit()
+            return True
