@@ -76,7 +76,7 @@ def pseudonymize_mobile(key: bytes, mobile: str) -> str:
 
 @dataclass(eq=False)
 class User:
-    mobile: str | None  # None once the account is erased: the number is free for a new account
+    mobile: str
     nickname: str
     password_hash: str
     created_at: datetime
@@ -86,7 +86,6 @@ class User:
     locked_until: datetime | None = None
     session_epoch: int = 0
     deletion_due_at: datetime | None = None  # 注销 requested: erased at the first purge after this
-    erased_at: datetime | None = None
 
     def lock_remaining(self, now: datetime) -> int:
         """Seconds the account stays locked, 0 when it is not."""
@@ -137,15 +136,6 @@ class User:
         """The owner is back (signed in) before the erasure: the account stays. True if one was pending."""
         pending, self.deletion_due_at = self.deletion_due_at is not None, None
         return pending
-
-    def erase(self, now: datetime) -> None:
-        """What identifies or authenticates the person goes; the row stays as a tombstone so that its id is
-        never handed to someone else (SQLite reuses the highest rowid of a deleted row)."""
-        self.mobile, self.nickname, self.password_hash = None, "", ""
-        self.failed_logins, self.last_failure_at, self.locked_until = 0, None, None
-        self.deletion_due_at, self.erased_at = None, now
-        self.end_all_sessions()
-
 
 def lock_message(seconds: int) -> str:
     minutes = -(-seconds // 60)

@@ -76,6 +76,9 @@ class FakeUsers:
         user.id, self.next_id = self.next_id, self.next_id + 1
         self.rows[user.id] = user
 
+    def remove(self, user: User) -> None:
+        del self.rows[user.id]  # next_id only grows: an id is never handed out twice
+
     def due_for_erasure(self, now: datetime, limit: int) -> list[int]:
         due = [u for u in self.rows.values() if u.deletion_due_at is not None and u.deletion_due_at <= now]
         return [u.id for u in sorted(due, key=lambda u: (u.deletion_due_at, u.id))][:limit]

@@ -38,6 +38,9 @@ class SqlUsers:
         except IntegrityError as exc:
             raise errors.Conflict() from exc
 
+    def remove(self, user: User) -> None:
+        self.session.delete(user)
+
     def due_for_erasure(self, now: datetime, limit: int) -> list[int]:
         query = (select(User.id).where(User.deletion_due_at <= now)
                  .order_by(User.deletion_due_at, User.id).limit(limit))

@@ -66,7 +66,7 @@ users = Table(
     "users",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("mobile", String(11), unique=True),  # NULL once erased: many tombstones, the number free again
+    Column("mobile", String(11), nullable=False, unique=True),
     Column("nickname", String(32), nullable=False),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -74,9 +74,12 @@ users = Table(
     Column("last_failure_at", UtcDateTime),
     Column("locked_until", UtcDateTime),
     Column("session_epoch", Integer, nullable=False, server_default="0"),
-    Column("deletion_due_at", UtcDateTime),
-    Column("erased_at", UtcDateTime),
+    Column("deletion_due_at", UtcDateTime),  # 注销 requested: the row is deleted by the first purge after this
     Index(None, "deletion_due_at"),
+    # An erased account's row is deleted; its id must never go to someone else (old audit events name it).
+    # Sequences (PostgreSQL) and InnoDB's counter (MySQL 8, MariaDB 10.2.4+) never reuse ids; SQLite does
+    # without AUTOINCREMENT.
+    sqlite_autoincrement=True,
     **MYSQL_TABLE,
 )
 

@@ -37,7 +37,7 @@ class RequestAccountDeletion:
         now = self.clock.now()
         with self.uow() as uow:
             user = uow.users.get(cmd.user_id)
-        if user is None or user.erased_at is not None:
+        if user is None:
             raise errors.LoginRequired()
         event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
         # Outside any transaction, as in a password change: argon2 must not hold the row.
@@ -46,7 +46,7 @@ class RequestAccountDeletion:
                 refuse(uow, errors.CurrentPasswordInvalid(), EventType.ACCOUNT_DELETION_REFUSED, **event)
         with self.uow() as uow:
             user = uow.users.get_for_update(cmd.user_id)
-            if user is None or user.erased_at is not None:
+            if user is None:
                 raise errors.LoginRequired()
             if user.request_deletion(now, self.rules):
                 record(uow, EventType.ACCOUNT_DELETION_REQUESTED, due_at=user.deletion_due_at.isoformat(), **event)

@@ -19,9 +19,9 @@ PERSONAL_DETAIL = {EventType.NICKNAME_CHANGED.value: ("previous", "nickname")}
 
 
 class EraseDueAccounts:
-    """Removes the nickname, the password hash, the sessions and the consents, and frees the mobile; the audit
-    events stay (security investigation, legal retention) with every mobile in them replaced by its pseudonym.
-    Returns how many accounts were erased."""
+    """Deletes the account row (mobile, nickname, password hash: the mobile is free for a new account; every
+    session ends with it) and its consents; the audit events stay (security investigation, legal retention)
+    with every mobile in them replaced by its pseudonym. Returns how many accounts were erased."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, pseudonym_key: bytes):
         self.uow, self.clock = uow, clock
@@ -38,13 +38,17 @@ class EraseDueAccounts:
 
     def _erase(self, user_id: int, now, client: ClientContext) -> bool:
         with self.uow() as uow:
-            user = uow.users.get_for_update(user_id)
-            if user is None or user.deletion_due_at is None or user.deletion_due_at > now:
+            user = uow.users.get(user_id)
+            if user is not None:
+                # Locked through its mobile, as a sign-in locks it: one lock order, or MySQL finds deadlocks
+                # (a sign-in holds the mobile's index entry and waits for the row; deleting it needs both).
+                user = uow.users.get_by_mobile_for_update(user.mobile)
+            if user is None or user.id != user_id or user.deletion_due_at is None or user.deletion_due_at > now:
                 return False  # a sign-in cancelled it after it was listed
             mobile = user.mobile
             changed = uow.audit.pseudonymize(user.id, mobile, now, self.pseudonym, PERSONAL_DETAIL)
             uow.consents.remove_for_user(user.id)
-            user.erase(now)
+            uow.users.remove(user)
             record(uow, EventType.ACCOUNT_ERASED, now=now, client=client, mobile=self.pseudonym(mobile),
                    user_id=user.id, events_pseudonymized=changed)
             uow.commit()

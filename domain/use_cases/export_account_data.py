@@ -60,7 +60,7 @@ class ExportAccountData:
         now = self.clock.now()
         with self.uow() as uow:
             user = uow.users.get(cmd.user_id)
-            if user is None or user.erased_at is not None:
+            if user is None:
                 raise errors.LoginRequired()
             consents = uow.consents.for_user(user.id)
             sessions = session_records(uow, user)

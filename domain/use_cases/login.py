@@ -62,8 +62,10 @@ class Login:
         with self.uow() as uow:
             # Looked up for unknown mobiles too: both kinds of failure do the same work, so take the same time.
             user = uow.users.get_by_mobile_for_update(mobile)
-            # Not the account whose hash was verified (erased meanwhile, the mobile perhaps re-registered): refused.
+            # Not the account whose hash was verified (erased meanwhile, the mobile perhaps re-registered): refused,
+            # and the event names no account, so that nothing written after an erasure ties it to its number.
             if user is None or user.id != event.get("user_id"):
+                event.pop("user_id", None)
                 refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             if not matches:
                 if not (last_try and (remaining := user.lock_remaining(now))):

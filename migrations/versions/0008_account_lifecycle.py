@@ -1,4 +1,4 @@
-"""account lifecycle: 注销 with a cool-off (erased accounts stay as tombstones with no mobile), and consents
+"""account lifecycle: 注销 with a cool-off (users.deletion_due_at), ids never reused, consents
 
 Revision ID: 0008
 Revises: 0002
@@ -17,11 +17,18 @@ branch_labels = None
 depends_on = None
 
 
+def _sqlite_autoincrement(on: bool) -> None:
+    """Erasing an account deletes its row: without AUTOINCREMENT, SQLite hands the highest id out again, and
+    the old account's audit events would name the new one. Only a rebuilt table changes that."""
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table('users', recreate='always', table_kwargs={'sqlite_autoincrement': on}):
+            pass
+
+
 def upgrade() -> None:
+    _sqlite_autoincrement(True)
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.alter_column('mobile', existing_type=sa.String(length=11), nullable=True)
         batch_op.add_column(sa.Column('deletion_due_at', UTC_DATETIME, nullable=True))
-        batch_op.add_column(sa.Column('erased_at', UTC_DATETIME, nullable=True))
         batch_op.create_index(batch_op.f('ix_users_deletion_due_at'), ['deletion_due_at'], unique=False)
 
     op.create_table('consents',
@@ -42,13 +49,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('consents')  # with its index: MySQL refuses to drop an index its foreign key uses
-
-    # The old schema wants a mobile on every row: tombstones get "e<id>", which no real number can be.
-    users = sa.table('users', sa.column('id', ID), sa.column('mobile', sa.String(11)))
-    op.execute(users.update().where(users.c.mobile.is_(None))
-               .values(mobile=sa.literal('e') + sa.cast(users.c.id, sa.String(10))))
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_users_deletion_due_at'))
-        batch_op.drop_column('erased_at')
         batch_op.drop_column('deletion_due_at')
-        batch_op.alter_column('mobile', existing_type=sa.String(length=11), nullable=False)
+    _sqlite_autoincrement(False)

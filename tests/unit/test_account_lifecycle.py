@@ -60,7 +60,7 @@ def test_a_deletion_request_with_the_password_starts_the_cool_off_and_ends_every
         due = request_deletion(s, user)
     assert due == user.deletion_due_at == T0 + COOL_OFF
     assert user.session_epoch == 1  # every session issued before has ended
-    assert user.erased_at is None and user.mobile == MOBILE  # nothing is erased yet
+    assert s.store.users.get(user.id) is user  # nothing is erased yet
     [event] = s.store.events_of(EventType.ACCOUNT_DELETION_REQUESTED)
     assert (event.user_id, event.mobile, event.client, event.detail) == (
         user.id, MOBILE, CLIENT, {"due_at": (T0 + COOL_OFF).isoformat()})
@@ -123,7 +123,7 @@ def test_signing_in_during_the_cool_off_cancels_the_deletion_and_says_so():
     assert len(s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED)) == 1
     with freeze_time(T0 + COOL_OFF * 2):
         assert s.erase_due_accounts(PURGE) == 0
-    assert user.mobile == MOBILE
+    assert s.store.users.get(user.id) is user
 
 
 def test_a_wrong_password_during_the_cool_off_cancels_nothing():
@@ -156,9 +156,13 @@ def test_a_sign_in_whose_account_is_erased_while_the_password_is_checked_is_refu
     s.hasher.verify = erase_meanwhile
     with pytest.raises(errors.BadCredentials):
         s.login(credentials(s))
-    assert user.erased_at is not None and user.password_hash == ""
+    assert s.store.users.get(user.id) is None
     assert s.store.events_of(EventType.LOGIN_SUCCEEDED) == []
     assert s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED) == []
+    # Written after the erasure, the failure must not tie the erased account to its number again.
+    failed = s.store.events_of(EventType.LOGIN_FAILED)[-1]
+    assert (failed.mobile, failed.user_id) == (MOBILE, None)
+    assert not any(e.user_id == user.id and e.mobile == MOBILE for e in s.store.events)
 
 
 def test_a_sign_in_never_lands_in_a_new_account_on_the_erased_accounts_mobile():
@@ -198,22 +202,19 @@ def test_nothing_is_erased_before_the_cool_off_ends():
     user = pending_account(s)
     with freeze_time(T0 + COOL_OFF - timedelta(microseconds=1)):
         assert s.erase_due_accounts(PURGE) == 0
-    assert user.erased_at is None and user.mobile == MOBILE
+    assert s.store.users.get(user.id) is user
 
 
-def test_erasure_removes_what_identifies_the_person_and_keeps_the_row_as_a_tombstone():
+def test_erasure_removes_the_account_its_consents_and_its_sessions():
     s = make_services()
     user = add_user(s)
     s.store.consents.add(Consent(user.id, "terms", "v1", T0))
     with freeze_time(T0):
         request_deletion(s, user)
-    epoch = user.session_epoch
     with freeze_time(T0 + COOL_OFF):
         assert s.erase_due_accounts(PURGE) == 1
-    assert (user.mobile, user.nickname, user.password_hash) == (None, "", "")
-    assert user.erased_at == T0 + COOL_OFF and user.deletion_due_at is None
-    assert user.session_epoch == epoch + 1  # sessions end again, whatever happened since
-    assert s.store.users.get(user.id) is user  # the id stays taken
+    assert s.store.users.get(user.id) is None and s.store.users.get_by_mobile(MOBILE) is None
+    assert s.load_session_user(user.id, user.session_epoch, "any-session") is None  # no session outlives it
     assert s.store.consents.for_user(user.id) == []
     with pytest.raises(errors.BadCredentials):
         s.login(credentials(s))
@@ -290,7 +291,7 @@ def test_erasure_is_idempotent_and_batched():
     with freeze_time(T0 + COOL_OFF):
         assert s.erase_due_accounts(PURGE, batch_size=2) == 5
         assert s.erase_due_accounts(PURGE, batch_size=2) == 0
-    assert all(u.erased_at is not None for u in users)
+    assert s.store.users.rows == {}
     assert len(s.store.events_of(EventType.ACCOUNT_ERASED)) == 5
 
 
@@ -301,7 +302,7 @@ def test_a_failed_erasure_leaves_the_account_and_its_events_untouched():
     s.store.fail_next_commit = RuntimeError("database went away")
     with freeze_time(T0 + COOL_OFF), pytest.raises(RuntimeError):
         s.erase_due_accounts(PURGE)
-    assert user.mobile == MOBILE and user.deletion_due_at == T0 + COOL_OFF and user.erased_at is None
+    assert s.store.users.get(user.id) is user and user.deletion_due_at == T0 + COOL_OFF
     assert s.store.events == before
 
 
