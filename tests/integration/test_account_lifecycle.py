@@ -251,8 +251,8 @@ def test_a_long_history_streams_in_bounded_memory(make_app, database_url, sms, c
                  "detail": {"reason": "bad_credentials"}} for i in range(start, start + 5_000)])
     engine.dispose()
 
-    response = api.get("/api/account/export", buffered=False)
     tracemalloc.start()
+    response = api.get("/api/account/export", buffered=False)
     size = sum(len(chunk) for chunk in response.response)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

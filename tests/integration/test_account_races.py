@@ -55,6 +55,16 @@ def test_twenty_racing_deletion_requests_record_one(kit):
     assert kit.scalar(select(users.c.session_epoch).where(users.c.id == user_id)) == 1  # sessions ended once
 
 
+def test_overlapping_purges_erase_each_account_once(kit):
+    """Operators' schedules overlap (two hosts, a slow run): twenty purges at once, three due accounts."""
+    due = [make_due(kit, f"1360000000{i}") for i in range(3)]
+    wins, refusals = race(lambda _: kit.services.erase_due_accounts(PURGE, batch_size=2), range(N))
+    assert refusals == [] and sum(wins) == 3
+    for user_id in due:
+        assert count(kit, "account.erased", user_id) == 1
+    assert kit.scalar(select(func.count()).select_from(users)) == 0
+
+
 @pytest.mark.parametrize("round_", range(3))
 def test_a_sign_in_racing_the_erasure_either_keeps_the_whole_account_or_finds_none(kit, round_):
     """Nineteen sign-ins with the right password and one purge, at once. Whoever takes the row first decides:
