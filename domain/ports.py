@@ -24,8 +24,8 @@ class Users(Protocol):
     def remove(self, user: User) -> None:
         """Erase the row. Its id is never handed out again (AUTOINCREMENT on SQLite, sequences elsewhere)."""
         ...
-    def due_for_erasure(self, now: datetime, limit: int) -> list[int]:
-        """Ids of accounts whose cool-off ended at or before `now`, oldest first."""
+    def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
+        """Ids above `after_id`, in order, of accounts whose cool-off ended at or before `now`."""
         ...
 
 

@@ -79,9 +79,9 @@ class FakeUsers:
     def remove(self, user: User) -> None:
         del self.rows[user.id]  # next_id only grows: an id is never handed out twice
 
-    def due_for_erasure(self, now: datetime, limit: int) -> list[int]:
-        due = [u for u in self.rows.values() if u.deletion_due_at is not None and u.deletion_due_at <= now]
-        return [u.id for u in sorted(due, key=lambda u: (u.deletion_due_at, u.id))][:limit]
+    def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
+        return sorted(u.id for u in self.rows.values()
+                      if u.id > after_id and u.deletion_due_at is not None and u.deletion_due_at <= now)[:limit]
 
     def snapshot(self):
         return _snapshot(self.rows), self.next_id

@@ -41,9 +41,8 @@ class SqlUsers:
     def remove(self, user: User) -> None:
         self.session.delete(user)
 
-    def due_for_erasure(self, now: datetime, limit: int) -> list[int]:
-        query = (select(User.id).where(User.deletion_due_at <= now)
-                 .order_by(User.deletion_due_at, User.id).limit(limit))
+    def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
+        query = select(User.id).where(User.deletion_due_at <= now, User.id > after_id).order_by(User.id).limit(limit)
         return list(self.session.scalars(query))
 
 

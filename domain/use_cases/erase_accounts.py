@@ -28,13 +28,14 @@ class EraseDueAccounts:
         self.pseudonym = partial(pseudonymize_mobile, pseudonym_key)
 
     def __call__(self, client: ClientContext, batch_size: int = 100) -> int:
-        now, erased = self.clock.now(), 0
+        now, erased, after = self.clock.now(), 0, 0
         while True:
             with self.uow() as uow:
-                due = uow.users.due_for_erasure(now, batch_size)
+                due = uow.users.due_for_erasure(now, after, batch_size)
             if not due:
                 return erased
             erased += sum(self._erase(user_id, now, client) for user_id in due)
+            after = due[-1]  # onwards, even past one skipped: each run ends
 
     def _erase(self, user_id: int, now, client: ClientContext) -> bool:
         with self.uow() as uow:

@@ -295,6 +295,20 @@ def test_erasure_is_idempotent_and_batched():
     assert len(s.store.events_of(EventType.ACCOUNT_ERASED)) == 5
 
 
+def test_a_run_ends_and_erases_the_rest_when_one_account_cannot_be_taken_now():
+    """Say its number changed between the listing and the lock: it waits for the next run, the others go."""
+    s = make_services()
+    users = [add_user(s, f"1380013800{i}") for i in range(4)]
+    with freeze_time(T0):
+        for user in users:
+            request_deletion(s, user)
+    lock = s.store.users.get_by_mobile_for_update
+    s.store.users.get_by_mobile_for_update = lambda mobile: None if mobile == users[1].mobile else lock(mobile)
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE, batch_size=1) == 3
+    assert list(s.store.users.rows) == [users[1].id]
+
+
 def test_a_failed_erasure_leaves_the_account_and_its_events_untouched():
     s = make_services()
     user = pending_account(s)
