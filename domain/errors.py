@@ -41,7 +41,7 @@ class PasswordMismatch(DomainError):
 
 
 class AgreementRequired(DomainError):
-    slug, message, field = "agreement_required", "您必须勾选同意用户协议才能注册", "agreement"
+    slug, message, field = "agreement_required", "请阅读并勾选同意《用户协议》和《隐私政策》", "agreement"
 
 
 class CaptchaInvalid(DomainError):

@@ -36,6 +36,12 @@ class EventType(StrEnum):
     WEBHOOK_REMOVED = "webhook.removed"  # detail.endpoint_id, detail.host
     WEBHOOK_REPLAYED = "webhook.replayed"  # detail.endpoint_id (null: all), detail.deliveries
     SESSION_REVOKED = "session.revoked"  # 下线: one session ended from another; detail.session: its public id
+    ACCOUNT_DELETION_REQUESTED = "account.deletion_requested"  # detail.due_at
+    ACCOUNT_DELETION_REFUSED = "account_deletion.refused"  # detail.reason
+    ACCOUNT_DELETION_CANCELLED = "account.deletion_cancelled"
+    ACCOUNT_ERASED = "account.erased"  # mobile: the pseudonym; detail.events_pseudonymized
+    DATA_EXPORTED = "data.exported"  # recorded as the copy starts streaming to its owner
+    CONSENT_GIVEN = "consent.given"  # detail.documents: {document: version}
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -63,6 +64,17 @@ def digest(key: bytes, *parts: str) -> str:
     return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
 
 
+def pseudonymize_mobile(key: bytes, mobile: str) -> str:
+    """What an erased account's mobile becomes in the audit log: the same number always gives the same
+    pseudonym (investigations can still follow it), and without the key no one can tell which number it was.
+
+    "x" and 10 base32 characters (50 bits of an HMAC-SHA256): fits the 11-character column and never looks
+    like a mobile. Whoever holds the key can still test a given number; that is the point of keeping the key.
+    """
+    mac = hmac.new(key, mobile.encode(), hashlib.sha256).digest()
+    return "x" + base64.b32encode(mac).decode().lower()[:10]
+
+
 @dataclass(eq=False)
 class User:
     mobile: str
@@ -73,6 +85,7 @@ class User:
     failed_logins: int = 0
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
+    deletion_due_at: datetime | None = None  # 注销 requested: erased at the first purge after this
 
     def lock_remaining(self, now: datetime) -> int:
         """Seconds the account stays locked, 0 when it is not."""
@@ -107,6 +120,17 @@ class User:
         self.password_hash = password_hash
         self.login_succeeded()
 
+    def request_deletion(self, now: datetime, rules: Rules) -> bool:
+        """Start the cool-off (the use case ends every session). False when one already runs: its date stands."""
+        if self.deletion_due_at is not None:
+            return False
+        self.deletion_due_at = now + rules.deletion_cool_off
+        return True
+
+    def cancel_deletion(self) -> bool:
+        """The owner is back (signed in) before the erasure: the account stays. True if one was pending."""
+        pending, self.deletion_due_at = self.deletion_due_at is not None, None
+        return pending
 
 def lock_message(seconds: int) -> str:
     minutes = -(-seconds // 60)
@@ -160,6 +184,7 @@ class SessionEnd(StrEnum):
     SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
     PASSWORD_CHANGED = "password_changed"  # the browser that changed it continues under a new id
     PASSWORD_RESET = "password_reset"
+    DELETION_REQUESTED = "deletion_requested"  # 注销: every session ends with the request
 
 
 def session_digest(token: str, rules: Rules) -> str:
@@ -196,3 +221,11 @@ class UserSession:
 
     def end(self, now: datetime, reason: SessionEnd) -> None:
         self.ended_at, self.end_reason = now, reason
+@dataclass(frozen=True)
+class Consent:
+    """One document, in one version, accepted by the account's owner."""
+
+    user_id: int
+    document: str  # "terms" (《用户协议》) or "privacy" (《隐私政策》)
+    version: str
+    given_at: datetime

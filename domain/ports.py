@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Protocol, Self
 
 from domain.events import AuditEvent
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
-from domain.model import CaptchaChallenge, SmsChallenge, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SmsChallenge, User, UserSession
+
+# Where a page of audit events ended: (occurred_at, id) of its last event; the next page starts after it.
+EventCursor = tuple[datetime, int]
 
 
 class Users(Protocol):
@@ -18,6 +22,12 @@ class Users(Protocol):
         """The same, holding the row until commit so concurrent writers queue."""
         ...
     def add(self, user: User) -> None: ...
+    def remove(self, user: User) -> None:
+        """Erase the row. Its id is never handed out again (AUTOINCREMENT on SQLite, sequences elsewhere)."""
+        ...
+    def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
+        """Ids above `after_id`, in order, of accounts whose cool-off ended at or before `now`."""
+        ...
 
 
 class SmsChallenges(Protocol):
@@ -46,6 +56,18 @@ class AuditLog(Protocol):
     def recent_for_user(self, user_id: int, types: tuple[str, ...], limit: int) -> list[AuditEvent]:
         """Newest first."""
         ...
+    def page_for_user(self, user_id: int, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+        """(id, event) of the user's events, oldest first, starting after the cursor."""
+        ...
+    def page_unattributed(self, mobile: str, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+        """The same for events about the mobile that name no user (a sign-up code sent before the account was)."""
+        ...
+    def pseudonymize(self, user_id: int, mobile: str, until: datetime, pseudonym: Callable[[str], str],
+                     personal_detail: Mapping[str, tuple[str, ...]]) -> int:
+        """The one rewrite the log allows: in the user's events, and in events naming no user but this mobile up
+        to `until`, each mobile becomes pseudonym(mobile) and the detail keys listed per event type are blanked.
+        Returns how many events changed."""
+        ...
 
 
 class Sessions(Protocol):
@@ -68,6 +90,20 @@ class Sessions(Protocol):
 
         The one way to sign a user out everywhere (password change or reset, 退出所有设备, an operator)."""
         ...
+    def for_user(self, user_id: int) -> list[UserSession]:
+        """Every record of the user, ended ones too, oldest first: for the user's copy of their data."""
+        ...
+    def remove_for_user(self, user_id: int) -> None:
+        """When the account is erased: the records hold where and on what the user signed in."""
+        ...
+
+
+class Consents(Protocol):
+    def add(self, consent: Consent) -> None: ...
+    def for_user(self, user_id: int) -> list[Consent]:
+        """Oldest first."""
+        ...
+    def remove_for_user(self, user_id: int) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -78,6 +114,7 @@ class UnitOfWork(Protocol):
     captchas: CaptchaChallenges
     audit: AuditLog
     sessions: Sessions
+    consents: Consents
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back unless committed

@@ -8,6 +8,11 @@ from datetime import timedelta
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: characters a person confuses on a noisy image.
 CAPTCHA_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 
+# The versions of 《用户协议》 and 《隐私政策》 the pages show today; a sign-up records them. A new text gets a new
+# version here, in the same commit as its template.
+TERMS_VERSION = "2026-11-25"
+PRIVACY_VERSION = "2026-11-25"
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -36,3 +41,8 @@ class Rules:
     session_touch_interval: timedelta = timedelta(minutes=5)  # last activity is written at most this often
     ended_session_retention: timedelta = timedelta(days=30)  # ended or expired records are purged after this
     security_log_size: int = 20
+    deletion_cool_off: timedelta = timedelta(days=15)  # 注销 takes effect after this; signing in before cancels it
+    export_page_size: int = 500  # audit events read per query when a data copy is generated
+    audit_retention: timedelta = timedelta(days=180)  # `accounts purge` default; the privacy policy quotes it
+    terms_version: str = TERMS_VERSION
+    privacy_version: str = PRIVACY_VERSION

@@ -34,6 +34,9 @@ from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
 from domain.outbox import TypeFilter
 from entrypoints.integrations import Integrations, build_integrations
+from domain.use_cases.delete_account import RequestAccountDeletion
+from domain.use_cases.erase_accounts import EraseDueAccounts
+from domain.use_cases.export_account_data import ExportAccountData
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
 
@@ -46,6 +49,11 @@ def load_common_passwords(path: Path = COMMON_PASSWORDS) -> frozenset[str]:
 def derive_key(secret_key: str, purpose: str) -> bytes:
     """A separate key per use of the app secret, so a leak of one derived value exposes no other."""
     return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def pseudonym_key(secret_key: str) -> bytes:
+    """Keys the pseudonyms of erased accounts' mobiles in the audit log (and `accounts pseudonym`)."""
+    return derive_key(secret_key, "audit-mobile-pseudonyms")
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,9 @@ class Services:
     list_sessions: ListSessions
     revoke_session: RevokeSession
     rules: Rules  # the numbers the web layer shows or needs (the cookie's lifetime)
+    request_account_deletion: RequestAccountDeletion
+    erase_due_accounts: EraseDueAccounts
+    export_account_data: ExportAccountData
 
 
 def bootstrap(
@@ -121,4 +132,7 @@ def bootstrap(
         list_sessions=ListSessions(reader, clock, rules),
         revoke_session=RevokeSession(uow, clock, rules),
         rules=rules,
+        request_account_deletion=RequestAccountDeletion(uow, hasher, clock, rules),
+        erase_due_accounts=EraseDueAccounts(uow, clock, pseudonym_key(secret_key)),
+        export_account_data=ExportAccountData(uow, reader, clock, rules),
     )

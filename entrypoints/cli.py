@@ -1,6 +1,6 @@
 """Operator commands, run without starting the web app (so they work on an un-migrated database):
 
-    accounts db-upgrade | purge | audit      (or: python -m entrypoints.cli ...)
+    accounts db-upgrade | purge | audit | pseudonym      (or: python -m entrypoints.cli ...)
 
 They read DATABASE_URL and SECRET_KEY the way the app does (environment, else the instance folder).
 """
@@ -8,6 +8,7 @@ They read DATABASE_URL and SECRET_KEY the way the app does (environment, else th
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timedelta, timezone
 from functools import cache
 
@@ -17,7 +18,11 @@ from flask import Flask
 from adapters.sqlalchemy import maintenance, migrate
 from adapters.sqlalchemy.engine import make_engine
 from adapters.system import SystemClock
+from domain.errors import InvalidMobile
+from domain.events import ClientContext
+from domain.model import normalize_mobile, pseudonymize_mobile
 from domain.rules import Rules
+from entrypoints.bootstrap import bootstrap, pseudonym_key
 from entrypoints.web.settings import load_settings
 
 
@@ -26,6 +31,23 @@ def engine():
     app = Flask("entrypoints.web", instance_relative_config=True)  # the same instance folder as the app's
     load_settings(app, None)
     return make_engine(app.config["DATABASE_URL"])
+
+
+def settings() -> dict:
+    app = Flask("entrypoints.web", instance_relative_config=True)
+    load_settings(app, None)
+    return dict(app.config)
+
+
+def erase_due_accounts(batch_size: int) -> int:
+    """The erasure use case, wired as the app wires it (its pseudonyms are keyed from SECRET_KEY)."""
+    config = settings()
+    services = bootstrap(database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"])
+    try:
+        return services.erase_due_accounts(ClientContext(user_agent="accounts purge", request_id=uuid.uuid4().hex),
+                                           batch_size=batch_size)
+    finally:
+        services.engine.dispose()
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -45,10 +67,13 @@ def db_upgrade():
 
 
 @cli.command("purge")
-@click.option("--retention-days", default=180, show_default=True, help="Keep audit events this many days.")
+@click.option("--retention-days", default=Rules.audit_retention.days, show_default=True,
+              help="Keep audit events this many days.")
 @click.option("--batch-size", default=1000, show_default=True)
 def purge(retention_days: int, batch_size: int):
-    """Delete expired captchas and SMS codes, old ended sessions, and audit events past retention. Safe to re-run."""
+    """Erase accounts whose 注销 cool-off has ended; delete expired captchas and SMS codes, and old ended sessions and audit
+    events past retention. Safe to re-run."""
+    click.echo(f"accounts: {erase_due_accounts(batch_size)} erased")  # first: their old events may go below
     removed = maintenance.purge_expired(
         engine(), SystemClock().now(), audit_retention=timedelta(days=retention_days),
         sms_cap_window=Rules.sms_cap_window, session_retention=Rules.ended_session_retention, batch_size=batch_size)
@@ -74,6 +99,17 @@ def audit(mobile, event_type, since, until, limit, as_json):
             detail = " ".join(f"{k}={v}" for k, v in (row["detail"] or {}).items())
             click.echo(f"{row['occurred_at']:%Y-%m-%d %H:%M:%S}  {row['type']:<22} {row['mobile'] or '-':<11} "
                        f"{row['ip'] or '-':<15} {row['request_id'] or '-'}  {detail}")
+
+
+@cli.command("pseudonym")
+@click.argument("mobile")
+def pseudonym(mobile: str):
+    """Print what MOBILE became in the audit log of an erased account, to follow it with `audit --mobile`."""
+    try:
+        mobile = normalize_mobile(mobile)
+    except InvalidMobile as error:
+        raise click.BadParameter(error.message) from None
+    click.echo(pseudonymize_mobile(pseudonym_key(settings()["SECRET_KEY"]), mobile))
 
 
 from entrypoints import cli_events  # noqa: E402 - the event log's commands (issue 14)

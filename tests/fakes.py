@@ -9,6 +9,7 @@ reference to a stored object stays valid across transactions.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
 from collections import deque
 from datetime import datetime, timezone
@@ -16,7 +17,7 @@ from types import SimpleNamespace
 
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import CaptchaChallenge, SmsChallenge, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SmsChallenge, User, UserSession
 from domain.rules import Rules
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
@@ -31,6 +32,9 @@ from domain.use_cases.reset_password import ResetPassword
 from domain.use_cases.revoke_session import RevokeSession
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
+from domain.use_cases.delete_account import RequestAccountDeletion
+from domain.use_cases.erase_accounts import EraseDueAccounts
+from domain.use_cases.export_account_data import ExportAccountData
 
 # --- repositories -----------------------------------------------------------------------------
 
@@ -74,6 +78,13 @@ class FakeUsers:
             raise errors.Conflict()
         user.id, self.next_id = self.next_id, self.next_id + 1
         self.rows[user.id] = user
+
+    def remove(self, user: User) -> None:
+        del self.rows[user.id]  # next_id only grows: an id is never handed out twice
+
+    def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
+        return sorted(u.id for u in self.rows.values()
+                      if u.id > after_id and u.deletion_due_at is not None and u.deletion_due_at <= now)[:limit]
 
     def snapshot(self):
         return _snapshot(self.rows), self.next_id
@@ -171,6 +182,12 @@ class FakeSessions:
             session.end(now, reason)
         return len(live)
 
+    def for_user(self, user_id: int) -> list[UserSession]:
+        return sorted((s for s in self.rows.values() if s.user_id == user_id), key=lambda s: (s.created_at, s.id))
+
+    def remove_for_user(self, user_id: int) -> None:
+        self.rows = {key: s for key, s in self.rows.items() if s.user_id != user_id}
+
     def snapshot(self):
         return _snapshot(self.rows), self.next_id
 
@@ -189,6 +206,54 @@ class FakeAuditLog:
         mine = [e for e in self.store.events if e.user_id == user_id and e.type in types]
         return sorted(mine, key=lambda e: e.occurred_at, reverse=True)[:limit]
 
+    def _page(self, about, after, limit: int) -> list[tuple[int, AuditEvent]]:
+        """An event's id is its position in the log, from 1."""
+        rows = [(i, e) for i, e in enumerate(self.store.events, 1) if about(e)]
+        rows.sort(key=lambda row: (row[1].occurred_at, row[0]))
+        if after is not None:
+            rows = [row for row in rows if (row[1].occurred_at, row[0]) > after]
+        self.store.pages_read += 1
+        return rows[:limit]
+
+    def page_for_user(self, user_id: int, after, limit: int) -> list[tuple[int, AuditEvent]]:
+        return self._page(lambda e: e.user_id == user_id, after, limit)
+
+    def page_unattributed(self, mobile: str, after, limit: int) -> list[tuple[int, AuditEvent]]:
+        return self._page(lambda e: e.user_id is None and e.mobile == mobile, after, limit)
+
+    def pseudonymize(self, user_id, mobile, until, pseudonym, personal_detail) -> int:
+        changed = 0
+        for i, e in enumerate(self.store.events):
+            if e.mobile is not None and (e.user_id == user_id or
+                                         (e.user_id is None and e.mobile == mobile and e.occurred_at <= until)):
+                e = dataclasses.replace(e, mobile=pseudonym(e.mobile))
+                changed += 1
+            if e.user_id == user_id and e.type in personal_detail:
+                e = dataclasses.replace(e, detail={k: None if k in personal_detail[e.type] else v
+                                                   for k, v in e.detail.items()})
+            self.store.events[i] = e
+        return changed
+
+
+class FakeConsents:
+    def __init__(self) -> None:
+        self.rows: list[Consent] = []
+
+    def add(self, consent: Consent) -> None:
+        self.rows.append(consent)
+
+    def for_user(self, user_id: int) -> list[Consent]:
+        return [c for c in self.rows if c.user_id == user_id]
+
+    def remove_for_user(self, user_id: int) -> None:
+        self.rows = [c for c in self.rows if c.user_id != user_id]
+
+    def snapshot(self):
+        return list(self.rows)
+
+    def restore(self, state) -> None:
+        self.rows = state
+
 
 # --- unit of work -----------------------------------------------------------------------------
 
@@ -204,16 +269,21 @@ class FakeStore:
         self.events: list[AuditEvent] = []
         self.commits = 0
         self.fail_next_commit: Exception | None = None  # raised (once) by the next commit
+        self.consents = FakeConsents()
+        self.pages_read = 0  # audit pages read (the data copy reads its events a page at a time)
 
     def snapshot(self):
-        return self.users.snapshot(), self.sms.snapshot(), self.captchas.snapshot(), self.sessions.snapshot()
+        return (self.users.snapshot(), self.sms.snapshot(), self.captchas.snapshot(), self.sessions.snapshot(),
+                self.consents.snapshot(), list(self.events))
 
     def restore(self, state) -> None:
-        users, sms, captchas, sessions = state
+        users, sms, captchas, sessions, consents, events = state
         self.users.restore(users)
         self.sms.restore(sms)
         self.captchas.restore(captchas)
         self.sessions.restore(sessions)
+        self.consents.restore(consents)
+        self.events[:] = events  # only the erasure rewrites committed events; a rollback undoes that too
 
     def events_of(self, event_type: EventType) -> list[AuditEvent]:
         return [e for e in self.events if e.type == event_type]
@@ -223,6 +293,7 @@ class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self.store = store
         self.users, self.sms, self.captchas, self.sessions = store.users, store.sms, store.captchas, store.sessions
+        self.consents = store.consents
         self.audit = FakeAuditLog(store)
         self.pending: list[AuditEvent] = []
         self.committed = False
@@ -328,6 +399,7 @@ TEST_RULES = Rules(code_key=b"test-key", common_passwords=frozenset({"password12
 CLIENT = ClientContext(ip="203.0.113.7", user_agent="pytest", request_id="req-1")
 MOBILE = "13800138000"
 PASSWORD = "correct horse"
+PSEUDONYM_KEY = b"test-pseudonym-key"
 
 
 def make_services(**overrides) -> SimpleNamespace:
@@ -361,6 +433,9 @@ def make_services(**overrides) -> SimpleNamespace:
     s.view_profile = ViewProfile(s.uow, s.rules)
     s.list_sessions = ListSessions(s.uow, s.clock, s.rules)
     s.revoke_session = RevokeSession(s.uow, s.clock, s.rules)
+    s.request_account_deletion = RequestAccountDeletion(s.uow, s.hasher, s.clock, s.rules)
+    s.erase_due_accounts = EraseDueAccounts(s.uow, s.clock, PSEUDONYM_KEY)
+    s.export_account_data = ExportAccountData(s.uow, s.uow, s.clock, s.rules)
     return s
 
 

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, consents, sms_challenges
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import CaptchaChallenge, SmsChallenge, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SmsChallenge, User, UserSession
+from domain.ports import EventCursor
 
 
 class SqlUsers:
@@ -35,6 +37,13 @@ class SqlUsers:
             self.session.flush()  # assigns the id; a taken mobile fails here
         except IntegrityError as exc:
             raise errors.Conflict() from exc
+
+    def remove(self, user: User) -> None:
+        self.session.delete(user)
+
+    def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
+        query = select(User.id).where(User.deletion_due_at <= now, User.id > after_id).order_by(User.id).limit(limit)
+        return list(self.session.scalars(query))
 
 
 class SqlSmsChallenges:
@@ -128,6 +137,52 @@ class SqlAuditLog:
             for row in self.session.execute(query)
         ]
 
+    def page_for_user(self, user_id: int, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+        return self._page(audit_events.c.user_id == user_id, after, limit)
+
+    def page_unattributed(self, mobile: str, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+        c = audit_events.c
+        return self._page(and_(c.mobile == mobile, c.user_id.is_(None)), after, limit)
+
+    def _page(self, subject, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+        """Keyset paging on (occurred_at, id): the (user_id|mobile, occurred_at) indexes find each page
+        directly, however deep into the history it is; ties on the time are split by id."""
+        c = audit_events.c
+        query = select(audit_events).where(subject).order_by(c.occurred_at, c.id).limit(limit)
+        if after is not None:
+            at, last_id = after
+            query = query.where(or_(c.occurred_at > at, and_(c.occurred_at == at, c.id > last_id)))
+        return [
+            (row.id, AuditEvent(EventType(row.type), row.occurred_at,
+                                ClientContext(row.ip, row.user_agent, row.request_id),
+                                mobile=row.mobile, user_id=row.user_id, detail=row.detail or {}))
+            for row in self.session.execute(query)
+        ]
+
+    def pseudonymize(self, user_id: int, mobile: str, until: datetime, pseudonym: Callable[[str], str],
+                     personal_detail: Mapping[str, tuple[str, ...]]) -> int:
+        c = audit_events.c
+        changed = 0
+        # One statement per distinct number (usually one): the HMAC is computed here, not in SQL.
+        own_mobiles = self.session.scalars(
+            select(c.mobile).where(c.user_id == user_id, c.mobile.is_not(None)).distinct()).all()
+        for number in own_mobiles:
+            changed += self.session.execute(
+                update(audit_events).where(c.user_id == user_id, c.mobile == number)
+                .values(mobile=pseudonym(number))).rowcount
+        changed += self.session.execute(
+            update(audit_events).where(c.user_id.is_(None), c.mobile == mobile, c.occurred_at <= until)
+            .values(mobile=pseudonym(mobile))).rowcount
+        rows = self.session.execute(
+            select(c.id, c.type, c.detail).where(c.user_id == user_id, c.type.in_(list(personal_detail)))).all()
+        for row in rows:
+            detail = dict(row.detail or {})
+            for key in personal_detail[row.type]:
+                if key in detail:
+                    detail[key] = None
+            self.session.execute(update(audit_events).where(c.id == row.id).values(detail=detail))
+        return changed
+
 
 class SqlSessions:
     """Mapped rows; activity and bulk ends are single UPDATE statements that touch only their own columns, so
@@ -170,3 +225,31 @@ class SqlSessions:
             update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
             .values(ended_at=now, end_reason=reason).execution_options(synchronize_session=False))
         return ended.rowcount
+
+    def for_user(self, user_id: int) -> list[UserSession]:
+        query = select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.created_at,
+                                                                                     UserSession.id)
+        return list(self.session.scalars(query))
+
+    def remove_for_user(self, user_id: int) -> None:
+        self.session.execute(delete(UserSession).where(UserSession.user_id == user_id)
+                             .execution_options(synchronize_session=False))
+
+
+class SqlConsents:
+    """Plain rows, like captchas: written once, read with the account, removed with it."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, consent: Consent) -> None:
+        self.session.execute(insert(consents).values(user_id=consent.user_id, document=consent.document,
+                                                     version=consent.version, given_at=consent.given_at))
+
+    def for_user(self, user_id: int) -> list[Consent]:
+        c = consents.c
+        query = select(consents).where(c.user_id == user_id).order_by(c.given_at, c.id)
+        return [Consent(row.user_id, row.document, row.version, row.given_at) for row in self.session.execute(query)]
+
+    def remove_for_user(self, user_id: int) -> None:
+        self.session.execute(delete(consents).where(consents.c.user_id == user_id))

@@ -74,6 +74,12 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("last_failure_at", UtcDateTime),
     Column("locked_until", UtcDateTime),
+    Column("deletion_due_at", UtcDateTime),  # 注销 requested: the row is deleted by the first purge after this
+    Index(None, "deletion_due_at"),
+    # An erased account's row is deleted; its id must never go to someone else (old audit events name it).
+    # Sequences (PostgreSQL) and InnoDB's counter (MySQL 8, MariaDB 10.2.4+) never reuse ids; SQLite does
+    # without AUTOINCREMENT.
+    sqlite_autoincrement=True,
     **MYSQL_TABLE,
 )
 
@@ -205,5 +211,17 @@ api_keys = Table(
     Column("key_digest", String(64), nullable=False, unique=True),  # SHA-256 of the key; the key is shown once
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
+    **MYSQL_TABLE,
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("document", String(16), nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("given_at", UtcDateTime, nullable=False),
+    Index(None, "user_id"),
     **MYSQL_TABLE,
 )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.sqlalchemy.repositories import (
     SqlAuditLog,
     SqlCaptchaChallenges,
+    SqlConsents,
     SqlSessions,
     SqlSmsChallenges,
     SqlUsers,
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
         self.captchas = SqlCaptchaChallenges(self.session)
         self.audit = SqlAuditLog(self.session)
         self.sessions = SqlSessions(self.session)
+        self.consents = SqlConsents(self.session)
         self.events: list[AuditEvent] = []
         return self
 

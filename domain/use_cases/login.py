@@ -8,6 +8,7 @@ from domain.model import lock_message, normalize_mobile, normalize_password
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
+from domain.use_cases.delete_account import cancel_pending_deletion
 from domain.use_cases.issue_captcha import take_captcha
 from domain.use_cases.sessions import NewSession, open_session
 
@@ -27,6 +28,7 @@ class SignedIn:
     user_id: int
     nickname: str
     session: NewSession
+    deletion_cancelled: bool = False  # the sign-in ended a pending 注销 (the answer says so)
 
 
 class Login:
@@ -62,7 +64,10 @@ class Login:
         with self.uow() as uow:
             # Looked up for unknown mobiles too: both kinds of failure do the same work, so take the same time.
             user = uow.users.get_by_mobile_for_update(mobile)
-            if user is None:
+            # Not the account whose hash was verified (erased meanwhile, the mobile perhaps re-registered): refused,
+            # and the event names no account, so that nothing written after an erasure ties it to its number.
+            if user is None or user.id != event.get("user_id"):
+                event.pop("user_id", None)
                 refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             if not matches:
                 if not (last_try and (remaining := user.lock_remaining(now))):
@@ -78,5 +83,6 @@ class Login:
             session = open_session(uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now,
                                    client=cmd.client)
             record(uow, EventType.LOGIN_SUCCEEDED, session=session.public_id, remember=cmd.remember, **event)
+            cancelled = cancel_pending_deletion(uow, user, **event)
             uow.commit()
-            return SignedIn(user.id, user.nickname, session)
+            return SignedIn(user.id, user.nickname, session, cancelled)

@@ -8,6 +8,7 @@ from domain.model import User, check_new_password, normalize_mobile, normalize_n
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
+from domain.use_cases.consent import record_consent
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class RegisterUser:
                 user = User(mobile=mobile, nickname=nickname, password_hash=password_hash, created_at=now)
                 uow.users.add(user)
                 record(uow, EventType.USER_REGISTERED, user_id=user.id, **event)
+                record_consent(uow, user.id, rules, **event)  # `agreement` covers 《用户协议》 and 《隐私政策》
                 uow.commit()
                 return user.id
         except errors.Conflict:

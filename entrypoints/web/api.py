@@ -16,9 +16,12 @@ from domain.use_cases.request_sms_code import SmsCodeRequest
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
+from domain.use_cases.delete_account import DeletionRequest
+from domain.use_cases.export_account_data import DataExportRequest
+from entrypoints.web import data_copy
 from entrypoints.web.auth import end_session, session_token, start_session
 from entrypoints.web.context import client_context, services
-from entrypoints.web.pages import browser_name
+from entrypoints.web.pages import BEIJING, browser_name
 
 api = Blueprint("api", __name__)
 
@@ -118,6 +121,8 @@ def login():
         )
     )
     start_session(signed_in.session)
+    if signed_in.deletion_cancelled:
+        return ok("登录成功。您的注销申请已撤销，账号将继续保留", deletion_cancelled=True)
     return ok("登录成功")
 
 
@@ -190,3 +195,20 @@ def revoke_session(public_id: str):
     if public_id == current_user.session_public_id:
         end_session()  # this browser's own session: it is signed out here as well
     return ok("该设备已下线")
+@api.post("/api/account/delete")
+@login_required
+def delete_account():
+    data = json_object()
+    due = services().request_account_deletion(
+        DeletionRequest(current_user.user_id, text(data, "currentPassword"), client_context()))
+    end_session()  # every session of the account has ended, this one too
+    when = due.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return ok(f"注销申请已提交，您已在所有设备上退出登录。账号将于 {when}（北京时间）后永久删除；"
+              "在此之前用手机号和密码登录，即可撤销注销。", due_at=due.isoformat())
+
+
+@api.get("/api/account/export")
+@login_required
+def export_account_data():
+    return data_copy.download(services().export_account_data(DataExportRequest(current_user.user_id,
+                                                                                client_context())))

@@ -72,3 +72,20 @@ def profile():
 @login_required
 def settings():
     return render_template("settings.html")
+
+
+@pages.app_context_processor
+def documents():
+    """The rules the documents quote (versions, retention, cool-off), from the instance the use cases got."""
+    return {"service_rules": services().rules}
+
+
+@pages.get("/privacy")
+def privacy():
+    return render_template("privacy.html")
+
+
+@pages.get("/settings/delete-account")
+@login_required
+def delete_account():
+    return render_template("delete_account.html")

@@ -34,7 +34,8 @@ CHECKS = [
 ]
 # Answered 200, these end the session and with it the CSRF token (and the sign-in).
 ENDS_SESSION = {"/api/login", "/api/logout", "/api/reset_password", "/api/account/password",
-                "/api/account/sign_out_everywhere"}
+                "/api/account/sign_out_everywhere",
+                "/api/account/delete"}  # the next sign-in cancels the deletion
 
 
 @dataclass

@@ -58,6 +58,11 @@ layui.use(['form', 'layer'], function () {
     }).then(function (res) {
       var data = res.data || {};
       if (App.ok(res)) {
+        if (data.deletion_cancelled) {
+          // 冷静期内登录：注销已撤销，先告诉用户再跳转
+          App.alert(data.message, { icon: 1, title: '注销已撤销', end: function () { window.location.href = nextUrl(); } });
+          return;
+        }
         window.location.href = nextUrl();
         return; // 保持按钮禁用，直到跳转
       }

@@ -43,7 +43,7 @@ layui.use(['form', 'layer', 'util'], function () {
     App.clearErrors(formEl);
 
     if (!field.agreement) {
-      App.showError(formEl, { field: 'agreement', message: '您必须勾选同意用户协议才能注册' });
+      App.showError(formEl, { field: 'agreement', message: '请阅读并勾选同意《用户协议》和《隐私政策》' });
       return false;
     }
 

@@ -1,0 +1,396 @@
+"""注销 with a cool-off, erasure with pseudonyms, 个人信息副本, and consent: the use cases on fakes."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from freezegun import freeze_time
+
+from domain import errors
+from domain.events import ClientContext, EventType
+from domain.model import MOBILE_PATTERN, Consent, pseudonymize_mobile
+from domain.rules import PRIVACY_VERSION, TERMS_VERSION
+from domain.use_cases.change_nickname import NicknameChange
+from domain.use_cases.delete_account import DeletionRequest
+from domain.use_cases.export_account_data import DataExportRequest
+from tests.fakes import (
+    CLIENT,
+    MOBILE,
+    PASSWORD,
+    PSEUDONYM_KEY,
+    TEST_RULES,
+    add_user,
+    credentials,
+    make_services,
+    registration,
+    request_code,
+)
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+COOL_OFF = timedelta(days=15)
+PURGE = ClientContext(user_agent="accounts purge", request_id="purge-1")
+
+
+def request_deletion(s, user, password=PASSWORD):
+    return s.request_account_deletion(DeletionRequest(user.id, password, CLIENT))
+
+
+def pending_account(s, mobile=MOBILE):
+    """A user who asked for deletion at T0 (the clock is left at T0)."""
+    user = add_user(s, mobile)
+    with freeze_time(T0):
+        request_deletion(s, user)
+    return user
+
+
+# --- 注销: the request -------------------------------------------------------------------------------
+
+
+def test_the_cool_off_is_fifteen_days_by_default():
+    assert TEST_RULES.deletion_cool_off == COOL_OFF
+
+
+def test_a_deletion_request_with_the_password_starts_the_cool_off_and_ends_every_session():
+    s = make_services()
+    user = add_user(s)
+    with freeze_time(T0):
+        tokens = [s.login(credentials(s)).session.token for _ in range(2)]
+        due = request_deletion(s, user)
+        assert [s.load_session_user(token, CLIENT.ip) for token in tokens] == [None, None]  # every session ended
+    assert due == user.deletion_due_at == T0 + COOL_OFF
+    assert {r.end_reason for r in s.store.sessions.rows.values()} == {"deletion_requested"}
+    assert s.store.users.get(user.id) is user  # nothing is erased yet
+    [event] = s.store.events_of(EventType.ACCOUNT_DELETION_REQUESTED)
+    assert (event.user_id, event.mobile, event.client, event.detail) == (
+        user.id, MOBILE, CLIENT, {"due_at": (T0 + COOL_OFF).isoformat(), "sessions_ended": 2})
+
+
+def test_a_wrong_password_is_refused_and_recorded_and_changes_nothing():
+    s = make_services()
+    user = add_user(s)
+    with pytest.raises(errors.CurrentPasswordInvalid) as refused:
+        request_deletion(s, user, "not my password")
+    assert refused.value.field == "currentPassword"
+    assert user.deletion_due_at is None and s.store.sessions.rows == {}
+    assert s.store.events_of(EventType.ACCOUNT_DELETION_REQUESTED) == []
+    [event] = s.store.events_of(EventType.ACCOUNT_DELETION_REFUSED)
+    assert (event.user_id, event.detail["reason"]) == (user.id, "current_password_invalid")
+
+
+def test_asking_again_during_the_cool_off_keeps_the_first_date_and_records_nothing_new():
+    s = make_services()
+    user = pending_account(s)
+    with freeze_time(T0 + timedelta(days=3)):
+        token = s.login(credentials(s)).session.token  # signing in cancels it: ask again, then again
+        assert request_deletion(s, user) == T0 + timedelta(days=3) + COOL_OFF
+        assert request_deletion(s, user) == T0 + timedelta(days=3) + COOL_OFF
+        assert s.load_session_user(token, CLIENT.ip) is None
+    assert len(s.store.events_of(EventType.ACCOUNT_DELETION_REQUESTED)) == 2
+
+
+def test_the_password_is_checked_outside_the_transaction_that_writes():
+    s = make_services()
+    user = add_user(s)
+    commits_during_verify = []
+    verify = s.hasher.verify
+    s.hasher.verify = lambda h, p: commits_during_verify.append(s.store.commits) or verify(h, p)
+    request_deletion(s, user)
+    assert commits_during_verify == [0] and s.store.commits == 1
+
+
+def test_a_missing_or_erased_account_must_sign_in():
+    s = make_services()
+    with pytest.raises(errors.LoginRequired):
+        s.request_account_deletion(DeletionRequest(42, PASSWORD, CLIENT))
+    user = pending_account(s)
+    with freeze_time(T0 + COOL_OFF):
+        s.erase_due_accounts(PURGE)
+    with pytest.raises(errors.LoginRequired):
+        request_deletion(s, user)
+
+
+# --- 注销: signing in again during the cool-off ----------------------------------------------------------
+
+
+def test_signing_in_during_the_cool_off_cancels_the_deletion_and_says_so():
+    s = make_services()
+    user = pending_account(s)
+    with freeze_time(T0 + COOL_OFF - timedelta(seconds=1)):
+        signed_in = s.login(credentials(s))
+    assert signed_in.deletion_cancelled is True and user.deletion_due_at is None
+    [event] = s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED)
+    assert (event.user_id, event.mobile, event.client) == (user.id, MOBILE, CLIENT)
+    assert s.login(credentials(s)).deletion_cancelled is False  # only the once
+    assert len(s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED)) == 1
+    with freeze_time(T0 + COOL_OFF * 2):
+        assert s.erase_due_accounts(PURGE) == 0
+    assert s.store.users.get(user.id) is user
+
+
+def test_a_wrong_password_during_the_cool_off_cancels_nothing():
+    s = make_services()
+    user = pending_account(s)
+    with pytest.raises(errors.BadCredentials):
+        s.login(credentials(s, password="not my password"))
+    assert user.deletion_due_at == T0 + COOL_OFF
+    assert s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED) == []
+
+
+def test_an_ordinary_sign_in_cancels_nothing():
+    s = make_services()
+    add_user(s)
+    assert s.login(credentials(s)).deletion_cancelled is False
+    assert s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED) == []
+
+
+def test_a_sign_in_whose_account_is_erased_while_the_password_is_checked_is_refused():
+    """The erasure runs between the two transactions of a sign-in: the second finds no account to sign in to."""
+    s = make_services()
+    user = pending_account(s)
+    verify = s.hasher.verify
+
+    def erase_meanwhile(password_hash, password):
+        with freeze_time(T0 + COOL_OFF):
+            assert s.erase_due_accounts(PURGE) == 1
+        return verify(password_hash, password)
+
+    s.hasher.verify = erase_meanwhile
+    with pytest.raises(errors.BadCredentials):
+        s.login(credentials(s))
+    assert s.store.users.get(user.id) is None
+    assert s.store.events_of(EventType.LOGIN_SUCCEEDED) == []
+    assert s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED) == []
+    # Written after the erasure, the failure must not tie the erased account to its number again.
+    failed = s.store.events_of(EventType.LOGIN_FAILED)[-1]
+    assert (failed.mobile, failed.user_id) == (MOBILE, None)
+    assert not any(e.user_id == user.id and e.mobile == MOBILE for e in s.store.events)
+
+
+def test_a_sign_in_never_lands_in_a_new_account_on_the_erased_accounts_mobile():
+    """Erased and re-registered while the old password is verified: the new account is not the one proven."""
+    s = make_services()
+    old = pending_account(s)
+    verify = s.hasher.verify
+
+    def erase_and_register_meanwhile(password_hash, password):
+        with freeze_time(T0 + COOL_OFF):
+            s.erase_due_accounts(PURGE)
+        newcomer = add_user(s, MOBILE, password="someone else's")
+        newcomer.password_hash = old_hash  # the worst case: even the same password must not let it in
+        return verify(password_hash, password)
+
+    old_hash = old.password_hash
+    s.hasher.verify = erase_and_register_meanwhile
+    with pytest.raises(errors.BadCredentials):
+        s.login(credentials(s))
+    assert s.store.events_of(EventType.LOGIN_SUCCEEDED) == []
+
+
+# --- erasure ---------------------------------------------------------------------------------------------
+
+
+def history(s, user):
+    """A few events about the account, one unattributed event about its mobile, and one of someone else."""
+    s.change_nickname(NicknameChange(user.id, "小明", CLIENT))
+    s.login(credentials(s))
+    other = add_user(s, "13900139000", nickname="Bob")
+    s.login(credentials(s, "13900139000"))
+    return other
+
+
+def test_nothing_is_erased_before_the_cool_off_ends():
+    s = make_services()
+    user = pending_account(s)
+    with freeze_time(T0 + COOL_OFF - timedelta(microseconds=1)):
+        assert s.erase_due_accounts(PURGE) == 0
+    assert s.store.users.get(user.id) is user
+
+
+def test_erasure_removes_the_account_its_consents_and_its_sessions():
+    s = make_services()
+    user = add_user(s)
+    s.store.consents.add(Consent(user.id, "terms", "v1", T0))
+    with freeze_time(T0):
+        token = s.login(credentials(s)).session.token
+        request_deletion(s, user)
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE) == 1
+    assert s.store.users.get(user.id) is None and s.store.users.get_by_mobile(MOBILE) is None
+    assert s.load_session_user(token, CLIENT.ip) is None and s.store.sessions.for_user(user.id) == []
+    assert s.store.consents.for_user(user.id) == []
+    with pytest.raises(errors.BadCredentials):
+        s.login(credentials(s))
+
+
+def test_erasure_replaces_the_mobile_in_every_kept_event_by_a_keyed_pseudonym():
+    s = make_services()
+    with freeze_time(T0 - timedelta(days=1)):
+        request_code(s, MOBILE)  # before the account: a sign-up code, an event that names no user
+        user = add_user(s)
+        other = history(s, user)
+    with freeze_time(T0):
+        request_deletion(s, user)
+    before = list(s.store.events)
+    with freeze_time(T0 + COOL_OFF):
+        s.erase_due_accounts(PURGE)
+    pseudonym = pseudonymize_mobile(PSEUDONYM_KEY, MOBILE)
+    assert len(s.store.events) == len(before) + 1  # no row removed: one more, the erasure itself
+    for old, new in zip(before, s.store.events):
+        assert (old.type, old.occurred_at, old.user_id, old.client) == (new.type, new.occurred_at, new.user_id,
+                                                                       new.client)
+        if old.mobile == MOBILE:
+            assert new.mobile == pseudonym
+        else:
+            assert new.mobile == old.mobile  # the other account's events, captchas: untouched
+    assert all(e.mobile != MOBILE for e in s.store.events)
+    assert any(e.user_id == other.id and e.mobile == "13900139000" for e in s.store.events)
+    [renamed] = s.store.events_of(EventType.NICKNAME_CHANGED)
+    assert renamed.detail == {"previous": None, "nickname": None}  # the old names went with the account
+    [erased] = s.store.events_of(EventType.ACCOUNT_ERASED)
+    changed = sum(1 for e in before if e.mobile == MOBILE)
+    assert (erased.user_id, erased.mobile, erased.client, erased.detail) == (
+        user.id, pseudonym, PURGE, {"events_pseudonymized": changed})
+
+
+def test_the_pseudonym_is_stable_keyed_short_and_never_a_mobile():
+    one = pseudonymize_mobile(PSEUDONYM_KEY, MOBILE)
+    assert one == pseudonymize_mobile(PSEUDONYM_KEY, MOBILE)  # investigations can still correlate
+    assert one != pseudonymize_mobile(PSEUDONYM_KEY, "13800138001")
+    assert one != pseudonymize_mobile(b"another key", MOBILE)  # without the key, nothing to compare with
+    assert re.fullmatch(r"x[a-z2-7]{10}", one) and not MOBILE_PATTERN.fullmatch(one)
+
+
+def test_the_mobile_is_free_again_and_a_new_account_gets_a_new_id_and_none_of_the_old_events():
+    s = make_services()
+    old = pending_account(s)
+    with freeze_time(T0 + COOL_OFF):
+        s.erase_due_accounts(PURGE)
+    with freeze_time(T0 + COOL_OFF + timedelta(minutes=1)):
+        new_id = s.register_user(registration(request_code(s, MOBILE)))
+    assert new_id != old.id
+    copy = s.export_account_data(DataExportRequest(new_id, CLIENT))
+    events = list(copy.events)
+    assert all(e.user_id in (None, new_id) for e in events)
+    assert not any(e.type == EventType.ACCOUNT_DELETION_REQUESTED for e in events)
+
+
+def test_unattributed_events_after_the_erasure_keep_their_mobile():
+    s = make_services()
+    pending_account(s)
+    with freeze_time(T0 + COOL_OFF):
+        s.erase_due_accounts(PURGE)
+    with freeze_time(T0 + COOL_OFF + timedelta(seconds=1)):
+        request_code(s, MOBILE)  # the next owner of the number asks for a sign-up code
+    assert s.store.events_of(EventType.SMS_CODE_SENT)[-1].mobile == MOBILE
+
+
+def test_erasure_is_idempotent_and_batched():
+    s = make_services()
+    users = [add_user(s, f"1380013800{i}") for i in range(5)]
+    with freeze_time(T0):
+        for user in users:
+            request_deletion(s, user)
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE, batch_size=2) == 5
+        assert s.erase_due_accounts(PURGE, batch_size=2) == 0
+    assert s.store.users.rows == {}
+    assert len(s.store.events_of(EventType.ACCOUNT_ERASED)) == 5
+
+
+def test_a_run_ends_and_erases_the_rest_when_one_account_cannot_be_taken_now():
+    """Say its number changed between the listing and the lock: it waits for the next run, the others go."""
+    s = make_services()
+    users = [add_user(s, f"1380013800{i}") for i in range(4)]
+    with freeze_time(T0):
+        for user in users:
+            request_deletion(s, user)
+    lock = s.store.users.get_by_mobile_for_update
+    s.store.users.get_by_mobile_for_update = lambda mobile: None if mobile == users[1].mobile else lock(mobile)
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE, batch_size=1) == 3
+    assert list(s.store.users.rows) == [users[1].id]
+
+
+def test_a_failed_erasure_leaves_the_account_and_its_events_untouched():
+    s = make_services()
+    user = pending_account(s)
+    before = list(s.store.events)
+    s.store.fail_next_commit = RuntimeError("database went away")
+    with freeze_time(T0 + COOL_OFF), pytest.raises(RuntimeError):
+        s.erase_due_accounts(PURGE)
+    assert s.store.users.get(user.id) is user and user.deletion_due_at == T0 + COOL_OFF
+    assert s.store.events == before
+
+
+# --- 个人信息副本 -------------------------------------------------------------------------------------------
+
+
+def test_the_copy_holds_the_account_consents_sessions_and_every_event_oldest_first_read_in_pages():
+    s = make_services(rules=dataclasses.replace(TEST_RULES, export_page_size=2))
+    with freeze_time(T0) as clock:
+        request_code(s, MOBILE)  # before the account: names the mobile only
+        clock.tick(60)
+        user_id = s.register_user(registration(s.sender.sent[-1][1]))
+        for _ in range(6):
+            clock.tick(1)
+            s.login(credentials(s))
+        history(s, s.store.users.get(user_id))
+        pages_before = s.store.pages_read
+        copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
+    assert s.store.pages_read == pages_before  # nothing read yet: the events come as they are consumed
+    assert copy.generated_at == T0 + timedelta(seconds=66)
+    assert copy.account == {"id": user_id, "mobile": MOBILE, "nickname": "小明", "created_at": T0 + timedelta(seconds=60),
+                            "failed_logins": 0, "last_failure_at": None, "locked_until": None}
+    assert "password_hash" not in copy.account
+    assert [(c.document, c.version) for c in copy.consents] == [("terms", TERMS_VERSION), ("privacy", PRIVACY_VERSION)]
+    assert [(x["signed_in_at"], x["ended_at"]) for x in copy.sessions] == [
+        (T0 + timedelta(seconds=60 + i), None) for i in (1, 2, 3, 4, 5, 6, 6)]  # its seven sign-ins, not Bob's
+    assert not any("token" in key or "digest" in key for x in copy.sessions for key in x)  # never the secret
+    events = list(copy.events)
+    mine = [e for e in s.store.events if e.user_id == user_id or (e.user_id is None and e.mobile == MOBILE)]
+    assert events == sorted(mine, key=lambda e: e.occurred_at)  # all of them, not the last 20
+    assert events[0].type == EventType.SMS_CODE_SENT and events[-1].type == EventType.DATA_EXPORTED
+    assert all(e.user_id != 2 for e in events)  # Bob's sign-in is not in Alice's copy
+    assert s.store.pages_read - pages_before >= len(events) // 2  # two at a time
+
+
+def test_the_copy_is_recorded():
+    s = make_services()
+    user = add_user(s)
+    s.export_account_data(DataExportRequest(user.id, CLIENT))
+    [event] = s.store.events_of(EventType.DATA_EXPORTED)
+    assert (event.user_id, event.mobile, event.client) == (user.id, MOBILE, CLIENT)
+
+
+def test_no_copy_without_an_account():
+    s = make_services()
+    with pytest.raises(errors.LoginRequired):
+        s.export_account_data(DataExportRequest(7, CLIENT))
+    assert s.store.events == []
+
+
+# --- consent ---------------------------------------------------------------------------------------------
+
+
+def test_a_sign_up_records_both_documents_in_their_current_versions():
+    s = make_services()
+    with freeze_time(T0):
+        user_id = s.register_user(registration(request_code(s)))
+    assert [(c.user_id, c.document, c.version, c.given_at) for c in s.store.consents.rows] == [
+        (user_id, "terms", TERMS_VERSION, T0), (user_id, "privacy", PRIVACY_VERSION, T0)]
+    [event] = s.store.events_of(EventType.CONSENT_GIVEN)
+    assert (event.user_id, event.mobile, event.detail) == (
+        user_id, MOBILE, {"documents": {"terms": TERMS_VERSION, "privacy": PRIVACY_VERSION}})
+
+
+def test_a_refused_sign_up_records_no_consent():
+    s = make_services()
+    code = request_code(s)
+    with pytest.raises(errors.AgreementRequired):
+        s.register_user(registration(code, agreement=False))
+    with pytest.raises(errors.SmsCodeInvalid):
+        s.register_user(registration("000000" if code != "000000" else "111111"))
+    assert s.store.consents.rows == [] and s.store.events_of(EventType.CONSENT_GIVEN) == []
