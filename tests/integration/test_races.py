@@ -99,7 +99,22 @@ def test_racing_wrong_sms_codes_are_all_counted(kit):
     assert wins == [] and all(e.slug == "sms_code_invalid" for e in refusals)
     assert kit.scalar(select(sms_challenges.c.attempts)) == 5
     with pytest.raises(DomainError, match="短信验证码"):
-        kit.register(code)  # five wrong tries killed it, racing or not
+        kit.register(code)  # five wrong tries from this address stopped it, racing or not
+
+
+def test_racing_wrong_sms_codes_from_many_addresses_are_all_counted(kit):
+    code = kit.send_code()
+    wrong = "000000" if code != "000000" else "111111"
+    clients = [ClientContext(ip=f"203.0.113.{n % 8}", user_agent="race-test") for n in range(2 * N)]
+    wins, refusals = race(lambda client: kit.services.register_user(
+        Registration("racer", MOBILE, wrong, "s3cure-Passw0rd", "s3cure-Passw0rd", True, client)), clients)
+    assert wins == [] and all(e.slug == "sms_code_invalid" for e in refusals)
+    # 40 tries from 8 addresses: each address stopped after 5, the code after 20 overall.
+    assert kit.scalar(select(sms_challenges.c.attempts)) == 20
+    assert kit.scalar(select(sms_challenges.c.spent)) in (True, 1)
+    with pytest.raises(DomainError, match="短信验证码"):
+        kit.services.register_user(Registration("owner", MOBILE, code, "s3cure-Passw0rd", "s3cure-Passw0rd", True,
+                                                ClientContext(ip="198.51.100.1")))
 
 
 def test_racing_wrong_passwords_are_all_counted(kit):

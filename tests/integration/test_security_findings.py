@@ -1,0 +1,124 @@
+"""Findings of the outside security test (issue 10), each with the test that failed before its fix.
+Over HTTP, on every database, unless a test says otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from freezegun import freeze_time
+
+from adapters.passwords import Argon2Hasher
+from tests.conftest import ApiClient
+
+MOBILE, OTHER_MOBILE = "13800138000", "13900139000"
+PASSWORD, NEW_PASSWORD = "s3cure-Passw0rd", "n3w-Passw0rd-x"
+OWNER_IP, ATTACKER_IP = "198.51.100.1", "203.0.113.9"
+
+
+@pytest.fixture
+def app(make_app, database_url):
+    return make_app(database_url)
+
+
+@pytest.fixture
+def owner(app, sms, captcha) -> ApiClient:
+    return ApiClient(app, sms, captcha, ip=OWNER_IP)
+
+
+@pytest.fixture
+def attacker(app, sms, captcha) -> ApiClient:
+    return ApiClient(app, sms, captcha, ip=ATTACKER_IP)
+
+
+def reset(client: ApiClient, code: str, password: str = NEW_PASSWORD):
+    response = client.post("/api/reset_password", {"mobile": MOBILE, "vercode": code, "password": password,
+                                                   "confirmPassword": password})
+    client.token = None  # a reset ends this browser's session, and with it the CSRF token
+    return response
+
+
+# --- row 3: one address cannot keep the owner out ---------------------------------------------------
+
+
+def test_an_attacker_can_neither_kill_the_owners_reset_code_nor_keep_the_lock(owner, attacker, sms):
+    with freeze_time("2026-01-01 12:00:00") as clock:
+        assert owner.register(MOBILE).status_code == 200
+        answers = [attacker.login(MOBILE, "wrong-password-1").get_json()["error"] for _ in range(5)]
+        assert answers[-1] == "account_locked"
+        clock.tick(61)  # past the cooldown of the sign-up code
+        sent = owner.post("/api/send_reset_sms", {"mobile": MOBILE, **owner.solve_captcha()})
+        assert sent.status_code == 200, sent.get_json()
+        code = sms.last_code(MOBILE, "reset_password")
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(10):  # the attacker guesses at the owner's fresh code
+            assert reset(attacker, wrong, "attackers-Passw0rd").get_json()["error"] == "sms_code_invalid"
+        assert reset(attacker, code, "attackers-Passw0rd").get_json()["error"] == "sms_code_invalid"  # out of tries
+        assert reset(owner, code).status_code == 200
+        assert owner.login(MOBILE, NEW_PASSWORD).status_code == 200  # at once: the reset lifted the lock
+
+
+def test_wrong_codes_from_many_addresses_still_kill_the_code(app, owner, sms, captcha):
+    assert owner.send_sms(MOBILE).status_code == 200
+    code = sms.last_code(MOBILE)
+    wrong = "000000" if code != "000000" else "111111"
+    for n in range(4):  # 4 addresses x 5 tries: the overall limit of 20
+        guesser = ApiClient(app, sms, captcha, ip=f"203.0.113.{n + 10}")
+        for _ in range(5):
+            assert guesser.register(MOBILE, code=wrong).get_json()["error"] == "sms_code_invalid"
+    assert owner.register(MOBILE, code=code).get_json()["error"] == "sms_code_invalid"
+
+
+# --- row 4: registered mobiles cannot be listed through /api/register -------------------------------
+
+
+def test_a_made_up_code_gets_the_same_answer_for_registered_and_unregistered_mobiles(owner, attacker):
+    assert owner.register(MOBILE).status_code == 200
+    answers = []
+    for mobile in (MOBILE, OTHER_MOBILE):
+        response = attacker.register(mobile, code="123456")
+        answers.append((response.status_code, response.get_json()))
+    assert answers[0] == answers[1] and answers[0][0] == 400
+    assert answers[0][1]["error"] == "sms_code_invalid"
+
+
+# --- row 5: no argon2 before the code is right ------------------------------------------------------
+
+
+@pytest.fixture
+def hashes(monkeypatch) -> list[str]:
+    """Every password argon2 hashes from now on."""
+    hashed: list[str] = []
+    real = Argon2Hasher.hash
+
+    def counting(self, password: str) -> str:
+        hashed.append(password)
+        return real(self, password)
+
+    monkeypatch.setattr(Argon2Hasher, "hash", counting)
+    return hashed
+
+
+def test_wrong_codes_cost_no_argon2_in_register_and_reset(owner, attacker, hashes):
+    assert owner.register(MOBILE).status_code == 200
+    hashes.clear()
+    assert attacker.register(OTHER_MOBILE, code="123456").status_code == 400
+    assert reset(attacker, "123456").status_code == 400
+    assert hashes == []
+
+
+# --- row 6: wrong current passwords in 设置 count toward the lockout --------------------------------
+
+
+def test_wrong_current_passwords_lock_the_account_like_failed_sign_ins(owner, attacker):
+    assert owner.register(MOBILE).status_code == 200 and owner.login(MOBILE).status_code == 200
+
+    def change(current: str):
+        return owner.post("/api/account/password", {"currentPassword": current, "password": NEW_PASSWORD,
+                                                    "confirmPassword": NEW_PASSWORD})
+
+    answers = [change(f"guess-{n}").get_json()["error"] for n in range(5)]
+    assert answers == ["current_password_invalid"] * 4 + ["account_locked"]
+    locked = change(PASSWORD)  # the right one, too late
+    assert locked.status_code == 423 and locked.get_json()["error"] == "account_locked"
+    assert int(locked.headers["Retry-After"]) > 0
+    assert attacker.login(MOBILE).get_json()["error"] == "account_locked"
+    assert owner.login(MOBILE, NEW_PASSWORD).get_json()["error"] == "account_locked"  # nothing was changed
