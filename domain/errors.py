@@ -100,3 +100,9 @@ class Conflict(DomainError):
 
 class StorageUnavailable(DomainError):
     slug, message = "service_unavailable", "服务暂时不可用，请稍后再试"
+
+
+class CrossSiteRequest(DomainError):
+    """Another site's page asked for something only our own pages may ask for (an <img> of our captcha)."""
+
+    slug, message = "cross_site_request", "请在本站页面中获取验证码"

@@ -11,6 +11,7 @@ from domain import ports
 from entrypoints.bootstrap import bootstrap
 from entrypoints.web.api import api
 from entrypoints.web.auth import init_auth
+from entrypoints.web.client_ip import CheckedForwardedFor
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.health import health
@@ -46,7 +47,7 @@ def create_app(
     if app.config["TRUSTED_PROXIES"]:
         # Only behind a proxy we run: otherwise X-Forwarded-For is whatever the client says.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(CheckedForwardedFor(app.wsgi_app), x_for=hops, x_proto=hops, x_host=hops)
 
     init_security(app, limited=[api])
     init_auth(app)

@@ -22,6 +22,7 @@ STATUS = {
     "sms_unavailable": 503,
     "conflict": 409,
     "service_unavailable": 503,
+    "cross_site_request": 403,
 }
 
 HTTP_SLUGS = {

@@ -7,6 +7,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from entrypoints.web.fetch_metadata import refuse_cross_site_loads
+
 # A page's script, style, image, font and fetch all come from this origin; nothing may frame it.
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -29,6 +31,7 @@ def init_security(app: Flask, limited: list[Blueprint]) -> None:
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("API_RATE_LIMIT", API_RATE_LIMIT)
     CSRFProtect(app)
+    app.before_request(refuse_cross_site_loads)  # registered before the limiter's hook: a refusal spends nothing
     limiter = Limiter(get_remote_address, app=app, headers_enabled=True, retry_after="delta-seconds")
     for blueprint in limited:
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(blueprint)

@@ -283,7 +283,8 @@ def test_unknown_api_path_is_json_404(api):
 
 
 def test_every_response_carries_a_request_id_stored_with_its_events(api):
-    response = api.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}", headers={"X-Request-ID": "req-abc-123"})
+    response = api.post("/api/login", {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"},
+                        headers={"X-Request-ID": "req-abc-123"})
     assert response.headers["X-Request-ID"] == "req-abc-123"
     [event] = rows(api, audit_events)
-    assert event["request_id"] == "req-abc-123" and event["type"] == "captcha.issued"
+    assert event["request_id"] == "req-abc-123" and event["type"] == "login.failed"

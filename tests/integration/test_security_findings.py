@@ -3,10 +3,14 @@ Over HTTP, on every database, unless a test says otherwise."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import create_engine, func, select
 
 from adapters.passwords import Argon2Hasher
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges
 from tests.conftest import ApiClient
 
 MOBILE, OTHER_MOBILE = "13800138000", "13900139000"
@@ -27,6 +31,14 @@ def owner(app, sms, captcha) -> ApiClient:
 @pytest.fixture
 def attacker(app, sms, captcha) -> ApiClient:
     return ApiClient(app, sms, captcha, ip=ATTACKER_IP)
+
+
+def count(api: ApiClient, table) -> int:
+    engine = create_engine(api.app.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        value = connection.execute(select(func.count()).select_from(table)).scalar()
+    engine.dispose()
+    return value
 
 
 def reset(client: ApiClient, code: str, password: str = NEW_PASSWORD):
@@ -122,3 +134,69 @@ def test_wrong_current_passwords_lock_the_account_like_failed_sign_ins(owner, at
     assert int(locked.headers["Retry-After"]) > 0
     assert attacker.login(MOBILE).get_json()["error"] == "account_locked"
     assert owner.login(MOBILE, NEW_PASSWORD).get_json()["error"] == "account_locked"  # nothing was changed
+
+
+# --- row 7: other sites cannot load our captcha ---------------------------------------------------
+
+
+def captcha_load(client: ApiClient, **headers):
+    return client.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}", headers=headers)
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "image"},
+    {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Dest": "image"},
+    {"Sec-Fetch-Site": "none", "Sec-Fetch-Dest": "image"},
+    {"Referer": "https://evil.example/page"},  # a browser without fetch metadata
+    {"Origin": "null"},
+    {"Referer": "http://localhost.evil.example/"},
+], ids=["cross-site", "same-site", "none-image", "referer", "origin-null", "lookalike-host"])
+def test_cross_site_captcha_loads_are_refused_before_they_spend_anything(make_app, sms, captcha, headers):
+    api = ApiClient(make_app(API_RATE_LIMIT="3 per minute"), sms, captcha)
+    for _ in range(5):
+        refused = captcha_load(api, **headers)
+        assert refused.status_code == 403 and refused.get_json()["error"] == "cross_site_request"
+    assert count(api, captcha_challenges) == 0
+    assert [captcha_load(api, **{"Sec-Fetch-Site": "same-origin"}).status_code for _ in range(3)] == [200] * 3
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "image"},  # our own pages
+    {"Sec-Fetch-Site": "none", "Sec-Fetch-Dest": "document"},  # typed into the address bar
+    {"Referer": "http://localhost/register"},  # a browser without fetch metadata, on our page
+    {},  # no browser at all
+], ids=["same-origin", "typed", "own-referer", "no-browser"])
+def test_our_own_pages_load_the_captcha(client, headers):
+    assert captcha_load(client, **headers).status_code == 200
+
+
+def test_captcha_views_do_not_grow_the_audit_log(owner):
+    for _ in range(10):
+        assert captcha_load(owner, **{"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert count(owner, audit_events) == 0
+
+
+# --- row 8: behind trusted proxies, only an IP address is taken as the client's ----------------------
+
+
+@pytest.mark.parametrize(("forwarded_for", "ip", "flagged"), [
+    ("203.0.113.5", "203.0.113.5", False),
+    ("2001:DB8:0:0::1", "2001:db8::1", False),  # stored in its canonical spelling
+    ("not-an-ip", "127.0.0.1", True),
+    ("203.0.113.5, <script>alert(1)</script>", "127.0.0.1", True),  # the proxy appended garbage it was sent
+    ("9" * 100, "127.0.0.1", True),  # was a 500 on PostgreSQL (the column holds 45)
+    ("fe80::1%" + "eth0" * 20, "127.0.0.1", True),  # a zone id names the proxy's interface
+    ("203.0.113.5:4711", "127.0.0.1", True),
+])
+def test_a_forwarded_for_that_is_no_ip_address_is_not_taken(make_app, database_url, sms, captcha, forwarded_for,
+                                                             ip, flagged):
+    api = ApiClient(make_app(database_url, TRUSTED_PROXIES=1), sms, captcha)
+    response = api.post("/api/login", {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"},
+                        headers={"X-Forwarded-For": forwarded_for})
+    assert response.status_code == 400
+    engine = create_engine(api.app.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        [event] = connection.execute(select(audit_events)).mappings().all()
+    engine.dispose()
+    assert event["ip"] == ip
+    assert event["detail"].get("forwarded_for_invalid", False) is flagged
