@@ -17,7 +17,7 @@ CLIENTS, SECONDS = 8, 8
 
 
 def test_four_workers_on_one_sqlite_file(tmp_path):
-    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}", "SECRET_KEY": "k",
+    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}", "SECRET_KEY": "sqlite-workers-test-key-0123456789abcdef",
               "WTF_CSRF_ENABLED": False, "API_RATE_LIMIT": "100000 per minute",
               "RULES": {"sms_per_ip_cap": 100000}}
     harness = Harness(tmp_path, config)
