@@ -15,6 +15,7 @@ from entrypoints.web.client_ip import CheckedForwardedFor
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.health import health
+from entrypoints.web.json_input import BoundedJSONProvider
 from entrypoints.web.openapi import openapi
 from entrypoints.web.pages import pages
 from entrypoints.web.security import init_security
@@ -28,6 +29,7 @@ def create_app(
     captcha_renderer: ports.CaptchaRenderer | None = None,
 ) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.json = BoundedJSONProvider(app)
     load_settings(app, config)
     configure_logging(json=app.config["LOG_JSON"])
 

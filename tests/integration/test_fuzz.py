@@ -18,6 +18,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.generation import GenerationMode
 
+from entrypoints.web.openapi import SPEC
 from tests.conftest import CSRF_META, ApiClient
 
 pytestmark = pytest.mark.slow
@@ -138,3 +139,28 @@ def test_fuzz_every_operation(fuzz_app, sms, captcha, capsys):
     assert tally.slugs["csrf_invalid"] == 0 and tally.slugs["login_required"] == 0, tally.slugs
     assert len(tally.by_operation) == len(operations)
 
+
+
+def nested(depth: int, kind: str) -> str:
+    """JSON `depth` levels deep: arrays, objects, or both, inside a field where the app looks first."""
+    if kind == "arrays":
+        inner = "[" * depth + "]" * depth
+    elif kind == "objects":
+        inner = '{"a":' * depth + "1" + "}" * depth
+    else:
+        inner = '[{"a":' * (depth // 2) + "1" + "}]" * (depth // 2)
+    return inner if kind != "in-field" else '{"mobile": ' + "[" * depth + "]" * depth + "}"
+
+
+@pytest.mark.parametrize("kind", ["arrays", "objects", "mixed", "in-field"])
+@pytest.mark.parametrize("depth", [1_000, 2_500])  # 2,500 objects: just under the 16 KiB body limit
+def test_deeply_nested_json_is_invalid_input(fuzz_app, sms, captcha, kind, depth):
+    """The finding: 1,000 nested arrays (2 KiB) were a 500 (RecursionError escaped get_json)."""
+    paths = [path for path, item in SPEC["paths"].items() if "requestBody" in item.get("post", {})]
+    member = Browser(ApiClient(fuzz_app, sms, captcha), signed_in=True)
+    assert member.api.register(MOBILE, PASSWORD).status_code == 200
+    for path in paths:
+        response = member.api.http.post(path, data=nested(depth, kind), content_type="application/json",
+                                        headers=member.ready())
+        assert response.status_code == 400, (path, response.status_code, response.get_data(as_text=True)[:200])
+        assert response.get_json()["error"] == "invalid_input", path
