@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.exc import ProgrammingError
 
 from adapters.sqlalchemy.tables import audit_events, sms_challenges, users
 from domain.errors import DomainError
@@ -133,3 +135,42 @@ def test_racing_wrong_passwords_are_all_counted(kit):
     with pytest.raises(DomainError) as locked:
         kit.services.login(Credentials(MOBILE, "s3cure-Passw0rd", pair[0], pair[1], CLIENT))
     assert locked.value.slug == "account_locked"
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["delete-returning", "without-returning"])
+def test_racing_takes_of_one_captcha_give_it_to_one(database_url, returning):
+    """MySQL 8 has no DELETE ... RETURNING (MariaDB has): the fallback, forced here on every database, must pick
+    one winner too. Before it, every captcha check on MySQL 8 was a syntax error."""
+    from adapters.sqlalchemy.engine import make_engine, make_session_factory
+    from adapters.sqlalchemy.migrate import upgrade
+    from adapters.sqlalchemy.orm import start_mappers
+    from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+    from domain.model import CaptchaChallenge
+
+    start_mappers()
+    engine = make_engine(database_url)
+    upgrade(engine)
+    if not returning:  # what MySQL 8 is: the dialect says so, and the server refuses the syntax
+        engine.dialect.delete_returning = False
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def refuse_returning(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith("DELETE") and "RETURNING" in statement.upper():
+                raise ProgrammingError(statement, {}, RuntimeError("1064: You have an error in your SQL syntax"))
+    sessions = make_session_factory(engine)
+    uow = lambda: SqlUnitOfWork(sessions, after_commit=lambda event: None)  # noqa: E731
+    for round_ in range(3):
+        captcha_id = str(uuid.uuid4())
+        with uow() as u:
+            u.captchas.put(CaptchaChallenge(captcha_id, f"digest-{round_}", datetime.now(timezone.utc)))
+            u.commit()
+
+        def take(_):
+            with uow() as u:
+                taken = u.captchas.take(captcha_id)
+                u.commit()
+            return taken
+
+        wins, _ = race(take, range(N))
+        assert [t.answer_digest for t in wins if t is not None] == [f"digest-{round_}"]
+    engine.dispose()
