@@ -3,15 +3,17 @@ Over HTTP, on every database, unless a test says otherwise."""
 
 from __future__ import annotations
 
+import stat
 import uuid
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from adapters.passwords import Argon2Hasher
 from adapters.sqlalchemy.tables import audit_events, captcha_challenges
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, server_database
 
 MOBILE, OTHER_MOBILE = "13800138000", "13900139000"
 PASSWORD, NEW_PASSWORD = "s3cure-Passw0rd", "n3w-Passw0rd-x"
@@ -200,3 +202,68 @@ def test_a_forwarded_for_that_is_no_ip_address_is_not_taken(make_app, database_u
     engine.dispose()
     assert event["ip"] == ip
     assert event["detail"].get("forwarded_for_invalid", False) is flagged
+
+
+# --- row 14: file modes, caching, Allow, readiness ------------------------------------------------
+
+
+def test_sqlite_files_are_created_readable_by_their_owner_only(make_app, tmp_path, sms, captcha):
+    path = tmp_path / "private.sqlite3"
+    api = ApiClient(make_app(f"sqlite:///{path}"), sms, captcha)
+    assert api.register(MOBILE).status_code == 200  # written through the WAL
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+
+
+def test_nothing_showing_account_data_may_be_cached(owner):
+    assert owner.register(MOBILE).status_code == 200
+    answers = {"login": owner.login(MOBILE)}
+    answers |= {path: owner.get(path) for path in ("/", "/profile", "/settings", "/login", "/register")}
+    answers["nickname"] = owner.post("/api/account/nickname", {"nickname": "新昵称"})
+    answers["refusal"] = owner.post("/api/account/nickname", {"nickname": ""})
+    assert {name: r.headers.get("Cache-Control") for name, r in answers.items()} == dict.fromkeys(answers, "no-store")
+    assert "no-store" not in owner.get("/static/css/app.css").headers.get("Cache-Control", "")  # assets may be
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("GET", "/api/login", {"POST"}), ("POST", "/get_captcha", {"GET", "HEAD"}), ("DELETE", "/readyz", {"GET", "HEAD"}),
+])
+def test_405_says_which_methods_are_allowed(client, method, path, allowed):
+    response = client.http.open(path, method=method, headers={"X-CSRFToken": client.csrf()})
+    assert response.status_code == 405 and response.get_json()["error"] == "method_not_allowed"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) - {"OPTIONS"} == allowed
+
+
+def test_readyz_fails_when_the_sqlite_file_is_deleted(make_app, tmp_path, sms, captcha):
+    path = tmp_path / "doomed.sqlite3"
+    api = ApiClient(make_app(f"sqlite:///{path}"), sms, captcha)
+    assert api.get("/readyz").status_code == 200
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    response = api.get("/readyz")
+    assert response.status_code == 503 and response.get_json()["reason"] == "database not writable"
+
+
+def test_readyz_fails_when_the_sqlite_file_is_read_only(make_app, tmp_path, sms, captcha):
+    path = tmp_path / "frozen.sqlite3"
+    make_app(f"sqlite:///{path}")  # migrated
+    # Opened read-only: what a read-only file, folder or mount gives (root ignores mode bits, so they prove nothing).
+    api = ApiClient(make_app(f"sqlite:///file:{path}?mode=ro&uri=true", AUTO_MIGRATE=False), sms, captcha)
+    response = api.get("/readyz")
+    assert response.status_code == 503 and response.get_json()["reason"] == "database not writable"
+
+
+def test_readyz_fails_on_a_read_only_postgresql(make_app, sms, captcha):
+    url = server_database("postgresql")
+    name = make_url(url).database
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"ALTER DATABASE {name} SET default_transaction_read_only = on"))
+    try:
+        api = ApiClient(make_app(url, AUTO_MIGRATE=False), sms, captcha)
+        response = api.get("/readyz")
+        assert response.status_code == 503 and response.get_json()["reason"] == "database not writable"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"ALTER DATABASE {name} RESET default_transaction_read_only"))
+        admin.dispose()
