@@ -128,7 +128,15 @@ class EventTypesInvalid(DomainError):
 
 class WebhookNotFound(DomainError):
     slug, message = "webhook_not_found", "Webhook 不存在"
+
+
 class SessionNotFound(DomainError):
     """No live session of this user has that public id: another user's id gets the same answer as a made-up one."""
 
     slug, message = "session_not_found", "该登录设备不存在或已下线"
+
+
+class CrossSiteRequest(DomainError):
+    """Another site's page asked for something only our own pages may ask for (an <img> of our captcha)."""
+
+    slug, message = "cross_site_request", "请在本站页面中获取验证码"

@@ -16,7 +16,7 @@ class EventType(StrEnum):
     SMS_CODE_SENT = "sms_code.sent"
     SMS_CODE_REFUSED = "sms_code.refused"  # detail.reason: a refusal slug
     SMS_CODE_SEND_FAILED = "sms_code.send_failed"
-    CAPTCHA_ISSUED = "captcha.issued"
+    CAPTCHA_ISSUED = "captcha.issued"  # no longer recorded (an image view is no account event); older rows have it
     USER_REGISTERED = "user.registered"
     REGISTRATION_REFUSED = "registration.refused"  # detail.reason
     LOGIN_SUCCEEDED = "login.succeeded"
@@ -51,6 +51,8 @@ class ClientContext:
     ip: str | None = None
     user_agent: str | None = None
     request_id: str | None = None
+    # Behind trusted proxies, X-Forwarded-For held no IP address: `ip` is the proxy's socket address instead.
+    forwarded_for_invalid: bool = False
 
 
 @dataclass(frozen=True)

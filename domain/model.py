@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -137,6 +138,20 @@ def lock_message(seconds: int) -> str:
     return f"密码错误次数过多，账户已锁定，请 {minutes} 分钟后再试"
 
 
+def client_key(ip: str | None) -> str:
+    """Whose tries a count belongs to: the IPv4 address, or the IPv6 /64 (one subscriber gets a whole /64,
+    so counting single IPv6 addresses would give an attacker endless fresh ones)."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return "unknown"
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:  # ::ffff:203.0.113.7 is the IPv4 client it names
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
+
+
 @dataclass(eq=False)
 class SmsChallenge:
     """A code sent to a mobile for one purpose. Only its keyed digest is kept."""
@@ -150,15 +165,25 @@ class SmsChallenge:
     attempts: int = 0
     spent: bool = False  # used, replaced, or out of tries
     id: int | None = None
+    tries_by_client: dict[str, int] | None = None  # client_key -> tries; None until the first
 
-    def try_code(self, code: str, now: datetime, rules: Rules) -> bool:
-        """One try: counted first, compared in constant time; right or not, a dead code stays dead."""
+    def try_code(self, code: str, now: datetime, rules: Rules, client_ip: str | None) -> bool:
+        """One try, counted overall and for this client before comparing, compared in constant time.
+
+        A client out of tries is refused but the code lives on for others, so one address cannot kill the
+        owner's code; the overall limit does kill it. A right code is not spent here: the use case spends it
+        in the transaction that makes the change it proves (see use_cases/sms_proof.py).
+        """
+        client = client_key(client_ip)
+        tries = (self.tries_by_client or {}).get(client, 0)
         if self.spent or now >= self.expires_at or self.attempts >= rules.sms_max_attempts:
             return False
+        if tries >= rules.sms_max_attempts_per_client:
+            return False
         self.attempts += 1
+        self.tries_by_client = {**(self.tries_by_client or {}), client: tries + 1}  # a new dict: the ORM sees it
         expected = digest(rules.code_key, self.purpose, self.mobile, code.strip())
         if hmac.compare_digest(expected, self.code_digest):
-            self.spent = True
             return True
         if self.attempts >= rules.sms_max_attempts:
             self.spent = True

@@ -19,7 +19,10 @@ class Rules:
     code_key: bytes  # HMAC key for stored SMS codes, captcha answers and session ids (derived from the secret)
     sms_code_length: int = 6
     sms_code_ttl: timedelta = timedelta(minutes=5)
-    sms_max_attempts: int = 5
+    # Tries on one code: per client address (IPv4, or IPv6 /64) and overall. A client out of tries is refused
+    # without killing the code for others; the overall limit kills it (and bounds guessing at 20 in a million).
+    sms_max_attempts: int = 20
+    sms_max_attempts_per_client: int = 5
     sms_cooldown: timedelta = timedelta(seconds=60)
     sms_cap_window: timedelta = timedelta(hours=24)
     sms_per_mobile_cap: int = 10

@@ -16,3 +16,9 @@ errorlog = "-"
 # Served by gunicorn means served for real: cookies travel over HTTPS only unless told otherwise
 # (SESSION_COOKIE_SECURE=0 for a plain-HTTP trial on a private network).
 raw_env = [f"SESSION_COOKIE_SECURE={os.environ.get('SESSION_COOKIE_SECURE', '1')}"]
+
+
+def on_starting(server):
+    # Tell the app how many processes serve it: per-process rate limits (memory://) are refused with several
+    # (entrypoints/web/security.py). Set in the master before the fork, so every worker inherits it.
+    os.environ["ACCOUNTS_WORKER_PROCESSES"] = str(server.cfg.workers)

@@ -351,8 +351,10 @@ class FakeHasher:
         self.scheme = scheme
         self.rehash = rehash  # what needs_rehash answers
         self.verify_calls: list[tuple[str, str]] = []
+        self.hashed: list[str] = []  # passwords hashed after construction, in order
 
     def hash(self, password: str) -> str:
+        self.hashed.append(password)
         return f"{self.scheme}:{password}"
 
     def verify(self, password_hash: str, password: str) -> bool:
@@ -397,6 +399,7 @@ class FakeCodes:
 
 TEST_RULES = Rules(code_key=b"test-key", common_passwords=frozenset({"password123", "12345678"}))
 CLIENT = ClientContext(ip="203.0.113.7", user_agent="pytest", request_id="req-1")
+OTHER_CLIENT = ClientContext(ip="198.51.100.1", user_agent="pytest", request_id="req-2")  # another address
 MOBILE = "13800138000"
 PASSWORD = "correct horse"
 PSEUDONYM_KEY = b"test-pseudonym-key"

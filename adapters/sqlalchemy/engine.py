@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, event
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import URL, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +23,28 @@ def make_engine(url: str) -> Engine:
                          connect_args={"connect_timeout": 5})
 
 
+def sqlite_file(url: URL) -> Path | None:
+    """The file behind a SQLite URL (plain or `file:` URI form), None for other databases and :memory:."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = url.database
+    if url.query.get("uri") in ("true", "1") and database.startswith("file:"):
+        database = urlsplit(database).path
+    return Path(database)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite gives its -wal and -shm files the same
+    mode): it holds password hashes and every account's mobile."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass  # an existing file keeps the mode its operator gave it
+
+
 def _sqlite_engine(url: str) -> Engine:
+    if (path := sqlite_file(make_url(url))) is not None and not path.exists():
+        _create_private(path)
     engine = create_engine(url, connect_args={"timeout": 15})
 
     @event.listens_for(engine, "connect")
@@ -47,3 +72,21 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
     bind = engine.execution_options(read_only=True) if read_only else engine
     # Objects stay readable after commit: a use case hands results out of its transaction.
     return sessionmaker(bind, expire_on_commit=False)
+
+
+class NotWritable(RuntimeError):
+    pass
+
+
+def check_writable(engine: Engine) -> None:
+    """Raise NotWritable (or the database's own error) unless a write now would be kept. A deleted SQLite file
+    still takes writes through the open handles, and loses them, so the file itself is checked first."""
+    if (path := sqlite_file(engine.url)) is not None:
+        if not path.exists():
+            raise NotWritable("the SQLite file is gone")
+        if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):  # -wal and -shm live beside it
+            raise NotWritable("the SQLite file or its folder is read-only")
+    # A real write, rolled back: a read-only database (replica, read-only file or mount) raises here.
+    with engine.connect() as connection, connection.begin() as transaction:
+        connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        transaction.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -9,12 +10,21 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
+LOCK_NAME = "accounts.migrations"
+LOCK_KEY = 0x6163636F756E7473  # "accounts": PostgreSQL's advisory locks take a 64-bit key
+LOCK_WAIT_SECONDS = 300
+
+
 class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+class SchemaLockTimeout(RuntimeError):
     pass
 
 
@@ -37,11 +47,34 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def run_alembic(engine: Engine, action, *args) -> None:
-    """Run an alembic command (command.upgrade, command.downgrade, command.check) on this engine."""
+    """Run an alembic command (command.upgrade, command.downgrade, command.check) on this engine, holding the
+    schema lock: of several processes upgrading at once (workers with AUTO_MIGRATE, two release steps), one
+    migrates and the others then find the schema at head, where an upgrade does nothing."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with engine.begin() as connection, schema_lock(connection):
         config.attributes["connection"] = connection
         action(config, *args)
+
+
+@contextmanager
+def schema_lock(connection: Connection):
+    """A database-wide lock, taken before alembic reads the current revision."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})  # freed at commit
+        yield
+    elif dialect in ("mysql", "mariadb"):
+        # MySQL's DDL commits as it goes, so a transaction-scoped lock would not last: a named session lock does.
+        taken = connection.execute(text("SELECT GET_LOCK(:name, :seconds)"),
+                                   {"name": LOCK_NAME, "seconds": LOCK_WAIT_SECONDS}).scalar()
+        if taken != 1:
+            raise SchemaLockTimeout(f"another process held the migration lock for {LOCK_WAIT_SECONDS} s")
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": LOCK_NAME})
+    else:
+        yield  # SQLite: the transaction began with BEGIN IMMEDIATE (engine.py), the file's one write lock
 
 
 def upgrade(engine: Engine) -> None:
@@ -53,5 +86,5 @@ def require_head(engine: Engine) -> None:
     if current != head:
         raise SchemaOutOfDate(
             f"The database is at revision {current or 'none (empty)'}, the code needs {head}. "
-            "Run `accounts db-upgrade` (or set AUTO_MIGRATE=1) and start again."
+            "Run `accounts db-upgrade` (the release step, once per deploy) and start again."
         )

@@ -98,9 +98,17 @@ class SqlCaptchaChallenges:
 
     def take(self, captcha_id: str) -> CaptchaChallenge | None:
         table = captcha_challenges
-        # One statement: of concurrent takers, only the one whose DELETE removed the row gets it back.
-        taken = delete(table).where(table.c.id == captcha_id).returning(table.c.answer_digest, table.c.expires_at)
-        row = self.session.execute(taken).first()
+        removed = delete(table).where(table.c.id == captcha_id)
+        if self.session.get_bind().dialect.delete_returning:
+            # One statement: of concurrent takers, only the one whose DELETE removed the row gets it back.
+            row = self.session.execute(removed.returning(table.c.answer_digest, table.c.expires_at)).first()
+        else:
+            # MySQL has no DELETE ... RETURNING: read, then delete. A concurrent taker's DELETE waits for the
+            # first one's row lock and then removes nothing, so the row count still picks a single winner.
+            query = select(table.c.answer_digest, table.c.expires_at).where(table.c.id == captcha_id)
+            row = self.session.execute(query).first()
+            if row is not None and self.session.execute(removed).rowcount != 1:
+                row = None
         return None if row is None else CaptchaChallenge(captcha_id, row.answer_digest, row.expires_at)
 
 

@@ -95,6 +95,7 @@ sms_challenges = Table(
     Column("client_ip", String(45)),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("spent", Boolean, nullable=False, server_default="0"),
+    Column("tries_by_client", JSON),  # {client address or IPv6 /64: tries}; at most sms_max_attempts keys
     Index(None, "mobile", "created_at"),
     Index(None, "client_ip", "created_at"),
     Index(None, "expires_at"),

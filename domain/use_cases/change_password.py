@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
-from domain.model import SessionEnd, check_new_password, normalize_password, session_digest
+from domain.model import SessionEnd, check_new_password, lock_message, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
@@ -23,37 +23,57 @@ class PasswordChange:
 
 class ChangePassword:
     """设置 → 修改密码: needs the current password; ends every other session. This browser's session continues
-    under a new id with its sign-in time, expiry and 记住我, returned for its cookie."""
+    under a new id with its sign-in time, expiry and 记住我, returned for its cookie.
+
+    A wrong current password counts toward the account's lockout exactly as a failed sign-in does (counted before
+    the compare, so racing guesses cannot slip past), and a locked account's password cannot be changed: a stolen
+    session gets no more guesses here than the sign-in page gives.
+    """
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, codes: Codes, rules: Rules):
         self.uow, self.hasher, self.clock, self.codes, self.rules = uow, hasher, clock, codes, rules
 
     def __call__(self, cmd: PasswordChange) -> NewSession:
-        now = self.clock.now()
-        with self.uow() as uow:
-            user = uow.users.get(cmd.user_id)
-        if user is None:
-            raise errors.LoginRequired()
-        event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
-        current = normalize_password(cmd.current)
-        try:
-            if not self.hasher.verify(user.password_hash, current):
-                raise errors.CurrentPasswordInvalid()
-            password = check_new_password(cmd.password, cmd.confirmation, self.rules)
-            if password == current:
-                raise errors.SamePassword()
-        except errors.DomainError as error:
-            with self.uow() as uow:
-                refuse(uow, error, EventType.PASSWORD_CHANGE_REFUSED, **event)
-        password_hash = self.hasher.hash(password)
+        now, rules = self.clock.now(), self.rules
         with self.uow() as uow:
             user = uow.users.get_for_update(cmd.user_id)
-            current = uow.sessions.get_for_update(session_digest(cmd.session_token, self.rules))
-            if current is None or current.user_id != cmd.user_id or not current.is_active(now, self.rules):
+            if user is None:
+                raise errors.LoginRequired()
+            event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
+            try:
+                if remaining := user.lock_remaining(now):
+                    raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+                password = check_new_password(cmd.password, cmd.confirmation, rules)
+                last_try = user.start_login_attempt(now, rules)
+            except errors.DomainError as error:
+                refuse(uow, error, EventType.PASSWORD_CHANGE_REFUSED, **event)
+            uow.commit()
+
+        current = normalize_password(cmd.current)
+        # Outside any transaction: argon2 takes tens of milliseconds and must not hold the row.
+        matches = self.hasher.verify(user.password_hash, current)
+        password_hash = self.hasher.hash(password) if matches and password != current else None
+        with self.uow() as uow:
+            user = uow.users.get_for_update(cmd.user_id)
+            if user is None:
+                raise errors.LoginRequired()
+            if not matches:
+                if not (last_try and (remaining := user.lock_remaining(now))):
+                    refuse(uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED, **event)
+                # This was the last allowed try: its failure locks the account, as at sign-in.
+                record(uow, EventType.PASSWORD_CHANGE_REFUSED, reason=errors.CurrentPasswordInvalid.slug, **event)
+                record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
+                uow.commit()
+                raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+            user.login_succeeded()
+            if password_hash is None:
+                refuse(uow, errors.SamePassword(), EventType.PASSWORD_CHANGE_REFUSED, **event)
+            session = uow.sessions.get_for_update(session_digest(cmd.session_token, rules))
+            if session is None or session.user_id != cmd.user_id or not session.is_active(now, rules):
                 raise errors.LoginRequired()  # this session ended meanwhile: change nothing
             user.set_password(password_hash)
             uow.sessions.end_all(user.id, now, SessionEnd.PASSWORD_CHANGED)  # this one too: it gets a new id
-            renewed = rotate_session(uow, self.codes, self.rules, current=current, now=now, client=cmd.client)
+            renewed = rotate_session(uow, self.codes, rules, current=session, now=now, client=cmd.client)
             record(uow, EventType.PASSWORD_CHANGED, **event)
             uow.commit()
             return renewed

@@ -18,6 +18,8 @@ def record(
     user_id: int | None = None,
     **detail: Any,
 ) -> None:
+    if client.forwarded_for_invalid:  # the event says whose address `ip` really is
+        detail["forwarded_for_invalid"] = True
     uow.record(AuditEvent(event_type, now, client, mobile=mobile, user_id=user_id, detail=detail))
 
 

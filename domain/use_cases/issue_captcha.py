@@ -4,11 +4,10 @@ import uuid
 from dataclasses import dataclass
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext
 from domain.model import CaptchaChallenge, digest
 from domain.ports import CaptchaRenderer, Clock, Codes, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 
 def canonical_captcha_id(raw: str) -> str:
@@ -26,6 +25,11 @@ class IssueCaptchaCommand:
 
 
 class IssueCaptcha:
+    """Draw a captcha and keep its answer's digest. No audit event: an image view changes no account, and any
+    page can be reloaded at will, so a row per view would grow the 180-day log by what visitors do, not by what
+    happens to accounts. Where a captcha matters, its use is recorded (login.failed, sms_code.refused with
+    reason captcha_invalid)."""
+
     def __init__(self, uow: UnitOfWorkFactory, renderer: CaptchaRenderer, clock: Clock, codes: Codes, rules: Rules):
         self.uow, self.renderer, self.clock, self.codes, self.rules = uow, renderer, clock, codes, rules
 
@@ -42,7 +46,6 @@ class IssueCaptcha:
                     expires_at=now + self.rules.captcha_ttl,
                 )
             )
-            record(uow, EventType.CAPTCHA_ISSUED, now=now, client=cmd.client, captcha_id=captcha_id)
             uow.commit()
         return image
 

@@ -9,6 +9,7 @@ from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
 from domain.use_cases.consent import record_consent
+from domain.use_cases.sms_proof import check_code, spend_code
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,20 @@ class RegisterUser:
         except errors.DomainError as error:
             with self.uow() as uow:
                 refuse(uow, error, EventType.REGISTRATION_REFUSED, **event)
-        # Hashed outside the transaction so that row locks are held for milliseconds, not for argon2.
+        with self.uow() as uow:
+            # The code first: whether the mobile is registered is told only to whoever holds its code, so a
+            # made-up code gets the same answer for every mobile.
+            proven = check_code(uow, mobile, "register", cmd.code, now, rules, cmd.client)
+            if proven is None:
+                refuse(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
+            if uow.users.get_by_mobile(mobile) is not None:
+                refuse(uow, errors.MobileTaken(), EventType.REGISTRATION_REFUSED, **event)
+            uow.commit()
+        # Only a proven code pays for argon2, and outside the transaction, so row locks last milliseconds.
         password_hash = self.hasher.hash(password)
         try:
             with self.uow() as uow:
-                if uow.users.get_by_mobile(mobile) is not None:
-                    refuse(uow, errors.MobileTaken(), EventType.REGISTRATION_REFUSED, **event)
-                challenge = uow.sms.current_for_update(mobile, "register")
-                if challenge is None or not challenge.try_code(cmd.code, now, rules):
+                if not spend_code(uow, mobile, "register", proven):
                     refuse(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
                 user = User(mobile=mobile, nickname=nickname, password_hash=password_hash, created_at=now)
                 uow.users.add(user)

@@ -8,6 +8,7 @@ from domain.model import SessionEnd, check_new_password, normalize_mobile
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
+from domain.use_cases.sms_proof import check_code, spend_code
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,8 @@ class PasswordReset:
 
 
 class ResetPassword:
-    """忘记密码: a code sent for this purpose proves the mobile; the new password ends every session."""
+    """忘记密码: a code sent for this purpose proves the mobile; the new password ends every session and lifts
+    a lock at once (so the owner of a mobile someone locked gets back in)."""
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, rules: Rules):
         self.uow, self.hasher, self.clock, self.rules = uow, hasher, clock, rules
@@ -35,10 +37,14 @@ class ResetPassword:
         except errors.DomainError as error:
             with self.uow() as uow:
                 refuse(uow, error, EventType.PASSWORD_RESET_REFUSED, **event)
-        password_hash = self.hasher.hash(password)  # outside the transaction, as in registration
         with self.uow() as uow:
-            challenge = uow.sms.current_for_update(mobile, "reset_password")
-            if challenge is None or not challenge.try_code(cmd.code, now, rules):
+            proven = check_code(uow, mobile, "reset_password", cmd.code, now, rules, cmd.client)
+            if proven is None:
+                refuse(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
+            uow.commit()
+        password_hash = self.hasher.hash(password)  # only for a proven code, outside the transaction
+        with self.uow() as uow:
+            if not spend_code(uow, mobile, "reset_password", proven):
                 refuse(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
             user = uow.users.get_by_mobile_for_update(mobile)
             if user is None:

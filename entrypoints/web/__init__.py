@@ -11,11 +11,13 @@ from domain import ports
 from entrypoints.bootstrap import bootstrap
 from entrypoints.web.api import api
 from entrypoints.web.auth import init_auth
+from entrypoints.web.client_ip import CheckedForwardedFor
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.health import health
 from entrypoints.integrations import exported_types
 from entrypoints.web.internal import internal
+from entrypoints.web.json_input import BoundedJSONProvider
 from entrypoints.web.openapi import openapi
 from entrypoints.web.pages import pages
 from entrypoints.web.security import init_security
@@ -29,6 +31,7 @@ def create_app(
     captcha_renderer: ports.CaptchaRenderer | None = None,
 ) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.json = BoundedJSONProvider(app)
     load_settings(app, config)
     configure_logging(json=app.config["LOG_JSON"])
 
@@ -49,7 +52,7 @@ def create_app(
     if app.config["TRUSTED_PROXIES"]:
         # Only behind a proxy we run: otherwise X-Forwarded-For is whatever the client says.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(CheckedForwardedFor(app.wsgi_app), x_for=hops, x_proto=hops, x_host=hops)
 
     init_security(app, limited=[api])
     init_auth(app)

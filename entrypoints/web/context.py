@@ -9,6 +9,7 @@ import structlog
 from flask import Flask, current_app, g, request
 
 from domain.events import ClientContext
+from entrypoints.web.client_ip import forwarded_for_invalid
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -37,4 +38,5 @@ def client_context() -> ClientContext:
         ip=request.remote_addr,
         user_agent=request.user_agent.string[:512] or None,
         request_id=g.get("request_id"),
+        forwarded_for_invalid=forwarded_for_invalid(),
     )

@@ -26,6 +26,7 @@ STATUS = {
     "api_key_not_found": 404,
     "webhook_not_found": 404,
     "session_not_found": 404,
+    "cross_site_request": 403,
 }
 
 HTTP_SLUGS = {
@@ -70,7 +71,11 @@ def init_error_handlers(app: Flask) -> None:
         retry_after = None
         if isinstance(error, RateLimitExceeded):
             retry_after = int(error.limit.limit.get_expiry())  # the window: an upper bound on the wait
-        return error_response(error.code or 500, slug, message, retry_after=retry_after)
+        response = error_response(error.code or 500, slug, message, retry_after=retry_after)
+        for name, value in error.get_headers():  # Allow on 405 (RFC 9110 requires it)
+            if name.lower() != "content-type":
+                response.headers.setdefault(name, value)
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import os
+
+from flask import Blueprint, Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+
+from entrypoints.web.fetch_metadata import refuse_cross_site_loads
+from entrypoints.web.settings import ConfigurationError
 
 # A page's script, style, image, font and fetch all come from this origin; nothing may frame it.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -24,11 +29,29 @@ CONTENT_SECURITY_POLICY = "; ".join([
 # Per client IP, on every JSON endpoint and the captcha: generous for a person, tight for a script.
 API_RATE_LIMIT = "30 per minute; 300 per hour"
 
+# Set by entrypoints/gunicorn_conf.py in the master, so every worker knows how many processes serve the app.
+WORKER_PROCESSES = "ACCOUNTS_WORKER_PROCESSES"
+
+
+def refuse_per_process_limits(app: Flask) -> None:
+    """memory:// counts in each process: N workers would allow N times the limit."""
+    workers = int(os.environ.get(WORKER_PROCESSES, "1"))
+    storage = app.config["RATELIMIT_STORAGE_URI"]
+    if workers > 1 and storage.startswith("memory://") and app.config.get("RATELIMIT_ENABLED", True):
+        raise ConfigurationError(
+            f"RATELIMIT_STORAGE_URI is {storage} with {workers} worker processes: each would count on its own and "
+            f"allow {workers} times every rate limit. Set RATELIMIT_STORAGE_URI=redis://host:6379 (shared by every "
+            "worker and host), or serve with one worker (WEB_CONCURRENCY=1)."
+        )
+
+
 def init_security(app: Flask, limited: list[Blueprint]) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")  # redis://host:6379 for many instances
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     app.config.setdefault("API_RATE_LIMIT", API_RATE_LIMIT)
+    refuse_per_process_limits(app)
     CSRFProtect(app)
+    app.before_request(refuse_cross_site_loads)  # registered before the limiter's hook: a refusal spends nothing
     limiter = Limiter(get_remote_address, app=app, headers_enabled=True, retry_after="delta-seconds")
     for blueprint in limited:
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(blueprint)
@@ -39,6 +62,10 @@ def init_security(app: Flask, limited: list[Blueprint]) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
+        if request.endpoint != "static":
+            # Pages show the nickname and carry the CSRF token; answers may hold account data: a shared or back-
+            # button cache must not keep them. Responses that chose their own caching (ETag'd spec) keep it.
+            response.headers.setdefault("Cache-Control", "no-store")
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response

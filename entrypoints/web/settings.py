@@ -34,11 +34,31 @@ def load_settings(app: Flask, config: dict | None) -> None:
     app.config.setdefault("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'accounts.sqlite3'}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    _require_strong_secret(app.config["SECRET_KEY"], Path(app.instance_path) / "secret_key")
     embedded = app.config["DATABASE_URL"].startswith("sqlite")
     app.config["AUTO_MIGRATE"] = _flag(app.config.get("AUTO_MIGRATE", embedded))
     app.config["SESSION_COOKIE_SECURE"] = _flag(app.config["SESSION_COOKIE_SECURE"])
     app.config["LOG_JSON"] = _flag(app.config.get("LOG_JSON", not sys.stdout.isatty()))  # console for a person
     app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
+
+
+MIN_SECRET_BYTES = 32  # 256 bits: signs every session cookie, and the code and captcha HMAC keys derive from it
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the app refuses to start with; the message says how to fix it."""
+
+
+def _require_strong_secret(secret: str | bytes, generated: Path) -> None:
+    """A short key is guessed offline from any cookie the app hands out (an anonymous one will do), and then
+    sessions are forged at will."""
+    size = len(secret if isinstance(secret, bytes) else secret.encode())
+    if size < MIN_SECRET_BYTES:
+        raise ConfigurationError(
+            f"SECRET_KEY is {size} bytes long; it must be at least {MIN_SECRET_BYTES} bytes of random data. "
+            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))' "
+            f"(or leave SECRET_KEY unset to use the key generated in {generated})."
+        )
 
 
 def _flag(value) -> bool:

@@ -4,7 +4,7 @@ Built from environment variables the runner sets (each gunicorn worker imports t
 
   BENCH_DATABASE_URL  SQLAlchemy URL, already migrated by the runner (AUTO_MIGRATE is off: workers start at once)
   BENCH_SMS_FILE      where the SMS sender appends "mobile purpose code" lines, for the load generator to read
-  BENCH_SECRET_KEY    the app secret (any value: the runner never needs it)
+  BENCH_SECRET_KEY    the app secret (any 32 bytes or more: the runner never needs it)
   BENCH_READY_FILE    each worker appends its pid once its app is built, so the runner starts loading only
                       when every worker is ready (a worker builds the app after the fork: fonts, argon2)
 
@@ -58,7 +58,7 @@ def build():
     return create_app(
         {
             "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
-            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "benchmark-secret"),
+            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "benchmark-secret-0123456789abcdef"),
             "AUTO_MIGRATE": False,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,

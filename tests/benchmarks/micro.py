@@ -165,7 +165,7 @@ def _count_round_trips(database_url: str) -> list[RoundTrips]:
     upgrade(make_engine(database_url))
     sms_file = Path(tempfile.mkstemp(prefix="bench-sms-")[1])
     app = create_app(
-        {"DATABASE_URL": database_url, "SECRET_KEY": "round-trips", "AUTO_MIGRATE": False,
+        {"DATABASE_URL": database_url, "SECRET_KEY": "round-trips-0123456789abcdef0123456789", "AUTO_MIGRATE": False,
          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "LOG_JSON": True},
         sms_sender=FileSmsSender(str(sms_file)), captcha_renderer=SolvableCaptchaRenderer(),
     )

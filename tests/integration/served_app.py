@@ -27,4 +27,8 @@ class FileCaptcha:
 
 def build():
     config = json.loads(os.environ.get("SERVED_CONFIG", "{}"))
-    return create_app(config, sms_sender=FileSms(), captcha_renderer=FileCaptcha())
+    app = create_app(config, sms_sender=FileSms(), captcha_renderer=FileCaptcha())
+    if ready := os.environ.get("SERVED_READY_FILE"):  # each worker says when its app is built
+        with open(ready, "a") as out:
+            out.write(f"{os.getpid()}\n")
+    return app

@@ -27,18 +27,18 @@ def free_port() -> int:
 class Served:
     """gunicorn running tests/integration/served_app.py; stopped by stop() or as a context manager."""
 
-    def __init__(self, workdir: Path, env: dict, workers: int = 1):
+    def __init__(self, workdir: Path, env: dict, workers: int = 1, args: tuple[str, ...] = ()):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"gunicorn-{self.port}.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", *args, "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
              "--graceful-timeout", "5", "tests.integration.served_app:build()"],
             cwd=ROOT, env={**os.environ, **env}, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:  # gunicorn halts if a worker cannot boot
             # Ready when every worker has booted (one answering /healthz says nothing of the others).
             if self.log.read_text().count("Booting worker") >= workers and self._healthy():
                 return

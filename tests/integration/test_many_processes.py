@@ -29,7 +29,7 @@ def redis_url() -> str:
 @pytest.fixture
 def two_processes(tmp_path):
     url = server_database("postgresql")
-    config = {"DATABASE_URL": url, "SECRET_KEY": "shared-by-every-process", "AUTO_MIGRATE": False,
+    config = {"DATABASE_URL": url, "SECRET_KEY": "shared-by-every-process-0123456789abcdef", "AUTO_MIGRATE": False,
               "RATELIMIT_STORAGE_URI": redis_url(), "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
               "API_RATE_LIMIT": "45 per minute"}
     harness = Harness(tmp_path, config)

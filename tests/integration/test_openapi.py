@@ -308,6 +308,8 @@ def test_refusals_conform(client, sms, captcha):
 
     assert_refusal("GET", "/get_captcha", c.get("/get_captcha?captcha_uuid=nope"), 400, "invalid_input", "captcha")
     assert_refusal("GET", "/get_captcha", c.get("/get_captcha"), 400, "invalid_input", "captcha")
+    cross_site = c.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}", headers={"Sec-Fetch-Site": "cross-site"})
+    assert_refusal("GET", "/get_captcha", cross_site, 403, "cross_site_request", None)
 
     no_token = c.http.post("/api/login", json={}, environ_base=c.environ)
     assert_refusal("POST", "/api/login", no_token, 400, "csrf_invalid", None)
@@ -358,7 +360,8 @@ def test_refusals_conform(client, sms, captcha):
                             "confirmPassword": PASSWORD, "agreement": "on", **change}
             assert_refusal("POST", "/api/register", post("/api/register", registration), 400, slug, field)
         assert c.register(MOBILE, code=code).status_code == 200
-        assert_refusal("POST", "/api/register", c.register(MOBILE, code=code), 409, "mobile_taken", "mobile")
+        # A registered mobile is not told apart from any other by a spent or made-up code (409 needs a live one).
+        assert_refusal("POST", "/api/register", c.register(MOBILE, code=code), 400, "sms_code_invalid", "vercode")
         clock.tick(61)
         assert_refusal("POST", "/api/send_register_sms", c.send_sms(MOBILE), 409, "mobile_taken", "mobile")
 
@@ -382,6 +385,12 @@ def test_refusals_conform(client, sms, captcha):
         ]:
             body = {"currentPassword": PASSWORD, "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD, **change}
             assert_refusal("POST", "/api/account/password", post("/api/account/password", body), 400, slug, field)
+        wrong_current = {"currentPassword": "wrong-password", "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}
+        for _ in range(4):
+            post("/api/account/password", wrong_current)
+        locked = assert_refusal("POST", "/api/account/password", post("/api/account/password", wrong_current),
+                                423, "account_locked", None)
+        assert locked["retry_after"] == 15 * 60
 
         clock.tick(61)
         reset = {"mobile": MOBILE, "vercode": "123456", "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.exc import ProgrammingError
 
 from adapters.sqlalchemy.tables import audit_events, sms_challenges, users
 from domain.errors import DomainError
@@ -99,7 +101,22 @@ def test_racing_wrong_sms_codes_are_all_counted(kit):
     assert wins == [] and all(e.slug == "sms_code_invalid" for e in refusals)
     assert kit.scalar(select(sms_challenges.c.attempts)) == 5
     with pytest.raises(DomainError, match="短信验证码"):
-        kit.register(code)  # five wrong tries killed it, racing or not
+        kit.register(code)  # five wrong tries from this address stopped it, racing or not
+
+
+def test_racing_wrong_sms_codes_from_many_addresses_are_all_counted(kit):
+    code = kit.send_code()
+    wrong = "000000" if code != "000000" else "111111"
+    clients = [ClientContext(ip=f"203.0.113.{n % 8}", user_agent="race-test") for n in range(2 * N)]
+    wins, refusals = race(lambda client: kit.services.register_user(
+        Registration("racer", MOBILE, wrong, "s3cure-Passw0rd", "s3cure-Passw0rd", True, client)), clients)
+    assert wins == [] and all(e.slug == "sms_code_invalid" for e in refusals)
+    # 40 tries from 8 addresses: each address stopped after 5, the code after 20 overall.
+    assert kit.scalar(select(sms_challenges.c.attempts)) == 20
+    assert kit.scalar(select(sms_challenges.c.spent)) in (True, 1)
+    with pytest.raises(DomainError, match="短信验证码"):
+        kit.services.register_user(Registration("owner", MOBILE, code, "s3cure-Passw0rd", "s3cure-Passw0rd", True,
+                                                ClientContext(ip="198.51.100.1")))
 
 
 def test_racing_wrong_passwords_are_all_counted(kit):
@@ -118,3 +135,42 @@ def test_racing_wrong_passwords_are_all_counted(kit):
     with pytest.raises(DomainError) as locked:
         kit.services.login(Credentials(MOBILE, "s3cure-Passw0rd", pair[0], pair[1], CLIENT))
     assert locked.value.slug == "account_locked"
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["delete-returning", "without-returning"])
+def test_racing_takes_of_one_captcha_give_it_to_one(database_url, returning):
+    """MySQL 8 has no DELETE ... RETURNING (MariaDB has): the fallback, forced here on every database, must pick
+    one winner too. Before it, every captcha check on MySQL 8 was a syntax error."""
+    from adapters.sqlalchemy.engine import make_engine, make_session_factory
+    from adapters.sqlalchemy.migrate import upgrade
+    from adapters.sqlalchemy.orm import start_mappers
+    from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+    from domain.model import CaptchaChallenge
+
+    start_mappers()
+    engine = make_engine(database_url)
+    upgrade(engine)
+    if not returning:  # what MySQL 8 is: the dialect says so, and the server refuses the syntax
+        engine.dialect.delete_returning = False
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def refuse_returning(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith("DELETE") and "RETURNING" in statement.upper():
+                raise ProgrammingError(statement, {}, RuntimeError("1064: You have an error in your SQL syntax"))
+    sessions = make_session_factory(engine)
+    uow = lambda: SqlUnitOfWork(sessions, after_commit=lambda event: None)  # noqa: E731
+    for round_ in range(3):
+        captcha_id = str(uuid.uuid4())
+        with uow() as u:
+            u.captchas.put(CaptchaChallenge(captcha_id, f"digest-{round_}", datetime.now(timezone.utc)))
+            u.commit()
+
+        def take(_):
+            with uow() as u:
+                taken = u.captchas.take(captcha_id)
+                u.commit()
+            return taken
+
+        wins, _ = race(take, range(N))
+        assert [t.answer_digest for t in wins if t is not None] == [f"digest-{round_}"]
+    engine.dispose()

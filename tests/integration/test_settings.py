@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import stat
 
-from entrypoints.web.settings import _instance_secret
+import pytest
+
+from entrypoints.web.settings import ConfigurationError, _instance_secret, _require_strong_secret
 
 
 def test_environment_flags_are_parsed_not_truthy(make_app, monkeypatch):
@@ -23,3 +25,14 @@ def test_the_generated_secret_is_kept_private_and_stable(tmp_path):
     assert len(first) == 64 and _instance_secret(path) == first
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert list(tmp_path.iterdir()) == [path]  # the temporary file it was written through is gone
+
+
+@pytest.mark.parametrize("key", ["x", "a" * 31, "密钥" * 5])  # 1, 31 and 30 bytes
+def test_a_short_secret_key_stops_the_app_and_says_how_to_make_one(make_app, key):
+    with pytest.raises(ConfigurationError, match=r"at least 32 bytes.*secrets\.token_hex\(32\)"):
+        make_app(SECRET_KEY=key)
+
+
+def test_a_32_byte_key_and_the_generated_key_are_accepted(make_app, tmp_path):
+    assert make_app(SECRET_KEY="a" * 32)
+    _require_strong_secret(_instance_secret(tmp_path / "secret_key"), tmp_path / "secret_key")  # what unset gives

@@ -11,13 +11,15 @@ from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
-from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services, request_code, sign_in
+from tests.fakes import (
+    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, add_user, credentials, make_services, request_code, sign_in,
+)
 
 NEW = "a brand new secret"
 
 
-def reset(s, code, password=NEW, mobile=MOBILE, confirmation=None):
-    s.reset_password(PasswordReset(mobile, code, password, confirmation or password, CLIENT))
+def reset(s, code, password=NEW, mobile=MOBILE, confirmation=None, client=CLIENT):
+    s.reset_password(PasswordReset(mobile, code, password, confirmation or password, client))
 
 
 def test_reset_password_with_a_reset_code_sets_the_password_and_ends_sessions():
@@ -43,6 +45,33 @@ def test_reset_lifts_a_lock():
     assert user.locked_until is not None
     reset(s, request_code(s, purpose="reset_password"))
     assert s.login(credentials(s, password=NEW)).user_id == user.id
+
+
+def test_an_attacker_can_neither_kill_the_owners_reset_code_nor_keep_the_lock():
+    s = make_services()
+    user = add_user(s)
+    for _ in range(5):  # someone who knows the mobile locks the account...
+        with pytest.raises(errors.DomainError):
+            s.login(credentials(s, password="wrong password"))
+    code = request_code(s, purpose="reset_password", client=OTHER_CLIENT)  # the owner asks for a reset code
+    for _ in range(10):  # ...and guesses at it, from the attacker's address
+        with pytest.raises(errors.SmsCodeInvalid):
+            reset(s, "000000", password="attacker's password")
+    reset(s, code, client=OTHER_CLIENT)  # the owner, from their own address
+    assert s.login(credentials(s, password=NEW, client=OTHER_CLIENT)).user_id == user.id  # the lock is gone
+    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_reset_hashes_nothing_before_the_code_is_right():
+    s = make_services()
+    add_user(s)
+    code = request_code(s, purpose="reset_password")
+    s.hasher.hashed.clear()
+    with pytest.raises(errors.SmsCodeInvalid):
+        reset(s, "000000")
+    assert s.hasher.hashed == []
+    reset(s, code)
+    assert s.hasher.hashed == [NEW]
 
 
 def test_a_code_for_one_purpose_never_works_for_the_other():
@@ -95,6 +124,53 @@ def test_change_password_needs_the_current_one_and_ends_other_sessions():
     assert s.load_session_user(renewed.token, None).user_id == user.id  # this browser carries on, under a new id
     assert len(s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED)) == 3
     assert len(s.store.events_of(EventType.PASSWORD_CHANGED)) == 1
+
+
+def test_wrong_current_passwords_count_toward_the_lockout_with_sign_in_failures():
+    s = make_services()
+    user = add_user(s)
+    token = sign_in(s)
+    for _ in range(2):
+        with pytest.raises(errors.BadCredentials):
+            s.login(credentials(s, password="wrong password"))
+    for _ in range(2):
+        with pytest.raises(errors.CurrentPasswordInvalid):
+            s.change_password(PasswordChange(user.id, "guess", NEW, NEW, CLIENT, token))
+    with pytest.raises(errors.AccountLocked) as locked:  # the fifth failure, from either place, locks
+        s.change_password(PasswordChange(user.id, "guess", NEW, NEW, CLIENT, token))
+    assert locked.value.retry_after == 900
+    [event] = s.store.events_of(EventType.ACCOUNT_LOCKED)
+    assert event.user_id == user.id
+    # Locked: not even the right current password changes it, and sign-in is refused too.
+    with pytest.raises(errors.AccountLocked):
+        s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, token))
+    with pytest.raises(errors.AccountLocked):
+        s.login(credentials(s))
+    assert s.hasher.verify(user.password_hash, PASSWORD)
+    assert [r.ended_at for r in s.store.sessions.rows.values()] == [None]  # nothing changed, no session ended
+    reasons = [e.detail["reason"] for e in s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED)]
+    assert reasons == ["current_password_invalid"] * 3 + ["account_locked"]
+
+
+def test_a_right_current_password_clears_the_failure_count():
+    s = make_services()
+    user = add_user(s)
+    token = sign_in(s)
+    with pytest.raises(errors.CurrentPasswordInvalid):
+        s.change_password(PasswordChange(user.id, "guess", NEW, NEW, CLIENT, token))
+    assert user.failed_logins == 1
+    s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, token))
+    assert user.failed_logins == 0
+
+
+def test_change_password_checks_the_new_one_before_any_argon2():
+    s = make_services()
+    user = add_user(s)
+    token = sign_in(s)
+    s.hasher.verify_calls.clear()
+    with pytest.raises(errors.WeakPassword):
+        s.change_password(PasswordChange(user.id, PASSWORD, "password123", "password123", CLIENT, token))
+    assert s.hasher.verify_calls == [] and user.failed_logins == 0
 
 
 def test_change_nickname_checks_and_records():

@@ -6,7 +6,7 @@ import pytest
 
 from domain import errors
 from domain.model import (
-    CaptchaChallenge, SmsChallenge, User, check_new_password, digest, lock_message, mask_mobile,
+    CaptchaChallenge, SmsChallenge, User, check_new_password, client_key, digest, lock_message, mask_mobile,
     normalize_mobile, normalize_nickname,
 )
 from tests.fakes import TEST_RULES as RULES
@@ -109,29 +109,63 @@ def _sms(code="123456", purpose="register", mobile="13800138000"):
                         created_at=T0, expires_at=T0 + RULES.sms_code_ttl)
 
 
-def test_sms_code_right_once_then_dead():
-    c = _sms()
-    assert c.try_code(" 123456 ", T0, RULES) is True
-    assert c.spent and c.attempts == 1
-    assert c.try_code("123456", T0, RULES) is False
+OWNER, ATTACKER = "198.51.100.1", "203.0.113.9"
 
 
-def test_sms_code_five_wrong_tries_kill_it():
+def test_sms_code_right_is_counted_but_left_for_the_use_case_to_spend():
     c = _sms()
-    for i in range(1, 5):
-        assert c.try_code("000000", T0, RULES) is False
+    assert c.try_code(" 123456 ", T0, RULES, OWNER) is True
+    assert (c.attempts, c.spent, c.tries_by_client) == (1, False, {OWNER: 1})
+
+
+def test_five_wrong_tries_from_one_client_stop_that_client_but_not_the_owner():
+    c = _sms()
+    for i in range(1, 6):
+        assert c.try_code("000000", T0, RULES, ATTACKER) is False
         assert (c.attempts, c.spent) == (i, False)
-    assert c.try_code("000000", T0, RULES) is False
-    assert c.spent
-    assert c.try_code("123456", T0, RULES) is False
-    assert c.attempts == 5  # dead codes do not count further tries
+    assert c.try_code("123456", T0, RULES, ATTACKER) is False  # even the right code: this client is out of tries
+    assert c.attempts == 5  # refused tries are not counted
+    assert c.try_code("123456", T0, RULES, OWNER) is True  # the owner's code is alive
+
+
+def test_twenty_wrong_tries_overall_kill_the_code():
+    c = _sms()
+    attackers = [f"203.0.113.{n}" for n in range(4)]
+    for n in range(RULES.sms_max_attempts):
+        assert c.try_code("000000", T0, RULES, attackers[n // 5]) is False
+    assert c.spent and c.attempts == 20
+    assert c.try_code("123456", T0, RULES, OWNER) is False
+    assert c.attempts == 20  # dead codes do not count further tries
+
+
+def test_a_right_code_on_the_last_overall_try_still_works():
+    c = _sms()
+    for n in range(RULES.sms_max_attempts - 1):
+        c.try_code("000000", T0, RULES, f"203.0.113.{n // 5}")
+    assert c.try_code("123456", T0, RULES, OWNER) is True
+
+
+def test_ipv6_clients_are_counted_per_64():
+    c = _sms()
+    for n in range(5):  # five addresses of one /64: one subscriber
+        assert c.try_code("000000", T0, RULES, f"2001:db8:1:2::{n + 1}") is False
+    assert c.try_code("123456", T0, RULES, "2001:db8:1:2:ffff::1") is False
+    assert c.try_code("123456", T0, RULES, "2001:db8:1:3::1") is True
+
+
+@pytest.mark.parametrize(("ip", "key"), [
+    ("203.0.113.7", "203.0.113.7"), ("::ffff:203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"), (None, "unknown"), ("not an ip", "unknown"),
+])
+def test_client_key(ip, key):
+    assert client_key(ip) == key
 
 
 def test_sms_code_expires_after_ttl_without_counting():
     c = _sms()
-    assert c.try_code("123456", T0 + timedelta(minutes=5), RULES) is False
+    assert c.try_code("123456", T0 + timedelta(minutes=5), RULES, OWNER) is False
     assert c.attempts == 0
-    assert c.try_code("123456", T0 + timedelta(minutes=5) - timedelta(seconds=1), RULES) is True
+    assert c.try_code("123456", T0 + timedelta(minutes=5) - timedelta(seconds=1), RULES, OWNER) is True
 
 
 def test_sms_code_is_bound_to_purpose_and_mobile():

@@ -5,7 +5,9 @@ from freezegun import freeze_time
 
 from domain import errors
 from domain.events import EventType
-from tests.fakes import CLIENT, MOBILE, PASSWORD, FakeCodes, add_user, make_services, registration, request_code
+from tests.fakes import (
+    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, FakeCodes, add_user, make_services, registration, request_code,
+)
 
 NOW = "2024-01-01 12:00:00"
 
@@ -65,15 +67,27 @@ def test_boundaries_are_accepted(nickname, password):
     assert s.store.users.get(user_id).nickname == nickname.strip()
 
 
-def test_mobile_taken():
+def test_a_made_up_code_gets_the_same_answer_for_registered_and_unregistered_mobiles():
     s = make_services()
     add_user(s)
+    answers = []
+    for mobile in (MOBILE, "13900139000"):  # registered, not registered
+        with pytest.raises(errors.DomainError) as exc:
+            s.register_user(registration("123456", mobile=mobile))
+        answers.append((exc.value.slug, exc.value.message, exc.value.field))
+    assert answers[0] == answers[1] == ("sms_code_invalid", errors.SmsCodeInvalid.message, "vercode")
+
+
+def test_mobile_taken_is_told_to_whoever_holds_a_code():
+    s = make_services()
+    code = request_code(s)  # sent before the account below existed
+    add_user(s)
     with pytest.raises(errors.MobileTaken):
-        s.register_user(registration("123456"))
+        s.register_user(registration(code))
     assert reasons(s) == ["mobile_taken"] and len(s.store.users.rows) == 1
 
 
-def test_wrong_code_is_counted_and_five_kill_it():
+def test_wrong_codes_are_counted_and_five_stop_that_client():
     s = make_services()
     code = request_code(s)
     for n in range(1, 6):
@@ -83,6 +97,18 @@ def test_wrong_code_is_counted_and_five_kill_it():
     with pytest.raises(errors.SmsCodeInvalid):
         s.register_user(registration(code))
     assert s.store.users.rows == {} and reasons(s) == ["sms_code_invalid"] * 6
+    assert s.register_user(registration(code, client=OTHER_CLIENT))  # the code still works from elsewhere
+
+
+def test_nothing_is_hashed_before_the_code_is_right():
+    s = make_services()
+    code = request_code(s)
+    s.hasher.hashed.clear()  # Login hashed its dummy password when it was built
+    with pytest.raises(errors.SmsCodeInvalid):
+        s.register_user(registration("000000"))
+    assert s.hasher.hashed == []
+    s.register_user(registration(code))
+    assert s.hasher.hashed == [PASSWORD]
 
 
 def test_no_code_requested():
@@ -134,7 +160,8 @@ def test_lost_race_on_the_unique_mobile_is_mobile_taken(monkeypatch):
         s.register_user(registration(code, nickname="Bob"))
     assert [u.nickname for u in s.store.users.rows.values()] == ["Alice"]
     assert s.store.events_of(EventType.USER_REGISTERED) == [] and reasons(s) == ["mobile_taken"]
-    assert s.store.sms.rows[0].attempts == 0 and not s.store.sms.rows[0].spent  # rolled back
+    # The try was counted when the code was checked; spending it was rolled back with the user.
+    assert s.store.sms.rows[0].attempts == 1 and not s.store.sms.rows[0].spent
 
 
 def test_failed_commit_leaves_no_user_and_no_event():
