@@ -73,6 +73,7 @@ class User:
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
     session_epoch: int = 0
+    disabled_at: datetime | None = None  # set by an operator: no sign-in until enabled again
 
     def lock_remaining(self, now: datetime) -> int:
         """Seconds the account stays locked, 0 when it is not."""

@@ -31,3 +31,10 @@ class Rules:
     lock_duration: timedelta = timedelta(minutes=15)
     session_lifetime: timedelta = timedelta(days=30)  # the longest a session lives (记住我)
     security_log_size: int = 20
+    # The operator console (管理后台): sessions end 8 hours after sign-in or 30 minutes after the last request.
+    operator_session_lifetime: timedelta = timedelta(hours=8)
+    operator_idle_timeout: timedelta = timedelta(minutes=30)
+    operator_setup_link_ttl: timedelta = timedelta(hours=24)
+    operator_recovery_codes: int = 10
+    console_page_size: int = 20
+    console_export_limit: int = 50_000  # rows in one CSV export

@@ -17,6 +17,7 @@ from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.orm import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretCodes, SystemClock
+from adapters.totp import PyotpTotp
 from domain import ports
 from domain.rules import Rules
 from domain.use_cases.change_nickname import ChangeNickname
@@ -29,6 +30,7 @@ from domain.use_cases.request_sms_code import RequestSmsCode
 from domain.use_cases.reset_password import ResetPassword
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
+from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sign_in, sms, users
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
 
@@ -41,6 +43,57 @@ def load_common_passwords(path: Path = COMMON_PASSWORDS) -> frozenset[str]:
 def derive_key(secret_key: str, purpose: str) -> bytes:
     """A separate key per use of the app secret, so a leak of one derived value exposes no other."""
     return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class AdminServices:
+    """The operator console's use cases (domain/use_cases/admin/)."""
+
+    create_operator: operators.CreateOperator
+    reset_operator: operators.ResetOperator
+    disable_operator: operators.DisableOperator
+    list_operators: operators.ListOperators
+    start_enrolment: enrolment.StartEnrolment
+    finish_enrolment: enrolment.FinishEnrolment
+    sign_in: sign_in.OperatorSignIn
+    load_session: sign_in.LoadOperatorSession
+    sign_out: sign_in.OperatorSignOut
+    dashboard: dashboard.Dashboard
+    search_users: users.SearchUsers
+    view_user: users.ViewUser
+    reveal_mobile: users.RevealMobile
+    unlock_user: users.UnlockUser
+    disable_user: users.DisableUser
+    enable_user: users.EnableUser
+    end_user_sessions: users.EndUserSessions
+    search_events: audit_log.SearchEvents
+    export_events: audit_log.ExportEvents
+    view_sms: sms.ViewSms
+
+
+def admin_services(uow, reader, hasher, totp, clock, codes, rules) -> AdminServices:
+    return AdminServices(
+        create_operator=operators.CreateOperator(uow, clock, codes, rules),
+        reset_operator=operators.ResetOperator(uow, clock, codes, rules),
+        disable_operator=operators.DisableOperator(uow, clock),
+        list_operators=operators.ListOperators(reader),
+        start_enrolment=enrolment.StartEnrolment(uow, totp, clock, rules),
+        finish_enrolment=enrolment.FinishEnrolment(uow, hasher, totp, clock, codes, rules),
+        sign_in=sign_in.OperatorSignIn(uow, hasher, totp, clock, rules),
+        load_session=sign_in.LoadOperatorSession(reader, uow, clock, rules),
+        sign_out=sign_in.OperatorSignOut(uow, clock, rules),
+        dashboard=dashboard.Dashboard(reader, uow, clock),
+        search_users=users.SearchUsers(reader, uow, clock, rules),
+        view_user=users.ViewUser(reader, uow, clock, rules),
+        reveal_mobile=users.RevealMobile(uow, clock),
+        unlock_user=users.UnlockUser(uow, clock),
+        disable_user=users.DisableUser(uow, clock),
+        enable_user=users.EnableUser(uow, clock),
+        end_user_sessions=users.EndUserSessions(uow, clock),
+        search_events=audit_log.SearchEvents(reader, uow, clock, rules),
+        export_events=audit_log.ExportEvents(reader, uow, clock, rules),
+        view_sms=sms.ViewSms(reader, uow, clock, rules),
+    )
 
 
 @dataclass(frozen=True)
@@ -57,6 +110,7 @@ class Services:
     change_nickname: ChangeNickname
     sign_out_everywhere: SignOutEverywhere
     view_profile: ViewProfile
+    admin: AdminServices
 
 
 def bootstrap(
@@ -69,6 +123,7 @@ def bootstrap(
     clock: ports.Clock | None = None,
     codes: ports.Codes | None = None,
     rule_overrides: dict | None = None,
+    totp: ports.Totp | None = None,
 ) -> Services:
     start_mappers()
     engine = make_engine(database_url)
@@ -105,4 +160,6 @@ def bootstrap(
         change_nickname=ChangeNickname(uow, clock, rules),
         sign_out_everywhere=SignOutEverywhere(uow, clock),
         view_profile=ViewProfile(reader, rules),
+        admin=admin_services(uow, reader, hasher, totp or PyotpTotp(derive_key(secret_key, "operator-totp-secrets")),
+                             clock, codes, rules),
     )
