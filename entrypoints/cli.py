@@ -76,5 +76,9 @@ def audit(mobile, event_type, since, until, limit, as_json):
                        f"{row['ip'] or '-':<15} {row['request_id'] or '-'}  {detail}")
 
 
+from entrypoints.cli_admin import admin  # noqa: E402 - the group is defined above, its commands in their module
+
+cli.add_command(admin)
+
 if __name__ == "__main__":
     cli()

@@ -22,6 +22,10 @@ STATUS = {
     "sms_unavailable": 503,
     "conflict": 409,
     "service_unavailable": 503,
+    "account_disabled": 403,
+    "forbidden": 403,
+    "not_found": 404,
+    "username_taken": 409,
 }
 
 HTTP_SLUGS = {
