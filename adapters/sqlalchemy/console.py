@@ -138,7 +138,10 @@ class SqlConsole:
     def store_day_counts(self, counts: dict[tuple[date, str], int]) -> None:
         rows = [{"day": day, "metric": metric, "count": count} for (day, metric), count in counts.items()]
         if rows:
-            self.session.execute(insert(event_day_counts), rows)
+            try:
+                self.session.execute(insert(event_day_counts), rows)
+            except IntegrityError as exc:  # another view stored these days first
+                raise errors.Conflict() from exc
 
     def delivery_receipts(self, message_ids: list[str], since: datetime) -> dict[str, AuditEvent]:
         c = audit_events.c
