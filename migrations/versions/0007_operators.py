@@ -76,8 +76,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_nickname'))
         batch_op.drop_column('disabled_at')
     op.drop_table('event_day_counts')
-    with op.batch_alter_table('operator_sessions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_operator_sessions_started_at'))
-        batch_op.drop_index(batch_op.f('ix_operator_sessions_operator_id'))
-    op.drop_table('operator_sessions')
+    op.drop_table('operator_sessions')  # with its indexes (MySQL will not drop the foreign key's index alone)
     op.drop_table('operators')
