@@ -226,12 +226,16 @@ class FakeConsole:
         self.store = store
 
     def search_users(self, query: UserQuery, offset: int, limit: int) -> list[User]:
-        def matches(user: User) -> bool:
-            return query.empty or user.id == query.user_id or (
-                query.mobile_prefix is not None and user.mobile.startswith(query.mobile_prefix)) or (
-                query.nickname_prefix is not None and user.nickname.startswith(query.nickname_prefix))
-        found = sorted((u for u in self.store.users.rows.values() if matches(u)), key=lambda u: -u.id)
-        return found[offset:offset + limit]
+        users = self.store.users.rows.values()
+        if query.empty:
+            return sorted(users, key=lambda u: -u.id)[offset:offset + limit]
+        found = [u for u in users if u.id == query.user_id]  # the id, then mobiles in order, then nicknames
+        if query.mobile_prefix is not None:
+            found += sorted((u for u in users if u.mobile.startswith(query.mobile_prefix)), key=lambda u: u.mobile)
+        if query.nickname_prefix is not None:
+            found += sorted((u for u in users if u.nickname.startswith(query.nickname_prefix)),
+                            key=lambda u: (u.nickname, u.id))
+        return list(dict.fromkeys(found))[offset:offset + limit]
 
     def events(self, where: EventFilter, offset: int, limit: int) -> list[AuditEvent]:
         def matches(e: AuditEvent) -> bool:

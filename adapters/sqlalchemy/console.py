@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,6 +78,18 @@ def to_event(row) -> AuditEvent:
                       mobile=row.mobile, user_id=row.user_id, detail=row.detail or {})
 
 
+def _prefix(column, prefix: str):
+    """Starts with `prefix`: a range any B-tree index serves (in code point order, as the C collation, utf8mb4_bin
+    and SQLite sort), and LIKE to stay exact under any other collation."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = column.like(escaped + "%", escape="\\")
+    following = ord(prefix[-1]) + 1
+    if following > 0x10FFFF:
+        return and_(column >= prefix, like)
+    following = 0xE000 if 0xD800 <= following <= 0xDFFF else following  # no text holds a lone surrogate
+    return and_(column >= prefix, column < prefix[:-1] + chr(following), like)
+
+
 def _method():
     """detail.method of sign-ins (password or sms); other events are not split."""
     c = audit_events.c
@@ -89,20 +101,21 @@ class SqlConsole:
         self.session = session
 
     def search_users(self, query: UserQuery, offset: int, limit: int) -> list[User]:
-        statement = select(User).order_by(User.id.desc()).offset(offset).limit(limit)
-        if not query.empty:
-            matches = []
-            if query.user_id is not None:
-                matches.append(User.id == query.user_id)
-            if query.mobile_prefix is not None:
-                # A range, not LIKE: any B-tree serves it whatever the column's collation.
-                prefix = query.mobile_prefix
-                matches.append(and_(User.mobile >= prefix, User.mobile < prefix + ":"))  # ':' follows '9'
-            if query.nickname_prefix is not None:
-                escaped = query.nickname_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                matches.append(User.nickname.like(escaped + "%", escape="\\"))
-            statement = statement.where(or_(*matches))
-        return list(self.session.scalars(statement))
+        if query.empty:
+            return list(self.session.scalars(select(User).order_by(User.id.desc()).offset(offset).limit(limit)))
+        # One query per meaning of the search text, each walking its own index in its own order (an OR of
+        # them, sorted by id, made PostgreSQL scan the primary key: 0.4-0.8 s with 1M users); then the id
+        # match, the mobiles in order, the nicknames in order.
+        wanted, found = offset + limit, []
+        if query.user_id is not None:
+            found += self.session.scalars(select(User).where(User.id == query.user_id))
+        if query.mobile_prefix is not None:
+            found += self.session.scalars(select(User).where(_prefix(User.mobile, query.mobile_prefix))
+                                          .order_by(User.mobile).limit(wanted))
+        if query.nickname_prefix is not None:
+            found += self.session.scalars(select(User).where(_prefix(User.nickname, query.nickname_prefix))
+                                          .order_by(User.nickname, User.id).limit(wanted))
+        return list(dict.fromkeys(found))[offset:offset + limit]  # one object per row (the identity map)
 
     def events(self, where: EventFilter, offset: int, limit: int) -> list[AuditEvent]:
         c = audit_events.c

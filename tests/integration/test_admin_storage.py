@@ -128,9 +128,10 @@ def test_console_queries(kit):
         def nicknames(raw):
             return [u.nickname for u in console.search_users(UserQuery.parse(raw), 0, 10)]
 
-        assert nicknames("138001") == ["100%_real", "小明"]
+        assert nicknames("138001") == ["小明", "100%_real"]  # mobiles in order
         assert nicknames("13800138") == ["小明"]
-        assert nicknames("小") == ["小红", "小明"]
+        assert nicknames("小") == ["小明", "小红"]  # nicknames in order
+        assert nicknames("\U0010ffff") == nicknames("\ud7ff") == []
         assert nicknames("100%") == ["100%_real"] and nicknames("1%") == [] and nicknames("_") == []
         assert nicknames("4") == ["Bob"]  # the id
         assert len(nicknames("")) == 4
