@@ -167,7 +167,8 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class UserQuery:
-    """What the search box means: any of these may match (they are ORed)."""
+    """What the search box means; a user matching any of them is found (the id first, then by mobile, then by
+    nickname)."""
 
     user_id: int | None = None
     mobile_prefix: str | None = None
@@ -180,7 +181,7 @@ class UserQuery:
             return cls()
         if text.isascii() and text.isdigit():
             user_id = int(text) if len(text) <= 18 else None
-            return cls(user_id=user_id, mobile_prefix=text if len(text) >= 3 else None)
+            return cls(user_id=user_id, mobile_prefix=text if len(text) >= 3 else None, nickname_prefix=text[:32])
         return cls(nickname_prefix=text[:32])
 
     @property

@@ -153,6 +153,8 @@ def test_search_by_mobile_prefix_nickname_prefix_or_id_masks_mobiles_and_pages()
     last = s.admin.search_users(admin, "1380013", 3, CLIENT)
     assert len(last.items) == 5 and not last.has_next
     assert s.admin.search_users(admin, "", 0, CLIENT).number == 1
+    add_user(s, mobile="13700137000", nickname="2024小明")
+    assert [row.nickname for row in s.admin.search_users(admin, "2024", 1, CLIENT).items] == ["2024小明"]
 
 
 def test_user_detail_shows_the_lock_only_while_it_lasts():
