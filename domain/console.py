@@ -180,7 +180,7 @@ class UserQuery:
         if not text:
             return cls()
         if text.isascii() and text.isdigit():
-            user_id = int(text) if len(text) <= 18 else None
+            user_id = int(text) if len(text) <= 18 else None  # 18 digits: always within a 64-bit id
             return cls(user_id=user_id, mobile_prefix=text if len(text) >= 3 else None, nickname_prefix=text[:32])
         return cls(nickname_prefix=text[:32])
 

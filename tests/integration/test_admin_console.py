@@ -73,7 +73,7 @@ def user_id(client):
 
 
 def admin_routes(app):
-    console = app.wsgi_app.mounts["/admin"]
+    console = app.extensions["console_app"]
     for rule in console.url_map.iter_rules():
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             yield method, "/admin" + re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule), rule.endpoint
@@ -260,3 +260,55 @@ def test_the_dashboard_embeds_its_numbers_as_data_not_script(admin, client):
 def test_admin_at_the_bare_prefix_goes_to_the_console(admin):
     response = admin.http.get("/admin")
     assert response.status_code in (301, 302, 308) and response.headers["Location"].endswith("/admin/")
+
+
+def test_the_console_answers_conform_to_the_api_contract(app, client):
+    from tests.integration.test_openapi import assert_conforms
+
+    client.register("13800138000")
+    anonymous = Operator.__new__(Operator)  # a browser with no console session
+    anonymous.app, anonymous.http, anonymous.token = app, app.test_client(), None
+    link = app.extensions["services"].admin.create_operator("wang", "admin", ClientContext())
+    for path in ("/admin/api/setup/start", "/admin/api/setup/finish"):
+        assert_conforms("POST", path, anonymous.post(path, {"token": "nope"}))  # 400 invalid_input or setup_link
+    started = anonymous.post("/admin/api/setup/start", {"token": link.token})
+    assert assert_conforms("POST", "/admin/api/setup/start", started)["username"] == "wang"
+    totp = pyotp.TOTP(started.get_json()["key"].replace(" ", ""))
+    wrong = anonymous.post("/admin/api/setup/finish", {"token": link.token, "password": PASSWORD,
+                                                       "confirmPassword": PASSWORD, "code": "12345"})
+    assert assert_conforms("POST", "/admin/api/setup/finish", wrong)["error"] == "totp_invalid"
+    finished = anonymous.post("/admin/api/setup/finish", {"token": link.token, "password": PASSWORD,
+                                                          "confirmPassword": PASSWORD, "code": totp.now()})
+    assert len(assert_conforms("POST", "/admin/api/setup/finish", finished)["recovery_codes"]) == 10
+    for action in ACTIONS:
+        assert_conforms("POST", f"/admin/api/users/{{user_id}}/{action}",
+                        anonymous.post(f"/admin/api/users/1/{action}"))  # 401
+    assert_conforms("POST", "/admin/api/logout", anonymous.post("/admin/api/logout"))  # 401
+    refused = anonymous.post("/admin/api/login", {"username": "wang", "password": "nope", "code": "1"})
+    assert assert_conforms("POST", "/admin/api/login", refused)["error"] == "bad_credentials"
+    assert_conforms("POST", "/admin/api/login", anonymous.post("/admin/api/login", {"username": 1}))
+
+    admin = anonymous
+    admin.username, admin.totp = "wang", totp
+    signed_in = admin.sign_in()
+    assert assert_conforms("POST", "/admin/api/login", signed_in)["role"] == "admin"
+    for action in ACTIONS:
+        if action == "enable":
+            admin.post("/admin/api/users/1/disable")
+        assert assert_conforms("POST", f"/admin/api/users/{{user_id}}/{action}",
+                               admin.post(f"/admin/api/users/1/{action}"))["code"] == 0
+        missing = admin.post(f"/admin/api/users/{2**64}/{action}")
+        assert assert_conforms("POST", f"/admin/api/users/{{user_id}}/{action}", missing)["error"] == "not_found"
+    unsigned = admin.http.post("/admin/api/users/1/unlock", json={})
+    assert assert_conforms("POST", "/admin/api/users/{user_id}/unlock", unsigned)["error"] == "csrf_invalid"
+    assert assert_conforms("POST", "/admin/api/logout", admin.post("/admin/api/logout"))["code"] == 0
+
+    auditor = Operator(app, "zhao", "auditor")
+    auditor.sign_in()
+    for action in ACTIONS:
+        forbidden = auditor.post(f"/admin/api/users/1/{action}")
+        assert assert_conforms("POST", f"/admin/api/users/{{user_id}}/{action}", forbidden)["error"] == "forbidden"
+    for _ in range(4):
+        auditor.post("/admin/api/login", {"username": "zhao", "password": "wrong", "code": "000000"})
+    locked = auditor.post("/admin/api/login", {"username": "zhao", "password": "wrong", "code": "000000"})
+    assert assert_conforms("POST", "/admin/api/login", locked)["error"] == "account_locked"

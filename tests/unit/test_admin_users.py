@@ -132,6 +132,14 @@ def test_end_sessions_bumps_the_epoch_every_time():
 
 
 @pytest.mark.parametrize("name", ACTIONS)
+def test_an_id_no_user_can_have_is_refused_without_a_database_error(name):
+    s, auditor = console("auditor")
+    with pytest.raises(errors.Forbidden):
+        act(s, auditor, name, 2**64)
+    assert s.store.events_of(EventType.ADMIN_ACTION_REFUSED)[0].user_id is None
+
+
+@pytest.mark.parametrize("name", ACTIONS)
 def test_an_unknown_user_is_not_found(name):
     s, admin = console()
     with pytest.raises(errors.NotFound):

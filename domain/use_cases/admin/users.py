@@ -14,6 +14,7 @@ from domain.rules import Rules
 from domain.use_cases.admin.common import record_action, require
 
 MAX_PAGE = 500  # deeper offsets get slow; a search narrows faster than paging
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number names no user (and no database takes it)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class UserDetail:
     events: list[AuditEvent]  # newest first
 
 
+def an_id(raw: int) -> int | None:
+    """The number as a user id, or None when no user can have it."""
+    return raw if 0 < raw <= MAX_ID else None
+
+
 def page_number(raw: int) -> int:
     return min(max(1, raw), MAX_PAGE)
 
@@ -61,10 +67,10 @@ class ViewUser:
         self.reader, self.uow, self.clock, self.rules = reader, uow, clock, rules
 
     def __call__(self, actor: Actor, user_id: int, client: ClientContext) -> UserDetail:
-        require(actor, Action.READ, uow=self.uow, clock=self.clock, client=client, user_id=user_id)
+        require(actor, Action.READ, uow=self.uow, clock=self.clock, client=client, user_id=an_id(user_id))
         now = self.clock.now()
         with self.reader() as uow:
-            user = uow.users.get(user_id)
+            user = uow.users.get(user_id) if an_id(user_id) else None
             if user is None:
                 raise errors.NotFound("用户不存在")
             events = uow.console.events(EventFilter(user_id=user_id), 0, 50)
@@ -90,10 +96,10 @@ class _ActOnUser:
         self.uow, self.clock = uow, clock
 
     def __call__(self, cmd: UserAction):
-        require(cmd.actor, self.action, uow=self.uow, clock=self.clock, client=cmd.client, user_id=cmd.user_id)
+        require(cmd.actor, self.action, uow=self.uow, clock=self.clock, client=cmd.client, user_id=an_id(cmd.user_id))
         now = self.clock.now()
         with self.uow() as uow:
-            user = uow.users.get_for_update(cmd.user_id)
+            user = uow.users.get_for_update(cmd.user_id) if an_id(cmd.user_id) else None
             if user is None:
                 raise errors.NotFound("用户不存在")
             result = self.apply(user, now)
