@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.tables import audit_events, event_day_counts
 from domain import errors
-from domain.console import EventFilter, Operator, OperatorSession, UserQuery
+from domain.console import SMS_RECEIPTS, EventFilter, Operator, OperatorSession, UserQuery
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import User
 
@@ -161,7 +161,7 @@ class SqlConsole:
         message_id = c.detail["message_id"].as_string()
         statement = (
             select(audit_events)
-            .where(c.type.in_(("sms_code.delivered", "sms_code.delivery_failed")), c.occurred_at >= since,
+            .where(c.type.in_(SMS_RECEIPTS), c.occurred_at >= since,
                    message_id.in_(message_ids))
             .order_by(c.occurred_at, c.id)
         )

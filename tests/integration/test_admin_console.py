@@ -154,7 +154,7 @@ def test_an_auditor_gets_403_forbidden_for_every_action(auditor, user_id, action
     assert response.status_code == 403
     assert response.get_json() == {"code": 403, "error": "forbidden", "message": "您的角色无权执行此操作",
                                    "field": None}
-    page = auditor.http.get(f"/admin/audit?type=admin.action_refused").get_data(as_text=True)
+    page = auditor.http.get("/admin/audit?type=admin.action_refused").get_data(as_text=True)
     assert "越权操作被拒绝" in page and f"action={'view_mobile' if action == 'mobile' else action}" in page
 
 

@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import create_engine, func, insert, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
+from adapters.sqlalchemy.console import SqlConsole
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import upgrade
 from adapters.sqlalchemy.tables import audit_events, event_day_counts, operators, users
@@ -79,12 +81,8 @@ def test_day_counts_split_sign_ins_by_method_at_beijing_midnight(kit):
         ("captcha.issued", midnight, {}),
     ])
     boundaries = [midnight - timedelta(days=1), midnight, midnight + timedelta(days=1)]
-    with kit.engine.connect():
-        from adapters.sqlalchemy.console import SqlConsole
-        from sqlalchemy.orm import Session
-
-        with Session(kit.engine) as session:
-            counts = SqlConsole(session).count_by_day(boundaries, ("login.succeeded", "user.registered"))
+    with Session(kit.engine) as session:
+        counts = SqlConsole(session).count_by_day(boundaries, ("login.succeeded", "user.registered"))
     assert counts == {(0, "login.succeeded", None): 1, (1, "login.succeeded", "sms"): 1,
                       (1, "login.succeeded", "password"): 1, (1, "login.succeeded", None): 1,
                       (1, "user.registered", None): 1}
@@ -116,13 +114,7 @@ def test_console_queries(kit):
         ("sms_code.refused", NOW - timedelta(minutes=2), {"reason": "sms_cooldown"}),
         ("sms_code.refused", NOW - timedelta(minutes=1), {"reason": "captcha_invalid"}),
     ])
-    from adapters.sqlalchemy.console import SqlConsole
-    from sqlalchemy.orm import Session
-
-    from adapters.sqlalchemy.orm import start_mappers
-
-    start_mappers()
-    with Session(kit.engine) as session:
+    with Session(kit.engine) as session:  # bootstrap (the kit) has mapped the domain classes
         console = SqlConsole(session)
 
         def nicknames(raw):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.console import SMS_RECEIPTS, Action, Actor, EventFilter, Page
+from domain.console import Action, Actor, EventFilter, Page
 from domain.events import ClientContext, EventType
 from domain.model import mask_mobile
 from domain.ports import Clock, UnitOfWorkFactory

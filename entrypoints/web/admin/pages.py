@@ -5,14 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-
 from datetime import datetime
 
 from flask import Blueprint, Response, g, render_template, request
 
 from domain.console import BEIJING, METRICS, EventFilter
 from domain.errors import InvalidInput
-
 from domain.model import MOBILE_PATTERN, mask_mobile
 from entrypoints.web.admin.auth import actor
 from entrypoints.web.admin.labels import EVENT_LABELS, METRIC_LABELS, REASON_LABELS
@@ -129,10 +127,3 @@ def audit_csv():
 def sms():
     overview = console().view_sms(actor(), page_arg(), client_context())
     return render_template("admin/sms.html", sms=overview)
-
-
-def chart_json(chart: dict) -> str:
-    return json.dumps(chart, ensure_ascii=False)
-
-
-admin_pages.add_app_template_filter(chart_json, "chart_json")
