@@ -17,7 +17,7 @@ def _mask_mobiles(_logger, _method, event_dict):
     return event_dict
 
 
-def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
+def configure_logging(*, json: bool, level: int = logging.INFO, stream=None) -> None:
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[
@@ -29,7 +29,7 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=True,
     )
 

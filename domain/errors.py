@@ -140,3 +140,34 @@ class CrossSiteRequest(DomainError):
     """Another site's page asked for something only our own pages may ask for (an <img> of our captcha)."""
 
     slug, message = "cross_site_request", "请在本站页面中获取验证码"
+
+
+# --- the operator console (管理后台) ---
+
+
+class AccountDisabled(DomainError):
+    slug, message = "account_disabled", "该账号已被停用，如有疑问请联系客服"
+
+
+class Forbidden(DomainError):
+    slug, message = "forbidden", "您的角色无权执行此操作"
+
+
+class NotFound(DomainError):
+    slug, message = "not_found", "要找的记录不存在"
+
+
+class InvalidUsername(DomainError):
+    slug, message, field = "invalid_username", "用户名须为 3-32 位小写字母、数字、点、下划线或连字符，以字母开头", "username"
+
+
+class UsernameTaken(DomainError):
+    slug, message, field = "username_taken", "该用户名已被使用", "username"
+
+
+class SetupLinkInvalid(DomainError):
+    slug, message = "setup_link_invalid", "设置链接无效、已使用或已过期，请联系管理员重新生成"
+
+
+class TotpInvalid(DomainError):
+    slug, message, field = "totp_invalid", "动态验证码错误，请输入验证器中当前显示的 6 位数字", "code"

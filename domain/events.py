@@ -42,6 +42,24 @@ class EventType(StrEnum):
     ACCOUNT_ERASED = "account.erased"  # mobile: the pseudonym; detail.events_pseudonymized
     DATA_EXPORTED = "data.exported"  # recorded as the copy starts streaming to its owner
     CONSENT_GIVEN = "consent.given"  # detail.documents: {document: version}
+    # Operators (管理后台): detail.operator_id and detail.operator name who acted; user_id and mobile name the
+    # user acted on, where there is one.
+    ADMIN_OPERATOR_CREATED = "admin.operator_created"  # by the CLI: detail.username, detail.role
+    ADMIN_OPERATOR_DISABLED = "admin.operator_disabled"  # by the CLI
+    ADMIN_OPERATOR_RESET = "admin.operator_reset"  # by the CLI: a new setup link, the old factors void
+    ADMIN_ENROLLED = "admin.enrolled"  # password set and TOTP confirmed through the setup link
+    ADMIN_ENROLMENT_REFUSED = "admin.enrolment_refused"  # detail.reason
+    ADMIN_SIGNED_IN = "admin.signed_in"  # detail.factor: totp | recovery_code
+    ADMIN_SIGN_IN_FAILED = "admin.sign_in_failed"  # detail.reason, detail.username as typed
+    ADMIN_LOCKED = "admin.locked"  # detail.until
+    ADMIN_SIGNED_OUT = "admin.signed_out"
+    ADMIN_MOBILE_VIEWED = "admin.mobile_viewed"
+    ADMIN_USER_UNLOCKED = "admin.user_unlocked"
+    ADMIN_USER_DISABLED = "admin.user_disabled"
+    ADMIN_USER_ENABLED = "admin.user_enabled"
+    ADMIN_SESSIONS_ENDED = "admin.sessions_ended"
+    ADMIN_AUDIT_EXPORTED = "admin.audit_exported"  # detail.filters, detail.rows
+    ADMIN_ACTION_REFUSED = "admin.action_refused"  # detail.action, detail.reason (forbidden)
 
 
 @dataclass(frozen=True)

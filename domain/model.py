@@ -87,6 +87,7 @@ class User:
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
     deletion_due_at: datetime | None = None  # 注销 requested: erased at the first purge after this
+    disabled_at: datetime | None = None  # set by an operator: no sign-in until enabled again
 
     def lock_remaining(self, now: datetime) -> int:
         """Seconds the account stays locked, 0 when it is not."""
@@ -210,6 +211,8 @@ class SessionEnd(StrEnum):
     PASSWORD_CHANGED = "password_changed"  # the browser that changed it continues under a new id
     PASSWORD_RESET = "password_reset"
     DELETION_REQUESTED = "deletion_requested"  # 注销: every session ends with the request
+    USER_DISABLED = "user_disabled"  # an operator disabled the account (管理后台)
+    ENDED_BY_OPERATOR = "ended_by_operator"  # an operator ended every session of the account
 
 
 def session_digest(token: str, rules: Rules) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, Self
 
+from domain.console import EventFilter, Operator, OperatorSession, UserQuery
 from domain.events import AuditEvent
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 from domain.model import CaptchaChallenge, Consent, SmsChallenge, User, UserSession
@@ -106,6 +107,43 @@ class Consents(Protocol):
     def remove_for_user(self, user_id: int) -> None: ...
 
 
+class Operators(Protocol):
+    def get(self, operator_id: int) -> Operator | None: ...
+    def get_for_update(self, operator_id: int) -> Operator | None: ...
+    def get_by_username_for_update(self, username: str) -> Operator | None: ...
+    def get_by_setup_digest_for_update(self, setup_digest: str) -> Operator | None: ...
+    def list(self) -> list[Operator]: ...
+    def add(self, operator: Operator) -> None:
+        """Raises errors.Conflict when the username is taken."""
+        ...
+
+
+class OperatorSessions(Protocol):
+    def add(self, session: OperatorSession) -> None: ...
+    def get(self, session_digest: str) -> OperatorSession | None: ...
+    def end_all(self, operator_id: int, now: datetime) -> None: ...
+
+
+class Console(Protocol):
+    """What the operator console reads; lists newest first."""
+
+    def search_users(self, query: UserQuery, offset: int, limit: int) -> list[User]: ...
+    def events(self, where: EventFilter, offset: int, limit: int) -> list[AuditEvent]: ...
+    def count_by_day(self, boundaries: list[datetime], types: tuple[str, ...]) -> dict[tuple[int, str, str | None], int]:
+        """Events of these types per (day index, type, detail.method); day i is boundaries[i] <= t < boundaries[i+1]."""
+        ...
+    def stored_day_counts(self, first: date, last: date) -> dict[tuple[date, str], int]:
+        """The roll-up of days already counted: (day, metric) -> count."""
+        ...
+    def store_day_counts(self, counts: dict[tuple[date, str], int]) -> None: ...
+    def delivery_receipts(self, message_ids: list[str], since: datetime) -> dict[str, AuditEvent]:
+        """The newest receipt event per provider message id."""
+        ...
+    def refusal_reasons(self, event_type: str, since: datetime) -> list[tuple[str, int]]:
+        """detail.reason of the events of this type since then, with counts, most frequent first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: state and the events it caused are committed together, or neither is."""
 
@@ -115,6 +153,9 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     sessions: Sessions
     consents: Consents
+    operators: Operators
+    operator_sessions: OperatorSessions
+    console: Console
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back unless committed
@@ -205,4 +246,19 @@ class IntegrationsUnitOfWorkFactory(Protocol):
 class EventFeed(Protocol):
     def after(self, position: int, limit: int, types: TypeFilter) -> list[OutboxEvent]:
         """Sequenced events past `position` whose type passes, in delivery order."""
+        ...
+
+
+class Totp(Protocol):
+    """Time-based one-time passwords (RFC 6238) for operators. Secrets are sealed: only the adapter opens them."""
+
+    def new_secret(self) -> str: ...
+    def provisioning_uri(self, sealed_secret: str, account: str) -> str:
+        """The otpauth:// URI an authenticator app reads from the QR code."""
+        ...
+    def manual_key(self, sealed_secret: str) -> str:
+        """The secret in base32, for typing it in instead."""
+        ...
+    def matching_step(self, sealed_secret: str, code: str, now: datetime) -> int | None:
+        """The time step (now, or one step either side) whose code this is; None when none is."""
         ...

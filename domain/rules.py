@@ -49,3 +49,10 @@ class Rules:
     audit_retention: timedelta = timedelta(days=180)  # `accounts purge` default; the privacy policy quotes it
     terms_version: str = TERMS_VERSION
     privacy_version: str = PRIVACY_VERSION
+    # The operator console (管理后台): sessions end 8 hours after sign-in or 30 minutes after the last request.
+    operator_session_lifetime: timedelta = timedelta(hours=8)
+    operator_idle_timeout: timedelta = timedelta(minutes=30)
+    operator_setup_link_ttl: timedelta = timedelta(hours=24)
+    operator_recovery_codes: int = 10
+    console_page_size: int = 20
+    console_export_limit: int = 50_000  # rows in one CSV export

@@ -17,10 +17,16 @@ from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.orm import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretCodes, SystemClock
+from adapters.totp import PyotpTotp
 from domain import ports
+from domain.outbox import TypeFilter
 from domain.rules import Rules
+from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sign_in, sms, users
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
+from domain.use_cases.delete_account import RequestAccountDeletion
+from domain.use_cases.erase_accounts import EraseDueAccounts
+from domain.use_cases.export_account_data import ExportAccountData
 from domain.use_cases.issue_captcha import IssueCaptcha
 from domain.use_cases.list_sessions import ListSessions
 from domain.use_cases.load_session_user import LoadSessionUser
@@ -32,11 +38,7 @@ from domain.use_cases.reset_password import ResetPassword
 from domain.use_cases.revoke_session import RevokeSession
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
-from domain.outbox import TypeFilter
 from entrypoints.integrations import Integrations, build_integrations
-from domain.use_cases.delete_account import RequestAccountDeletion
-from domain.use_cases.erase_accounts import EraseDueAccounts
-from domain.use_cases.export_account_data import ExportAccountData
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
 
@@ -54,6 +56,57 @@ def derive_key(secret_key: str, purpose: str) -> bytes:
 def pseudonym_key(secret_key: str) -> bytes:
     """Keys the pseudonyms of erased accounts' mobiles in the audit log (and `accounts pseudonym`)."""
     return derive_key(secret_key, "audit-mobile-pseudonyms")
+
+
+@dataclass(frozen=True)
+class AdminServices:
+    """The operator console's use cases (domain/use_cases/admin/)."""
+
+    create_operator: operators.CreateOperator
+    reset_operator: operators.ResetOperator
+    disable_operator: operators.DisableOperator
+    list_operators: operators.ListOperators
+    start_enrolment: enrolment.StartEnrolment
+    finish_enrolment: enrolment.FinishEnrolment
+    sign_in: sign_in.OperatorSignIn
+    load_session: sign_in.LoadOperatorSession
+    sign_out: sign_in.OperatorSignOut
+    dashboard: dashboard.Dashboard
+    search_users: users.SearchUsers
+    view_user: users.ViewUser
+    reveal_mobile: users.RevealMobile
+    unlock_user: users.UnlockUser
+    disable_user: users.DisableUser
+    enable_user: users.EnableUser
+    end_user_sessions: users.EndUserSessions
+    search_events: audit_log.SearchEvents
+    export_events: audit_log.ExportEvents
+    view_sms: sms.ViewSms
+
+
+def admin_services(uow, reader, hasher, totp, clock, codes, rules) -> AdminServices:
+    return AdminServices(
+        create_operator=operators.CreateOperator(uow, clock, codes, rules),
+        reset_operator=operators.ResetOperator(uow, clock, codes, rules),
+        disable_operator=operators.DisableOperator(uow, clock),
+        list_operators=operators.ListOperators(reader),
+        start_enrolment=enrolment.StartEnrolment(uow, totp, clock, rules),
+        finish_enrolment=enrolment.FinishEnrolment(uow, hasher, totp, clock, codes, rules),
+        sign_in=sign_in.OperatorSignIn(uow, hasher, totp, clock, rules),
+        load_session=sign_in.LoadOperatorSession(reader, uow, clock, rules),
+        sign_out=sign_in.OperatorSignOut(uow, clock, rules),
+        dashboard=dashboard.Dashboard(reader, uow, clock),
+        search_users=users.SearchUsers(reader, uow, clock, rules),
+        view_user=users.ViewUser(reader, uow, clock, rules),
+        reveal_mobile=users.RevealMobile(uow, clock),
+        unlock_user=users.UnlockUser(uow, clock),
+        disable_user=users.DisableUser(uow, clock),
+        enable_user=users.EnableUser(uow, clock),
+        end_user_sessions=users.EndUserSessions(uow, clock),
+        search_events=audit_log.SearchEvents(reader, uow, clock, rules),
+        export_events=audit_log.ExportEvents(reader, uow, clock, rules),
+        view_sms=sms.ViewSms(reader, uow, clock, rules),
+    )
 
 
 @dataclass(frozen=True)
@@ -77,6 +130,7 @@ class Services:
     request_account_deletion: RequestAccountDeletion
     erase_due_accounts: EraseDueAccounts
     export_account_data: ExportAccountData
+    admin: AdminServices
 
 
 def bootstrap(
@@ -90,6 +144,7 @@ def bootstrap(
     codes: ports.Codes | None = None,
     rule_overrides: dict | None = None,
     exported_types: TypeFilter | None = None,
+    totp: ports.Totp | None = None,
 ) -> Services:
     start_mappers()
     engine = make_engine(database_url)
@@ -135,4 +190,6 @@ def bootstrap(
         request_account_deletion=RequestAccountDeletion(uow, hasher, clock, rules),
         erase_due_accounts=EraseDueAccounts(uow, clock, pseudonym_key(secret_key)),
         export_account_data=ExportAccountData(uow, reader, clock, rules),
+        admin=admin_services(uow, reader, hasher, totp or PyotpTotp(derive_key(secret_key, "operator-totp-secrets")),
+                             clock, codes, rules),
     )

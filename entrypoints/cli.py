@@ -118,6 +118,10 @@ cli.add_command(cli_events.relay)
 cli.add_command(cli_events.webhooks)
 cli.add_command(cli_events.api_keys)
 
+from entrypoints.cli_admin import admin  # noqa: E402 - the operator console's commands (issue 15)
+
+cli.add_command(admin)
+
 
 if __name__ == "__main__":
     cli()

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from types import SimpleNamespace
 
 from domain import errors
+from domain.console import SMS_RECEIPTS, EventFilter, Operator, OperatorSession, UserQuery
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, Consent, SmsChallenge, User, UserSession
 from domain.rules import Rules
@@ -35,6 +36,7 @@ from domain.use_cases.view_profile import ViewProfile
 from domain.use_cases.delete_account import RequestAccountDeletion
 from domain.use_cases.erase_accounts import EraseDueAccounts
 from domain.use_cases.export_account_data import ExportAccountData
+from entrypoints.bootstrap import admin_services
 
 # --- repositories -----------------------------------------------------------------------------
 
@@ -255,6 +257,122 @@ class FakeConsents:
         self.rows = state
 
 
+class FakeOperators:
+    def __init__(self) -> None:
+        self.rows: dict[int, Operator] = {}
+        self.next_id = 1
+
+    def get(self, operator_id: int) -> Operator | None:
+        return self.rows.get(operator_id)
+
+    get_for_update = get
+
+    def get_by_username_for_update(self, username: str) -> Operator | None:
+        return next((o for o in self.rows.values() if o.username == username), None)
+
+    def get_by_setup_digest_for_update(self, setup_digest: str) -> Operator | None:
+        return next((o for o in self.rows.values() if o.setup_digest == setup_digest), None)
+
+    def list(self) -> list[Operator]:
+        return sorted(self.rows.values(), key=lambda o: o.id)
+
+    def add(self, operator: Operator) -> None:
+        if any(o.username == operator.username for o in self.rows.values()):
+            raise errors.Conflict()
+        operator.id, self.next_id = self.next_id, self.next_id + 1
+        self.rows[operator.id] = operator
+
+    def snapshot(self):
+        return _snapshot(self.rows), self.next_id
+
+    def restore(self, state) -> None:
+        rows, self.next_id = state
+        self.rows = _restore(rows)
+
+
+class FakeOperatorSessions:
+    def __init__(self) -> None:
+        self.rows: dict[str, OperatorSession] = {}
+
+    def add(self, session: OperatorSession) -> None:
+        if session.digest in self.rows:
+            raise errors.Conflict()
+        self.rows[session.digest] = session
+
+    def get(self, session_digest: str) -> OperatorSession | None:
+        return self.rows.get(session_digest)
+
+    def end_all(self, operator_id: int, now: datetime) -> None:
+        for session in self.rows.values():
+            if session.operator_id == operator_id and session.ended_at is None:
+                session.ended_at = now
+
+    def snapshot(self):
+        return _snapshot(self.rows)
+
+    def restore(self, state) -> None:
+        self.rows = _restore(state)
+
+
+class FakeConsole:
+    """The console's reads over the store's users and committed events."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def search_users(self, query: UserQuery, offset: int, limit: int) -> list[User]:
+        users = self.store.users.rows.values()
+        if query.empty:
+            return sorted(users, key=lambda u: -u.id)[offset:offset + limit]
+        found = [u for u in users if u.id == query.user_id]  # the id, then mobiles in order, then nicknames
+        if query.mobile_prefix is not None:
+            found += sorted((u for u in users if u.mobile.startswith(query.mobile_prefix)), key=lambda u: u.mobile)
+        if query.nickname_prefix is not None:
+            found += sorted((u for u in users if u.nickname.startswith(query.nickname_prefix)),
+                            key=lambda u: (u.nickname, u.id))
+        return list(dict.fromkeys(found))[offset:offset + limit]
+
+    def events(self, where: EventFilter, offset: int, limit: int) -> list[AuditEvent]:
+        def matches(e: AuditEvent) -> bool:
+            return ((not where.types or e.type in where.types) and where.mobile in (None, e.mobile)
+                    and where.user_id in (None, e.user_id) and where.ip in (None, e.client.ip)
+                    and (where.since is None or e.occurred_at >= where.since)
+                    and (where.until is None or e.occurred_at < where.until))
+        newest_first = list(reversed(self.store.events))  # appended in commit order
+        found = sorted((e for e in newest_first if matches(e)), key=lambda e: e.occurred_at, reverse=True)
+        return found[offset:offset + limit]
+
+    def count_by_day(self, boundaries, types):
+        counts: dict = {}
+        for e in self.store.events:
+            if e.type not in types or not boundaries[0] <= e.occurred_at < boundaries[-1]:
+                continue
+            index = next(i for i, end in enumerate(boundaries[1:]) if e.occurred_at < end)
+            method = e.detail.get("method") if e.type == EventType.LOGIN_SUCCEEDED else None
+            counts[index, str(e.type), method] = counts.get((index, str(e.type), method), 0) + 1
+        return counts
+
+    def stored_day_counts(self, first, last):
+        return {key: n for key, n in self.store.day_counts.items() if first <= key[0] <= last}
+
+    def store_day_counts(self, counts) -> None:
+        if set(counts) & set(self.store.day_counts):
+            raise errors.Conflict()
+        self.store.day_counts.update(counts)
+
+    def delivery_receipts(self, message_ids, since):
+        receipts = [e for e in self.store.events if e.type in SMS_RECEIPTS and e.occurred_at >= since
+                    and e.detail.get("message_id") in message_ids]
+        return {e.detail["message_id"]: e for e in receipts}
+
+    def refusal_reasons(self, event_type, since):
+        counts: dict[str, int] = {}
+        for e in self.store.events:
+            if e.type == event_type and e.occurred_at >= since:
+                counts[e.detail.get("reason", "unknown")] = counts.get(e.detail.get("reason", "unknown"), 0) + 1
+        return sorted(counts.items(), key=lambda item: -item[1])
+
+
 # --- unit of work -----------------------------------------------------------------------------
 
 
@@ -266,6 +384,9 @@ class FakeStore:
         self.sms = FakeSmsChallenges()
         self.captchas = FakeCaptchaChallenges()
         self.sessions = FakeSessions()
+        self.operators = FakeOperators()
+        self.operator_sessions = FakeOperatorSessions()
+        self.day_counts: dict = {}
         self.events: list[AuditEvent] = []
         self.commits = 0
         self.fail_next_commit: Exception | None = None  # raised (once) by the next commit
@@ -274,16 +395,20 @@ class FakeStore:
 
     def snapshot(self):
         return (self.users.snapshot(), self.sms.snapshot(), self.captchas.snapshot(), self.sessions.snapshot(),
-                self.consents.snapshot(), list(self.events))
+                self.consents.snapshot(), list(self.events), self.operators.snapshot(),
+                self.operator_sessions.snapshot(), dict(self.day_counts))
 
     def restore(self, state) -> None:
-        users, sms, captchas, sessions, consents, events = state
+        users, sms, captchas, sessions, consents, events, operators, operator_sessions, day_counts = state
         self.users.restore(users)
         self.sms.restore(sms)
         self.captchas.restore(captchas)
         self.sessions.restore(sessions)
         self.consents.restore(consents)
         self.events[:] = events  # only the erasure rewrites committed events; a rollback undoes that too
+        self.operators.restore(operators)
+        self.operator_sessions.restore(operator_sessions)
+        self.day_counts = day_counts
 
     def events_of(self, event_type: EventType) -> list[AuditEvent]:
         return [e for e in self.events if e.type == event_type]
@@ -295,6 +420,8 @@ class FakeUnitOfWork:
         self.users, self.sms, self.captchas, self.sessions = store.users, store.sms, store.captchas, store.sessions
         self.consents = store.consents
         self.audit = FakeAuditLog(store)
+        self.operators, self.operator_sessions = store.operators, store.operator_sessions
+        self.console = FakeConsole(store)
         self.pending: list[AuditEvent] = []
         self.committed = False
 
@@ -365,6 +492,39 @@ class FakeHasher:
         return self.rehash
 
 
+class FakeTotp:
+    """Secrets are "sealed:<name>"; the code of time step n is n's last six digits (totp_code below)."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def new_secret(self) -> str:
+        self.made += 1
+        return f"sealed:secret-{self.made}"
+
+    def provisioning_uri(self, sealed_secret: str, account: str) -> str:
+        return f"otpauth://totp/{account}?secret={sealed_secret.removeprefix('sealed:')}"
+
+    def manual_key(self, sealed_secret: str) -> str:
+        return sealed_secret.removeprefix("sealed:")
+
+    def matching_step(self, sealed_secret: str, code: str, now: datetime) -> int | None:
+        step = totp_step(now)
+        return next((s for s in (step - 1, step, step + 1) if totp_code_at(s) == code), None)
+
+
+def totp_step(now: datetime) -> int:
+    return int(now.timestamp()) // 30
+
+
+def totp_code_at(step: int) -> str:
+    return f"{step % 1_000_000:06d}"
+
+
+def totp_code(now: datetime | None = None, steps_ahead: int = 0) -> str:
+    return totp_code_at(totp_step(now or datetime.now(timezone.utc)) + steps_ahead)
+
+
 class UtcClock:
     """The real clock, so that freezegun's freeze_time controls it."""
 
@@ -418,6 +578,7 @@ def make_services(**overrides) -> SimpleNamespace:
         clock=UtcClock(),
         codes=FakeCodes(),
         rules=TEST_RULES,
+        totp=FakeTotp(),
     )
     if unknown := set(overrides) - set(parts):
         raise TypeError(f"unknown overrides: {sorted(unknown)}")
@@ -439,6 +600,7 @@ def make_services(**overrides) -> SimpleNamespace:
     s.request_account_deletion = RequestAccountDeletion(s.uow, s.hasher, s.clock, s.rules)
     s.erase_due_accounts = EraseDueAccounts(s.uow, s.clock, PSEUDONYM_KEY)
     s.export_account_data = ExportAccountData(s.uow, s.uow, s.clock, s.rules)
+    s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules)
     return s
 
 

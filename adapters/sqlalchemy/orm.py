@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import registry
 
 from adapters.sqlalchemy import tables
+from domain.console import Operator, OperatorSession
 from domain.model import SmsChallenge, User, UserSession
 
 mapper_registry = registry(metadata=tables.metadata)
@@ -16,3 +17,5 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(User, tables.users)
     mapper_registry.map_imperatively(SmsChallenge, tables.sms_challenges)
     mapper_registry.map_imperatively(UserSession, tables.user_sessions)
+    mapper_registry.map_imperatively(Operator, tables.operators)
+    mapper_registry.map_imperatively(OperatorSession, tables.operator_sessions)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -74,6 +75,8 @@ users = Table(
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("last_failure_at", UtcDateTime),
     Column("locked_until", UtcDateTime),
+    Column("disabled_at", UtcDateTime),  # set by an operator in the console
+    Index(None, "nickname"),  # the console's search by nickname prefix
     Column("deletion_due_at", UtcDateTime),  # 注销 requested: the row is deleted by the first purge after this
     Index(None, "deletion_due_at"),
     # An erased account's row is deleted; its id must never go to someone else (old audit events name it).
@@ -132,6 +135,7 @@ audit_events = Table(
     Index(None, "type", "occurred_at"),
     Index(None, "occurred_at"),
     Index(None, "seq", "id"),  # unsequenced rows (seq NULL) in id order, and sequenced ones in delivery order
+    Index(None, "ip", "occurred_at"),  # the console's audit log filtered by IP
     **MYSQL_TABLE,
 )
 
@@ -224,5 +228,53 @@ consents = Table(
     Column("version", String(32), nullable=False),
     Column("given_at", UtcDateTime, nullable=False),
     Index(None, "user_id"),
+    **MYSQL_TABLE,
+)
+
+# --- the operator console (管理后台) ---
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(32), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("password_hash", String(255)),
+    Column("totp_secret", String(255)),  # sealed (Fernet) by adapters/totp.py
+    Column("enrolled_at", UtcDateTime),
+    Column("last_totp_step", BigInteger, nullable=False, server_default="0"),
+    Column("recovery_codes", JSON, nullable=False),  # keyed digests of the unused codes
+    Column("setup_digest", String(64), unique=True),
+    Column("setup_expires_at", UtcDateTime),
+    Column("disabled_at", UtcDateTime),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("last_failure_at", UtcDateTime),
+    Column("locked_until", UtcDateTime),
+    **MYSQL_TABLE,
+)
+
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("operator_id", Id, ForeignKey("operators.id"), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("ip", String(45)),
+    Column("user_agent", String(512)),
+    Column("ended_at", UtcDateTime),
+    Index(None, "operator_id"),
+    Index(None, "started_at"),
+    **MYSQL_TABLE,
+)
+
+# The dashboard's roll-up: one row per Beijing day and metric, written once the day is over.
+event_day_counts = Table(
+    "event_day_counts",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("metric", String(40), primary_key=True),
+    Column("count", BigInteger, nullable=False),
     **MYSQL_TABLE,
 )

@@ -6,6 +6,7 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.sqlalchemy.console import SqlConsole, SqlOperators, SqlOperatorSessions
 from adapters.sqlalchemy.repositories import (
     SqlAuditLog,
     SqlCaptchaChallenges,
@@ -35,6 +36,9 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self.session)
         self.sessions = SqlSessions(self.session)
         self.consents = SqlConsents(self.session)
+        self.operators = SqlOperators(self.session)
+        self.operator_sessions = SqlOperatorSessions(self.session)
+        self.console = SqlConsole(self.session)
         self.events: list[AuditEvent] = []
         return self
 

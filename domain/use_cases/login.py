@@ -77,6 +77,8 @@ class Login:
                 record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
                 uow.commit()
                 raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+            if user.disabled_at is not None:  # told only to whoever knows the password
+                refuse(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
             user.login_succeeded()
             if self.hasher.needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)

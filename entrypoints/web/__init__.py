@@ -9,6 +9,7 @@ from adapters.logging import configure_logging
 from adapters.sqlalchemy import migrate
 from domain import ports
 from entrypoints.bootstrap import bootstrap
+from entrypoints.web.admin import mount_admin
 from entrypoints.web.api import api
 from entrypoints.web.auth import init_auth
 from entrypoints.web.client_ip import CheckedForwardedFor
@@ -48,6 +49,8 @@ def create_app(
     else:
         migrate.require_head(services.engine)  # an un-migrated database stops the app here, with the fix
     app.extensions["services"] = services
+
+    mount_admin(app)  # the operator console at /admin: an app of its own (entrypoints/web/admin/__init__.py)
 
     if app.config["TRUSTED_PROXIES"]:
         # Only behind a proxy we run: otherwise X-Forwarded-For is whatever the client says.

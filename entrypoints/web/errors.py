@@ -27,6 +27,10 @@ STATUS = {
     "webhook_not_found": 404,
     "session_not_found": 404,
     "cross_site_request": 403,
+    "account_disabled": 403,
+    "forbidden": 403,
+    "not_found": 404,
+    "username_taken": 409,
 }
 
 HTTP_SLUGS = {

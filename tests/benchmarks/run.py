@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from adapters.passwords import OWASP
-from tests.benchmarks import bigdata, micro
+from tests.benchmarks import bigdata, dashboard, micro
 from tests.benchmarks import relay as relay_bench
 from tests.benchmarks.loadgen import (
     GUNICORN,
@@ -94,6 +94,7 @@ class ServerRun:
     snapshots: list[Snapshot] = field(default_factory=list)
     seed_timings: dict[str, float] = field(default_factory=dict)
     error: str = ""
+    console: dashboard.ConsoleTiming | None = None  # the operator console's reads on the big data set
 
 
 # --- preparing data ---------------------------------------------------------------------------------------
@@ -281,6 +282,8 @@ def serve_and_measure(name: str, database_url: str, workers: int, seconds: float
             run.seed_timings = bigdata.seed(f"{PG_CONNINFO} options=-csearch_path={SCHEMA}", users, events,
                                             log=lambda m: log(m))
             label = f"{name}, {users / 1e6:g}M users + {events / 1e6:g}M events"
+            log(f"{label}: the console's dashboard and lists, in this process (server idle)")
+            run.console = dashboard.measure(database_url)
             run.sequences.append(run_sequence(server, run, label, Mobiles(6), seconds, workdir, quiet))
     return run
 
@@ -498,6 +501,9 @@ def report(ctx: dict) -> str:
                 p(f"3. p99 {name}: {b.p99_ms:.2f} ms with {ctx['users'] / 1e6:g}M users + {ctx['events'] / 1e6:g}M "
                   f"events vs {e.p99_ms:.2f} ms empty = {ratio:.2f}x  (target <= 1.25x)  {verdict(ratio <= 1.25)}"
                   f"{disturbed(e, b)}")
+    for run in big_runs:
+        if run.console:
+            out.extend(run.console.lines(f"{run.name}, {ctx['users'] / 1e6:g}M users + {ctx['events'] / 1e6:g}M events"))
     for run in ctx["runs"]:
         base = next((s for s in run.snapshots if s.served >= 100), None)
         later = [s for s in run.snapshots if s.served >= 10_000]

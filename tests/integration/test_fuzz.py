@@ -79,6 +79,56 @@ class Browser:
 
 
 @dataclass
+class ConsoleBrowser:
+    """The operator console's cookie jar: an auditor's console session (made directly, as a TOTP code works once
+    and sign-out is fuzzed too), the CSRF token from a console page. An auditor, so that generated actions on
+    users are refused (403) instead of disabling the member the other operations sign in as."""
+
+    api: ApiClient
+    stale: bool = True
+    setups: int = 0
+
+    def ready(self) -> dict:
+        if self.stale:
+            self.setups += 1
+            self.api.http.set_cookie("accounts_admin", console_cookie(self.api.app), path="/admin")
+            page = self.api.get("/admin/").get_data(as_text=True)
+            self.api.token = CSRF_META.search(page).group(1)
+            self.stale = False
+        return {"X-CSRFToken": self.api.token}
+
+    def after(self, case, response) -> None:
+        if response.status_code == 200 and case.operation.path in ("/admin/api/login", "/admin/api/logout"):
+            self.stale = True
+
+
+def console_cookie(app) -> str:
+    """A signed console cookie naming a fresh server-side session of the auditor `fuzz`."""
+    import secrets
+    from datetime import datetime, timezone
+
+    from domain.console import OperatorSession, session_digest
+    from domain.events import ClientContext
+
+    from domain.errors import UsernameTaken
+
+    console = app.extensions["console_app"]
+    admin = app.extensions["services"].admin
+    try:
+        admin.create_operator("fuzz", "auditor", ClientContext())
+    except UsernameTaken:
+        pass
+    with admin.sign_out.uow() as uow:
+        operator = uow.operators.get_by_username_for_update("fuzz")
+        operator.enrolled_at, operator.password_hash = datetime.now(timezone.utc), "not-a-hash"
+        session_id, now = secrets.token_urlsafe(24), datetime.now(timezone.utc)
+        uow.operator_sessions.add(OperatorSession(session_digest(admin.sign_out.rules, session_id), operator.id,
+                                                  started_at=now, last_seen_at=now))
+        uow.commit()
+    return console.session_interface.get_signing_serializer(console).dumps({"sid": session_id})
+
+
+@dataclass
 class Tally:
     requests: int = 0
     by_operation: collections.Counter = field(default_factory=collections.Counter)
@@ -104,12 +154,14 @@ def test_fuzz_every_operation(fuzz_app, sms, captcha, capsys):
 
     anonymous = Browser(ApiClient(fuzz_app, sms, captcha), signed_in=False)
     member = Browser(ApiClient(fuzz_app, sms, captcha, ip="198.51.100.20"), signed_in=True)
+    operator = ConsoleBrowser(ApiClient(fuzz_app, sms, captcha, ip="198.51.100.30"))
     assert member.api.register(MOBILE, PASSWORD).status_code == 200
     tally = Tally()
     started = time.monotonic()
 
     def send(case) -> None:
-        browser = member if case.operation.path.startswith("/api/account/") else anonymous
+        path = case.operation.path
+        browser = member if path.startswith("/api/account/") else operator if path.startswith("/admin/") else anonymous
         # Everything the signed-in browser sends (GET /api/account/sessions too) goes out signed in.
         headers = browser.ready() if case.method == "POST" or browser.signed_in else {}
         response = case.call(session=browser.api.http, headers=headers)
@@ -145,7 +197,7 @@ def test_fuzz_every_operation(fuzz_app, sms, captcha, capsys):
     elapsed = time.monotonic() - started
     with capsys.disabled():
         print(f"\nfuzz: {tally.requests} generated requests in {elapsed:.1f} s "
-              f"(+{anonymous.setups + member.setups} page loads and sign-ins to keep sessions valid)")
+              f"(+{anonymous.setups + member.setups + operator.setups} page loads and sign-ins to keep sessions valid)")
         print("fuzz: per operation:", dict(sorted(tally.by_operation.items())))
         print("fuzz: statuses:", dict(sorted(tally.statuses.items())), "error slugs:", dict(tally.slugs.most_common()))
 

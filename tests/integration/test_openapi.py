@@ -176,6 +176,10 @@ def app_routes(app) -> set[tuple[str, str]]:
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)  # /x/<int:id> -> /x/{id}
         if path.startswith("/api/") or path in ("/get_captcha", "/healthz", "/readyz"):
             routes |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    for rule in app.extensions["console_app"].url_map.iter_rules():  # the console, mounted at /admin
+        path = "/admin" + re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        if path.startswith("/admin/api/"):
+            routes |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     return routes
 
 
@@ -238,7 +242,8 @@ def test_every_post_describes_the_csrf_refusal_and_the_defences():
     for path, method, operation in operations(SPEC):
         if method != "post":
             continue
-        assert operation["security"] == [{"csrfToken": [], "sessionCookie": []}], path
+        cookie = "consoleCookie" if path.startswith("/admin/") else "sessionCookie"
+        assert operation["security"] == [{"csrfToken": [], cookie: []}], path
         narrowed = resolve(operation["responses"]["400"])["content"]["application/json"]["schema"]["allOf"][1]
         assert "csrf_invalid" in narrowed["properties"]["error"]["enum"], path
         assert {"200", "400", "413", "429", "503"} <= set(operation["responses"]), path

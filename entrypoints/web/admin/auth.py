@@ -1,0 +1,59 @@
+"""Operator sessions: the cookie carries a random id, the server keeps the record (domain LoadOperatorSession
+checks the 8-hour lifetime, the 30-minute idle timeout and the operator's state on every request)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, g, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
+
+from domain.console import Actor
+from domain.errors import LoginRequired
+from entrypoints.web.context import services
+
+# Reachable without a console session: signing in and the first visit through a setup link.
+PUBLIC = {"admin_pages.login", "admin_pages.setup", "admin_api.login", "admin_api.setup_start",
+          "admin_api.setup_finish"}
+
+
+class ConsoleSessionInterface(SecureCookieSessionInterface):
+    salt = "accounts-admin-session"  # a users' cookie, signed with the same key, is no console cookie
+
+
+def init_operator_sessions(app: Flask) -> None:
+    app.session_interface = ConsoleSessionInterface()
+
+    @app.before_request
+    def load_operator():
+        g.actor = None
+        if session_id := session.get("sid"):
+            g.actor = services().admin.load_session(session_id)
+            if g.actor is None:
+                session.clear()  # ended, expired or idle: the cookie is worth nothing now
+        if g.actor is None and request.endpoint not in PUBLIC:
+            if request.method == "GET" and not request.path.startswith("/api/"):
+                return redirect(f"{request.script_root}/login")
+            raise LoginRequired("请先登录管理后台")
+
+    @app.after_request
+    def no_store(response):
+        response.headers["Cache-Control"] = "no-store"  # nothing the console shows stays in a cache
+        return response
+
+
+def actor() -> Actor:
+    return g.actor
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def start_operator_session(session_id: str) -> None:
+    session.clear()  # nothing from before sign-in carries over, the CSRF token included
+    session["sid"] = session_id
+
+
+def end_operator_session() -> None:
+    session.clear()

@@ -1,0 +1,199 @@
+"""Operator enrolment and sign-in: password + TOTP (or a recovery code, once), lockout as for users, sessions that
+end after 8 hours or 30 idle minutes."""
+
+from datetime import timedelta
+
+import pytest
+from freezegun import freeze_time
+
+from domain import errors
+from domain.console import Role
+from domain.events import EventType
+from domain.use_cases.admin.enrolment import Enrolment
+from tests.fakes import CLIENT, FakeCodes, make_services, totp_code
+from tests.unit.admin_helpers import OPERATOR_PASSWORD, enrol, sign_in
+
+NOW = "2026-03-01 08:00:00"
+
+
+def refused(s, **kwargs) -> errors.DomainError:
+    with pytest.raises(errors.DomainError) as exc:
+        sign_in(s, **kwargs)
+    return exc.value
+
+
+# --- enrolment ------------------------------------------------------------------------------------
+
+
+def test_enrolment_shows_the_same_secret_until_finished_and_keeps_recovery_codes_hashed():
+    s = make_services(codes=FakeCodes(texts=["t" * 32] + [f"code{n:08d}" for n in range(10)]))
+    link = s.admin.create_operator("wang", "admin", CLIENT)
+    first, again = s.admin.start_enrolment(link.token), s.admin.start_enrolment(link.token)
+    assert first == again and first.provisioning_uri.startswith("otpauth://totp/wang")
+    codes = s.admin.finish_enrolment(Enrolment(link.token, OPERATOR_PASSWORD, OPERATOR_PASSWORD, totp_code(), CLIENT))
+    assert codes[0] == "code-0000-0000" and len(codes) == 10
+    operator = s.store.operators.rows[1]
+    assert operator.enrolled_at is not None and operator.setup_digest is None
+    assert operator.password_hash == s.hasher.hash(OPERATOR_PASSWORD)
+    assert len(operator.recovery_codes) == 10 and not any("code" in d for d in operator.recovery_codes)
+    [event] = s.store.events_of(EventType.ADMIN_ENROLLED)
+    assert event.detail == {"operator_id": 1, "operator": "wang"}
+
+
+@pytest.mark.parametrize("password, confirmation, code, slug", [
+    ("short", "short", None, "invalid_password"),
+    (OPERATOR_PASSWORD, "something else", None, "password_mismatch"),
+    ("password123", "password123", None, "weak_password"),
+    (OPERATOR_PASSWORD, OPERATOR_PASSWORD, "000000", "totp_invalid"),
+])
+def test_enrolment_refusals_leave_the_link_usable(password, confirmation, code, slug):
+    s = make_services()
+    link = s.admin.create_operator("wang", "admin", CLIENT)
+    s.admin.start_enrolment(link.token)
+    with pytest.raises(errors.DomainError) as exc:
+        s.admin.finish_enrolment(Enrolment(link.token, password, confirmation, code or totp_code(), CLIENT))
+    assert exc.value.slug == slug
+    assert s.store.operators.rows[1].enrolled_at is None
+    assert s.store.events_of(EventType.ADMIN_ENROLMENT_REFUSED)[0].detail["reason"] == slug
+    s.admin.finish_enrolment(Enrolment(link.token, OPERATOR_PASSWORD, OPERATOR_PASSWORD, totp_code(), CLIENT))
+
+
+def test_an_operator_who_never_enrolled_cannot_sign_in():
+    s = make_services()
+    s.admin.create_operator("wang", "admin", CLIENT)
+    assert refused(s, password="").slug == "bad_credentials"
+
+
+# --- sign-in --------------------------------------------------------------------------------------
+
+
+def test_sign_in_starts_a_server_side_session_and_records_it():
+    s = make_services()
+    enrol(s, role="auditor")
+    actor = sign_in(s, session_id="the-cookie-id")
+    assert (actor.username, actor.role) == ("wang", Role.AUDITOR)
+    [session] = s.store.operator_sessions.rows.values()
+    assert session.digest != "the-cookie-id" and session.ended_at is None
+    assert s.admin.load_session("the-cookie-id") == actor
+    [event] = s.store.events_of(EventType.ADMIN_SIGNED_IN)
+    assert event.detail == {"operator_id": actor.operator_id, "operator": "wang", "factor": "totp"}
+    assert event.client == CLIENT and event.user_id is None
+
+
+@pytest.mark.parametrize("field", ["username", "password", "code"])
+def test_every_wrong_factor_gets_one_generic_answer(field):
+    s = make_services()
+    enrol(s)
+    wrong = {"username": {"username": "li"}, "password": {"password": "wrong pass phrase"},
+             "code": {"code": "999999"}}[field]
+    error = refused(s, **wrong)
+    assert (error.slug, error.message) == ("bad_credentials", "用户名、密码或动态验证码错误")
+    assert s.store.operator_sessions.rows == {}
+    [event] = s.store.events_of(EventType.ADMIN_SIGN_IN_FAILED)
+    assert event.detail["reason"] == "bad_credentials"
+
+
+def test_an_unknown_username_costs_a_password_verify_too():
+    s = make_services()
+    enrol(s)
+    before = len(s.hasher.verify_calls)
+    refused(s, username="nobody")
+    assert len(s.hasher.verify_calls) == before + 1
+
+
+def test_a_password_typed_into_the_username_box_is_not_recorded():
+    s = make_services()
+    refused(s, username="My Secret Pass!")
+    assert s.store.events_of(EventType.ADMIN_SIGN_IN_FAILED)[0].detail["username"] == "(invalid)"
+
+
+def test_a_totp_code_works_once():
+    s = make_services()
+    with freeze_time(NOW) as clock:
+        enrol(s)
+        code = totp_code(steps_ahead=1)
+        sign_in(s, code=code, session_id="a")
+        clock.tick(timedelta(seconds=5))
+        assert refused(s, code=code, session_id="b").slug == "bad_credentials"
+        assert refused(s, code=totp_code(), session_id="c").slug == "bad_credentials"  # older than the last one
+        clock.tick(timedelta(seconds=60))
+        sign_in(s, code=totp_code(), session_id="d")
+
+
+def test_codes_one_step_off_are_accepted_two_are_not():
+    s = make_services()
+    with freeze_time(NOW):
+        enrol(s)
+        assert refused(s, code=totp_code(steps_ahead=2)).slug == "bad_credentials"
+        sign_in(s, code=totp_code(steps_ahead=1))
+
+
+def test_a_recovery_code_signs_in_once():
+    s = make_services(codes=FakeCodes(texts=["t" * 32] + [f"code{n:08d}" for n in range(10)]))
+    codes = enrol(s)
+    sign_in(s, code=codes[3].upper().replace("-", " "), session_id="a")
+    assert refused(s, code=codes[3], session_id="b").slug == "bad_credentials"
+    assert len(s.store.operators.rows[1].recovery_codes) == 9
+    assert s.store.events_of(EventType.ADMIN_SIGNED_IN)[0].detail["factor"] == "recovery_code"
+
+
+def test_five_failures_lock_the_operator_for_fifteen_minutes():
+    s = make_services()
+    with freeze_time(NOW) as clock:
+        enrol(s)
+        for _ in range(4):
+            assert refused(s, password="wrong pass phrase").slug == "bad_credentials"
+        locked = refused(s, password="wrong pass phrase")
+        assert locked.slug == "account_locked" and locked.retry_after == 900
+        assert s.store.events_of(EventType.ADMIN_LOCKED)[0].detail["operator_id"] == 1
+        assert refused(s).slug == "account_locked"  # the right password too, while the lock lasts
+        clock.tick(timedelta(minutes=15))
+        sign_in(s)
+    assert len(s.store.events_of(EventType.ADMIN_LOCKED)) == 1
+
+
+def test_a_wrong_code_with_the_right_password_counts_towards_the_lock():
+    s = make_services()
+    with freeze_time(NOW):
+        enrol(s)
+        for _ in range(5):
+            refused(s, code="123123")
+        assert s.store.operators.rows[1].locked_until is not None
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+
+def test_a_session_ends_after_thirty_idle_minutes():
+    s = make_services()
+    with freeze_time(NOW) as clock:
+        enrol(s)
+        sign_in(s)
+        clock.tick(timedelta(minutes=29))
+        assert s.admin.load_session("session-1") is not None  # and this request counts as activity
+        clock.tick(timedelta(minutes=29))
+        assert s.admin.load_session("session-1") is not None
+        clock.tick(timedelta(minutes=30))
+        assert s.admin.load_session("session-1") is None
+
+
+def test_a_busy_session_still_ends_eight_hours_after_sign_in():
+    s = make_services()
+    with freeze_time(NOW) as clock:
+        enrol(s)
+        sign_in(s)
+        for _ in range(8 * 3):
+            assert s.admin.load_session("session-1") is not None
+            clock.tick(timedelta(minutes=20))
+        assert s.admin.load_session("session-1") is None
+
+
+def test_sign_out_ends_the_session_for_good():
+    s = make_services()
+    enrol(s)
+    actor = sign_in(s)
+    s.admin.sign_out(actor, "session-1", CLIENT)
+    s.admin.sign_out(actor, "session-1", CLIENT)  # again: nothing more happens
+    assert s.admin.load_session("session-1") is None
+    assert len(s.store.events_of(EventType.ADMIN_SIGNED_OUT)) == 1
+    assert s.admin.load_session("never-issued") is None

@@ -1,0 +1,192 @@
+"""Console actions on users: each checks the role in the domain (an auditor gets `forbidden`, recorded), each
+change is one audit event naming the operator and the user, and nothing is recorded when nothing changed."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from freezegun import freeze_time
+
+from domain import errors
+from domain.console import EventFilter
+from domain.events import EventType
+from domain.use_cases.admin.users import UserAction
+from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services
+from tests.unit.admin_helpers import enrol, sign_in
+
+ACTIONS = {  # use case -> its event
+    "reveal_mobile": EventType.ADMIN_MOBILE_VIEWED,
+    "unlock_user": EventType.ADMIN_USER_UNLOCKED,
+    "disable_user": EventType.ADMIN_USER_DISABLED,
+    "enable_user": EventType.ADMIN_USER_ENABLED,
+    "end_user_sessions": EventType.ADMIN_SESSIONS_ENDED,
+}
+
+
+def console(role: str = "admin"):
+    s = make_services()
+    enrol(s, role=role)
+    return s, sign_in(s)
+
+
+def act(s, actor, name, user_id):
+    return getattr(s.admin, name)(UserAction(actor, user_id, CLIENT))
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_an_auditor_is_refused_every_action_and_the_refusal_is_recorded(name):
+    s, auditor = console("auditor")
+    user = add_user(s)
+    token = s.login(credentials(s)).session.token if name != "enable_user" else None
+    user.locked_until, user.failed_logins, user.disabled_at = datetime.now(timezone.utc) + timedelta(minutes=5), 5, None
+    if name == "enable_user":
+        user.disabled_at = datetime.now(timezone.utc)
+    before = (user.locked_until, user.failed_logins, user.disabled_at)
+    with pytest.raises(errors.Forbidden) as exc:
+        act(s, auditor, name, user.id)
+    assert exc.value.slug == "forbidden"
+    assert (user.locked_until, user.failed_logins, user.disabled_at) == before
+    assert token is None or s.load_session_user(token, CLIENT.ip) is not None  # no session ended
+    assert s.store.events_of(ACTIONS[name]) == []
+    [event] = s.store.events_of(EventType.ADMIN_ACTION_REFUSED)
+    assert (event.user_id, event.detail["operator_id"], event.detail["reason"]) == (user.id, auditor.operator_id,
+                                                                                   "forbidden")
+
+
+def test_an_auditor_may_read_and_export():
+    s, auditor = console("auditor")
+    add_user(s)
+    assert s.admin.search_users(auditor, "", 1, CLIENT).items
+    assert s.admin.view_user(auditor, 1, CLIENT).account.id == 1
+    assert s.admin.search_events(auditor, EventFilter(), 1, CLIENT).items
+    s.admin.export_events(auditor, EventFilter(), CLIENT)
+    s.admin.view_sms(auditor, 1, CLIENT)
+    s.admin.dashboard(auditor, CLIENT)
+    assert s.store.events_of(EventType.ADMIN_ACTION_REFUSED) == []
+
+
+def test_a_role_the_code_does_not_know_may_do_nothing():
+    s, admin = console()
+    from domain.console import Actor
+
+    stranger = Actor(admin.operator_id, admin.username, "superuser")
+    with pytest.raises(errors.Forbidden):
+        s.admin.search_users(stranger, "", 1, CLIENT)
+
+
+def test_reveal_mobile_is_recorded_with_operator_and_user():
+    s, admin = console()
+    user = add_user(s)
+    assert act(s, admin, "reveal_mobile", user.id) == MOBILE
+    [event] = s.store.events_of(EventType.ADMIN_MOBILE_VIEWED)
+    assert (event.user_id, event.mobile, event.detail) == (user.id, MOBILE, {"operator_id": admin.operator_id,
+                                                                             "operator": "wang"})
+
+
+def test_unlock_lifts_the_lock_so_the_user_can_sign_in():
+    s, admin = console()
+    user = add_user(s)
+    for _ in range(5):
+        with pytest.raises(errors.DomainError):
+            s.login(credentials(s, password="wrong password"))
+    with pytest.raises(errors.AccountLocked):
+        s.login(credentials(s))
+    assert act(s, admin, "unlock_user", user.id) is True
+    assert (user.locked_until, user.failed_logins) == (None, 0)
+    s.login(credentials(s))
+    assert act(s, admin, "unlock_user", user.id) is False  # nothing to unlock: no event
+    assert len(s.store.events_of(EventType.ADMIN_USER_UNLOCKED)) == 1
+
+
+def test_a_disabled_user_cannot_sign_in_and_is_told_so_and_every_session_ends():
+    s, admin = console()
+    user = add_user(s)
+    tokens = [s.login(credentials(s)).session.token for _ in range(2)]
+    assert act(s, admin, "disable_user", user.id) is True
+    assert user.disabled_at is not None
+    assert [s.load_session_user(token, CLIENT.ip) for token in tokens] == [None, None]
+    assert {r.end_reason for r in s.store.sessions.rows.values()} == {"user_disabled"}
+    with pytest.raises(errors.AccountDisabled) as exc:
+        s.login(credentials(s))
+    assert exc.value.message == "该账号已被停用，如有疑问请联系客服"
+    assert s.store.events_of(EventType.LOGIN_FAILED)[-1].detail["reason"] == "account_disabled"
+    assert act(s, admin, "disable_user", user.id) is False
+    assert act(s, admin, "enable_user", user.id) is True
+    assert act(s, admin, "enable_user", user.id) is False
+    s.login(credentials(s))
+    assert len(s.store.events_of(EventType.ADMIN_USER_DISABLED)) == len(s.store.events_of(EventType.ADMIN_USER_ENABLED)) == 1
+
+
+def test_a_wrong_password_for_a_disabled_user_says_nothing_about_the_account():
+    s, admin = console()
+    user = add_user(s)
+    act(s, admin, "disable_user", user.id)
+    with pytest.raises(errors.BadCredentials):
+        s.login(credentials(s, password="wrong password"))
+
+
+def test_end_sessions_ends_every_session_every_time():
+    s, admin = console()
+    add_user(s)
+    first = s.login(credentials(s)).session.token
+    act(s, admin, "end_user_sessions", user_id := s.store.users.get_by_mobile(MOBILE).id)
+    second = s.login(credentials(s)).session.token  # signed in again after the first
+    act(s, admin, "end_user_sessions", user_id)
+    assert s.load_session_user(first, CLIENT.ip) is None and s.load_session_user(second, CLIENT.ip) is None
+    assert {r.end_reason for r in s.store.sessions.rows.values()} == {"ended_by_operator"}
+    assert len(s.store.events_of(EventType.ADMIN_SESSIONS_ENDED)) == 2
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_an_id_no_user_can_have_is_refused_without_a_database_error(name):
+    s, auditor = console("auditor")
+    with pytest.raises(errors.Forbidden):
+        act(s, auditor, name, 2**64)
+    assert s.store.events_of(EventType.ADMIN_ACTION_REFUSED)[0].user_id is None
+
+
+@pytest.mark.parametrize("name", ACTIONS)
+def test_an_unknown_user_is_not_found(name):
+    s, admin = console()
+    with pytest.raises(errors.NotFound):
+        act(s, admin, name, 404)
+    assert s.store.events_of(ACTIONS[name]) == []
+
+
+def test_search_by_mobile_prefix_nickname_prefix_or_id_masks_mobiles_and_pages():
+    s, admin = console()
+    for n in range(45):
+        add_user(s, mobile=f"1380013{n:04d}", nickname=f"用户{n}")
+    add_user(s, mobile="13912345678", nickname="小明")
+    found = s.admin.search_users(admin, "小", 1, CLIENT)
+    assert [row.nickname for row in found.items] == ["小明"] and found.items[0].masked_mobile == "139****5678"
+    assert [row.id for row in s.admin.search_users(admin, "46", 1, CLIENT).items] == [46]
+    by_prefix = s.admin.search_users(admin, "1380013", 1, CLIENT)
+    assert len(by_prefix.items) == 20 and by_prefix.has_next
+    assert [row.id for row in by_prefix.items] == list(range(1, 21))  # mobiles in order
+    last = s.admin.search_users(admin, "1380013", 3, CLIENT)
+    assert len(last.items) == 5 and not last.has_next
+    assert s.admin.search_users(admin, "", 0, CLIENT).number == 1
+    add_user(s, mobile="13700137000", nickname="2024小明")
+    assert [row.nickname for row in s.admin.search_users(admin, "2024", 1, CLIENT).items] == ["2024小明"]
+
+
+def test_user_detail_shows_the_lock_only_while_it_lasts():
+    s, admin = console()
+    user = add_user(s)
+    with freeze_time(datetime.now(timezone.utc)) as clock:
+        user.locked_until, user.failed_logins = datetime.now(timezone.utc) + timedelta(minutes=5), 5
+        detail = s.admin.view_user(admin, user.id, CLIENT)
+        assert detail.account.locked and detail.locked_until == user.locked_until
+        clock.tick(timedelta(minutes=6))
+        assert s.admin.view_user(admin, user.id, CLIENT).locked_until is None
+    with pytest.raises(errors.NotFound):
+        s.admin.view_user(admin, 999, CLIENT)
+
+
+def test_login_of_a_disabled_user_is_refused_before_a_session_and_with_the_password_checked():
+    s = make_services()
+    user = add_user(s, password=PASSWORD)
+    user.disabled_at = datetime.now(timezone.utc)
+    with pytest.raises(errors.AccountDisabled):
+        s.login(credentials(s))
+    assert len(s.hasher.verify_calls) == 1
