@@ -21,6 +21,7 @@ from domain import ports
 from domain.rules import Rules
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
+from domain.use_cases.check_password import CheckNewPassword
 from domain.use_cases.issue_captcha import IssueCaptcha
 from domain.use_cases.login import Login
 from domain.use_cases.logout import LoadSessionUser, Logout
@@ -57,6 +58,8 @@ class Services:
     change_nickname: ChangeNickname
     sign_out_everywhere: SignOutEverywhere
     view_profile: ViewProfile
+    check_new_password: CheckNewPassword
+    rules: Rules  # the pages render the limits they check (lengths, cooldown) from here
 
 
 def bootstrap(
@@ -105,4 +108,6 @@ def bootstrap(
         change_nickname=ChangeNickname(uow, clock, rules),
         sign_out_everywhere=SignOutEverywhere(uow, clock),
         view_profile=ViewProfile(reader, rules),
+        check_new_password=CheckNewPassword(rules),
+        rules=rules,
     )

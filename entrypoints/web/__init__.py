@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters.logging import configure_logging
@@ -10,6 +11,7 @@ from adapters.sqlalchemy import migrate
 from domain import ports
 from entrypoints.bootstrap import bootstrap
 from entrypoints.web.api import api
+from entrypoints.web.assets import init_assets
 from entrypoints.web.auth import init_auth
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
@@ -56,4 +58,6 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(health)
     app.register_blueprint(openapi)
+    init_assets(app)  # static files: hashed names, precompressed, a year's cache (WhiteNoise)
+    Compress(app)  # pages and JSON: brotli or gzip, as the browser accepts
     return app

@@ -165,3 +165,10 @@ def sign_out_everywhere():
     services().sign_out_everywhere(SignOutEverywhereCommand(current_user.user_id, client_context()))
     end_session()
     return ok("已退出所有设备")
+
+
+@api.post("/api/check_password")
+def check_password():
+    """Sign-up and reset pages ask before they let the visitor spend an SMS on a password that would be refused."""
+    services().check_new_password(text(json_object(), "password"))
+    return ok("密码可以使用")
