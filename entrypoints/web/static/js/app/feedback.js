@@ -114,6 +114,8 @@
           title: App.escape(options.title || '请确认'),
           btn: [options.ok || '确定', '取消'],
           icon: 3,
+          anim: -1, // 不要缩放动画：打开即可读，也照顾对动效敏感的人
+          isOutAnim: false,
           success: function (layero, index) {
             var box = layero[0];
             var title = box.querySelector('.layui-layer-title');
