@@ -41,7 +41,9 @@
       App.fieldError(form, input, FAILED, { focus: false });
     });
     img.addEventListener('click', renew);
-    form.querySelector('.captcha-refresh').addEventListener('click', function () {
+    var refresh = form.querySelector('.captcha-refresh');
+    refresh.disabled = false;
+    refresh.addEventListener('click', function () {
       App.clearFieldError(form, input);
       renew();
       input.focus();

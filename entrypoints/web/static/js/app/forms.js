@@ -115,6 +115,7 @@
   function bindToggle(button) {
     var input = document.getElementById(button.getAttribute('aria-controls'));
     var icon = button.querySelector('.layui-icon');
+    button.disabled = false;
     button.addEventListener('click', function () {
       var show = input.type === 'password';
       input.type = show ? 'text' : 'password';
