@@ -98,6 +98,32 @@ def test_register_sign_in_profile_and_sign_out(open_page, live):
     expect_signed_out(page, live)
 
 
+def test_buttons_say_what_they_are_doing(open_page, live):
+    """登录中… while the request is out; the label comes back after a refusal."""
+    live.register_user("13800138014")
+    page = open_page()
+    page.goto(live.url("/login"))
+    held = []
+    page.route("**/api/login", lambda route: held.append(route))  # the answer waits until we let it go
+    page.fill("input[name=mobile]", "13800138014")
+    page.fill("input[name=password]", "not-the-password")
+    page.fill("input[name=captcha]", solve_captcha(page, live))
+    button = page.locator("button[lay-filter=login-submit]")
+    button.click()
+    expect(button).to_have_text("登录中…")
+    expect(button).to_be_disabled()
+    expect(button).to_have_attribute("aria-busy", "true")
+    for _ in range(100):  # pump Playwright's events until the held request reaches the handler
+        if held:
+            break
+        page.wait_for_timeout(50)
+    with page.expect_response("**/api/login"):
+        held[0].continue_()
+    expect(banner(page)).to_have_text("手机号或密码错误")
+    expect(button).to_have_text("登录")
+    expect(button).to_be_enabled()
+
+
 def test_forgot_password_ends_other_sessions(open_page, live):
     mobile = "13800138002"
     live.register_user(mobile)

@@ -184,3 +184,17 @@ def test_the_password_check_answers_before_any_sms(client):
     assert (short.status_code, short.get_json()["error"]) == (400, "invalid_password")
     assert client.post("/api/check_password", {}).status_code == 400
     assert client.sms.sent == []
+
+
+def test_one_term_and_one_form_of_address_everywhere(client):
+    """账号 (never 帐号 or 账户) and 您 (never 你), in the pages, the scripts and the messages."""
+    from pathlib import Path
+
+    web = Path(__file__).resolve().parents[2] / "entrypoints" / "web"
+    texts = {path: html(client, path) for path in PAGES}
+    texts.update({str(p): p.read_text(encoding="utf-8") for p in (web / "static" / "js").rglob("*.js")})
+    texts.update({str(p): p.read_text(encoding="utf-8") for p in (web / "templates").glob("*.html")})
+    domain = Path(__file__).resolve().parents[2] / "domain"
+    texts.update({str(p): p.read_text(encoding="utf-8") for p in domain.rglob("*.py")})
+    for where, text in texts.items():
+        assert not re.search(r"帐号|账户|你(?!们)", text), where
