@@ -26,6 +26,7 @@
     var failed = false;
 
     function renew() {
+      if (failed) App.clearFieldError(form, input); // 上一张没加载出来的提示；服务器的拒绝由调用方随后显示
       failed = false;
       input.value = '';
       placeholder.hidden = true;
@@ -44,7 +45,6 @@
     var refresh = form.querySelector('.captcha-refresh');
     refresh.disabled = false;
     refresh.addEventListener('click', function () {
-      App.clearFieldError(form, input);
       renew();
       input.focus();
     });
