@@ -164,8 +164,11 @@ def test_pages_and_json_are_compressed(client):
 # --- forms ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/login", "/register", "/forgot-password"])
+@pytest.mark.parametrize("path", ["/login", "/register", "/forgot-password", "/settings"])
 def test_every_field_has_a_label_and_every_form_needs_its_script(client, path):
+    if path == "/settings":
+        assert client.register("13800138000").status_code == 200
+        assert client.login("13800138000").status_code == 200
     page = html(client, path)
     ids = re.findall(r'<input [^>]*id="([^"]+)"', page)
     labelled = set(re.findall(r'<label class="field-label" for="([^"]+)"', page))

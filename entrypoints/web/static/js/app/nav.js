@@ -34,6 +34,7 @@
 
   var logout = document.getElementById('logout-link');
   if (!logout) return;
+  logout.disabled = false; // 无脚本时保持禁用：点了也不会有任何反应
   logout.addEventListener('click', function () {
     App.confirm('确定要退出登录吗？', { title: '退出登录', ok: '退出' }).then(function (yes) {
       if (!yes) return;
