@@ -64,12 +64,13 @@
     if (input) clearField(input);
   };
 
-  /* 表单内横幅：kind 为 'error'（默认）或 'notice' */
+  /* 表单内横幅：kind 为 'error'（默认）或 'notice'；容器里没有横幅时返回 false */
   App.banner = function (form, text, kind) {
     var box = form && form.querySelector('[data-banner="' + (kind || 'error') + '"]');
-    if (!box) return;
+    if (!box) return false;
     box.textContent = text || '';
     if (text && box.scrollIntoView) box.scrollIntoView({ block: 'nearest' });
+    return true;
   };
 
   App.clearErrors = function (form) {
@@ -80,11 +81,11 @@
     App.banner(form, '', 'notice');
   };
 
-  /* 服务器的拒绝：有对应字段就显示在字段旁，否则显示在横幅里 */
+  /* 服务器的拒绝：有对应字段就显示在字段旁，否则显示在横幅里（没有横幅的容器：简短提示） */
   App.showError = function (form, data) {
     data = data || {};
     var text = data.message || '操作失败，请稍后再试';
-    if (!App.fieldError(form, data.field, text)) App.banner(form, text, 'error');
+    if (!App.fieldError(form, data.field, text) && !App.banner(form, text, 'error')) App.msg(text, { icon: 2 });
   };
 
   /* 忙碌：禁用按钮，文字换成 data-busy-label（如“登录中…”） */
