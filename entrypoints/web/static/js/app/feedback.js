@@ -12,6 +12,7 @@
   function field(form, name) {
     if (!form || !name) return null;
     if (typeof name !== 'string') return name;
+    if (!form.elements) return null; // 不是表单的容器
     var element = form.elements.namedItem(name);
     return element && element.tagName ? element : null;
   }
