@@ -91,6 +91,7 @@ def _write_once(path: Path, data: bytes) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".building-")
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
+    os.chmod(temporary, 0o644)  # public files: a proxy running as another user may serve this folder directly
     compressor = Compressor(quiet=True)
     variants = compressor.compress(temporary) if compressor.should_compress(path.name) else []
     for variant in variants:  # the variants first: a file WhiteNoise finds has its variants beside it
