@@ -44,9 +44,7 @@ def page_settings() -> dict:
         "rules": rules,
         "page_rules": {
             "mobilePattern": MOBILE_PATTERN.pattern,
-            "smsCodeLength": rules.sms_code_length,
             "smsCooldown": int(rules.sms_cooldown.total_seconds()),
-            "captchaLength": rules.captcha_length,
             "nicknameMax": rules.nickname_max,
             "passwordMin": rules.password_min,
             "passwordMax": rules.password_max,
