@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test browser-deps bench
+.PHONY: run test browser-deps bench lighthouse
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,8 @@ bench: $(BIN)/.installed
 test: $(BIN)/.installed browser-deps
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Not part of `make test`: Lighthouse (npm, installed into .tools/ on first use) with Debian's Chromium on /,
+# /login and /register, mobile and desktop; prints the scores and checks the targets in the README.
+lighthouse: $(BIN)/.installed browser-deps
+	$(BIN)/python -m tests.lighthouse

@@ -73,7 +73,7 @@ class BadCredentials(DomainError):
 
 
 class AccountLocked(DomainError):
-    slug, message = "account_locked", "密码错误次数过多，账户已锁定"
+    slug, message = "account_locked", "密码错误次数过多，账号已锁定"
 
 
 class MobileNotRegistered(DomainError):

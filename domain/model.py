@@ -136,7 +136,7 @@ class User:
 
 def lock_message(seconds: int) -> str:
     minutes = -(-seconds // 60)
-    return f"密码错误次数过多，账户已锁定，请 {minutes} 分钟后再试"
+    return f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试"
 
 
 def client_key(ip: str | None) -> str:

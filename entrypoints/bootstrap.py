@@ -24,6 +24,7 @@ from domain.rules import Rules
 from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sign_in, sms, users
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
+from domain.use_cases.check_password import CheckNewPassword
 from domain.use_cases.delete_account import RequestAccountDeletion
 from domain.use_cases.erase_accounts import EraseDueAccounts
 from domain.use_cases.export_account_data import ExportAccountData
@@ -126,11 +127,12 @@ class Services:
     integrations: Integrations  # API keys, webhook endpoints, the pull API (issue 14)
     list_sessions: ListSessions
     revoke_session: RevokeSession
-    rules: Rules  # the numbers the web layer shows or needs (the cookie's lifetime)
+    rules: Rules  # the numbers the web layer shows or needs: the cookie's lifetime, the limits pages render
     request_account_deletion: RequestAccountDeletion
     erase_due_accounts: EraseDueAccounts
     export_account_data: ExportAccountData
     admin: AdminServices
+    check_new_password: CheckNewPassword
 
 
 def bootstrap(
@@ -192,4 +194,5 @@ def bootstrap(
         export_account_data=ExportAccountData(uow, reader, clock, rules),
         admin=admin_services(uow, reader, hasher, totp or PyotpTotp(derive_key(secret_key, "operator-totp-secrets")),
                              clock, codes, rules),
+        check_new_password=CheckNewPassword(rules),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters.logging import configure_logging
@@ -11,6 +12,7 @@ from domain import ports
 from entrypoints.bootstrap import bootstrap
 from entrypoints.web.admin import mount_admin
 from entrypoints.web.api import api
+from entrypoints.web.assets import init_assets
 from entrypoints.web.auth import init_auth
 from entrypoints.web.client_ip import CheckedForwardedFor
 from entrypoints.web.context import init_request_context
@@ -66,4 +68,6 @@ def create_app(
     app.register_blueprint(health)
     app.register_blueprint(openapi)
     app.register_blueprint(internal)  # API key, no per-IP limit: see entrypoints/web/internal.py
+    init_assets(app)  # static files: hashed names, precompressed, a year's cache (WhiteNoise)
+    Compress(app)  # pages and JSON: brotli or gzip, as the browser accepts
     return app

@@ -195,6 +195,8 @@ def revoke_session(public_id: str):
     if public_id == current_user.session_public_id:
         end_session()  # this browser's own session: it is signed out here as well
     return ok("该设备已下线")
+
+
 @api.post("/api/account/delete")
 @login_required
 def delete_account():
@@ -212,3 +214,10 @@ def delete_account():
 def export_account_data():
     return data_copy.download(services().export_account_data(DataExportRequest(current_user.user_id,
                                                                                 client_context())))
+
+
+@api.post("/api/check_password")
+def check_password():
+    """Sign-up and reset pages ask before they let the visitor spend an SMS on a password that would be refused."""
+    services().check_new_password(text(json_object(), "password"))
+    return ok("密码可以使用")

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from domain.model import MOBILE_PATTERN
 from entrypoints.web.context import services
+from entrypoints.web.redirects import vetted_next
 
 pages = Blueprint("pages", __name__)
 
@@ -31,10 +33,29 @@ def browser_name(user_agent: str | None) -> str:
     return f"{browser} / {system}"
 
 
-def anonymous_only(template: str):
+@pages.app_context_processor
+def page_settings() -> dict:
+    """Branding from settings, and the limits the pages check before they ask the server (from domain/rules.py,
+    rendered as JSON: the page's script reads them, it never repeats them)."""
+    rules = services().rules
+    return {
+        "site_name": current_app.config["SITE_NAME"],
+        "header_links": current_app.config["HEADER_LINKS"],
+        "rules": rules,
+        "page_rules": {
+            "mobilePattern": MOBILE_PATTERN.pattern,
+            "smsCooldown": int(rules.sms_cooldown.total_seconds()),
+            "nicknameMax": rules.nickname_max,
+            "passwordMin": rules.password_min,
+            "passwordMax": rules.password_max,
+        },
+    }
+
+
+def anonymous_only(template: str, **context):
     if current_user.is_authenticated:
-        return redirect(url_for("pages.index"))
-    return render_template(template)
+        return redirect(context.get("next_target", url_for("pages.index")))
+    return render_template(template, **context)
 
 
 @pages.get("/")
@@ -49,7 +70,8 @@ def register():
 
 @pages.get("/login")
 def login():
-    return anonymous_only("login.html")
+    # The page gets a vetted target only; its script checks the origin again before it follows it.
+    return anonymous_only("login.html", next_target=vetted_next(request.args.get("next")))
 
 
 @pages.get("/forgot-password")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "TRUSTED_PROXIES",
-            "RATELIMIT_STORAGE_URI", "LOG_JSON")
+            "RATELIMIT_STORAGE_URI", "LOG_JSON", "SITE_NAME", "HEADER_LINKS", "STATIC_BUILD_DIR")
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -24,6 +25,8 @@ def load_settings(app: Flask, config: dict | None) -> None:
         TRUSTED_PROXIES=0,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_HEADERS=["X-CSRFToken"],
+        SITE_NAME="账号中心",  # the brand in every title and header
+        HEADER_LINKS=[["首页", "/"], ["用户协议", "/terms"]],  # [label, URL] pairs in the header (JSON in the env)
     )
     for key in ENV_KEYS:
         if key in os.environ:
@@ -40,6 +43,20 @@ def load_settings(app: Flask, config: dict | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = _flag(app.config["SESSION_COOKIE_SECURE"])
     app.config["LOG_JSON"] = _flag(app.config.get("LOG_JSON", not sys.stdout.isatty()))  # console for a person
     app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
+    app.config["HEADER_LINKS"] = _links(app.config["HEADER_LINKS"])
+
+
+def _links(value) -> list[tuple[str, str]]:
+    """[["帮助", "https://help.example.com"], ...]; a malformed value stops the app at start, not on a page.
+    Only site paths and http(s) URLs: a `javascript:` link would run script that no CSP check sees coming."""
+    links = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(links, list) or not all(
+        isinstance(link, (list, tuple)) and len(link) == 2 and all(isinstance(part, str) and part for part in link)
+        and link[1].startswith(("/", "https://", "http://")) and not link[1].startswith("//")
+        for link in links
+    ):
+        raise ValueError('HEADER_LINKS must be a JSON list of [label, URL] pairs, e.g. [["首页", "/"]]')
+    return [(label, url) for label, url in links]
 
 
 MIN_SECRET_BYTES = 32  # 256 bits: signs every session cookie, and the code and captcha HMAC keys derive from it

@@ -67,12 +67,24 @@ class RememberingCaptcha:
             return self.by_uuid[captcha_uuid]
 
 
+class RecordingServer:
+    """The app as the live server runs it, remembering each path the browser asked for (its cache at work)."""
+
+    def __init__(self, app):
+        self.app, self.paths = app, []
+
+    def __call__(self, environ, start_response):
+        self.paths.append(environ.get("PATH_INFO", ""))
+        return self.app(environ, start_response)
+
+
 @dataclass
 class Live:
     base_url: str
     app: object
     sms: RecordingSms
     captcha: RememberingCaptcha
+    served: RecordingServer
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
@@ -120,7 +132,13 @@ def image_renderer():
 
 
 @pytest.fixture
-def live(tmp_path, image_renderer):
+def app_config() -> dict:
+    """Settings a test module can override (a lower rate limit, say) by defining its own fixture."""
+    return {}
+
+
+@pytest.fixture
+def live(tmp_path, image_renderer, app_config):
     from entrypoints.web import create_app
 
     sms, captcha = RecordingSms(), RememberingCaptcha(image_renderer)
@@ -129,15 +147,17 @@ def live(tmp_path, image_renderer):
             "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
             "SECRET_KEY": "browser-test-secret-key-not-for-production",
             "TESTING": True,
+            **app_config,
         },
         sms_sender=sms,
         captcha_renderer=captcha,
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)  # port 0: the system picks a free one
+    served = RecordingServer(app)
+    server = make_server("127.0.0.1", 0, served, threaded=True)  # port 0: the system picks a free one
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", app, sms, captcha)
+        yield Live(f"http://127.0.0.1:{server.server_port}", app, sms, captcha, served)
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -1,63 +1,46 @@
-/* 忘记密码：短信验证码验证手机号，设置新密码 */
-layui.use(['form', 'layer', 'util'], function () {
+/* 忘记密码：短信验证码证明手机号，设置新密码 */
+layui.use(['form'], function () {
   'use strict';
 
-  var form = layui.form;
-  var util = layui.util;
   var App = window.App;
+  var form = document.getElementById('forgot-form');
+  var captcha = App.captcha(form);
+  var password = form.elements.namedItem('password');
 
-  var formEl = document.getElementById('forgot-form');
-  var submitButton = formEl.querySelector('[lay-filter="forgot-submit"]');
-  var submitting = false;
-
-  form.verify(App.formRules(document.getElementById('forgot-password')));
-
-  /* ---------- 图片验证码、获取短信验证码 ---------- */
+  password.addEventListener('change', function () {
+    if (App.validate('#forgot-password')) App.checkNewPassword(form, { focus: false });
+  });
 
   var sms = App.smsSender({
     form: form,
-    formEl: formEl,
-    mobileSelector: '#forgot-cellphone',
-    captchaInput: document.getElementById('forgot-captcha'),
-    captchaImg: document.getElementById('captcha-image'),
     button: document.getElementById('forgot-get-vercode'),
     endpoint: '/api/send_reset_sms',
-    countdownKey: 'sms-countdown-until:reset_password',
-    label: '获取验证码'
+    purpose: 'reset_password',
+    captcha: captcha,
+    before: function () {
+      return App.validate('#forgot-cellphone, #forgot-password, #forgot-password-confirm') &&
+        App.checkNewPassword(form);
+    }
   });
 
-  util.on('lay-on', {
-    'forgot-get-vercode': sms.send
-  });
-
-  /* ---------- 提交新密码 ---------- */
-
-  form.on('submit(forgot-submit)', function (obj) {
-    var field = obj.field;
-    if (submitting) return false;
-    App.clearErrors(formEl);
-
-    submitting = true;
-    App.busy(submitButton, true);
-    App.api('/api/reset_password', {
-      mobile: String(field.mobile || '').trim(),
-      vercode: String(field.vercode || '').trim(),
-      password: field.password || '',
-      confirmPassword: field.confirmPassword || ''
-    }).then(function (res) {
-      var data = res.data || {};
-      if (App.ok(res)) {
-        sms.countdown.clear();
-        App.msg(data.message || '密码已重置，请使用新密码登录', { icon: 1 });
-        window.setTimeout(function () {
-          window.location.href = '/login';
-        }, 1500);
-        return; // 保持按钮禁用，直到跳转
-      }
-      submitting = false;
-      App.busy(submitButton, false);
-      App.showError(formEl, data);
-    });
-    return false; // 阻止表单原生提交
+  App.submit({
+    form: form,
+    filter: 'forgot-submit',
+    endpoint: '/api/reset_password',
+    payload: function (field) {
+      return {
+        mobile: String(field.mobile || '').trim(),
+        vercode: String(field.vercode || '').trim(),
+        password: field.password || '',
+        confirmPassword: field.confirmPassword || ''
+      };
+    },
+    success: function (data) {
+      sms.countdown.clear();
+      App.flash(data.message || '密码已重置，请使用新密码登录',
+        { mobile: form.elements.namedItem('mobile').value.trim() });
+      window.location.assign('/login');
+      return true;
+    }
   });
 });

@@ -1,75 +1,53 @@
 /* 注册页 */
-layui.use(['form', 'layer', 'util'], function () {
+layui.use(['form'], function () {
   'use strict';
 
-  var form = layui.form;
-  var util = layui.util;
   var App = window.App;
+  var form = document.getElementById('register-form');
+  var captcha = App.captcha(form);
+  var password = form.elements.namedItem('password');
 
-  var formEl = document.getElementById('register-form');
-  var submitButton = formEl.querySelector('[lay-filter="reg-submit"]');
-  var submitting = false;
-
-  form.verify(App.formRules(document.getElementById('reg-password')));
-
-  /* ---------- 图片验证码、获取短信验证码 ---------- */
+  // 密码在获取短信验证码之前就核对（含常见密码），不让验证码白白花掉
+  password.addEventListener('change', function () {
+    if (App.validate('#reg-password')) App.checkNewPassword(form, { focus: false });
+  });
 
   var sms = App.smsSender({
     form: form,
-    formEl: formEl,
-    mobileSelector: '#reg-cellphone',
-    captchaInput: document.getElementById('reg-captcha'),
-    captchaImg: document.getElementById('captcha-image'),
     button: document.getElementById('reg-get-vercode'),
     endpoint: '/api/send_register_sms',
-    countdownKey: 'sms-countdown-until:register',
-    label: '获取验证码'
-  });
-
-  util.on('lay-on', {
-    'reg-get-vercode': sms.send
-  });
-
-  /* ---------- 提交注册 ---------- */
-
-  // layui 的复选框不触发原生 change，勾选时在这里清掉提示
-  form.on('checkbox(agreement)', function () {
-    App.clearFieldError(formEl, 'agreement');
-  });
-
-  form.on('submit(reg-submit)', function (obj) {
-    var field = obj.field;
-    if (submitting) return false;
-    App.clearErrors(formEl);
-
-    if (!field.agreement) {
-      App.showError(formEl, { field: 'agreement', message: '请阅读并勾选同意《用户协议》和《隐私政策》' });
-      return false;
+    purpose: 'register',
+    captcha: captcha,
+    before: function () {
+      return App.validate('#reg-nickname, #reg-cellphone, #reg-password, #reg-password-confirm') &&
+        App.checkNewPassword(form);
     }
+  });
 
-    submitting = true;
-    App.busy(submitButton, true);
-    App.api('/api/register', {
-      nickname: String(field.nickname || '').trim(),
-      mobile: String(field.mobile || '').trim(),
-      vercode: String(field.vercode || '').trim(),
-      password: field.password || '',
-      confirmPassword: field.confirmPassword || '',
-      agreement: true
-    }).then(function (res) {
-      var data = res.data || {};
-      if (App.ok(res)) {
-        sms.countdown.clear();
-        App.msg(data.message || '注册成功', { icon: 1 });
-        window.setTimeout(function () {
-          window.location.href = '/login';
-        }, 1500);
-        return; // 保持按钮禁用，直到跳转
+  App.submit({
+    form: form,
+    filter: 'reg-submit',
+    endpoint: '/api/register',
+    payload: function (field) {
+      if (!form.elements.namedItem('agreement').checked) {
+        App.fieldError(form, 'agreement', '请先阅读并勾选同意《用户协议》和《隐私政策》');
+        return null;
       }
-      submitting = false;
-      App.busy(submitButton, false);
-      App.showError(formEl, data);
-    });
-    return false; // 阻止表单原生提交
+      return {
+        nickname: String(field.nickname || '').trim(),
+        mobile: String(field.mobile || '').trim(),
+        vercode: String(field.vercode || '').trim(),
+        password: field.password || '',
+        confirmPassword: field.confirmPassword || '',
+        agreement: true
+      };
+    },
+    success: function (data) {
+      sms.countdown.clear();
+      App.flash((data.message || '注册成功，请登录') + '：手机号已填好，请输入密码和图片验证码。',
+        { mobile: form.elements.namedItem('mobile').value.trim() });
+      window.location.assign('/login');
+      return true;
+    }
   });
 });
