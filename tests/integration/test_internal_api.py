@@ -53,7 +53,7 @@ def test_events_come_in_order_with_next_and_without_noise(setup):
     assert types == ["api_key.created", "sms_code.sent"] and first["next"] > 0
     rest = assert_conforms("GET", "/api/internal/events",
                            c.get(f"/api/internal/events?after={first['next']}&limit=1000", headers=auth))
-    assert [e["type"] for e in rest["events"]] == ["user.registered", "login.succeeded"]  # captcha.issued stays in
+    assert [e["type"] for e in rest["events"]] == ["user.registered", "consent.given", "login.succeeded"]
     assert rest["events"][0]["mobile_masked"] == "138****8000" and MOBILE not in str(rest)
     ids = [e["id"] for e in first["events"] + rest["events"]]
     assert ids == sorted(ids)
