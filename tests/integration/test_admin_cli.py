@@ -17,7 +17,7 @@ LINK = re.compile(r"^(https?://\S+)/admin/setup#([a-z0-9]{32})$", re.M)
 @pytest.fixture
 def runner(database_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SECRET_KEY", "cli-secret")
+    monkeypatch.setenv("SECRET_KEY", "cli-secret-of-at-least-thirty-two-bytes")
     engine = make_engine(database_url)
     upgrade(engine)
     engine.dispose()

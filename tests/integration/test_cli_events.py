@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.fixture
 def operator_env(database_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SECRET_KEY", "cli-test-secret")
+    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-of-at-least-32-bytes")
     engine = migrated(database_url)
     yield engine
     engine.dispose()
@@ -46,7 +46,7 @@ def accounts(*args) -> Answer:
 def test_add_prints_one_line_on_stdout(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     migrated(url).dispose()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "cli-test-secret"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes"}
     added = subprocess.run([sys.executable, "-m", "entrypoints.cli", "webhooks", "add", "https://127.0.0.1/hook",
                             "--allow-private"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert added.returncode == 0, added.stderr
@@ -117,7 +117,7 @@ def test_a_relay_killed_mid_batch_loses_nothing(operator_env, database_url):
     receiver = Receiver(delay=0.01)
     added = accounts("webhooks", "add", receiver.url, "--allow-private")
     assert added.exit_code == 0, added.output
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "cli-test-secret", "LOG_JSON": "1",
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes", "LOG_JSON": "1",
            "WEBHOOK_CONCURRENCY": "2", "RELAY_BATCH_SIZE": "50"}
     ids = commit_events(operator_env, [("login.succeeded", n % 10) for n in range(300)])
     relay = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "relay"], cwd=ROOT, env=env,

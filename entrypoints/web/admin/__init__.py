@@ -18,7 +18,7 @@ from entrypoints.web.admin.auth import init_operator_sessions
 from entrypoints.web.admin.pages import admin_pages
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
-from entrypoints.web.pages import beijing_time, browser_name
+from entrypoints.web.pages import beijing_time, browser_name, page_settings
 from entrypoints.web.security import init_security
 
 PREFIX = "/admin"
@@ -36,6 +36,10 @@ def create_admin_app(user_app: Flask) -> Flask:
     admin.extensions["services"] = user_app.extensions["services"]
     admin.add_template_filter(beijing_time, "beijing")
     admin.add_template_filter(browser_name, "browser")
+    # The user app's hashed static names (error.html extends the user pages' base): looked up when a page renders,
+    # since the user app builds them after mounting the console.
+    admin.add_template_global(lambda path: "/static/" + user_app.extensions["asset_manifest"][path], "asset")
+    admin.context_processor(page_settings)  # the same error page as the user app's: branding and limits
     init_security(admin, limited=[admin_api])
     init_operator_sessions(admin)
     init_request_context(admin)
