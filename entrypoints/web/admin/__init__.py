@@ -18,6 +18,7 @@ from entrypoints.web.admin.auth import init_operator_sessions
 from entrypoints.web.admin.pages import admin_pages
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
+from entrypoints.web.json_input import BoundedJSONProvider
 from entrypoints.web.pages import beijing_time, browser_name, page_settings
 from entrypoints.web.security import init_security
 
@@ -27,6 +28,7 @@ PREFIX = "/admin"
 def create_admin_app(user_app: Flask) -> Flask:
     admin = Flask(__name__, template_folder="../templates", static_folder=None)
     admin.config.from_mapping(user_app.config)
+    admin.json = BoundedJSONProvider(admin)  # deep nesting is a 400 here too, not a RecursionError
     admin.config.update(
         SESSION_COOKIE_NAME="accounts_admin",
         SESSION_COOKIE_PATH=PREFIX,
