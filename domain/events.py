@@ -13,9 +13,9 @@ from typing import Any
 
 
 class EventType(StrEnum):
-    SMS_CODE_SENT = "sms_code.sent"
+    SMS_CODE_SENT = "sms_code.sent"  # detail.provider, detail.message_id; detail.confirmed false: see README
     SMS_CODE_REFUSED = "sms_code.refused"  # detail.reason: a refusal slug
-    SMS_CODE_SEND_FAILED = "sms_code.send_failed"
+    SMS_CODE_SEND_FAILED = "sms_code.send_failed"  # detail.reason, detail.provider, detail.provider_code
     CAPTCHA_ISSUED = "captcha.issued"
     USER_REGISTERED = "user.registered"
     REGISTRATION_REFUSED = "registration.refused"  # detail.reason
@@ -29,6 +29,9 @@ class EventType(StrEnum):
     PASSWORD_CHANGE_REFUSED = "password_change.refused"  # detail.reason
     NICKNAME_CHANGED = "nickname.changed"
     SIGNED_OUT_EVERYWHERE = "sessions.revoked"
+    # An SMS's delivery receipt from its provider: detail.provider, detail.message_id, detail.status
+    SMS_CODE_DELIVERED = "sms_code.delivered"
+    SMS_CODE_DELIVERY_FAILED = "sms_code.delivery_failed"
 
 
 @dataclass(frozen=True)

@@ -88,9 +88,14 @@ sms_challenges = Table(
     Column("client_ip", String(45)),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("spent", Boolean, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False, server_default="sent"),  # domain.model.SmsStatus
+    Column("provider", String(16)),
+    Column("message_id", String(64)),
+    Column("delivery", String(16)),
     Index(None, "mobile", "created_at"),
     Index(None, "client_ip", "created_at"),
     Index(None, "expires_at"),
+    Index(None, "message_id"),
     **MYSQL_TABLE,
 )
 
@@ -129,5 +134,16 @@ ended_sessions = Table(
     Column("session_digest", String(64), primary_key=True),
     Column("until", UtcDateTime, nullable=False),  # purged after: the session's cookie has expired by then
     Index(None, "until"),
+    **MYSQL_TABLE,
+)
+
+# One row per mobile ("mobile:138...") and per client address ("ip:203.0.113.7"), updated (so locked) by a send's
+# first transaction: sends to one mobile, and sends from one address, check their limits one at a time.
+sms_quotas = Table(
+    "sms_quotas",
+    metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("touched_at", UtcDateTime, nullable=False),  # purged once older than the caps' window
+    Index(None, "touched_at"),
     **MYSQL_TABLE,
 )
