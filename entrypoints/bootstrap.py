@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from adapters.captcha_image import ImageCaptchaRenderer
 from adapters.logging import log_event
 from adapters.passwords import Argon2Hasher
-from adapters.sms_console import ConsoleSmsSender
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.orm import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -29,6 +28,9 @@ from domain.use_cases.request_sms_code import RequestSmsCode
 from domain.use_cases.reset_password import ResetPassword
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
+from domain.use_cases.record_sms_receipts import RecordSmsReceipts
+from domain.use_cases.settle_sms_sends import SettleInterruptedSends
+from entrypoints.sms_settings import SmsSettings, build_sms_sender
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
 
@@ -57,6 +59,8 @@ class Services:
     change_nickname: ChangeNickname
     sign_out_everywhere: SignOutEverywhere
     view_profile: ViewProfile
+    record_sms_receipts: RecordSmsReceipts
+    settle_sms_sends: SettleInterruptedSends
 
 
 def bootstrap(
@@ -69,6 +73,7 @@ def bootstrap(
     clock: ports.Clock | None = None,
     codes: ports.Codes | None = None,
     rule_overrides: dict | None = None,
+    sms_settings: SmsSettings | None = None,
 ) -> Services:
     start_mappers()
     engine = make_engine(database_url)
@@ -87,7 +92,7 @@ def bootstrap(
         common_passwords=load_common_passwords(),
         **(rule_overrides or {}),
     )
-    sms_sender = sms_sender or ConsoleSmsSender()
+    sms_sender = sms_sender or build_sms_sender(sms_settings or SmsSettings())  # default: the console
     captcha_renderer = captcha_renderer or ImageCaptchaRenderer()
     hasher = hasher or Argon2Hasher()
     clock = clock or SystemClock()
@@ -105,4 +110,6 @@ def bootstrap(
         change_nickname=ChangeNickname(uow, clock, rules),
         sign_out_everywhere=SignOutEverywhere(uow, clock),
         view_profile=ViewProfile(reader, rules),
+        record_sms_receipts=RecordSmsReceipts(uow, clock),
+        settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
     )

@@ -9,6 +9,7 @@ from adapters.logging import configure_logging
 from adapters.sqlalchemy import migrate
 from domain import ports
 from entrypoints.bootstrap import bootstrap
+from entrypoints.sms_settings import load_sms_settings, refuse_console_unless_allowed
 from entrypoints.web.api import api
 from entrypoints.web.auth import init_auth
 from entrypoints.web.context import init_request_context
@@ -18,6 +19,7 @@ from entrypoints.web.openapi import openapi
 from entrypoints.web.pages import pages
 from entrypoints.web.security import init_security
 from entrypoints.web.settings import load_settings
+from entrypoints.web.sms_receipts import sms_receipts
 
 
 def create_app(
@@ -29,6 +31,10 @@ def create_app(
     app = Flask(__name__, instance_relative_config=True)
     load_settings(app, config)
     configure_logging(json=app.config["LOG_JSON"])
+    sms_settings = load_sms_settings(app.config)  # a bad SMS setting stops the app here, naming it
+    if sms_sender is None:  # tests and the benchmark bring their own
+        refuse_console_unless_allowed(sms_settings)
+    app.config["SMS_RECEIPT_TOKEN"] = sms_settings.receipt_token
 
     services = bootstrap(
         database_url=app.config["DATABASE_URL"],
@@ -36,6 +42,7 @@ def create_app(
         sms_sender=sms_sender,
         captcha_renderer=captcha_renderer,
         rule_overrides=app.config.get("RULES"),  # e.g. {"sms_per_ip_cap": 100}: names and defaults in domain/rules.py
+        sms_settings=sms_settings,
     )
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(services.engine)
@@ -56,4 +63,6 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(health)
     app.register_blueprint(openapi)
+    app.register_blueprint(sms_receipts)  # the providers post there: no CSRF token, no per-IP limit
+    app.extensions["csrf"].exempt(sms_receipts)
     return app
