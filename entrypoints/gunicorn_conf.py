@@ -16,3 +16,7 @@ errorlog = "-"
 # Served by gunicorn means served for real: cookies travel over HTTPS only unless told otherwise
 # (SESSION_COOKIE_SECURE=0 for a plain-HTTP trial on a private network).
 raw_env = [f"SESSION_COOKIE_SECURE={os.environ.get('SESSION_COOKIE_SECURE', '1')}"]
+
+# SMS: served by gunicorn means real users, so the console sender (live codes and full mobiles in the log) is
+# refused at start unless the operator allows it for a staging box (README "SMS delivery").
+raw_env.append(f"SMS_ALLOW_CONSOLE={os.environ.get('SMS_ALLOW_CONSOLE', '0')}")
