@@ -89,6 +89,7 @@ class RequestSmsCode:
             # From here to commit, other sends to this mobile or from this address wait: the counts below
             # cannot change under us, so racing requests cannot all slip under a limit.
             uow.sms.hold_send_locks(mobile, ip, now)
+            now = self.clock.now()  # read after the wait: the sends that went before are in the past of this one
             if error := self._over_a_limit(uow, mobile, ip, now):
                 refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
             code = self.codes.digits(rules.sms_code_length)
