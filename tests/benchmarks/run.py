@@ -512,6 +512,10 @@ def report(ctx: dict) -> str:
             p(f"4. memory {run.name} worker {pid}: {mib:.1f} MiB after {base.served:,} requests, at most "
               f"{peak.rss[pid]:.1f} MiB after >= 10,000 (peak at {peak.served:,}): {growth:+.1%}  "
               f"(target within 10%)  {verdict(growth <= 0.10)}")
+    if ctx.get("slow_provider"):  # tests/benchmarks/slow_provider.py
+        from tests.benchmarks import slow_provider
+
+        out.extend(slow_provider.report_lines(ctx["slow_provider"], ctx["seconds"], ctx["slow_provider_rounds"]))
     p("")
     p(f"total run time {ctx['elapsed']:.0f} s")
     return "\n".join(out)
@@ -541,6 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-quiet", type=float, default=float(os.environ.get("BENCH_WAIT_QUIET", 0)),
                         metavar="SECONDS", help="before each measurement, wait up to this long for other work on "
                         "the machine to stop (default 0: do not wait; the report shows how busy it was)")
+    parser.add_argument("--no-slow-provider", dest="slow_provider", action="store_false", default=True,
+                        help="skip the slow SMS provider rows (tests/benchmarks/slow_provider.py; --smoke there)")
     args = parser.parse_args(argv)
 
     began = time.monotonic()
@@ -598,6 +604,13 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:  # noqa: BLE001
                     log(f"PostgreSQL run failed: {exc}")
                     ctx["runs"].append(ServerRun("PostgreSQL", error=str(exc)))
+        if args.slow_provider:
+            from tests.benchmarks import slow_provider
+
+            ctx["slow_provider_rounds"] = 2
+            ctx["slow_provider"] = slow_provider.measure_all(
+                [name for name in databases if name == "sqlite" or (name == "postgresql" and pg_ok)],
+                args.seconds, ctx["slow_provider_rounds"], workdir)
     finally:
         if pg_ok and not args.keep:
             try:
