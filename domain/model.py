@@ -128,7 +128,7 @@ class SmsStatus:
 class SentSms:
     """What a provider answered for an accepted message."""
 
-    provider: str
+    provider: str | None  # None only from a sender that names none (test doubles)
     message_id: str | None = None
 
 

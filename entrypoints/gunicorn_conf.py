@@ -4,9 +4,13 @@ import os
 
 wsgi_app = "entrypoints.web:create_app()"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# Sign-in is argon2, CPU-bound: one synchronous worker per core keeps every core busy without oversubscribing.
+# Sign-in is argon2, CPU-bound: one worker per core keeps every core busy without oversubscribing (and the
+# hasher runs one hash at a time per process). Each worker has threads, so that a request waiting on an SMS
+# provider (300 ms, or up to SMS_TIMEOUT_SECONDS per provider) leaves pages, captchas and sign-ins to the others:
+# gthread, chosen over sync and gevent by measurement (README "Performance").
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
-worker_class = "sync"
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 # Each worker builds its own engine and pool after the fork: connections are never shared across processes.

@@ -28,6 +28,7 @@ class FakeProvider:
     def __init__(self, key_id: str, secret: str, delay: float = 0.0):
         self.key_id, self.secret, self.delay = key_id, secret, delay
         self.mode = "ok"
+        self.on_request = None  # called as each request arrives: a test's look at the world at that moment
         self.received: list[dict] = []  # the fields of every request that passed the signature check
         self.answered = 0
         self._lock = threading.Lock()
@@ -70,6 +71,8 @@ class FakeProvider:
 
             def do_POST(self):  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if provider.on_request is not None:
+                    provider.on_request()
                 if provider.delay:
                     time.sleep(provider.delay)
                 if provider.mode == "hang":

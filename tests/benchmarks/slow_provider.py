@@ -17,6 +17,7 @@ rows run; the figures mean nothing).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -232,6 +233,20 @@ def report_lines(results: list[Result] | None, seconds: float = 0, rounds: int =
     return out
 
 
+def cpu_seconds(server: Server) -> float:
+    """CPU time the server's workers have used (user + system): per request, a figure other work on the machine
+    disturbs far less than requests per second."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in server.worker_pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 def ab_signin(models: list[str], seconds: float, rounds: int, workdir: Path) -> list[str]:
     """Sign-in throughput, no senders, under each worker model: one server per model (SQLite), all started at
     once, measured in turn, the order reversed every round: short interleaved A/B runs for a noisy machine."""
@@ -239,17 +254,16 @@ def ab_signin(models: list[str], seconds: float, rounds: int, workdir: Path) -> 
     from adapters.sqlalchemy.migrate import upgrade
 
     servers, accounts, figures = {}, {}, {model: [] for model in models}
+    cpu_ms = {model: [] for model in models}
     try:
         for i, model in enumerate(models):
             url = f"sqlite:///{workdir / f'ab-{i}.sqlite3'}"
             engine = make_engine(url)
             upgrade(engine)
             engine.dispose()
-            spec, _, gate = model.partition("+gate")
-            kind, _, threads = spec.partition(":")
+            kind, _, threads = model.partition(":")
             args = ["-k", kind] + (["--threads", threads] if threads else [])
-            env = {"ARGON2_GATE": gate or "1"} if "+gate" in model else {}
-            servers[model] = Server(url, workdir, bench.default_workers(), f"ab-{i}", args, env)
+            servers[model] = Server(url, workdir, bench.default_workers(), f"ab-{i}", args)
             servers[model].start()
             mobiles = bench.Mobiles(7, start=i * 1000)
             phones, captchas = mobiles.take(ACCOUNTS), bench.solve_captchas(servers[model], ACCOUNTS)
@@ -262,9 +276,12 @@ def ab_signin(models: list[str], seconds: float, rounds: int, workdir: Path) -> 
         for round_ in range(rounds):
             for model in (models if round_ % 2 == 0 else list(reversed(models))):
                 lines = login_lines(servers[model], accounts[model], seconds)
+                before = cpu_seconds(servers[model])
                 m = replay(servers[model], "POST /api/login (success)", lines, seconds, workdir, 200)
                 figures[model].append(m.rps)
-                log(f"A/B round {round_ + 1}: {model}: {m.rps:,.1f} sign-ins/s [{m.status_text()}]")
+                cpu_ms[model].append((cpu_seconds(servers[model]) - before) * 1000 / max(1, m.requests))
+                log(f"A/B round {round_ + 1}: {model}: {m.rps:,.1f} sign-ins/s, {cpu_ms[model][-1]:.1f} ms CPU each "
+                    f"[{m.status_text()}]")
     finally:
         for server in servers.values():
             server.stop()
@@ -272,9 +289,11 @@ def ab_signin(models: list[str], seconds: float, rounds: int, workdir: Path) -> 
     out = [f"Sign-in alone (no senders), SQLite, {rounds} interleaved rounds of {seconds:g} s per worker model:"]
     for model in models:
         ratios = [x / b for x, b in zip(figures[model], figures[base]) if b]
-        out.append(f"  {model:<12} {_runs(figures[model], ' /s')}; vs {base}: median "
+        out.append(f"  {model:<15} {_runs(figures[model], ' /s')}; vs {base}: median "
                    f"{statistics.median(figures[model]) / statistics.median(figures[base]):.1%}, rounds "
                    f"{min(ratios):.0%}-{max(ratios):.0%}")
+        out.append(f"  {'':<15} worker CPU per sign-in {_runs(cpu_ms[model], ' ms')}; vs {base}: "
+                   f"{statistics.median(cpu_ms[model]) / statistics.median(cpu_ms[base]):.1%}")
     return out
 
 

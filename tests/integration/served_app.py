@@ -27,4 +27,6 @@ class FileCaptcha:
 
 def build():
     config = json.loads(os.environ.get("SERVED_CONFIG", "{}"))
-    return create_app(config, sms_sender=FileSms(), captcha_renderer=FileCaptcha())
+    # SERVED_PROVIDER_SMS=1: the real provider adapters, built from the SMS_* settings (a local fake provider)
+    sms = None if os.environ.get("SERVED_PROVIDER_SMS") else FileSms()
+    return create_app(config, sms_sender=sms, captcha_renderer=FileCaptcha())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timedelta, timezone
 import signal
 import subprocess
 import sys
@@ -15,7 +16,9 @@ import uuid
 import pytest
 import requests
 from click.testing import CliRunner
+from freezegun import freeze_time
 from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
 
 from adapters.sqlalchemy.tables import audit_events, sms_challenges
 from entrypoints import cli
@@ -153,6 +156,42 @@ def test_when_every_provider_fails_it_is_503_and_the_log_names_each_provider_and
     assert ALIYUN_SECRET not in logged and TENCENT_SECRET not in logged and MOBILE not in logged
     [challenge] = rows(api, sms_challenges)
     assert (challenge["status"], challenge["spent"]) == ("failed", True)
+
+
+def test_a_sent_code_whose_outcome_cannot_be_stored_answers_200_and_purge_settles_it(
+        make_real_app, providers, captcha, capfd, monkeypatch):
+    aliyun, _ = providers
+    app = make_real_app()
+    api = ApiClient(app, Inbox(*providers), captcha)
+    send = app.extensions["services"].request_sms_code
+
+    class DatabaseGone:
+        def __enter__(self):
+            raise OperationalError("BEGIN", {}, ConnectionRefusedError("database gone"))
+
+        def __exit__(self, *exc):
+            return False
+
+    working_uow = send.uow
+    payload = {"mobile": MOBILE, **api.solve_captcha()}
+    # The database goes away while the provider answers: the first step has committed, the last cannot.
+    aliyun.on_request = lambda: setattr(send, "uow", DatabaseGone)
+    response = api.post("/api/send_register_sms", payload)
+    send.uow = working_uow
+    assert response.status_code == 200  # the SMS went out: the user is told so
+    assert '"event": "sms_outcome_not_recorded"' in capfd.readouterr().out
+    [challenge] = rows(api, sms_challenges)
+    assert (challenge["status"], challenge["message_id"]) == ("sending", None)  # counted, and the code works
+    assert api.register(MOBILE, code=aliyun.codes()[-1][1]).status_code == 200
+
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("SECRET_KEY", app.config["SECRET_KEY"])
+    with freeze_time(datetime.now(timezone.utc) + timedelta(minutes=6)):  # once the code has expired
+        purged = CliRunner().invoke(cli.cli, ["purge"])
+    assert purged.exit_code == 0 and "sms sends settled as unconfirmed: 1" in purged.output, purged.output
+    assert rows(api, sms_challenges)[0]["status"] == "unconfirmed"
+    [settled] = events(api, "sms_code.sent")
+    assert settled["detail"]["confirmed"] is False and settled["mobile"] == MOBILE
 
 
 # --- settings ------------------------------------------------------------------------------------------------
