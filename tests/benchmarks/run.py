@@ -1,6 +1,6 @@
 """The benchmark: `.venv/bin/python -m tests.benchmarks.run` (see README.md in this folder).
 
-Serves the app under gunicorn on 127.0.0.1 (production settings, one sync worker per core), loads each
+Serves the app under gunicorn on 127.0.0.1 (production settings, one gthread worker per core), loads each
 endpoint with wrk for a few seconds on SQLite and on PostgreSQL (empty, then 1M users / 5M audit events),
 measures the hasher, the captcha renderer and the seed tutorial's backend in the same run, and prints one
 report with the figures and each target MET or NOT MET.
@@ -384,7 +384,7 @@ def report(ctx: dict) -> str:
     p("=" * 100)
     out.extend(machine())
     p(versions(ctx["pg_version"]))
-    p(f"serving     gunicorn -c entrypoints/gunicorn_conf.py: {workers} sync workers (= cores), 127.0.0.1 only; app "
+    p(f"serving     gunicorn -c entrypoints/gunicorn_conf.py: {workers} gthread workers (= cores), 127.0.0.1 only; app "
       "from tests/benchmarks/harness.py")
     p(f"load        wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, each request sent once with fresh data "
       f"(replay.lua), {ctx['seconds']:g} s per row; wrk, the")

@@ -18,13 +18,15 @@ import requests
 from click.testing import CliRunner
 from freezegun import freeze_time
 from sqlalchemy import create_engine, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from adapters.sqlalchemy.tables import audit_events, sms_challenges
 from entrypoints import cli
 from entrypoints.sms_settings import InvalidSetting
 from entrypoints.web import create_app
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, RecordingSms, server_database
+from tests.integration.tcp_proxy import TcpProxy
 from tests.integration.servers import ROOT, free_port
 from tests.integration.test_openapi import assert_conforms
 from tests.sms_provider_fakes import FakeAliyun, FakeTencent
@@ -192,6 +194,36 @@ def test_a_sent_code_whose_outcome_cannot_be_stored_answers_200_and_purge_settle
     assert rows(api, sms_challenges)[0]["status"] == "unconfirmed"
     [settled] = events(api, "sms_code.sent")
     assert settled["detail"]["confirmed"] is False and settled["mobile"] == MOBILE
+
+
+@pytest.mark.slow
+def test_database_connections_cut_during_the_provider_call_leave_the_sent_codes_row(captcha):
+    """Once cut mid-traffic, delivered SMS had no row and no event: now the row is there before the provider is
+    called, the user is told the code went out, and the database coming back changes nothing."""
+    direct = server_database("postgresql")
+    parsed = make_url(direct)
+    proxy = TcpProxy(parsed.host, parsed.port or 5432)
+    proxy.start()
+
+    class CutWhileSending(RecordingSms):
+        def send_code(self, mobile, code, purpose):
+            proxy.cut()  # every pooled connection dies while the provider works
+            return super().send_code(mobile, code, purpose)
+
+    sms = CutWhileSending()
+    via_proxy = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    app = create_app({"DATABASE_URL": via_proxy, "SECRET_KEY": "k" * 32, "TESTING": True, "AUTO_MIGRATE": True},
+                     sms_sender=sms, captcha_renderer=captcha)
+    try:
+        response = ApiClient(app, sms, captcha).send_sms(MOBILE)
+        assert response.status_code == 200 and sms.sent  # delivered, and said so
+        engine = create_engine(direct)
+        with engine.connect() as connection:
+            [row] = connection.execute(select(sms_challenges)).mappings().all()
+        engine.dispose()
+        assert (row["mobile"], row["status"]) == (MOBILE, "sending")  # settled by `accounts purge` later
+    finally:
+        proxy.cut()
 
 
 # --- settings ------------------------------------------------------------------------------------------------
