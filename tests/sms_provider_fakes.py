@@ -68,6 +68,9 @@ class FakeProvider:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes: with Nagle's algorithm on, the body waits for the client's
+            # delayed ACK (40 ms on Linux), a stall no real provider adds.
+            disable_nagle_algorithm = True
 
             def do_POST(self):  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
