@@ -32,6 +32,10 @@ def configure_logging(*, json: bool, level: int = logging.INFO, stream=None) -> 
         logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=True,
     )
+    # The SMS SDKs' HTTP layers log each request's URL or body at DEBUG: the mobile and the live code. Whatever
+    # level the rest of the process logs at, these stay at WARNING.
+    for noisy in ("urllib3", "tencentcloud_sdk_common"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
 audit_logger = structlog.get_logger("audit")

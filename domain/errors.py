@@ -171,3 +171,37 @@ class SetupLinkInvalid(DomainError):
 
 class TotpInvalid(DomainError):
     slug, message, field = "totp_invalid", "动态验证码错误，请输入验证器中当前显示的 6 位数字", "code"
+
+
+# --- what an SMS provider said (raised by SmsSender adapters, see domain/ports.py) -----------------------------
+
+
+class SmsNumberThrottled(SmsLimitReached):
+    """The provider's own per-number flow control refused the message: nothing was sent, no other provider is
+    tried (it would only spend the number's allowance there too)."""
+
+    message = "该手机号接收验证码过于频繁，请稍后再试"
+
+    def __init__(self, provider: str, provider_code: str):
+        super().__init__(retry_after=60)
+        self.provider, self.provider_code = provider, provider_code
+
+
+class SmsNumberRejected(InvalidMobile):
+    """The provider says this number cannot receive messages (invalid, or on a block list)."""
+
+    message = "该手机号无法接收短信，请检查号码是否正确"
+
+    def __init__(self, provider: str, provider_code: str):
+        super().__init__()
+        self.provider, self.provider_code = provider, provider_code
+
+
+class SmsProviderFailed(Exception):
+    """A provider-side failure (network, timeout, HTTP 5xx, credentials, signature, template, balance): the next
+    provider may succeed. Not a DomainError: the use case turns it into SmsUnavailable. `code` is the provider's
+    error code or one of ours (timeout, network_error, bad_response); never a secret or the message text."""
+
+    def __init__(self, provider: str, code: str):
+        super().__init__(f"{provider}: {code}")
+        self.provider, self.code = provider, code

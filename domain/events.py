@@ -13,9 +13,9 @@ from typing import Any
 
 
 class EventType(StrEnum):
-    SMS_CODE_SENT = "sms_code.sent"
+    SMS_CODE_SENT = "sms_code.sent"  # detail.provider, detail.message_id; detail.confirmed false: see README
     SMS_CODE_REFUSED = "sms_code.refused"  # detail.reason: a refusal slug
-    SMS_CODE_SEND_FAILED = "sms_code.send_failed"
+    SMS_CODE_SEND_FAILED = "sms_code.send_failed"  # detail.reason, detail.provider, detail.provider_code
     CAPTCHA_ISSUED = "captcha.issued"  # no longer recorded (an image view is no account event); older rows have it
     USER_REGISTERED = "user.registered"
     REGISTRATION_REFUSED = "registration.refused"  # detail.reason
@@ -60,6 +60,9 @@ class EventType(StrEnum):
     ADMIN_SESSIONS_ENDED = "admin.sessions_ended"
     ADMIN_AUDIT_EXPORTED = "admin.audit_exported"  # detail.filters, detail.rows
     ADMIN_ACTION_REFUSED = "admin.action_refused"  # detail.action, detail.reason (forbidden)
+    # An SMS's delivery receipt from its provider: detail.provider, detail.message_id, detail.status
+    SMS_CODE_DELIVERED = "sms_code.delivered"
+    SMS_CODE_DELIVERY_FAILED = "sms_code.delivery_failed"
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,21 @@ def client_key(ip: str | None) -> str:
     return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
+class SmsStatus:
+    SENDING = "sending"  # stored, the provider not yet answered: counts against the limits, the code works
+    SENT = "sent"
+    FAILED = "failed"  # counts against no limit
+    UNCONFIRMED = "unconfirmed"  # left "sending" by a process that died: settled by `accounts purge`
+
+
+@dataclass(frozen=True)
+class SentSms:
+    """What a provider answered for an accepted message."""
+
+    provider: str | None  # None only from a sender that names none (test doubles)
+    message_id: str | None = None
+
+
 @dataclass(eq=False)
 class SmsChallenge:
     """A code sent to a mobile for one purpose. Only its keyed digest is kept."""
@@ -167,6 +182,29 @@ class SmsChallenge:
     spent: bool = False  # used, replaced, or out of tries
     id: int | None = None
     tries_by_client: dict[str, int] | None = None  # client_key -> tries; None until the first
+    # The send, in two short transactions around the provider call (README "Sending an SMS"):
+    status: str = SmsStatus.SENT  # SmsStatus: sending, then sent or failed (or unconfirmed after a crash)
+    provider: str | None = None
+    message_id: str | None = None  # the provider's id for the message (Aliyun BizId, Tencent SerialNo)
+    delivery: str | None = None  # "delivered" or "failed", from the provider's receipt
+
+    def send_succeeded(self, sent: SentSms) -> None:
+        self.status, self.provider, self.message_id = SmsStatus.SENT, sent.provider, sent.message_id
+
+    def send_failed(self, provider: str | None) -> None:
+        """Nothing reached the phone: the code is dead and, not being sent, counts against no limit."""
+        self.status, self.provider, self.spent = SmsStatus.FAILED, provider, True
+
+    def send_unconfirmed(self) -> None:
+        """The process died mid-send: the outcome is unknown, the code (expired by now) counted as sent."""
+        self.status = SmsStatus.UNCONFIRMED
+
+    def record_delivery(self, delivered: bool) -> bool:
+        """The provider's receipt; False when one was recorded already (providers repeat them)."""
+        if self.delivery is not None:
+            return False
+        self.delivery = "delivered" if delivered else "failed"
+        return True
 
     def try_code(self, code: str, now: datetime, rules: Rules, client_ip: str | None) -> bool:
         """One try, counted overall and for this client before comparing, compared in constant time.

@@ -9,7 +9,7 @@ from typing import Protocol, Self
 from domain.console import EventFilter, Operator, OperatorSession, UserQuery
 from domain.events import AuditEvent
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
-from domain.model import CaptchaChallenge, Consent, SmsChallenge, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, User, UserSession
 
 # Where a page of audit events ended: (occurred_at, id) of its last event; the next page starts after it.
 EventCursor = tuple[datetime, int]
@@ -37,9 +37,24 @@ class SmsChallenges(Protocol):
         """The newest unspent challenge, held until commit."""
         ...
     def spend_all(self, mobile: str, purpose: str) -> None: ...
-    def last_sent_at(self, mobile: str) -> datetime | None: ...
+    def last_sent_at(self, mobile: str) -> datetime | None:
+        """Of the codes that count: every one but those whose send failed (so for the counts below too)."""
+        ...
     def count_for_mobile_since(self, mobile: str, since: datetime) -> int: ...
     def count_for_ip_since(self, ip: str, since: datetime) -> int: ...
+    def count_for_mobile_and_ip_since(self, mobile: str, ip: str, since: datetime) -> int: ...
+    def hold_send_locks(self, mobile: str, ip: str | None, now: datetime) -> None:
+        """Lock this mobile's quota row, then this client address's, until commit: concurrent sends to one
+        mobile, or from one address, read the counts above one at a time (always in that order: no deadlock)."""
+        ...
+    def get_for_update(self, challenge_id: int) -> SmsChallenge | None: ...
+    def spend_older(self, mobile: str, purpose: str, than_id: int) -> None:
+        """Spend the codes for this mobile and purpose stored before that one: a sent code replaces them."""
+        ...
+    def by_message_id_for_update(self, provider: str, message_id: str) -> SmsChallenge | None: ...
+    def sending_since_before(self, before: datetime, limit: int) -> list[SmsChallenge]:
+        """Codes still "sending" that were stored before `before`, held until commit: a process died mid-send."""
+        ...
 
 
 class CaptchaChallenges(Protocol):
@@ -170,7 +185,12 @@ class UnitOfWorkFactory(Protocol):
 
 
 class SmsSender(Protocol):
-    def send_code(self, mobile: str, code: str, purpose: str) -> None: ...
+    def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
+        """Hand the code to a provider (called with no transaction open; bounded by the adapter's timeouts).
+
+        Raises errors.SmsNumberThrottled or errors.SmsNumberRejected when the provider refuses this number, and
+        errors.SmsProviderFailed for any other failure (a failover chain raises its last provider's)."""
+        ...
 
 
 class CaptchaRenderer(Protocol):

@@ -27,6 +27,9 @@ class Rules:
     sms_cap_window: timedelta = timedelta(hours=24)
     sms_per_mobile_cap: int = 10
     sms_per_ip_cap: int = 30
+    # Sends to one mobile from one client address: below the mobile's cap, so that someone who knows the number
+    # cannot spend its owner's whole allowance from one address (the owner, elsewhere, still gets a code).
+    sms_per_mobile_per_ip_cap: int = 5
     captcha_length: int = 4
     captcha_alphabet: str = CAPTCHA_ALPHABET
     captcha_ttl: timedelta = timedelta(minutes=3)

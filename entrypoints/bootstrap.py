@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from adapters.captcha_image import ImageCaptchaRenderer
 from adapters.logging import log_event
 from adapters.passwords import Argon2Hasher
-from adapters.sms_console import ConsoleSmsSender
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.orm import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
@@ -33,13 +32,16 @@ from domain.use_cases.list_sessions import ListSessions
 from domain.use_cases.load_session_user import LoadSessionUser
 from domain.use_cases.login import Login
 from domain.use_cases.logout import Logout
+from domain.use_cases.record_sms_receipts import RecordSmsReceipts
 from domain.use_cases.register_user import RegisterUser
 from domain.use_cases.request_sms_code import RequestSmsCode
 from domain.use_cases.reset_password import ResetPassword
 from domain.use_cases.revoke_session import RevokeSession
+from domain.use_cases.settle_sms_sends import SettleInterruptedSends
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
 from entrypoints.integrations import Integrations, build_integrations
+from entrypoints.sms_settings import SmsSettings, build_sms_sender
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
 
@@ -133,6 +135,8 @@ class Services:
     export_account_data: ExportAccountData
     admin: AdminServices
     check_new_password: CheckNewPassword
+    record_sms_receipts: RecordSmsReceipts
+    settle_sms_sends: SettleInterruptedSends
 
 
 def bootstrap(
@@ -147,6 +151,7 @@ def bootstrap(
     rule_overrides: dict | None = None,
     exported_types: TypeFilter | None = None,
     totp: ports.Totp | None = None,
+    sms_settings: SmsSettings | None = None,
 ) -> Services:
     start_mappers()
     engine = make_engine(database_url)
@@ -165,7 +170,7 @@ def bootstrap(
         common_passwords=load_common_passwords(),
         **(rule_overrides or {}),
     )
-    sms_sender = sms_sender or ConsoleSmsSender()
+    sms_sender = sms_sender or build_sms_sender(sms_settings or SmsSettings())  # default: the console
     captcha_renderer = captcha_renderer or ImageCaptchaRenderer()
     hasher = hasher or Argon2Hasher()
     clock = clock or SystemClock()
@@ -195,4 +200,6 @@ def bootstrap(
         admin=admin_services(uow, reader, hasher, totp or PyotpTotp(derive_key(secret_key, "operator-totp-secrets")),
                              clock, codes, rules),
         check_new_password=CheckNewPassword(rules),
+        record_sms_receipts=RecordSmsReceipts(uow, clock),
+        settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
     )

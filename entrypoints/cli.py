@@ -50,6 +50,12 @@ def erase_due_accounts(batch_size: int) -> int:
         services.engine.dispose()
 
 
+def settle_sms_sends():
+    """The use case, wired by the composition root on the operator's database (no SMS provider is needed)."""
+    config = settings()
+    return bootstrap(database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"]).settle_sms_sends
+
+
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value else None
 
@@ -71,8 +77,9 @@ def db_upgrade():
               help="Keep audit events this many days.")
 @click.option("--batch-size", default=1000, show_default=True)
 def purge(retention_days: int, batch_size: int):
-    """Erase accounts whose 注销 cool-off has ended; delete expired captchas and SMS codes, and old ended sessions and audit
-    events past retention. Safe to re-run."""
+    """Settle SMS sends a crashed process left open; erase accounts whose 注销 cool-off has ended; delete expired
+    captchas and SMS codes, old ended sessions and audit events past retention. Safe to re-run."""
+    click.echo(f"sms sends settled as unconfirmed: {settle_sms_sends()(batch_size)}")
     click.echo(f"accounts: {erase_due_accounts(batch_size)} erased")  # first: their old events may go below
     removed = maintenance.purge_expired(
         engine(), SystemClock().now(), audit_retention=timedelta(days=retention_days),
@@ -88,10 +95,11 @@ def purge(retention_days: int, batch_size: int):
 @click.option("--until", type=click.DateTime(), help="UTC, exclusive")
 @click.option("--limit", default=100, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table")
-def audit(mobile, event_type, since, until, limit, as_json):
+@click.option("--message-id", help="an SMS provider's message id (BizId, SerialNo): its sent and receipt events")
+def audit(mobile, event_type, since, until, limit, as_json, message_id):
     """List audit events, newest first."""
     rows = maintenance.read_events(engine(), mobile=mobile, event_type=event_type, since=_utc(since),
-                                   until=_utc(until), limit=limit)
+                                   until=_utc(until), limit=limit, message_id=message_id)
     for row in rows:
         if as_json:
             click.echo(json.dumps(row, default=str, ensure_ascii=False))

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from domain import errors
 from domain.console import SMS_RECEIPTS, EventFilter, Operator, OperatorSession, UserQuery
 from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import CaptchaChallenge, Consent, SmsChallenge, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, SmsStatus, User, UserSession
 from domain.rules import Rules
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
@@ -37,6 +37,8 @@ from domain.use_cases.delete_account import RequestAccountDeletion
 from domain.use_cases.erase_accounts import EraseDueAccounts
 from domain.use_cases.export_account_data import ExportAccountData
 from entrypoints.bootstrap import admin_services
+from domain.use_cases.record_sms_receipts import RecordSmsReceipts
+from domain.use_cases.settle_sms_sends import SettleInterruptedSends
 
 # --- repositories -----------------------------------------------------------------------------
 
@@ -100,6 +102,7 @@ class FakeSmsChallenges:
     def __init__(self) -> None:
         self.rows: list[SmsChallenge] = []
         self.next_id = 1
+        self.locks_taken: list[tuple[str, str | None]] = []
 
     def add(self, challenge: SmsChallenge) -> None:
         challenge.id, self.next_id = self.next_id, self.next_id + 1
@@ -115,13 +118,36 @@ class FakeSmsChallenges:
                 c.spent = True
 
     def last_sent_at(self, mobile: str) -> datetime | None:
-        return max((c.created_at for c in self.rows if c.mobile == mobile), default=None)
+        return max((c.created_at for c in self.counted() if c.mobile == mobile), default=None)
 
     def count_for_mobile_since(self, mobile: str, since: datetime) -> int:
-        return sum(1 for c in self.rows if c.mobile == mobile and c.created_at >= since)
+        return sum(1 for c in self.counted() if c.mobile == mobile and c.created_at >= since)
 
     def count_for_ip_since(self, ip: str, since: datetime) -> int:
-        return sum(1 for c in self.rows if c.client_ip == ip and c.created_at >= since)
+        return sum(1 for c in self.counted() if c.client_ip == ip and c.created_at >= since)
+
+    def counted(self) -> list[SmsChallenge]:
+        return [c for c in self.rows if c.status != SmsStatus.FAILED]
+
+    def count_for_mobile_and_ip_since(self, mobile: str, ip: str, since: datetime) -> int:
+        return sum(1 for c in self.counted() if c.mobile == mobile and c.client_ip == ip and c.created_at >= since)
+
+    def hold_send_locks(self, mobile: str, ip: str | None, now: datetime) -> None:
+        self.locks_taken.append((mobile, ip))  # one thread: nothing to wait for; tests check the call
+
+    def get_for_update(self, challenge_id: int) -> SmsChallenge | None:
+        return next((c for c in self.rows if c.id == challenge_id), None)
+
+    def spend_older(self, mobile: str, purpose: str, than_id: int) -> None:
+        for c in self.rows:
+            if c.mobile == mobile and c.purpose == purpose and not c.spent and c.id < than_id:
+                c.spent = True
+
+    def by_message_id_for_update(self, provider: str, message_id: str) -> SmsChallenge | None:
+        return next((c for c in self.rows if c.provider == provider and c.message_id == message_id), None)
+
+    def sending_since_before(self, before: datetime, limit: int) -> list[SmsChallenge]:
+        return [c for c in self.rows if c.status == SmsStatus.SENDING and c.created_at < before][:limit]
 
     def snapshot(self):
         return _snapshot(self.rows), self.next_id
@@ -392,6 +418,7 @@ class FakeStore:
         self.fail_next_commit: Exception | None = None  # raised (once) by the next commit
         self.consents = FakeConsents()
         self.pages_read = 0  # audit pages read (the data copy reads its events a page at a time)
+        self.open_transactions = 0  # units of work entered and not yet left
 
     def snapshot(self):
         return (self.users.snapshot(), self.sms.snapshot(), self.captchas.snapshot(), self.sessions.snapshot(),
@@ -427,9 +454,11 @@ class FakeUnitOfWork:
 
     def __enter__(self) -> FakeUnitOfWork:
         self._snapshot = self.store.snapshot()
+        self.store.open_transactions += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.store.open_transactions -= 1
         # The use cases never write after committing, so "not committed" is the only rollback case.
         if not self.committed:
             self.store.restore(self._snapshot)
@@ -452,14 +481,21 @@ class FakeUnitOfWork:
 
 
 class FakeSmsSender:
+    """Records what it sent; `fail` makes it raise (an exception instance, or any true value for a RuntimeError);
+    `during_send` is called inside each send, for tests that look at the world at that moment."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []
-        self.fail = False
+        self.fail: Exception | bool = False
+        self.during_send = None
 
-    def send_code(self, mobile: str, code: str, purpose: str) -> None:
+    def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
+        if self.during_send is not None:
+            self.during_send()
         if self.fail:
-            raise RuntimeError("sms provider down")
+            raise self.fail if isinstance(self.fail, Exception) else RuntimeError("sms provider down")
         self.sent.append((mobile, code, purpose))
+        return SentSms(provider="fake", message_id=f"fake-{len(self.sent)}")
 
 
 class FakeCaptchaRenderer:
@@ -601,6 +637,8 @@ def make_services(**overrides) -> SimpleNamespace:
     s.erase_due_accounts = EraseDueAccounts(s.uow, s.clock, PSEUDONYM_KEY)
     s.export_account_data = ExportAccountData(s.uow, s.uow, s.clock, s.rules)
     s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules)
+    s.record_sms_receipts = RecordSmsReceipts(s.uow, s.clock)
+    s.settle_sms_sends = SettleInterruptedSends(s.uow, s.clock, s.rules)
     return s
 
 

@@ -15,12 +15,17 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
+    options = {}
     if parsed.get_backend_name() in ("mysql", "mariadb"):
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+        # As PostgreSQL: each statement reads what is committed when it runs. Under MySQL's default REPEATABLE
+        # READ, counts read after waiting for a lock would come from a snapshot taken before the wait (the SMS
+        # limits, repositories.py hold_send_locks), and gap locks would add deadlocks.
+        options["isolation_level"] = "READ COMMITTED"
     # pre-ping: a connection the database dropped (restart, failover) is replaced, not handed out;
     # a short connect timeout and pool wait make an outage a quick 503, not a hung worker.
     return create_engine(parsed, pool_pre_ping=True, pool_recycle=1800, pool_timeout=5,
-                         connect_args={"connect_timeout": 5})
+                         connect_args={"connect_timeout": 5}, **options)
 
 
 def sqlite_file(url: URL) -> Path | None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, select
 
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges, user_sessions
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges, sms_quotas, user_sessions
 
 
 def _purge(engine: Engine, table, condition, batch_size: int) -> int:
@@ -38,11 +38,14 @@ def purge_expired(engine: Engine, now: datetime, *, audit_retention: timedelta, 
             (sessions.ended_at < now - session_retention) | (sessions.expires_at < now - session_retention),
             batch_size),
         "audit_events": _purge(engine, audit_events, audit_events.c.occurred_at < now - audit_retention, batch_size),
+        # A quota row untouched for a whole window guards no count any more; the next send recreates it.
+        "sms_quotas": _purge(engine, sms_quotas, sms_quotas.c.touched_at < now - sms_cap_window, batch_size),
     }
 
 
 def read_events(engine: Engine, *, mobile: str | None = None, event_type: str | None = None,
-                since: datetime | None = None, until: datetime | None = None, limit: int = 100) -> Iterator[dict]:
+                since: datetime | None = None, until: datetime | None = None, limit: int = 100,
+                message_id: str | None = None) -> Iterator[dict]:
     c = audit_events.c
     query = select(audit_events).order_by(c.occurred_at.desc(), c.id.desc()).limit(limit)
     if mobile:
@@ -53,6 +56,8 @@ def read_events(engine: Engine, *, mobile: str | None = None, event_type: str | 
         query = query.where(c.occurred_at >= since)
     if until:
         query = query.where(c.occurred_at < until)
+    if message_id:  # an SMS's story: sent, then delivered or not (the provider's BizId / SerialNo)
+        query = query.where(c.detail["message_id"].as_string() == message_id)
     with engine.connect() as connection:
         for row in connection.execute(query).mappings():
             yield dict(row)

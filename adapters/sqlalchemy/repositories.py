@@ -4,13 +4,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, consents, sms_challenges
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, consents, sms_challenges, sms_quotas
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import CaptchaChallenge, Consent, SmsChallenge, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SmsChallenge, SmsStatus, User, UserSession
 from domain.ports import EventCursor
 
 
@@ -46,6 +49,10 @@ class SqlUsers:
         return list(self.session.scalars(query))
 
 
+# A code whose send failed reached no phone: it counts towards no cooldown or cap.
+COUNTED = sms_challenges.c.status != SmsStatus.FAILED
+
+
 class SqlSmsChallenges:
     def __init__(self, session: Session):
         self.session = session
@@ -72,15 +79,62 @@ class SqlSmsChallenges:
         )
 
     def last_sent_at(self, mobile: str) -> datetime | None:
-        return self.session.scalar(select(func.max(sms_challenges.c.created_at)).where(sms_challenges.c.mobile == mobile))
+        c = sms_challenges.c
+        return self.session.scalar(select(func.max(c.created_at)).where(c.mobile == mobile, COUNTED))
 
     def count_for_mobile_since(self, mobile: str, since: datetime) -> int:
         c = sms_challenges.c
-        return self.session.scalar(select(func.count()).where(c.mobile == mobile, c.created_at >= since))
+        return self.session.scalar(select(func.count()).where(c.mobile == mobile, c.created_at >= since, COUNTED))
 
     def count_for_ip_since(self, ip: str, since: datetime) -> int:
         c = sms_challenges.c
-        return self.session.scalar(select(func.count()).where(c.client_ip == ip, c.created_at >= since))
+        return self.session.scalar(select(func.count()).where(c.client_ip == ip, c.created_at >= since, COUNTED))
+
+    def count_for_mobile_and_ip_since(self, mobile: str, ip: str, since: datetime) -> int:
+        c = sms_challenges.c
+        return self.session.scalar(select(func.count()).where(
+            c.mobile == mobile, c.client_ip == ip, c.created_at >= since, COUNTED))
+
+    def hold_send_locks(self, mobile: str, ip: str | None, now: datetime) -> None:
+        for subject in [f"mobile:{mobile}"] + ([f"ip:{ip}"] if ip else []):
+            self._lock_quota(subject, now)
+
+    def _lock_quota(self, subject: str, now: datetime) -> None:
+        """One upsert: it creates the subject's row the first time and, either way, holds its lock to commit
+        (an exclusive lock on MariaDB too, where a plain INSERT's duplicate check would take a shared one that
+        two waiting senders then both try to upgrade). On SQLite the write lock already serialises writers."""
+        dialect = self.session.get_bind().dialect.name
+        row = {"subject": subject, "touched_at": now}
+        if dialect in ("mysql", "mariadb"):
+            statement = mysql_insert(sms_quotas).values(row)
+            statement = statement.on_duplicate_key_update(touched_at=statement.inserted.touched_at)
+        else:
+            statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(sms_quotas).values(row)
+            statement = statement.on_conflict_do_update(index_elements=[sms_quotas.c.subject],
+                                                        set_={"touched_at": statement.excluded.touched_at})
+        self.session.execute(statement)
+
+    def get_for_update(self, challenge_id: int) -> SmsChallenge | None:
+        return self.session.get(SmsChallenge, challenge_id, with_for_update=True, populate_existing=True)
+
+    def spend_older(self, mobile: str, purpose: str, than_id: int) -> None:
+        self.session.execute(
+            update(SmsChallenge)
+            .where(SmsChallenge.mobile == mobile, SmsChallenge.purpose == purpose, SmsChallenge.spent.is_(False),
+                   SmsChallenge.id < than_id)
+            .values(spent=True)
+            .execution_options(synchronize_session=False)
+        )
+
+    def by_message_id_for_update(self, provider: str, message_id: str) -> SmsChallenge | None:
+        query = (select(SmsChallenge).where(SmsChallenge.message_id == message_id, SmsChallenge.provider == provider)
+                 .order_by(SmsChallenge.id).limit(1).with_for_update())
+        return self.session.scalars(query.execution_options(populate_existing=True)).first()
+
+    def sending_since_before(self, before: datetime, limit: int) -> list[SmsChallenge]:
+        query = (select(SmsChallenge).where(SmsChallenge.status == SmsStatus.SENDING, SmsChallenge.created_at < before)
+                 .order_by(SmsChallenge.id).limit(limit).with_for_update())
+        return list(self.session.scalars(query.execution_options(populate_existing=True)))
 
 
 class SqlCaptchaChallenges:

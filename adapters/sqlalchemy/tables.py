@@ -99,9 +99,14 @@ sms_challenges = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("spent", Boolean, nullable=False, server_default="0"),
     Column("tries_by_client", JSON),  # {client address or IPv6 /64: tries}; at most sms_max_attempts keys
+    Column("status", String(16), nullable=False, server_default="sent"),  # domain.model.SmsStatus
+    Column("provider", String(16)),
+    Column("message_id", String(64)),
+    Column("delivery", String(16)),
     Index(None, "mobile", "created_at"),
     Index(None, "client_ip", "created_at"),
     Index(None, "expires_at"),
+    Index(None, "message_id"),
     **MYSQL_TABLE,
 )
 
@@ -276,5 +281,16 @@ event_day_counts = Table(
     Column("day", Date, primary_key=True),
     Column("metric", String(40), primary_key=True),
     Column("count", BigInteger, nullable=False),
+    **MYSQL_TABLE,
+)
+
+# One row per mobile ("mobile:138...") and per client address ("ip:203.0.113.7"), updated (so locked) by a send's
+# first transaction: sends to one mobile, and sends from one address, check their limits one at a time.
+sms_quotas = Table(
+    "sms_quotas",
+    metadata,
+    Column("subject", String(64), primary_key=True),
+    Column("touched_at", UtcDateTime, nullable=False),  # purged once older than the caps' window
+    Index(None, "touched_at"),
     **MYSQL_TABLE,
 )

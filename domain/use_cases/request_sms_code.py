@@ -1,3 +1,14 @@
+"""Send an SMS code: two short transactions around the provider call, never one held across it.
+
+1. Checks, under the mobile's and the client address's quota locks; the challenge is stored "sending"; commit.
+2. The provider call, with no transaction, row lock or SQLite write lock held (it can take seconds, or hang
+   until the adapter's timeout).
+3. The outcome in a second transaction: "sent" with the provider's message id and `sms_code.sent`, or "failed"
+   (the code dead, counted against no limit) and `sms_code.send_failed`.
+
+README "Sending an SMS" lists what holds if the process dies between the steps.
+"""
+
 from __future__ import annotations
 
 import math
@@ -5,7 +16,7 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
-from domain.model import SmsChallenge, digest, normalize_mobile
+from domain.model import SentSms, SmsChallenge, SmsStatus, digest, normalize_mobile
 from domain.ports import Clock, Codes, SmsSender, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
@@ -23,21 +34,51 @@ class SmsCodeRequest:
     purpose: str = "register"
 
 
+@dataclass(frozen=True)
+class SmsCodeSent:
+    provider: str | None
+    message_id: str | None
+    recorded: bool = True  # False: the SMS went out but its outcome could not be stored (see README)
+    record_error: str | None = None
+
+
 class RequestSmsCode:
     def __init__(self, uow: UnitOfWorkFactory, sender: SmsSender, clock: Clock, codes: Codes, rules: Rules):
         self.uow, self.sender, self.clock, self.codes, self.rules = uow, sender, clock, codes, rules
 
-    def __call__(self, cmd: SmsCodeRequest) -> None:
+    def __call__(self, cmd: SmsCodeRequest) -> SmsCodeSent:
         if cmd.purpose not in PURPOSES:
             raise errors.InvalidInput()
-        now, rules = self.clock.now(), self.rules
+        now = self.clock.now()
         event = {"now": now, "client": cmd.client, "purpose": cmd.purpose}
+        challenge, code = self._store_challenge(cmd, event)
+        event["mobile"] = challenge.mobile
+        try:
+            sent = self.sender.send_code(challenge.mobile, code, cmd.purpose)
+        except (errors.SmsNumberThrottled, errors.SmsNumberRejected) as refusal:
+            self._settle(self._record_failure, challenge, refusal.provider, refusal.provider_code, refusal, event)
+            raise refusal
+        except errors.SmsProviderFailed as failure:
+            unavailable = errors.SmsUnavailable()
+            self._settle(self._record_failure, challenge, failure.provider, failure.code, unavailable, event)
+            raise unavailable from failure
+        except Exception as failure:  # a sender outside the port's promise: still a failed send, not a 500
+            unavailable = errors.SmsUnavailable()
+            self._settle(self._record_failure, challenge, None, type(failure).__name__, unavailable, event)
+            raise unavailable from failure
+        sent = sent or SentSms(provider=None, message_id=None)  # a sender that reports nothing: sent, no id
+        problem = self._settle(self._record_success, challenge, sent, event)
+        return SmsCodeSent(sent.provider, sent.message_id, recorded=problem is None, record_error=problem)
+
+    def _store_challenge(self, cmd: SmsCodeRequest, event: dict) -> tuple[SmsChallenge, str]:
+        """Step 1: every check, then the challenge, committed before anything is sent."""
+        now, rules, ip = event["now"], self.rules, cmd.client.ip
         with self.uow() as uow:
             try:
                 mobile = normalize_mobile(cmd.mobile)
             except errors.InvalidMobile as error:
                 refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
-            event["mobile"] = mobile
+            event = {**event, "mobile": mobile}
             if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
                 refuse(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
             registered = uow.users.get_by_mobile(mobile) is not None
@@ -45,39 +86,70 @@ class RequestSmsCode:
                 refuse(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
             if cmd.purpose == "reset_password" and not registered:
                 refuse(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
-            last = uow.sms.last_sent_at(mobile)
-            if last is not None and now - last < rules.sms_cooldown:
-                wait = math.ceil((rules.sms_cooldown - (now - last)).total_seconds())
-                error = errors.SmsCooldown(f"发送太频繁，请 {wait} 秒后再试", retry_after=wait)
+            # From here to commit, other sends to this mobile or from this address wait: the counts below
+            # cannot change under us, so racing requests cannot all slip under a limit.
+            uow.sms.hold_send_locks(mobile, ip, now)
+            now = self.clock.now()  # read after the wait: the sends that went before are in the past of this one
+            if error := self._over_a_limit(uow, mobile, ip, now):
                 refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
-            since = now - rules.sms_cap_window
-            window = int(rules.sms_cap_window.total_seconds())
-            if uow.sms.count_for_mobile_since(mobile, since) >= rules.sms_per_mobile_cap or (
-                cmd.client.ip and uow.sms.count_for_ip_since(cmd.client.ip, since) >= rules.sms_per_ip_cap
-            ):
-                refuse(uow, errors.SmsLimitReached(retry_after=window), EventType.SMS_CODE_REFUSED, **event)
-
             code = self.codes.digits(rules.sms_code_length)
-            uow.sms.spend_all(mobile, cmd.purpose)  # a new code replaces the old one
-            uow.sms.add(
-                SmsChallenge(
-                    mobile=mobile,
-                    purpose=cmd.purpose,
-                    code_digest=digest(rules.code_key, cmd.purpose, mobile, code),
-                    created_at=now,
-                    expires_at=now + rules.sms_code_ttl,
-                    client_ip=cmd.client.ip,
-                )
+            challenge = SmsChallenge(
+                mobile=mobile,
+                purpose=cmd.purpose,
+                code_digest=digest(rules.code_key, cmd.purpose, mobile, code),
+                created_at=now,
+                expires_at=now + rules.sms_code_ttl,
+                client_ip=ip,
+                status=SmsStatus.SENDING,
             )
-            record(uow, EventType.SMS_CODE_SENT, **event)
-            try:
-                # Sent before commit: if the provider fails, the code is never stored and no cooldown is spent.
-                self.sender.send_code(mobile, code, cmd.purpose)
-            except Exception as exc:  # any provider failure: the port promises no narrower type
-                failure = exc
-            else:
-                uow.commit()
-                return
+            uow.sms.add(challenge)
+            uow.commit()
+        return challenge, code
+
+    def _over_a_limit(self, uow, mobile: str, ip: str | None, now) -> errors.DomainError | None:
+        rules = self.rules
+        last = uow.sms.last_sent_at(mobile)
+        if last is not None and now - last < rules.sms_cooldown:
+            wait = math.ceil((rules.sms_cooldown - (now - last)).total_seconds())
+            return errors.SmsCooldown(f"发送太频繁，请 {wait} 秒后再试", retry_after=wait)
+        since = now - rules.sms_cap_window
+        if (
+            uow.sms.count_for_mobile_since(mobile, since) >= rules.sms_per_mobile_cap
+            or ip and uow.sms.count_for_ip_since(ip, since) >= rules.sms_per_ip_cap
+            or ip and uow.sms.count_for_mobile_and_ip_since(mobile, ip, since) >= rules.sms_per_mobile_per_ip_cap
+        ):
+            return errors.SmsLimitReached(retry_after=int(rules.sms_cap_window.total_seconds()))
+        return None
+
+    def _record_success(self, challenge: SmsChallenge, sent: SentSms, event: dict) -> None:
         with self.uow() as uow:
-            take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules)  # the captcha stays used
-            refuse(uow, errors.SmsUnavailable(), EventType.SMS_CODE_SEND_FAILED, provider_error=type(failure).__name__, **event)
+            stored = uow.sms.get_for_update(challenge.id)
+            if stored is not None:
+                stored.send_succeeded(sent)
+                uow.sms.spend_older(challenge.mobile, challenge.purpose, than_id=challenge.id)
+            record(uow, EventType.SMS_CODE_SENT, provider=sent.provider, message_id=sent.message_id, **event)
+            uow.commit()
+
+    def _record_failure(self, challenge: SmsChallenge, provider: str | None, provider_code: str,
+                        error: errors.DomainError, event: dict) -> None:
+        with self.uow() as uow:
+            stored = uow.sms.get_for_update(challenge.id)
+            if stored is not None:
+                stored.send_failed(provider)
+            record(uow, EventType.SMS_CODE_SEND_FAILED, reason=error.slug, provider=provider,
+                   provider_code=provider_code, **event)
+            uow.commit()
+
+    @staticmethod
+    def _settle(step, *args) -> str | None:
+        """Step 3, tried twice (a dropped connection is replaced on the second go). If the database stays away,
+        the answer still follows what the provider said: the challenge stays "sending" (it counts, and the
+        code works if it arrived) until `accounts purge` settles it. Returns what went wrong, if anything."""
+        problem = None
+        for _ in range(2):
+            try:
+                step(*args)
+                return None
+            except Exception as error:  # the database's errors are the adapters' business, not the domain's
+                problem = type(error).__name__
+        return problem

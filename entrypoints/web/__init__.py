@@ -11,6 +11,7 @@ from adapters.sqlalchemy import migrate
 from domain import ports
 from entrypoints.bootstrap import bootstrap
 from entrypoints.web.admin import mount_admin
+from entrypoints.sms_settings import load_sms_settings, refuse_console_unless_allowed
 from entrypoints.web.api import api
 from entrypoints.web.assets import init_assets
 from entrypoints.web.auth import init_auth
@@ -25,6 +26,7 @@ from entrypoints.web.openapi import openapi
 from entrypoints.web.pages import pages
 from entrypoints.web.security import init_security
 from entrypoints.web.settings import load_settings
+from entrypoints.web.sms_receipts import sms_receipts
 
 
 def create_app(
@@ -37,6 +39,10 @@ def create_app(
     app.json = BoundedJSONProvider(app)
     load_settings(app, config)
     configure_logging(json=app.config["LOG_JSON"])
+    sms_settings = load_sms_settings(app.config)  # a bad SMS setting stops the app here, naming it
+    if sms_sender is None:  # tests and the benchmark bring their own
+        refuse_console_unless_allowed(sms_settings)
+    app.config["SMS_RECEIPT_TOKEN"] = sms_settings.receipt_token
 
     services = bootstrap(
         database_url=app.config["DATABASE_URL"],
@@ -45,6 +51,7 @@ def create_app(
         captcha_renderer=captcha_renderer,
         rule_overrides=app.config.get("RULES"),  # e.g. {"sms_per_ip_cap": 100}: names and defaults in domain/rules.py
         exported_types=exported_types(app.config),
+        sms_settings=sms_settings,
     )
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(services.engine)
@@ -68,6 +75,8 @@ def create_app(
     app.register_blueprint(health)
     app.register_blueprint(openapi)
     app.register_blueprint(internal)  # API key, no per-IP limit: see entrypoints/web/internal.py
+    app.register_blueprint(sms_receipts)  # the providers post there: no CSRF token, no per-IP limit
+    app.extensions["csrf"].exempt(sms_receipts)
     init_assets(app)  # static files: hashed names, precompressed, a year's cache (WhiteNoise)
     Compress(app)  # pages and JSON: brotli or gzip, as the browser accepts
     return app

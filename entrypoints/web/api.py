@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
@@ -76,10 +77,13 @@ def get_captcha():
 
 def send_sms(purpose: str):
     data = json_object()
-    services().request_sms_code(
+    sent = services().request_sms_code(
         SmsCodeRequest(text(data, "mobile"), text(data, "captcha_uuid"), text(data, "captcha"), client_context(),
                        purpose)
     )
+    if not sent.recorded:  # the SMS went out; `accounts purge` will settle its row (README "SMS delivery")
+        structlog.get_logger("sms").error("sms_outcome_not_recorded", provider=sent.provider,
+                                          message_id=sent.message_id, error=sent.record_error)
     return ok("验证码已发送，5 分钟内有效")
 
 

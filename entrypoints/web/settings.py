@@ -14,6 +14,12 @@ from flask import Flask
 ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "TRUSTED_PROXIES",
             "RATELIMIT_STORAGE_URI", "LOG_JSON", "SITE_NAME", "HEADER_LINKS", "STATIC_BUILD_DIR")
 TRUE = {"1", "true", "yes", "on"}
+# SMS delivery (README "SMS delivery"): checked when the app is built, by entrypoints/sms_settings.py.
+SMS_ENV_KEYS = ("SMS_PROVIDER", "SMS_TIMEOUT_SECONDS", "SMS_ALLOW_CONSOLE", "SMS_RECEIPT_TOKEN",
+                "ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME",
+                "ALIYUN_SMS_TEMPLATES", "ALIYUN_SMS_ENDPOINT", "TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY",
+                "TENCENT_SMS_APP_ID", "TENCENT_SMS_SIGN_NAME", "TENCENT_SMS_TEMPLATES", "TENCENT_SMS_REGION",
+                "TENCENT_SMS_ENDPOINT")
 
 
 def load_settings(app: Flask, config: dict | None) -> None:
@@ -28,7 +34,7 @@ def load_settings(app: Flask, config: dict | None) -> None:
         SITE_NAME="账号中心",  # the brand in every title and header
         HEADER_LINKS=[["首页", "/"], ["用户协议", "/terms"]],  # [label, URL] pairs in the header (JSON in the env)
     )
-    for key in ENV_KEYS:
+    for key in ENV_KEYS + SMS_ENV_KEYS:
         if key in os.environ:
             app.config[key] = os.environ[key]
     app.config.update(config or {})

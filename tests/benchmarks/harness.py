@@ -17,7 +17,9 @@ Differences from production, all for the load generator, and all stated in the p
     The domain rules themselves (domain/rules.py) are the production defaults.
   * The captcha renderer draws the real PNG (adapters.captcha_image.ImageCaptchaRenderer), except for requests
     carrying `X-Bench-Captcha: text`, which get the answer as the body: how the runner solves captchas.
-  * The SMS sender appends to a file: one small write, where production calls a provider.
+  * The SMS sender appends to a file: one small write, where production calls a provider. Except with
+    BENCH_PROVIDER_SMS=1 (tests/benchmarks/slow_provider.py): the app then builds its sender from the SMS_* and
+    ALIYUN_SMS_* settings in the environment, as in production, pointed at a local fake provider.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def build():
             "LOG_JSON": True,
             "TRUSTED_PROXIES": 1,
         },
-        sms_sender=FileSmsSender(os.environ["BENCH_SMS_FILE"]),
+        sms_sender=None if os.environ.get("BENCH_PROVIDER_SMS") else FileSmsSender(os.environ["BENCH_SMS_FILE"]),
         captcha_renderer=SolvableCaptchaRenderer(),
     )
 

@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.database == "postgresql":
             bench.pg_admin(f"DROP SCHEMA IF EXISTS {bench.SCHEMA} CASCADE")
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"py-spy profiles, {args.database}, gunicorn {bench.default_workers()} sync workers, wrk -t2 -c8")
+    print(f"py-spy profiles, {args.database}, gunicorn {bench.default_workers()} workers (entrypoints/gunicorn_conf.py), wrk -t2 -c8")
     print("\n".join(report))
     return 0
 

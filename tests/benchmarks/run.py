@@ -1,6 +1,6 @@
 """The benchmark: `.venv/bin/python -m tests.benchmarks.run` (see README.md in this folder).
 
-Serves the app under gunicorn on 127.0.0.1 (production settings, one sync worker per core), loads each
+Serves the app under gunicorn on 127.0.0.1 (production settings, one gthread worker per core), loads each
 endpoint with wrk for a few seconds on SQLite and on PostgreSQL (empty, then 1M users / 5M audit events),
 measures the hasher, the captcha renderer and the seed tutorial's backend in the same run, and prints one
 report with the figures and each target MET or NOT MET.
@@ -388,7 +388,7 @@ def report(ctx: dict) -> str:
     p("=" * 100)
     out.extend(machine())
     p(versions(ctx["pg_version"]))
-    p(f"serving     gunicorn -c entrypoints/gunicorn_conf.py: {workers} sync workers (= cores), 127.0.0.1 only; app "
+    p(f"serving     gunicorn -c entrypoints/gunicorn_conf.py: {workers} gthread workers (= cores), 127.0.0.1 only; app "
       "from tests/benchmarks/harness.py")
     p(f"load        wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, each request sent once with fresh data "
       f"(replay.lua), {ctx['seconds']:g} s per row; wrk, the")
@@ -522,6 +522,10 @@ def report(ctx: dict) -> str:
     if ctx.get("relay"):  # tests/benchmarks/relay.py (issue 14)
         p("")
         out.extend(ctx["relay"])
+    if ctx.get("slow_provider"):  # tests/benchmarks/slow_provider.py
+        from tests.benchmarks import slow_provider
+
+        out.extend(slow_provider.report_lines(ctx["slow_provider"], ctx["seconds"], ctx["slow_provider_rounds"]))
     p("")
     p(f"total run time {ctx['elapsed']:.0f} s")
     return "\n".join(out)
@@ -554,6 +558,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-relay", dest="relay", action="store_false", default=True,
                         help="skip the event relay's benchmark (tests/benchmarks/relay.py)")
     parser.add_argument("--relay-smoke", action="store_true", help="the event relay's benchmark in its short form")
+    parser.add_argument("--no-slow-provider", dest="slow_provider", action="store_false", default=True,
+                        help="skip the slow SMS provider rows (tests/benchmarks/slow_provider.py; --smoke there)")
     args = parser.parse_args(argv)
 
     began = time.monotonic()
@@ -618,6 +624,13 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001 - the rest of the report still stands
                 log(f"relay benchmark failed: {exc}")
                 ctx["relay"] = [f"Event relay: NOT MEASURED: {exc}"]
+        if args.slow_provider:
+            from tests.benchmarks import slow_provider
+
+            ctx["slow_provider_rounds"] = 2
+            ctx["slow_provider"] = slow_provider.measure_all(
+                [name for name in databases if name == "sqlite" or (name == "postgresql" and pg_ok)],
+                args.seconds, ctx["slow_provider_rounds"], workdir)
     finally:
         if pg_ok and not args.keep:
             try:

@@ -27,7 +27,9 @@ class FileCaptcha:
 
 def build():
     config = json.loads(os.environ.get("SERVED_CONFIG", "{}"))
-    app = create_app(config, sms_sender=FileSms(), captcha_renderer=FileCaptcha())
+    # SERVED_PROVIDER_SMS=1: the real provider adapters, built from the SMS_* settings (a local fake provider)
+    sms = None if os.environ.get("SERVED_PROVIDER_SMS") else FileSms()
+    app = create_app(config, sms_sender=sms, captcha_renderer=FileCaptcha())
     if ready := os.environ.get("SERVED_READY_FILE"):  # each worker says when its app is built
         with open(ready, "a") as out:
             out.write(f"{os.getpid()}\n")

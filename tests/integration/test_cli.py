@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import upgrade
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges, user_sessions
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges, sms_quotas, user_sessions
 from entrypoints import cli
 
 @pytest.fixture
@@ -59,6 +59,10 @@ def seeded(database_url, monkeypatch, now):
                 (now + timedelta(days=5), None),  # live
             ])
         ])
+        connection.execute(insert(sms_quotas), [
+            {"subject": "mobile:13800138000", "touched_at": now - timedelta(days=2)},
+            {"subject": "ip:10.0.0.1", "touched_at": now - timedelta(hours=1)},
+        ])
     yield engine
     engine.dispose()
     cli.engine.cache_clear()
@@ -76,10 +80,11 @@ def test_purge_removes_only_what_is_past_keeping_and_is_idempotent(seeded):
     assert "audit_events: 25 removed" in result.output and "captcha_challenges: 7 removed" in result.output
     assert "sms_challenges: 1 removed" in result.output  # the others still count towards today's caps
     assert "user_sessions: 2 removed" in result.output
+    assert "sms_quotas: 1 removed" in result.output
     assert (rows(seeded, audit_events), rows(seeded, captcha_challenges), rows(seeded, sms_challenges),
-            rows(seeded, user_sessions)) == (3, 3, 2, 3)
+            rows(seeded, user_sessions), rows(seeded, sms_quotas)) == (3, 3, 2, 3, 1)
     again = runner.invoke(cli.cli, ["purge"])
-    assert again.exit_code == 0 and again.output.count(": 0 removed") == 4
+    assert again.exit_code == 0 and again.output.count(": 0 removed") == 5
 
 
 def test_audit_lists_filtered_events_as_table_and_json(seeded, now):

@@ -48,7 +48,6 @@ def test_four_workers_on_one_sqlite_file(tmp_path):
 
     with Served(tmp_path, {**harness.env, "SERVED_CAPTCHA_ECHO": "1"}, workers=4) as served:
         base = served.base
-        deadline = time.monotonic() + SECONDS  # from when the workers answer: booting four takes a while
         with ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(client, range(1, CLIENTS + 1)))
         log = served.log.read_text()

@@ -30,8 +30,10 @@ def test_sends_six_digits_and_stores_only_a_digest():
     assert c.code_digest == digest(b"test-key", "register", MOBILE, "480913")
     assert c.expires_at - c.created_at == timedelta(minutes=5)
     assert "480913" not in repr(vars(c)) + repr(s.store.events)
+    assert (c.status, c.provider, c.message_id) == ("sent", "fake", "fake-1")
     [event] = s.store.events_of(EventType.SMS_CODE_SENT)
-    assert (event.mobile, event.client, event.detail) == (MOBILE, CLIENT, {"purpose": "register"})
+    assert (event.mobile, event.client) == (MOBILE, CLIENT)
+    assert event.detail == {"purpose": "register", "provider": "fake", "message_id": "fake-1"}
 
 
 def test_default_codes_are_six_digits():
@@ -111,19 +113,20 @@ def test_new_code_replaces_the_old_one():
 
 def test_ten_per_mobile_per_24_hours():
     s = make_services()
+    addresses = [ClientContext(ip=f"198.51.100.{i}") for i in range(10)]  # under the per-address cap
     with freeze_time(NOW) as frozen:
-        for _ in range(10):
-            request_code(s)
+        for client in addresses:
+            request_code(s, client=client)
             frozen.tick(60)
         with pytest.raises(errors.SmsLimitReached) as exc:
-            s.request_sms_code(sms_request(s))
+            s.request_sms_code(sms_request(s, client=ClientContext(ip="198.51.100.99")))
         assert (exc.value.slug, exc.value.retry_after) == ("sms_limit", 86400)
         assert refusal_reasons(s) == ["sms_limit"]
         frozen.move_to("2024-01-02 12:00:00")  # the first send is exactly 24 h old: still counted
         with pytest.raises(errors.SmsLimitReached):
-            s.request_sms_code(sms_request(s))
+            s.request_sms_code(sms_request(s, client=addresses[0]))
         frozen.tick(1)
-        request_code(s)
+        request_code(s, client=addresses[0])
     assert len(s.sender.sent) == 11
 
 
@@ -141,7 +144,7 @@ def test_thirty_per_ip_per_24_hours():
     assert len(s.sender.sent) == 32
 
 
-def test_sender_failure_stores_nothing_and_spends_no_cooldown():
+def test_sender_failure_kills_the_new_code_keeps_the_old_and_spends_no_cooldown():
     s = make_services(codes=FakeCodes(digits=["111111", "222222", "333333"]))
     with freeze_time(NOW) as frozen:
         request_code(s)
@@ -151,17 +154,19 @@ def test_sender_failure_stores_nothing_and_spends_no_cooldown():
         with pytest.raises(errors.SmsUnavailable) as exc:
             s.request_sms_code(req)
         assert exc.value.slug == "sms_unavailable"
-        [old] = s.store.sms.rows
-        assert not old.spent  # the replacement was rolled back: the old code still works
+        old, failed_code = s.store.sms.rows
+        assert not old.spent  # the replacement never went out: the old code still works
+        assert (failed_code.status, failed_code.spent) == ("failed", True)  # and the new one never will
+        assert s.store.sms.current_for_update(MOBILE, "register") is old
         assert req.captcha_id not in s.store.captchas.rows  # the captcha stays used
         assert len(s.store.events_of(EventType.SMS_CODE_SENT)) == 1  # only the first send
         [failed] = s.store.events_of(EventType.SMS_CODE_SEND_FAILED)
         assert (failed.mobile, failed.client) == (MOBILE, CLIENT)
-        assert failed.detail["reason"] == "sms_unavailable" and failed.detail["purpose"] == "register"
-        assert "RuntimeError" in failed.detail.values()  # the provider's exception type
+        assert failed.detail == {"purpose": "register", "reason": "sms_unavailable", "provider": None,
+                                 "provider_code": "RuntimeError"}  # the type of what the sender raised
         s.sender.fail = False
         assert request_code(s) == "333333"  # right away: no cooldown was spent
-    assert [c.spent for c in s.store.sms.rows] == [True, False]
+    assert [c.spent for c in s.store.sms.rows] == [True, True, False]
 
 
 def test_failed_send_with_reused_captcha_is_refused():

@@ -1,0 +1,34 @@
+"""The providers in SMS_PROVIDER order: the next one is tried after a provider-side failure, never after the
+provider refused the number itself (flow control, invalid or blocked number: another provider would only spend
+that number's allowance there too, or refuse it again)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+
+from domain import errors
+from domain.model import SentSms
+from domain.ports import SmsSender
+
+log = structlog.get_logger("sms")
+
+
+class FailoverSmsSender:
+    def __init__(self, senders: Sequence[SmsSender]):
+        if not senders:
+            raise ValueError("at least one SMS sender")
+        self.senders = list(senders)
+
+    def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
+        failure: errors.SmsProviderFailed | None = None
+        for sender in self.senders:
+            try:
+                return sender.send_code(mobile, code, purpose)
+            except errors.SmsProviderFailed as error:
+                # Provider and code only: the mobile is masked by the logging setup, the code never logged.
+                log.warning("sms_provider_failed", provider=error.provider, code=error.code, mobile=mobile,
+                            purpose=purpose)
+                failure = error
+        raise failure

@@ -1,0 +1,227 @@
+"""Which SMS providers, in which order, with what credentials: read from the app's settings, checked at start (a
+missing or malformed value stops the app with a message naming the setting, never showing a secret), then built
+into the sender the use cases get. README "SMS delivery" documents every setting.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from domain.ports import SmsSender
+from domain.use_cases.request_sms_code import PURPOSES
+
+PROVIDERS = ("console", "aliyun", "tencent")
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+DEFAULT_TIMEOUT = 5.0  # seconds, for connecting and for reading, per provider
+TEMPLATE_CODE = {"aliyun": re.compile(r"SMS_[0-9]{1,32}"), "tencent": re.compile(r"[0-9]{1,20}")}
+TEMPLATE_EXAMPLE = {"aliyun": "register=SMS_001,reset_password=SMS_002",
+                    "tencent": "register=449739,reset_password=449740"}
+RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
+
+
+class InvalidSetting(ValueError):
+    """A setting the app cannot start with; the message names it and says what is expected."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str  # host or host:port, as the SDKs take it
+    protocol: str  # http or https
+
+
+@dataclass(frozen=True)
+class AliyunSettings:
+    access_key_id: str
+    access_key_secret: str = field(repr=False)
+    sign_name: str
+    templates: dict[str, str]
+    endpoint: Endpoint | None
+
+
+@dataclass(frozen=True)
+class TencentSettings:
+    secret_id: str
+    secret_key: str = field(repr=False)
+    app_id: str
+    sign_name: str
+    templates: dict[str, str]
+    region: str
+    endpoint: Endpoint | None
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    providers: tuple[str, ...] = ("console",)
+    timeout: float = DEFAULT_TIMEOUT
+    allow_console: bool = True
+    receipt_token: str | None = field(default=None, repr=False)
+    aliyun: AliyunSettings | None = None
+    tencent: TencentSettings | None = None
+
+
+def load_sms_settings(config: Mapping) -> SmsSettings:
+    providers = _providers(config)
+    return SmsSettings(
+        providers=providers,
+        timeout=_timeout(config),
+        allow_console=_flag(config, "SMS_ALLOW_CONSOLE", default=True),
+        receipt_token=_receipt_token(config),
+        aliyun=_aliyun(config) if "aliyun" in providers else None,
+        tencent=_tencent(config) if "tencent" in providers else None,
+    )
+
+
+def refuse_console_unless_allowed(settings: SmsSettings) -> None:
+    """Served for real (gunicorn sets SMS_ALLOW_CONSOLE=0 unless told otherwise), printing live codes with full
+    mobiles to the log would let anyone who reads the logs reset any password."""
+    if settings.providers == ("console",) and not settings.allow_console:
+        raise InvalidSetting(
+            "SMS_PROVIDER: the console sender prints live codes to the log and is refused when serving for real. "
+            "Set SMS_PROVIDER=aliyun, tencent or a failover list such as aliyun,tencent (README \"SMS delivery\"), "
+            "or SMS_ALLOW_CONSOLE=1 on a staging box whose logs only you read.")
+
+
+def build_sms_sender(settings: SmsSettings) -> SmsSender:
+    # Imported here: an SDK loads only when its provider is configured.
+    if settings.providers == ("console",):
+        from adapters.sms_console import ConsoleSmsSender
+
+        return ConsoleSmsSender()
+    from adapters.sms_failover import FailoverSmsSender
+
+    return FailoverSmsSender([_provider(name, settings) for name in settings.providers])
+
+
+def _provider(name: str, settings: SmsSettings) -> SmsSender:
+    if name == "aliyun":
+        from adapters.sms_aliyun import AliyunSmsSender
+
+        a = settings.aliyun
+        return AliyunSmsSender(access_key_id=a.access_key_id, access_key_secret=a.access_key_secret,
+                               sign_name=a.sign_name, templates=a.templates, timeout=settings.timeout,
+                               **_endpoint_args(a.endpoint))
+    from adapters.sms_tencent import TencentSmsSender
+
+    t = settings.tencent
+    return TencentSmsSender(secret_id=t.secret_id, secret_key=t.secret_key, app_id=t.app_id, sign_name=t.sign_name,
+                            templates=t.templates, region=t.region, timeout=settings.timeout,
+                            **_endpoint_args(t.endpoint))
+
+
+# --- parsing, one setting at a time -------------------------------------------------------------------------
+
+
+def _text(config: Mapping, name: str, *, required: bool = True) -> str | None:
+    value = config.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidSetting(f"{name} is required by SMS_PROVIDER and is not set")
+        return None
+    if not isinstance(value, str):
+        raise InvalidSetting(f"{name} must be text")
+    return value.strip()
+
+
+def _flag(config: Mapping, name: str, *, default: bool) -> bool:
+    value = config.get(name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE | FALSE:
+        return text in TRUE
+    raise InvalidSetting(f"{name} must be 1 or 0")
+
+
+def _providers(config: Mapping) -> tuple[str, ...]:
+    raw = _text(config, "SMS_PROVIDER", required=False) or "console"
+    names = tuple(name.strip().lower() for name in raw.split(","))
+    unknown = [name for name in names if name not in PROVIDERS]
+    if unknown or len(set(names)) != len(names):
+        raise InvalidSetting(f"SMS_PROVIDER must be console, aliyun, tencent or a failover list of the last two "
+                             f"such as aliyun,tencent (without repeats); got {raw!r}")
+    if "console" in names and len(names) > 1:
+        raise InvalidSetting("SMS_PROVIDER: console is for development and cannot be part of a failover list")
+    return names
+
+
+def _timeout(config: Mapping) -> float:
+    value = config.get("SMS_TIMEOUT_SECONDS", DEFAULT_TIMEOUT)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0.5 <= seconds <= 20:
+        raise InvalidSetting("SMS_TIMEOUT_SECONDS must be a number of seconds from 0.5 to 20")
+    return seconds
+
+
+def _receipt_token(config: Mapping) -> str | None:
+    token = _text(config, "SMS_RECEIPT_TOKEN", required=False)
+    if token is not None and not RECEIPT_TOKEN.fullmatch(token):
+        raise InvalidSetting("SMS_RECEIPT_TOKEN must be 32 to 128 letters, digits, '-' or '_' (it goes in the "
+                             "receipt URL); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return token
+
+
+def _templates(config: Mapping, name: str, provider: str) -> dict[str, str]:
+    raw = _text(config, name)
+    expected = f"purpose=template pairs for {', '.join(PURPOSES)}, e.g. {TEMPLATE_EXAMPLE[provider]}"
+    templates: dict[str, str] = {}
+    for pair in raw.split(","):
+        purpose, _, template = (part.strip() for part in pair.partition("="))
+        if purpose not in PURPOSES or purpose in templates or not TEMPLATE_CODE[provider].fullmatch(template):
+            raise InvalidSetting(f"{name} must be {expected}; {pair.strip()!r} is not")
+        templates[purpose] = template
+    if missing := [p for p in PURPOSES if p not in templates]:
+        raise InvalidSetting(f"{name} has no template for {', '.join(missing)}: expected {expected}")
+    return templates
+
+
+def _endpoint(config: Mapping, name: str) -> Endpoint | None:
+    raw = _text(config, name, required=False)
+    if raw is None:
+        return None
+    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
+    try:
+        valid_port = parts.port is None or parts.port > 0
+    except ValueError:  # not a number, or out of range
+        valid_port = False
+    if not valid_port or parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise InvalidSetting(f"{name} must be a URL of scheme, host and optional port, e.g. http://127.0.0.1:8089")
+    return Endpoint(host=parts.netloc, protocol=parts.scheme)
+
+
+def _endpoint_args(endpoint: Endpoint | None) -> dict:
+    return {} if endpoint is None else {"endpoint": endpoint.host, "protocol": endpoint.protocol}
+
+
+def _aliyun(config: Mapping) -> AliyunSettings:
+    return AliyunSettings(
+        access_key_id=_text(config, "ALIYUN_SMS_ACCESS_KEY_ID"),
+        access_key_secret=_text(config, "ALIYUN_SMS_ACCESS_KEY_SECRET"),
+        sign_name=_text(config, "ALIYUN_SMS_SIGN_NAME"),
+        templates=_templates(config, "ALIYUN_SMS_TEMPLATES", "aliyun"),
+        endpoint=_endpoint(config, "ALIYUN_SMS_ENDPOINT"),
+    )
+
+
+def _tencent(config: Mapping) -> TencentSettings:
+    app_id = _text(config, "TENCENT_SMS_APP_ID")
+    if not re.fullmatch(r"[0-9]{6,20}", app_id):
+        raise InvalidSetting("TENCENT_SMS_APP_ID must be the SdkAppId from the SMS console, digits such as 1400006666")
+    region = _text(config, "TENCENT_SMS_REGION", required=False) or "ap-guangzhou"
+    if not re.fullmatch(r"[a-z]{2,5}-[a-z]{3,20}(-[0-9])?", region):
+        raise InvalidSetting("TENCENT_SMS_REGION must be a region name such as ap-guangzhou")
+    return TencentSettings(
+        secret_id=_text(config, "TENCENT_SMS_SECRET_ID"),
+        secret_key=_text(config, "TENCENT_SMS_SECRET_KEY"),
+        app_id=app_id,
+        sign_name=_text(config, "TENCENT_SMS_SIGN_NAME"),
+        templates=_templates(config, "TENCENT_SMS_TEMPLATES", "tencent"),
+        region=region,
+        endpoint=_endpoint(config, "TENCENT_SMS_ENDPOINT"),
+    )
