@@ -23,8 +23,10 @@ AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(e
 BLOCKING = {"serious", "critical"}
 
 ANONYMOUS_PAGES = [("index-anon", "/"), ("register", "/register"), ("login", "/login"),
-                   ("forgot", "/forgot-password"), ("terms", "/terms"), ("error-404", "/no-such-page")]
-SIGNED_IN_PAGES = [("index-signed-in", "/"), ("profile", "/profile"), ("settings", "/settings")]
+                   ("forgot", "/forgot-password"), ("terms", "/terms"), ("privacy", "/privacy"),
+                   ("error-404", "/no-such-page")]
+SIGNED_IN_PAGES = [("index-signed-in", "/"), ("profile", "/profile"), ("settings", "/settings"),
+                   ("delete-account", "/settings/delete-account")]
 
 
 def axe_violations(page) -> list[str]:
@@ -47,6 +49,7 @@ def test_every_page_passes_axe_at_both_widths_and_is_screenshotted(open_page, li
     signed_in = open_page()
     sign_in(signed_in, live, mobile, "a-wrong-password", succeed=False)  # a failure row in the log
     sign_in(signed_in, live, mobile)
+    assert live.api_client().login(mobile, PASSWORD).status_code == 200  # another device for 登录设备管理
 
     found: list[str] = []
     for width in WIDTHS:
@@ -57,6 +60,8 @@ def test_every_page_passes_axe_at_both_widths_and_is_screenshotted(open_page, li
                 assert response.status == (404 if name == "error-404" else 200), path
                 if page.locator("#captcha-image").count():
                     solve_captcha(page, live)  # waits for the image
+                if page.locator("#sessions-list").count():  # 个人中心: this browser and the other device listed
+                    expect(page.locator("#sessions-list tr.session-row")).to_have_count(2)
                 page.evaluate("() => document.fonts.ready")
                 expect(page).to_have_title(re.compile(r".+ - 账号中心$"))
                 no_horizontal_overflow(page)
@@ -75,6 +80,16 @@ def test_every_page_passes_axe_at_both_widths_and_is_screenshotted(open_page, li
         found += axe_violations(signed_in)
         signed_in.screenshot(path=str(screenshots / f"confirm-{width}.png"))
         signed_in.keyboard.press("Escape")
+        signed_in.goto(live.url("/profile"))
+        signed_in.click(".session-revoke")
+        expect(signed_in.locator(".layui-layer-dialog[role=alertdialog]")).to_be_visible()
+        found += axe_violations(signed_in)
+        signed_in.keyboard.press("Escape")
+        signed_in.goto(live.url("/settings/delete-account"))
+        signed_in.click("button[lay-filter=delete-account-submit]")
+        expect(signed_in.locator(".field-error")).to_have_count(1)
+        found += axe_violations(signed_in)
+        signed_in.screenshot(path=str(screenshots / f"delete-account-error-{width}.png"), full_page=True)
 
         anonymous.goto(live.url("/login"))
         anonymous.click("button[lay-filter=login-submit]")

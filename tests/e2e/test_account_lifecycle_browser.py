@@ -12,21 +12,14 @@ from sqlalchemy import select
 from adapters.sqlalchemy.tables import users
 from domain.rules import PRIVACY_VERSION, TERMS_VERSION
 from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_browser import no_horizontal_overflow, sign_in
+from tests.e2e.helpers import WIDTHS, banner, confirm_dialog, field_error, no_horizontal_overflow, sign_in
 
 pytestmark = pytest.mark.browser
-
-WIDTHS = (1280, 375)
 
 
 def deletion_due_at(live, mobile: str):
     with live.app.extensions["services"].engine.connect() as connection:
         return connection.execute(select(users.c.deletion_due_at).where(users.c.mobile == mobile)).scalar_one()
-
-
-def dialog(page):
-    """The open layui alert or confirm (not a transient msg)."""
-    return page.locator(".layui-layer-dialog:not(.layui-layer-msg)").last
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -39,47 +32,64 @@ def test_cancel_from_settings_then_sign_in_again_during_the_cool_off(open_page, 
     page.goto(live.url("/settings"))
     page.click("#delete-account-link")
     expect(page).to_have_url(live.url("/settings/delete-account"))
+    expect(page.locator("h1")).to_have_text("注销账号")
     expect(page.locator("#deletion-removes")).to_contain_text("昵称和登录密码")
     expect(page.locator("#deletion-keeps")).to_contain_text("无法还原的假名")
-    expect(page.locator(".layui-elem-quote")).to_contain_text("15 天冷静期")
+    expect(page.locator("#deletion-summary")).to_contain_text("15 天冷静期")
+    password = page.get_by_label("当前密码", exact=True)
+    expect(password).to_have_attribute("autocomplete", "current-password")
     no_horizontal_overflow(page)
     page.screenshot(path=str(screenshots / f"delete-account-{width}.png"), full_page=True)
 
     submit = page.locator("button[lay-filter=delete-account-submit]")
-    page.fill("input[name=currentPassword]", "not-my-password")
+    expect(submit).to_be_enabled()  # ready once its script is
+    submit.click()  # empty: told beside the field, nothing sent
+    expect(field_error(page, "currentPassword")).to_have_text("请填写当前密码")
+    expect(password).to_be_focused()
+    password.fill("not-my-password")
     submit.click()  # not ticked yet: asked to read first, nothing sent
-    expect(page.locator(".layui-form-item:has([name=understood]) .field-error")).to_contain_text("请先阅读并勾选")
-    page.click("input[name=understood] + .layui-form-checkbox")
-    submit.click()
-    expect(dialog(page).locator(".layui-layer-title")).to_have_text("注销账号")
-    with page.expect_response("**/api/account/delete") as refused:
-        dialog(page).locator(".layui-layer-btn0").click()
-    assert refused.value.status == 400
-    expect(page.locator(".layui-form-item:has([name=currentPassword]) .field-error")).to_have_text("当前密码不正确")
+    expect(field_error(page, "understood")).to_contain_text("请先阅读并勾选")
+    expect(page.locator("input[name=understood]")).to_be_focused()
+    page.check("input[name=understood]")  # a real checkbox
+    expect(field_error(page, "understood")).to_have_count(0)
+
+    submit.click()  # 取消 in the confirmation sends nothing
+    expect(confirm_dialog(page).locator(".layui-layer-title")).to_have_text("注销账号")
+    confirm_dialog(page).locator(".layui-layer-btn1").click()
+    expect(confirm_dialog(page)).to_have_count(0)
+    expect(submit).to_be_focused()
     assert deletion_due_at(live, mobile) is None
 
-    page.fill("input[name=currentPassword]", PASSWORD)
+    submit.click()
+    with page.expect_response("**/api/account/delete") as refused:
+        confirm_dialog(page).locator(".layui-layer-btn0").click()
+    assert refused.value.status == 400
+    expect(field_error(page, "currentPassword")).to_have_text("当前密码不正确")
+    expect(password).to_be_focused()
+    assert deletion_due_at(live, mobile) is None
+
+    password.fill(PASSWORD)
     submit.click()
     with page.expect_response("**/api/account/delete") as answer:
-        dialog(page).locator(".layui-layer-btn0").click()
+        confirm_dialog(page).locator(".layui-layer-btn0").click()
     assert answer.value.status == 200
-    expect(dialog(page).locator(".layui-layer-content")).to_contain_text("注销申请已提交")
-    expect(dialog(page).locator(".layui-layer-content")).to_contain_text("在此之前用手机号和密码登录，即可撤销注销")
-    page.wait_for_timeout(400)  # layer's opening animation
+    # signed out everywhere: the sign-in page says what happens next, in its notice banner
+    page.wait_for_url(live.url("/login"))
+    expect(banner(page, "notice")).to_contain_text("注销申请已提交")
+    expect(banner(page, "notice")).to_contain_text("在此之前用手机号和密码登录，即可撤销注销")
     page.screenshot(path=str(screenshots / f"delete-account-requested-{width}.png"))
-    dialog(page).locator(".layui-layer-btn0").click()
-    page.wait_for_url(live.url("/"))
-    expect(page.locator(".welcome-title")).to_have_text("欢迎来到正心全栈编程")  # signed out everywhere
     assert deletion_due_at(live, mobile) is not None
 
     answer = sign_in(page, live, mobile, succeed=False)
     assert answer.status == 200 and answer.json()["deletion_cancelled"] is True
-    expect(dialog(page).locator(".layui-layer-title")).to_have_text("注销已撤销")
-    expect(dialog(page).locator(".layui-layer-content")).to_contain_text("您的注销申请已撤销")
+    dialog = confirm_dialog(page)
+    expect(dialog.locator(".layui-layer-title")).to_have_text("注销已撤销")
+    expect(dialog.locator(".layui-layer-content")).to_contain_text("您的注销申请已撤销")
+    expect(dialog.locator(".layui-layer-btn a")).to_have_count(1)  # a notice: nothing to cancel
+    expect(dialog.locator(".layui-layer-btn0")).to_be_focused()
     no_horizontal_overflow(page)
-    page.wait_for_timeout(400)  # layer's opening animation
     page.screenshot(path=str(screenshots / f"deletion-cancelled-{width}.png"))
-    dialog(page).locator(".layui-layer-btn0").click()
+    page.keyboard.press("Enter")
     page.wait_for_url(live.url("/"))
     expect(page.locator(".welcome-title")).to_have_text("欢迎回来，小明")
     assert deletion_due_at(live, mobile) is None
@@ -117,8 +127,9 @@ def test_sign_up_shows_both_documents_unticked(open_page, live, screenshots, wid
     page = open_page(width=width)
     page.goto(live.url("/register"))
     agreement = page.locator(".agreement-item")
-    expect(agreement).to_contain_text("《用户协议》和《隐私政策》")
-    expect(page.locator("input[name=agreement] + .layui-form-checkbox")).not_to_have_class("layui-form-checked")
+    expect(agreement.get_by_role("link", name="《用户协议》（新窗口打开）")).to_have_attribute("href", "/terms")
+    expect(agreement.get_by_role("link", name="《隐私政策》（新窗口打开）")).to_have_attribute("href", "/privacy")
+    expect(page.locator("input[name=agreement]")).not_to_be_checked()
     no_horizontal_overflow(page)
     with page.context.expect_page() as opened:
         agreement.locator("a[href='/privacy']").click()
@@ -126,5 +137,6 @@ def test_sign_up_shows_both_documents_unticked(open_page, live, screenshots, wid
     policy.wait_for_load_state()
     expect(policy.locator("h1")).to_have_text("隐私政策")
     expect(policy.locator("#privacy-version")).to_contain_text(PRIVACY_VERSION)
+    expect(policy.locator("main")).to_contain_text("账号中心（以下简称“我们”）")  # SITE_NAME, not the tutorial's
     no_horizontal_overflow(policy)
     policy.screenshot(path=str(screenshots / f"privacy-{width}.png"), full_page=True)

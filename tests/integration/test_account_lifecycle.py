@@ -187,8 +187,9 @@ def test_the_cancellation_page_says_what_goes_and_what_stays(api):
     assert 'href="/settings/delete-account"' in settings
     html = api.get("/settings/delete-account").get_data(as_text=True)
     for words in ("15 天冷静期", "永久删除", "手机号", "昵称", "登录密码", "安全日志", "180 天", "假名",
-                  'href="/api/account/export"', 'name="currentPassword"', "/static/js/delete_account.js"):
+                  'href="/api/account/export"', 'name="currentPassword"', 'autocomplete="current-password"'):
         assert words in html, words
+    assert re.search(r'<script src="/static/js/delete_account\.[0-9a-f]{12}\.js"></script>', html)  # asset()
     assert 'name="understood"' in html and "checked" not in html.split('name="understood"')[1].split(">")[0]
 
 

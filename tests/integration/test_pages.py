@@ -10,7 +10,7 @@ import pytest
 
 from entrypoints.web.assets import build_assets
 
-PAGES = ["/", "/login", "/register", "/forgot-password", "/terms"]
+PAGES = ["/", "/login", "/register", "/forgot-password", "/terms", "/privacy"]
 
 
 def html(client, path: str, **kwargs) -> str:
@@ -164,9 +164,9 @@ def test_pages_and_json_are_compressed(client):
 # --- forms ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/login", "/register", "/forgot-password", "/settings"])
+@pytest.mark.parametrize("path", ["/login", "/register", "/forgot-password", "/settings", "/settings/delete-account"])
 def test_every_field_has_a_label_and_every_form_needs_its_script(client, path):
-    if path == "/settings":
+    if path.startswith("/settings"):
         assert client.register("13800138000").status_code == 200
         assert client.login("13800138000").status_code == 200
     page = html(client, path)

@@ -32,7 +32,7 @@ layui.use(['form'], function () {
       var go = function () { window.location.assign(App.sameOriginTarget(form.getAttribute('data-next'))); };
       if (data.deletion_cancelled) {
         // 冷静期内登录：注销已撤销，先告诉用户再跳转
-        App.confirm(data.message, { title: '注销已撤销', ok: '知道了' }).then(go);
+        App.confirm(data.message, { title: '注销已撤销', ok: '知道了', cancel: false, icon: 1 }).then(go);
       } else {
         go();
       }

@@ -104,7 +104,10 @@
     }
   };
 
-  /* 确认框（退出、退出所有设备）：role="alertdialog"，焦点在确认按钮上，Esc 取消，关闭后焦点回到原处 */
+  /*
+   * 确认框（退出、退出所有设备）：role="alertdialog"，焦点在确认按钮上，Esc 取消，关闭后焦点回到原处。
+   * options: title, ok（确认按钮的文字）, cancel: false（只是告知、没有可取消的事：只有一个按钮）, icon
+   */
   App.confirm = function (text, options) {
     options = options || {};
     return new Promise(function (resolve) {
@@ -114,8 +117,8 @@
         var answer = false;
         layer.confirm(App.escape(text), {
           title: App.escape(options.title || '请确认'),
-          btn: [options.ok || '确定', '取消'],
-          icon: 3,
+          btn: options.cancel === false ? [options.ok || '确定'] : [options.ok || '确定', '取消'],
+          icon: options.icon || 3, // 3 问号；告知用 1（对勾）
           anim: -1, // 不要缩放动画：打开即可读，也照顾对动效敏感的人
           isOutAnim: false,
           success: function (layero, index) {
