@@ -101,7 +101,7 @@ class User:
         The last allowed try arms the lock (and True says this is it); a correct password clears it again.
         """
         if remaining := self.lock_remaining(now):
-            raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+            raise errors.AccountLocked.for_seconds(remaining)
         # The count restarts after a served lock, or after a quiet window with no failure (never weaker
         # than a sliding window).
         quiet = self.last_failure_at is None or now - self.last_failure_at > rules.login_failure_window
@@ -133,11 +133,6 @@ class User:
         """The owner is back (signed in) before the erasure: the account stays. True if one was pending."""
         pending, self.deletion_due_at = self.deletion_due_at is not None, None
         return pending
-
-def lock_message(seconds: int) -> str:
-    minutes = -(-seconds // 60)
-    return f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试"
-
 
 def client_key(ip: str | None) -> str:
     """Whose tries a count belongs to: the IPv4 address, or the IPv6 /64 (one subscriber gets a whole /64,

@@ -108,7 +108,7 @@ def pseudonym(mobile: str):
     try:
         mobile = normalize_mobile(mobile)
     except InvalidMobile as error:
-        raise click.BadParameter(error.message) from None
+        raise click.BadParameter(message_for(error)) from None
     click.echo(pseudonymize_mobile(pseudonym_key(settings()["SECRET_KEY"]), mobile))
 
 
@@ -119,6 +119,7 @@ cli.add_command(cli_events.webhooks)
 cli.add_command(cli_events.api_keys)
 
 from entrypoints.cli_admin import admin  # noqa: E402 - the operator console's commands (issue 15)
+from entrypoints.messages import message_for
 
 cli.add_command(admin)
 

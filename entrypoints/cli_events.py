@@ -27,6 +27,7 @@ from domain.events import ClientContext
 from entrypoints.bootstrap import bootstrap
 from entrypoints.integrations import Integrations, exported_types
 from entrypoints.web.settings import load_settings
+from entrypoints.messages import message_for
 
 
 def app_config() -> dict:
@@ -46,7 +47,7 @@ def integrations() -> Iterator[Integrations]:
     try:
         yield services.integrations
     except DomainError as error:
-        raise click.ClickException(f"{error.slug}: {error.message}") from None
+        raise click.ClickException(f"{error.slug}: {message_for(error)}") from None
     finally:
         services.engine.dispose()
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
-from domain.model import SessionEnd, check_new_password, lock_message, normalize_password, session_digest
+from domain.model import SessionEnd, check_new_password, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
@@ -42,7 +42,7 @@ class ChangePassword:
             event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
             try:
                 if remaining := user.lock_remaining(now):
-                    raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+                    raise errors.AccountLocked.for_seconds(remaining)
                 password = check_new_password(cmd.password, cmd.confirmation, rules)
                 last_try = user.start_login_attempt(now, rules)
             except errors.DomainError as error:
@@ -64,7 +64,7 @@ class ChangePassword:
                 record(uow, EventType.PASSWORD_CHANGE_REFUSED, reason=errors.CurrentPasswordInvalid.slug, **event)
                 record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
                 uow.commit()
-                raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+                raise errors.AccountLocked.for_seconds(remaining)
             user.login_succeeded()
             if password_hash is None:
                 refuse(uow, errors.SamePassword(), EventType.PASSWORD_CHANGE_REFUSED, **event)

@@ -15,7 +15,7 @@ def canonical_captcha_id(raw: str) -> str:
     try:
         return str(uuid.UUID(raw.strip()))
     except (ValueError, AttributeError):
-        raise errors.InvalidInput("图片验证码标识无效，请刷新验证码", field="captcha") from None
+        raise errors.InvalidInput("captcha_id", field="captcha") from None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
-from domain.model import lock_message, normalize_mobile, normalize_password
+from domain.model import normalize_mobile, normalize_password
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, refuse
@@ -76,7 +76,7 @@ class Login:
                 record(uow, EventType.LOGIN_FAILED, reason=errors.BadCredentials.slug, **event)
                 record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
                 uow.commit()
-                raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+                raise errors.AccountLocked.for_seconds(remaining)
             if user.disabled_at is not None:  # told only to whoever knows the password
                 refuse(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
             user.login_succeeded()

@@ -48,7 +48,7 @@ class RequestSmsCode:
             last = uow.sms.last_sent_at(mobile)
             if last is not None and now - last < rules.sms_cooldown:
                 wait = math.ceil((rules.sms_cooldown - (now - last)).total_seconds())
-                error = errors.SmsCooldown(f"发送太频繁，请 {wait} 秒后再试", retry_after=wait)
+                error = errors.SmsCooldown(seconds=wait, retry_after=wait)
                 refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
             since = now - rules.sms_cap_window
             window = int(rules.sms_cap_window.total_seconds())

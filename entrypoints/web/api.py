@@ -33,7 +33,7 @@ UNCHECKED = (False, None, "", "off", "false", "0")
 def json_object() -> dict:
     data = request.get_json(silent=True)  # None for malformed JSON or another content type
     if not isinstance(data, dict):
-        raise InvalidInput("请求体必须是 JSON 对象")
+        raise InvalidInput("json_object")
     return data
 
 
@@ -41,7 +41,7 @@ def text(data: dict, name: str) -> str:
     """A required string field of bounded length."""
     value = data.get(name)
     if not isinstance(value, str) or len(value) > MAX_FIELD or not _encodable(value):
-        raise InvalidInput(f"缺少或无效的字段：{name}", field=name)
+        raise InvalidInput("missing_field", field=name, name=name)
     return value
 
 
@@ -61,7 +61,7 @@ def checked(data: dict, name: str) -> bool:
             return True
         if value in UNCHECKED:
             return False
-    raise InvalidInput(f"无效的字段：{name}", field=name)
+    raise InvalidInput("field", field=name, name=name)
 
 
 def ok(message: str, **extra):

@@ -56,7 +56,7 @@ def test_unknown_mobile_and_wrong_password_look_the_same():
     wrong = fail(s)
     assert len(s.hasher.verify_calls) == 2
     assert s.hasher.verify_calls[0][0] != user.password_hash  # a dummy hash for the unknown mobile
-    assert (unknown.slug, unknown.message) == (wrong.slug, wrong.message) == ("bad_credentials", "手机号或密码错误")
+    assert (unknown.key, unknown.facts) == (wrong.key, wrong.facts) == ("bad_credentials", {})
     e1, e2 = s.store.events_of(EventType.LOGIN_FAILED)
     assert (e1.mobile, e1.user_id, e1.detail["reason"]) == ("13900139000", None, "bad_credentials")
     assert (e2.mobile, e2.user_id, e2.detail["reason"]) == (MOBILE, user.id, "bad_credentials")
@@ -71,7 +71,7 @@ def test_fifth_wrong_password_locks_for_15_minutes():
             frozen.tick(1)
         locked = fail(s)
         assert isinstance(locked, errors.AccountLocked)
-        assert "15 分钟" in locked.message and locked.retry_after == 900
+        assert locked.facts == {"minutes": 15} and locked.retry_after == 900
         [event] = s.store.events_of(EventType.ACCOUNT_LOCKED)
         assert (event.user_id, event.mobile, event.client) == (user.id, MOBILE, CLIENT)
         assert event.detail["until"] == (event.occurred_at + timedelta(minutes=15)).isoformat()

@@ -74,8 +74,8 @@ def test_a_made_up_code_gets_the_same_answer_for_registered_and_unregistered_mob
     for mobile in (MOBILE, "13900139000"):  # registered, not registered
         with pytest.raises(errors.DomainError) as exc:
             s.register_user(registration("123456", mobile=mobile))
-        answers.append((exc.value.slug, exc.value.message, exc.value.field))
-    assert answers[0] == answers[1] == ("sms_code_invalid", errors.SmsCodeInvalid.message, "vercode")
+        answers.append((exc.value.key, exc.value.facts, exc.value.field))
+    assert answers[0] == answers[1] == ("sms_code_invalid", {}, "vercode")
 
 
 def test_mobile_taken_is_told_to_whoever_holds_a_code():
