@@ -38,7 +38,7 @@ def _has_invisible(text: str) -> bool:
 def normalize_nickname(raw: str, rules: Rules) -> str:
     nickname = unicodedata.normalize("NFC", raw).strip()
     if not 1 <= len(nickname) <= rules.nickname_max or _has_invisible(nickname):
-        raise errors.InvalidNickname()
+        raise errors.InvalidNickname(max=rules.nickname_max)
     return nickname
 
 
@@ -52,7 +52,7 @@ def check_new_password(raw: str, confirmation: str, rules: Rules) -> str:
     if not rules.password_min <= len(password) <= rules.password_max or any(
         unicodedata.category(ch) == "Cc" for ch in password
     ):
-        raise errors.InvalidPassword()
+        raise errors.InvalidPassword(min=rules.password_min, max=rules.password_max)
     if password != normalize_password(confirmation):
         raise errors.PasswordMismatch()
     if password.lower() in rules.common_passwords:

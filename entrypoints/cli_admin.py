@@ -15,8 +15,8 @@ from adapters.logging import configure_logging
 from domain.errors import DomainError
 from domain.events import ClientContext
 from entrypoints.bootstrap import bootstrap
-from entrypoints.web.settings import load_settings
 from entrypoints.messages import message_for
+from entrypoints.web.settings import load_settings
 
 
 @cache

@@ -26,8 +26,8 @@ from domain.errors import DomainError
 from domain.events import ClientContext
 from entrypoints.bootstrap import bootstrap
 from entrypoints.integrations import Integrations, exported_types
-from entrypoints.web.settings import load_settings
 from entrypoints.messages import message_for
+from entrypoints.web.settings import load_settings
 
 
 def app_config() -> dict:

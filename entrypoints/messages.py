@@ -30,8 +30,8 @@ ZH_CN = {
     "invalid_input.mobile_format": "手机号格式不正确",
     "invalid_input.user_id_format": "用户 ID 应为数字",
     "invalid_mobile": "手机号格式不正确",
-    "invalid_nickname": "昵称须为 1-32 个字符，且不能包含控制字符",
-    "invalid_password": "密码须为 8-128 个字符，且不能包含控制字符",
+    "invalid_nickname": "昵称须为 1-{max} 个字符，且不能包含控制字符",
+    "invalid_password": "密码须为 {min}-{max} 个字符，且不能包含控制字符",
     "weak_password": "密码过于常见，请换一个更安全的密码",
     "password_mismatch": "两次密码输入不一致",
     "agreement_required": "请阅读并勾选同意《用户协议》和《隐私政策》",
@@ -78,6 +78,8 @@ ZH_CN = {
     "http_error": "请求无法处理",
     "csrf_invalid": "页面已过期，请刷新后重试",
     "internal_error": "服务器开小差了，请稍后再试",
+    # answers that are not refusals
+    "sms_sent": "验证码已发送，{minutes} 分钟内有效",
 }
 
 

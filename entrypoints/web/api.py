@@ -18,6 +18,7 @@ from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.export_account_data import DataExportRequest
+from entrypoints.messages import say
 from entrypoints.web import data_copy
 from entrypoints.web.auth import end_session, session_token, start_session
 from entrypoints.web.context import client_context, services
@@ -80,7 +81,8 @@ def send_sms(purpose: str):
         SmsCodeRequest(text(data, "mobile"), text(data, "captcha_uuid"), text(data, "captcha"), client_context(),
                        purpose)
     )
-    return ok("验证码已发送，5 分钟内有效")
+    minutes = int(services().rules.sms_code_ttl.total_seconds() // 60)
+    return ok(say("sms_sent", minutes=minutes))
 
 
 @api.post("/api/send_register_sms")

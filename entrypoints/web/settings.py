@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "TRUSTED_PROXIES",
-            "RATELIMIT_STORAGE_URI", "LOG_JSON", "SITE_NAME", "HEADER_LINKS", "STATIC_BUILD_DIR")
+            "RATELIMIT_STORAGE_URI", "LOG_JSON", "SITE_NAME", "HEADER_LINKS", "STATIC_BUILD_DIR", "RULES")
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -44,6 +44,8 @@ def load_settings(app: Flask, config: dict | None) -> None:
     app.config["LOG_JSON"] = _flag(app.config.get("LOG_JSON", not sys.stdout.isatty()))  # console for a person
     app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
     app.config["HEADER_LINKS"] = _links(app.config["HEADER_LINKS"])
+    if isinstance(app.config.get("RULES"), str):  # JSON in the environment: {"sms_per_ip_cap": 100}
+        app.config["RULES"] = json.loads(app.config["RULES"])
 
 
 def _links(value) -> list[tuple[str, str]]:
