@@ -122,10 +122,6 @@ class Conflict(DomainError):
     slug = "conflict"
 
 
-class StorageUnavailable(DomainError):
-    slug = "service_unavailable"
-
-
 class ApiKeyInvalid(DomainError):
     """Missing, unknown or revoked API key on an internal endpoint."""
 

@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -184,6 +185,14 @@ class SmsChallenge:
         if self.attempts >= rules.sms_max_attempts:
             self.spent = True
         return False
+
+
+def canonical_captcha_id(raw: str) -> str:
+    """The client's uuid in one spelling; anything else is refused."""
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except (ValueError, AttributeError):
+        raise errors.InvalidInput("captcha_id", field="captcha") from None
 
 
 @dataclass(eq=False)

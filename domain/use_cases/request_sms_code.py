@@ -8,8 +8,8 @@ from domain.events import ClientContext, EventType
 from domain.model import SmsChallenge, digest, normalize_mobile
 from domain.ports import Clock, Codes, SmsSender, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, refuse
-from domain.use_cases.issue_captcha import take_captcha
+from domain.use_cases.common import record, record_refusal_and_raise
+from domain.use_cases.take_captcha import take_captcha
 
 PURPOSES = ("register", "reset_password")
 
@@ -36,26 +36,27 @@ class RequestSmsCode:
             try:
                 mobile = normalize_mobile(cmd.mobile)
             except errors.InvalidMobile as error:
-                refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, error, EventType.SMS_CODE_REFUSED, **event)
             event["mobile"] = mobile
             if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
-                refuse(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
             registered = uow.users.get_by_mobile(mobile) is not None
             if cmd.purpose == "register" and registered:
-                refuse(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
             if cmd.purpose == "reset_password" and not registered:
-                refuse(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
             last = uow.sms.last_sent_at(mobile)
             if last is not None and now - last < rules.sms_cooldown:
                 wait = math.ceil((rules.sms_cooldown - (now - last)).total_seconds())
                 error = errors.SmsCooldown(seconds=wait, retry_after=wait)
-                refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, error, EventType.SMS_CODE_REFUSED, **event)
             since = now - rules.sms_cap_window
             window = int(rules.sms_cap_window.total_seconds())
             if uow.sms.count_for_mobile_since(mobile, since) >= rules.sms_per_mobile_cap or (
                 cmd.client.ip and uow.sms.count_for_ip_since(cmd.client.ip, since) >= rules.sms_per_ip_cap
             ):
-                refuse(uow, errors.SmsLimitReached(retry_after=window), EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.SmsLimitReached(retry_after=window), EventType.SMS_CODE_REFUSED,
+                                         **event)
 
             code = self.codes.digits(rules.sms_code_length)
             uow.sms.spend_all(mobile, cmd.purpose)  # a new code replaces the old one
@@ -80,4 +81,5 @@ class RequestSmsCode:
                 return
         with self.uow() as uow:
             take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules)  # the captcha stays used
-            refuse(uow, errors.SmsUnavailable(), EventType.SMS_CODE_SEND_FAILED, provider_error=type(failure).__name__, **event)
+            record_refusal_and_raise(uow, errors.SmsUnavailable(), EventType.SMS_CODE_SEND_FAILED,
+                                     provider_error=type(failure).__name__, **event)

@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from domain import errors
 from domain.events import EventType
 from domain.use_cases.login import SignedIn
-from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services
+from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services, DatabaseDown
 
 NOW = "2024-01-01 12:00:00"
 
@@ -161,8 +161,8 @@ def test_failed_commit_records_nothing():
     s = make_services()
     add_user(s)
     creds = credentials(s)
-    s.store.fail_next_commit = errors.StorageUnavailable()
-    with pytest.raises(errors.StorageUnavailable):
+    s.store.fail_next_commit = DatabaseDown()
+    with pytest.raises(DatabaseDown):
         s.login(creds)
     assert s.store.events_of(EventType.LOGIN_SUCCEEDED) == s.store.events_of(EventType.LOGIN_FAILED) == []
     assert s.store.users.get_by_mobile(MOBILE).failed_logins == 0

@@ -6,7 +6,8 @@ from freezegun import freeze_time
 from domain import errors
 from domain.events import EventType
 from tests.fakes import (
-    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, FakeCodes, add_user, make_services, registration, request_code,
+    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, DatabaseDown, FakeCodes, add_user, make_services, registration,
+    request_code,
 )
 
 NOW = "2024-01-01 12:00:00"
@@ -167,8 +168,8 @@ def test_lost_race_on_the_unique_mobile_is_mobile_taken(monkeypatch):
 def test_failed_commit_leaves_no_user_and_no_event():
     s = make_services()
     code = request_code(s)
-    s.store.fail_next_commit = errors.StorageUnavailable()
-    with pytest.raises(errors.StorageUnavailable):
+    s.store.fail_next_commit = DatabaseDown()
+    with pytest.raises(DatabaseDown):
         s.register_user(registration(code))
     assert s.store.users.rows == {}
     assert s.store.events_of(EventType.USER_REGISTERED) == []

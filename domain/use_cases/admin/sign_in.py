@@ -13,7 +13,7 @@ from domain.model import normalize_password
 from domain.ports import Clock, PasswordHasher, Totp, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.admin.common import record_action
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 
 # A session's last_seen_at is written at most this often: one write a minute, not one per request. The idle
 # timeout then ends a session up to this much early, never late.
@@ -49,7 +49,7 @@ class OperatorSignIn:
                 try:
                     last_try = operator.start_login_attempt(now, rules)  # counted before anything is compared
                 except errors.AccountLocked as error:
-                    refuse(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
+                    record_refusal_and_raise(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
                 uow.commit()
 
         password = normalize_password(cmd.password)
@@ -60,7 +60,7 @@ class OperatorSignIn:
             if factor is None:
                 error = errors.BadCredentials("operator")
                 if not (usable and last_try and (remaining := operator.lock_remaining(now))):
-                    refuse(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
+                    record_refusal_and_raise(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
                 record(uow, EventType.ADMIN_SIGN_IN_FAILED, reason=error.slug, **event)
                 record(uow, EventType.ADMIN_LOCKED, until=operator.locked_until.isoformat(), **event)
                 uow.commit()
