@@ -18,6 +18,6 @@ class DnsTargetGuard:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):
-            raise errors.WebhookUrlInvalid(f"无法解析主机名：{host}") from None
+            raise errors.WebhookUrlInvalid("unresolvable_host", host=host) from None
         if not allow_private and not all(is_public_address(info[4][0]) for info in infos):
             raise errors.WebhookTargetRefused()

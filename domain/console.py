@@ -17,7 +17,7 @@ from domain.events import EventType
 from domain.model import User, digest
 from domain.rules import Rules
 
-BEIJING = timezone(timedelta(hours=8), "北京时间")  # the console's days; China keeps one zone, no daylight saving
+BEIJING = timezone(timedelta(hours=8), "UTC+08:00")  # Beijing time: the console's days; China keeps one zone, no daylight saving
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
 # Setup links and recovery codes: lower case letters and digits without look-alikes (no 0/o, 1/l/i).
 TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"

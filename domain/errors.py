@@ -1,176 +1,196 @@
-"""Refusals the use cases raise. The slug is the API's stable `error`; the message is for the user."""
+"""Refusals the use cases raise. They say what happened, never how to say it to a person.
+
+Each refusal carries a stable `slug` (the API's `error`), the form `field` it belongs next to (if any), an
+optional finer `reason` (when one slug has several causes, e.g. `InvalidInput("unknown_role", field="role")`) and
+the facts a message quotes, as keywords (`AccountLocked(minutes=15, retry_after=900)`, `SmsCooldown(seconds=42)`).
+The words live in one catalogue in the entrypoints, `entrypoints/messages.py`: `error.key` (`slug`, or
+`slug.reason`) -> a template in Simplified Chinese filled from `error.facts`.
+
+To add a refusal: a subclass here with `slug` (and `field` where one applies), its template in
+`entrypoints/messages.py::ZH_CN` under the same key, its HTTP status in `STATUS` in `entrypoints/web/errors.py`.
+No Chinese in this package (`tests/unit/test_domain_has_no_ui_text.py` fails on any CJK string literal).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class DomainError(Exception):
     slug = "invalid_request"
-    message = "请求无效"
     field: str | None = None  # the form field the message belongs next to
 
-    def __init__(self, message: str | None = None, *, field: str | None = None, retry_after: int | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
+    def __init__(self, reason: str | None = None, *, field: str | None = None, retry_after: int | None = None,
+                 **facts: Any):
+        self.reason = reason  # a finer slug for the message; the API's `error` stays `slug`
+        self.facts = facts  # what the message quotes: numbers (minutes, seconds, limits) or names
         if field is not None:
             self.field = field
         self.retry_after = retry_after  # seconds, for refusals that end by themselves
+        super().__init__(self.key, facts)
+
+    @property
+    def key(self) -> str:
+        """What the message catalogue looks up."""
+        return f"{self.slug}.{self.reason}" if self.reason else self.slug
 
 
 class InvalidInput(DomainError):
-    slug, message = "invalid_input", "请求参数有误"
+    slug = "invalid_input"
 
 
 class InvalidMobile(DomainError):
-    slug, message, field = "invalid_mobile", "手机号格式不正确", "mobile"
+    slug, field = "invalid_mobile", "mobile"
 
 
 class InvalidNickname(DomainError):
-    slug, message, field = "invalid_nickname", "昵称须为 1-32 个字符，且不能包含控制字符", "nickname"
+    slug, field = "invalid_nickname", "nickname"
 
 
 class InvalidPassword(DomainError):
-    slug, message, field = "invalid_password", "密码须为 8-128 个字符，且不能包含控制字符", "password"
+    slug, field = "invalid_password", "password"
 
 
 class WeakPassword(DomainError):
-    slug, message, field = "weak_password", "密码过于常见，请换一个更安全的密码", "password"
+    slug, field = "weak_password", "password"
 
 
 class PasswordMismatch(DomainError):
-    slug, message, field = "password_mismatch", "两次密码输入不一致", "confirmPassword"
+    slug, field = "password_mismatch", "confirmPassword"
 
 
 class AgreementRequired(DomainError):
-    slug, message, field = "agreement_required", "请阅读并勾选同意《用户协议》和《隐私政策》", "agreement"
+    slug, field = "agreement_required", "agreement"
 
 
 class CaptchaInvalid(DomainError):
-    slug, message, field = "captcha_invalid", "图片验证码错误或已过期，请重新输入", "captcha"
+    slug, field = "captcha_invalid", "captcha"
 
 
 class SmsCodeInvalid(DomainError):
-    slug, message, field = "sms_code_invalid", "短信验证码错误或已失效", "vercode"
+    slug, field = "sms_code_invalid", "vercode"
 
 
 class SmsCooldown(DomainError):
-    slug, message, field = "sms_cooldown", "发送太频繁，请稍后再试", "mobile"
+    slug, field = "sms_cooldown", "mobile"
 
 
 class SmsLimitReached(DomainError):
-    slug, message, field = "sms_limit", "今日获取验证码次数已达上限，请明天再试", "mobile"
+    slug, field = "sms_limit", "mobile"
 
 
 class SmsUnavailable(DomainError):
-    slug, message = "sms_unavailable", "短信服务暂时不可用，请稍后再试"
+    slug = "sms_unavailable"
 
 
 class MobileTaken(DomainError):
-    slug, message, field = "mobile_taken", "该手机号已注册，请直接登录", "mobile"
+    slug, field = "mobile_taken", "mobile"
 
 
 class BadCredentials(DomainError):
-    slug, message = "bad_credentials", "手机号或密码错误"
+    slug = "bad_credentials"
 
 
 class AccountLocked(DomainError):
-    slug, message = "account_locked", "密码错误次数过多，账号已锁定"
+    slug = "account_locked"
+
+    @classmethod
+    def for_seconds(cls, seconds: int) -> AccountLocked:
+        """Locked for `seconds` more: the message quotes whole minutes, rounded up (61 s left is 2 minutes)."""
+        return cls(minutes=-(-seconds // 60), retry_after=seconds)
 
 
 class MobileNotRegistered(DomainError):
-    slug, message, field = "mobile_not_registered", "该手机号尚未注册", "mobile"
+    slug, field = "mobile_not_registered", "mobile"
 
 
 class CurrentPasswordInvalid(DomainError):
-    slug, message, field = "current_password_invalid", "当前密码不正确", "currentPassword"
+    slug, field = "current_password_invalid", "currentPassword"
 
 
 class SamePassword(DomainError):
-    slug, message, field = "same_password", "新密码不能与当前密码相同", "password"
+    slug, field = "same_password", "password"
 
 
 class LoginRequired(DomainError):
-    slug, message = "login_required", "请先登录"
+    slug = "login_required"
 
 
 class Conflict(DomainError):
     """A write lost a race against a concurrent one (a unique constraint said no)."""
 
-    slug, message = "conflict", "请求冲突，请重试"
-
-
-class StorageUnavailable(DomainError):
-    slug, message = "service_unavailable", "服务暂时不可用，请稍后再试"
+    slug = "conflict"
 
 
 class ApiKeyInvalid(DomainError):
     """Missing, unknown or revoked API key on an internal endpoint."""
 
-    slug, message = "api_key_invalid", "API 密钥无效或已撤销"
+    slug = "api_key_invalid"
 
 
 class ApiKeyNotFound(DomainError):
-    slug, message = "api_key_not_found", "API 密钥不存在"
+    slug = "api_key_not_found"
 
 
 class WebhookUrlInvalid(DomainError):
-    slug, message, field = "webhook_url_invalid", "Webhook 地址无效：须为 https:// 地址（内网地址可用 http://）", "url"
+    slug, field = "webhook_url_invalid", "url"
 
 
 class WebhookTargetRefused(DomainError):
     """The URL points at a private, loopback or link-local address (SSRF) and that was not allowed."""
 
-    slug, message, field = "webhook_target_refused", "Webhook 地址指向内网、回环或链路本地地址，已拒绝", "url"
+    slug, field = "webhook_target_refused", "url"
 
 
 class EventTypesInvalid(DomainError):
-    slug, message, field = "event_types_invalid", "事件类型格式无效", "types"
+    slug, field = "event_types_invalid", "types"
 
 
 class WebhookNotFound(DomainError):
-    slug, message = "webhook_not_found", "Webhook 不存在"
+    slug = "webhook_not_found"
 
 
 class SessionNotFound(DomainError):
     """No live session of this user has that public id: another user's id gets the same answer as a made-up one."""
 
-    slug, message = "session_not_found", "该登录设备不存在或已下线"
+    slug = "session_not_found"
 
 
 class CrossSiteRequest(DomainError):
     """Another site's page asked for something only our own pages may ask for (an <img> of our captcha)."""
 
-    slug, message = "cross_site_request", "请在本站页面中获取验证码"
+    slug = "cross_site_request"
 
 
 # --- the operator console (管理后台) ---
 
 
 class AccountDisabled(DomainError):
-    slug, message = "account_disabled", "该账号已被停用，如有疑问请联系客服"
+    slug = "account_disabled"
 
 
 class Forbidden(DomainError):
-    slug, message = "forbidden", "您的角色无权执行此操作"
+    slug = "forbidden"
 
 
 class NotFound(DomainError):
-    slug, message = "not_found", "要找的记录不存在"
+    slug = "not_found"
 
 
 class InvalidUsername(DomainError):
-    slug, message, field = "invalid_username", "用户名须为 3-32 位小写字母、数字、点、下划线或连字符，以字母开头", "username"
+    slug, field = "invalid_username", "username"
 
 
 class UsernameTaken(DomainError):
-    slug, message, field = "username_taken", "该用户名已被使用", "username"
+    slug, field = "username_taken", "username"
 
 
 class SetupLinkInvalid(DomainError):
-    slug, message = "setup_link_invalid", "设置链接无效、已使用或已过期，请联系管理员重新生成"
+    slug = "setup_link_invalid"
 
 
 class TotpInvalid(DomainError):
-    slug, message, field = "totp_invalid", "动态验证码错误，请输入验证器中当前显示的 6 位数字", "code"
+    slug, field = "totp_invalid", "code"
 
 
 # --- what an SMS provider said (raised by SmsSender adapters, see domain/ports.py) -----------------------------
@@ -180,20 +200,16 @@ class SmsNumberThrottled(SmsLimitReached):
     """The provider's own per-number flow control refused the message: nothing was sent, no other provider is
     tried (it would only spend the number's allowance there too)."""
 
-    message = "该手机号接收验证码过于频繁，请稍后再试"
-
-    def __init__(self, provider: str, provider_code: str):
-        super().__init__(retry_after=60)
+    def __init__(self, provider: str | None = None, provider_code: str | None = None):
+        super().__init__("provider_throttled", retry_after=60)
         self.provider, self.provider_code = provider, provider_code
 
 
 class SmsNumberRejected(InvalidMobile):
     """The provider says this number cannot receive messages (invalid, or on a block list)."""
 
-    message = "该手机号无法接收短信，请检查号码是否正确"
-
-    def __init__(self, provider: str, provider_code: str):
-        super().__init__()
+    def __init__(self, provider: str | None = None, provider_code: str | None = None):
+        super().__init__("provider_rejected")
         self.provider, self.provider_code = provider, provider_code
 
 

@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 import re
 import unicodedata
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,7 +39,7 @@ def _has_invisible(text: str) -> bool:
 def normalize_nickname(raw: str, rules: Rules) -> str:
     nickname = unicodedata.normalize("NFC", raw).strip()
     if not 1 <= len(nickname) <= rules.nickname_max or _has_invisible(nickname):
-        raise errors.InvalidNickname()
+        raise errors.InvalidNickname(max=rules.nickname_max)
     return nickname
 
 
@@ -52,7 +53,7 @@ def check_new_password(raw: str, confirmation: str, rules: Rules) -> str:
     if not rules.password_min <= len(password) <= rules.password_max or any(
         unicodedata.category(ch) == "Cc" for ch in password
     ):
-        raise errors.InvalidPassword()
+        raise errors.InvalidPassword(min=rules.password_min, max=rules.password_max)
     if password != normalize_password(confirmation):
         raise errors.PasswordMismatch()
     if password.lower() in rules.common_passwords:
@@ -101,7 +102,7 @@ class User:
         The last allowed try arms the lock (and True says this is it); a correct password clears it again.
         """
         if remaining := self.lock_remaining(now):
-            raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+            raise errors.AccountLocked.for_seconds(remaining)
         # The count restarts after a served lock, or after a quiet window with no failure (never weaker
         # than a sliding window).
         quiet = self.last_failure_at is None or now - self.last_failure_at > rules.login_failure_window
@@ -133,11 +134,6 @@ class User:
         """The owner is back (signed in) before the erasure: the account stays. True if one was pending."""
         pending, self.deletion_due_at = self.deletion_due_at is not None, None
         return pending
-
-def lock_message(seconds: int) -> str:
-    minutes = -(-seconds // 60)
-    return f"密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试"
-
 
 def client_key(ip: str | None) -> str:
     """Whose tries a count belongs to: the IPv4 address, or the IPv6 /64 (one subscriber gets a whole /64,
@@ -227,6 +223,14 @@ class SmsChallenge:
         if self.attempts >= rules.sms_max_attempts:
             self.spent = True
         return False
+
+
+def canonical_captcha_id(raw: str) -> str:
+    """The client's uuid in one spelling; anything else is refused."""
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except (ValueError, AttributeError):
+        raise errors.InvalidInput("captcha_id", field="captcha") from None
 
 
 @dataclass(eq=False)

@@ -16,7 +16,10 @@ PRIVACY_VERSION = "2026-11-25"
 
 @dataclass(frozen=True)
 class Rules:
-    code_key: bytes  # HMAC key for stored SMS codes, captcha answers and session ids (derived from the secret)
+    # Not the app's secret: a key derived from SECRET_KEY for this one job (entrypoints/bootstrap.py::make_rules,
+    # label "sms-and-captcha-codes"). It keys the HMAC digests stored for SMS codes, captcha answers and session
+    # ids, so rotating SECRET_KEY voids every pending code and signs every browser out.
+    code_key: bytes
     sms_code_length: int = 6
     sms_code_ttl: timedelta = timedelta(minutes=5)
     # Tries on one code: per client address (IPv4, or IPv6 /64) and overall. A client out of tries is refused

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -165,11 +166,7 @@ def bootstrap(
         """For use cases that only read: every signed-in page load is one."""
         return SqlUnitOfWork(read_session_factory, after_commit=log_event)
 
-    rules = Rules(
-        code_key=derive_key(secret_key, "sms-and-captcha-codes"),
-        common_passwords=load_common_passwords(),
-        **(rule_overrides or {}),
-    )
+    rules = make_rules(secret_key, rule_overrides)
     sms_sender = sms_sender or build_sms_sender(sms_settings or SmsSettings())  # default: the console
     captcha_renderer = captcha_renderer or ImageCaptchaRenderer()
     hasher = hasher or Argon2Hasher()
@@ -203,3 +200,14 @@ def bootstrap(
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
     )
+
+
+def make_rules(secret_key: str, overrides: dict | None = None) -> Rules:
+    """The numbers the app and the `accounts` commands run by: the defaults in domain/rules.py, then the `RULES`
+    setting (a mapping given to create_app, or JSON in the environment; durations as timedeltas or seconds)."""
+    overrides = dict(overrides or {})
+    for rule in fields(Rules):
+        if rule.type == "timedelta" and isinstance(overrides.get(rule.name), (int, float)):
+            overrides[rule.name] = timedelta(seconds=overrides[rule.name])
+    return Rules(code_key=derive_key(secret_key, "sms-and-captcha-codes"), common_passwords=load_common_passwords(),
+                 **overrides)

@@ -21,8 +21,8 @@ from adapters.system import SystemClock
 from domain.errors import InvalidMobile
 from domain.events import ClientContext
 from domain.model import normalize_mobile, pseudonymize_mobile
-from domain.rules import Rules
-from entrypoints.bootstrap import bootstrap, pseudonym_key
+from entrypoints.bootstrap import bootstrap, make_rules, pseudonym_key
+from entrypoints.messages import message_for
 from entrypoints.web.settings import load_settings
 
 
@@ -42,7 +42,8 @@ def settings() -> dict:
 def erase_due_accounts(batch_size: int) -> int:
     """The erasure use case, wired as the app wires it (its pseudonyms are keyed from SECRET_KEY)."""
     config = settings()
-    services = bootstrap(database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"])
+    services = bootstrap(database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"],
+                         rule_overrides=config.get("RULES"))
     try:
         return services.erase_due_accounts(ClientContext(user_agent="accounts purge", request_id=uuid.uuid4().hex),
                                            batch_size=batch_size)
@@ -73,17 +74,19 @@ def db_upgrade():
 
 
 @cli.command("purge")
-@click.option("--retention-days", default=Rules.audit_retention.days, show_default=True,
-              help="Keep audit events this many days.")
+@click.option("--retention-days", type=int,
+              help="Keep audit events this many days  [default: the audit_retention rule, 180]")
 @click.option("--batch-size", default=1000, show_default=True)
-def purge(retention_days: int, batch_size: int):
+def purge(retention_days: int | None, batch_size: int):
     """Settle SMS sends a crashed process left open; erase accounts whose 注销 cool-off has ended; delete expired
     captchas and SMS codes, old ended sessions and audit events past retention. Safe to re-run."""
     click.echo(f"sms sends settled as unconfirmed: {settle_sms_sends()(batch_size)}")
     click.echo(f"accounts: {erase_due_accounts(batch_size)} erased")  # first: their old events may go below
+    rules = make_rules(settings()["SECRET_KEY"], settings().get("RULES"))  # the app's numbers, overrides included
+    retention = rules.audit_retention if retention_days is None else timedelta(days=retention_days)
     removed = maintenance.purge_expired(
-        engine(), SystemClock().now(), audit_retention=timedelta(days=retention_days),
-        sms_cap_window=Rules.sms_cap_window, session_retention=Rules.ended_session_retention, batch_size=batch_size)
+        engine(), SystemClock().now(), audit_retention=retention,
+        sms_cap_window=rules.sms_cap_window, session_retention=rules.ended_session_retention, batch_size=batch_size)
     for table, count in removed.items():
         click.echo(f"{table}: {count} removed")
 
@@ -116,7 +119,7 @@ def pseudonym(mobile: str):
     try:
         mobile = normalize_mobile(mobile)
     except InvalidMobile as error:
-        raise click.BadParameter(error.message) from None
+        raise click.BadParameter(message_for(error)) from None
     click.echo(pseudonymize_mobile(pseudonym_key(settings()["SECRET_KEY"]), mobile))
 
 

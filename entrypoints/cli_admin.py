@@ -15,6 +15,7 @@ from adapters.logging import configure_logging
 from domain.errors import DomainError
 from domain.events import ClientContext
 from entrypoints.bootstrap import bootstrap
+from entrypoints.messages import message_for
 from entrypoints.web.settings import load_settings
 
 
@@ -36,7 +37,7 @@ def run(action, *args):
     try:
         return action(*args)
     except DomainError as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(message_for(error)) from None
 
 
 def print_link(link, base_url: str, what: str) -> None:

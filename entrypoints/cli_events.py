@@ -26,6 +26,7 @@ from domain.errors import DomainError
 from domain.events import ClientContext
 from entrypoints.bootstrap import bootstrap
 from entrypoints.integrations import Integrations, exported_types
+from entrypoints.messages import message_for
 from entrypoints.web.settings import load_settings
 
 
@@ -46,7 +47,7 @@ def integrations() -> Iterator[Integrations]:
     try:
         yield services.integrations
     except DomainError as error:
-        raise click.ClickException(f"{error.slug}: {error.message}") from None
+        raise click.ClickException(f"{error.slug}: {message_for(error)}") from None
     finally:
         services.engine.dispose()
 

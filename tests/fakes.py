@@ -688,3 +688,8 @@ def credentials(s, mobile: str = MOBILE, password: str = PASSWORD, *, client: Cl
 def sign_in(s, mobile: str = MOBILE, password: str = PASSWORD, **kwargs) -> str:
     """Sign in through Login; return the session id its cookie would carry."""
     return s.login(credentials(s, mobile, password, **kwargs)).session.token
+
+
+class DatabaseDown(Exception):
+    """What a commit raises when the database goes away: production lets the driver's OperationalError through
+    the use case (the web layer answers 503 service_unavailable); the domain neither catches nor wraps it."""

@@ -25,10 +25,13 @@ class NewApiKey:
     key: str  # the only time it is seen
 
 
+API_KEY_NAME_MAX = 64
+
+
 def _key_name(name: str) -> str:
     name = unicodedata.normalize("NFC", name).strip()
-    if not 1 <= len(name) <= 64 or any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise errors.InvalidInput("名称须为 1-64 个可见字符", field="name")
+    if not 1 <= len(name) <= API_KEY_NAME_MAX or any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise errors.InvalidInput("api_key_name", field="name", max=API_KEY_NAME_MAX)
     return name
 
 

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
-from domain.model import SessionEnd, check_new_password, lock_message, normalize_password, session_digest
+from domain.model import SessionEnd, check_new_password, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 from domain.use_cases.sessions import NewSession, rotate_session
 
 
@@ -42,11 +42,11 @@ class ChangePassword:
             event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
             try:
                 if remaining := user.lock_remaining(now):
-                    raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+                    raise errors.AccountLocked.for_seconds(remaining)
                 password = check_new_password(cmd.password, cmd.confirmation, rules)
                 last_try = user.start_login_attempt(now, rules)
             except errors.DomainError as error:
-                refuse(uow, error, EventType.PASSWORD_CHANGE_REFUSED, **event)
+                record_refusal_and_raise(uow, error, EventType.PASSWORD_CHANGE_REFUSED, **event)
             uow.commit()
 
         current = normalize_password(cmd.current)
@@ -59,15 +59,16 @@ class ChangePassword:
                 raise errors.LoginRequired()
             if not matches:
                 if not (last_try and (remaining := user.lock_remaining(now))):
-                    refuse(uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED, **event)
+                    record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED,
+                                             **event)
                 # This was the last allowed try: its failure locks the account, as at sign-in.
                 record(uow, EventType.PASSWORD_CHANGE_REFUSED, reason=errors.CurrentPasswordInvalid.slug, **event)
                 record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
                 uow.commit()
-                raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+                raise errors.AccountLocked.for_seconds(remaining)
             user.login_succeeded()
             if password_hash is None:
-                refuse(uow, errors.SamePassword(), EventType.PASSWORD_CHANGE_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.SamePassword(), EventType.PASSWORD_CHANGE_REFUSED, **event)
             session = uow.sessions.get_for_update(session_digest(cmd.session_token, rules))
             if session is None or session.user_id != cmd.user_id or not session.is_active(now, rules):
                 raise errors.LoginRequired()  # this session ended meanwhile: change nothing

@@ -23,9 +23,9 @@ def record(
     uow.record(AuditEvent(event_type, now, client, mobile=mobile, user_id=user_id, detail=detail))
 
 
-def refuse(uow: UnitOfWork, error: DomainError, event_type: EventType, /, **event: Any) -> NoReturn:
-    """Record why a request was refused, commit with it what the transaction already did
-    (a spent captcha, a counted try), then raise."""
+def record_refusal_and_raise(uow: UnitOfWork, error: DomainError, event_type: EventType, /, **event: Any) -> NoReturn:
+    """Record why a request was refused, COMMIT with it what the transaction already did (a spent captcha, a
+    counted try), then raise `error`. The name says all three, so a call site reads as the end of its transaction."""
     record(uow, event_type, reason=error.slug, **event)
     uow.commit()
     raise error

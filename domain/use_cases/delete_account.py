@@ -11,7 +11,7 @@ from domain.events import ClientContext, EventType
 from domain.model import SessionEnd, User, normalize_password
 from domain.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,8 @@ class RequestAccountDeletion:
         # Outside any transaction, as in a password change: argon2 must not hold the row.
         if not self.hasher.verify(user.password_hash, normalize_password(cmd.current_password)):
             with self.uow() as uow:
-                refuse(uow, errors.CurrentPasswordInvalid(), EventType.ACCOUNT_DELETION_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.ACCOUNT_DELETION_REFUSED,
+                                         **event)
         with self.uow() as uow:
             user = uow.users.get_for_update(cmd.user_id)
             if user is None:

@@ -15,8 +15,8 @@ class ReadEventFeed:
 
     def __call__(self, after: int, limit: int) -> tuple[list[OutboxEvent], int]:
         if after < 0:
-            raise errors.InvalidInput("after 须为非负整数", field="after")
+            raise errors.InvalidInput("after_negative", field="after")
         if not 1 <= limit <= MAX_PAGE:
-            raise errors.InvalidInput(f"limit 须在 1-{MAX_PAGE} 之间", field="limit")
+            raise errors.InvalidInput("limit_out_of_range", field="limit", max=MAX_PAGE)
         events = self.feed.after(after, limit, self.types)
         return events, (events[-1].seq if events else after)

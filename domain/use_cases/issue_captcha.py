@@ -1,21 +1,12 @@
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext
-from domain.model import CaptchaChallenge, digest
+from domain.model import CaptchaChallenge, canonical_captcha_id, digest
 from domain.ports import CaptchaRenderer, Clock, Codes, UnitOfWorkFactory
 from domain.rules import Rules
-
-
-def canonical_captcha_id(raw: str) -> str:
-    """The client's uuid in one spelling; anything else is refused."""
-    try:
-        return str(uuid.UUID(raw.strip()))
-    except (ValueError, AttributeError):
-        raise errors.InvalidInput("图片验证码标识无效，请刷新验证码", field="captcha") from None
 
 
 @dataclass(frozen=True)
@@ -48,13 +39,3 @@ class IssueCaptcha:
             )
             uow.commit()
         return image
-
-
-def take_captcha(uow, raw_id: str, answer: str, now, rules: Rules) -> bool:
-    """Check a captcha answer, consuming the captcha whether it matches or not."""
-    try:
-        captcha_id = canonical_captcha_id(raw_id)
-    except errors.InvalidInput:
-        return False
-    challenge = uow.captchas.take(captcha_id)
-    return challenge is not None and challenge.matches(answer, now, rules)

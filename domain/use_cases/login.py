@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
-from domain.model import lock_message, normalize_mobile, normalize_password
+from domain.model import normalize_mobile, normalize_password
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 from domain.use_cases.delete_account import cancel_pending_deletion
-from domain.use_cases.issue_captcha import take_captcha
+from domain.use_cases.take_captcha import take_captcha
 from domain.use_cases.sessions import NewSession, open_session
 
 
@@ -42,11 +42,11 @@ class Login:
         event = {"now": now, "client": cmd.client}
         with self.uow() as uow:
             if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
-                refuse(uow, errors.CaptchaInvalid(), EventType.LOGIN_FAILED, **event)
+                record_refusal_and_raise(uow, errors.CaptchaInvalid(), EventType.LOGIN_FAILED, **event)
             try:
                 mobile = normalize_mobile(cmd.mobile)
             except errors.InvalidMobile as error:
-                refuse(uow, error, EventType.LOGIN_FAILED, **event)
+                record_refusal_and_raise(uow, error, EventType.LOGIN_FAILED, **event)
             event["mobile"] = mobile
             user = uow.users.get_by_mobile_for_update(mobile)
             last_try = False
@@ -55,7 +55,7 @@ class Login:
                 try:
                     last_try = user.start_login_attempt(now, rules)
                 except errors.AccountLocked as error:
-                    refuse(uow, error, EventType.LOGIN_FAILED, **event)
+                    record_refusal_and_raise(uow, error, EventType.LOGIN_FAILED, **event)
             uow.commit()
 
         password = normalize_password(cmd.password)
@@ -68,17 +68,17 @@ class Login:
             # and the event names no account, so that nothing written after an erasure ties it to its number.
             if user is None or user.id != event.get("user_id"):
                 event.pop("user_id", None)
-                refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
+                record_refusal_and_raise(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             if not matches:
                 if not (last_try and (remaining := user.lock_remaining(now))):
-                    refuse(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
+                    record_refusal_and_raise(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
                 # This was the last allowed try: its failure locks the account.
                 record(uow, EventType.LOGIN_FAILED, reason=errors.BadCredentials.slug, **event)
                 record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
                 uow.commit()
-                raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+                raise errors.AccountLocked.for_seconds(remaining)
             if user.disabled_at is not None:  # told only to whoever knows the password
-                refuse(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
+                record_refusal_and_raise(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
             user.login_succeeded()
             if self.hasher.needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)

@@ -7,7 +7,7 @@ from domain.events import ClientContext, EventType
 from domain.model import User, check_new_password, normalize_mobile, normalize_nickname
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 from domain.use_cases.consent import record_consent
 from domain.use_cases.sms_proof import check_code, spend_code
 
@@ -39,22 +39,22 @@ class RegisterUser:
                 raise errors.AgreementRequired()
         except errors.DomainError as error:
             with self.uow() as uow:
-                refuse(uow, error, EventType.REGISTRATION_REFUSED, **event)
+                record_refusal_and_raise(uow, error, EventType.REGISTRATION_REFUSED, **event)
         with self.uow() as uow:
             # The code first: whether the mobile is registered is told only to whoever holds its code, so a
             # made-up code gets the same answer for every mobile.
             proven = check_code(uow, mobile, "register", cmd.code, now, rules, cmd.client)
             if proven is None:
-                refuse(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
             if uow.users.get_by_mobile(mobile) is not None:
-                refuse(uow, errors.MobileTaken(), EventType.REGISTRATION_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.MobileTaken(), EventType.REGISTRATION_REFUSED, **event)
             uow.commit()
         # Only a proven code pays for argon2, and outside the transaction, so row locks last milliseconds.
         password_hash = self.hasher.hash(password)
         try:
             with self.uow() as uow:
                 if not spend_code(uow, mobile, "register", proven):
-                    refuse(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
+                    record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
                 user = User(mobile=mobile, nickname=nickname, password_hash=password_hash, created_at=now)
                 uow.users.add(user)
                 record(uow, EventType.USER_REGISTERED, user_id=user.id, **event)
@@ -64,4 +64,4 @@ class RegisterUser:
         except errors.Conflict:
             # A concurrent registration of the same mobile won; the unique constraint kept it to one user.
             with self.uow() as uow:
-                refuse(uow, errors.MobileTaken(), EventType.REGISTRATION_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.MobileTaken(), EventType.REGISTRATION_REFUSED, **event)

@@ -19,8 +19,8 @@ from domain.events import ClientContext, EventType
 from domain.model import SentSms, SmsChallenge, SmsStatus, digest, normalize_mobile
 from domain.ports import Clock, Codes, SmsSender, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, refuse
-from domain.use_cases.issue_captcha import take_captcha
+from domain.use_cases.common import record, record_refusal_and_raise
+from domain.use_cases.take_captcha import take_captcha
 
 PURPOSES = ("register", "reset_password")
 
@@ -77,21 +77,21 @@ class RequestSmsCode:
             try:
                 mobile = normalize_mobile(cmd.mobile)
             except errors.InvalidMobile as error:
-                refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, error, EventType.SMS_CODE_REFUSED, **event)
             event = {**event, "mobile": mobile}
             if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
-                refuse(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
             registered = uow.users.get_by_mobile(mobile) is not None
             if cmd.purpose == "register" and registered:
-                refuse(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
             if cmd.purpose == "reset_password" and not registered:
-                refuse(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
             # From here to commit, other sends to this mobile or from this address wait: the counts below
             # cannot change under us, so racing requests cannot all slip under a limit.
             uow.sms.hold_send_locks(mobile, ip, now)
             now = self.clock.now()  # read after the wait: the sends that went before are in the past of this one
             if error := self._over_a_limit(uow, mobile, ip, now):
-                refuse(uow, error, EventType.SMS_CODE_REFUSED, **event)
+                record_refusal_and_raise(uow, error, EventType.SMS_CODE_REFUSED, **event)
             code = self.codes.digits(rules.sms_code_length)
             challenge = SmsChallenge(
                 mobile=mobile,
@@ -111,7 +111,7 @@ class RequestSmsCode:
         last = uow.sms.last_sent_at(mobile)
         if last is not None and now - last < rules.sms_cooldown:
             wait = math.ceil((rules.sms_cooldown - (now - last)).total_seconds())
-            return errors.SmsCooldown(f"发送太频繁，请 {wait} 秒后再试", retry_after=wait)
+            return errors.SmsCooldown(seconds=wait, retry_after=wait)
         since = now - rules.sms_cap_window
         if (
             uow.sms.count_for_mobile_since(mobile, since) >= rules.sms_per_mobile_cap

@@ -7,7 +7,7 @@ from domain.events import ClientContext, EventType
 from domain.model import SessionEnd, check_new_password, normalize_mobile
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 from domain.use_cases.sms_proof import check_code, spend_code
 
 
@@ -36,19 +36,19 @@ class ResetPassword:
             password = check_new_password(cmd.password, cmd.confirmation, rules)
         except errors.DomainError as error:
             with self.uow() as uow:
-                refuse(uow, error, EventType.PASSWORD_RESET_REFUSED, **event)
+                record_refusal_and_raise(uow, error, EventType.PASSWORD_RESET_REFUSED, **event)
         with self.uow() as uow:
             proven = check_code(uow, mobile, "reset_password", cmd.code, now, rules, cmd.client)
             if proven is None:
-                refuse(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
             uow.commit()
         password_hash = self.hasher.hash(password)  # only for a proven code, outside the transaction
         with self.uow() as uow:
             if not spend_code(uow, mobile, "reset_password", proven):
-                refuse(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
             user = uow.users.get_by_mobile_for_update(mobile)
             if user is None:
-                refuse(uow, errors.MobileNotRegistered(), EventType.PASSWORD_RESET_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.PASSWORD_RESET_REFUSED, **event)
             user.set_password(password_hash)
             uow.sessions.end_all(user.id, now, SessionEnd.PASSWORD_RESET)
             record(uow, EventType.PASSWORD_RESET, user_id=user.id, **event)

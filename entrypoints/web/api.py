@@ -19,6 +19,7 @@ from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.export_account_data import DataExportRequest
+from entrypoints.messages import say
 from entrypoints.web import data_copy
 from entrypoints.web.auth import end_session, session_token, start_session
 from entrypoints.web.context import client_context, services
@@ -34,7 +35,7 @@ UNCHECKED = (False, None, "", "off", "false", "0")
 def json_object() -> dict:
     data = request.get_json(silent=True)  # None for malformed JSON or another content type
     if not isinstance(data, dict):
-        raise InvalidInput("请求体必须是 JSON 对象")
+        raise InvalidInput("json_object")
     return data
 
 
@@ -42,7 +43,7 @@ def text(data: dict, name: str) -> str:
     """A required string field of bounded length."""
     value = data.get(name)
     if not isinstance(value, str) or len(value) > MAX_FIELD or not _encodable(value):
-        raise InvalidInput(f"缺少或无效的字段：{name}", field=name)
+        raise InvalidInput("missing_field", field=name, name=name)
     return value
 
 
@@ -62,7 +63,7 @@ def checked(data: dict, name: str) -> bool:
             return True
         if value in UNCHECKED:
             return False
-    raise InvalidInput(f"无效的字段：{name}", field=name)
+    raise InvalidInput("field", field=name, name=name)
 
 
 def ok(message: str, **extra):
@@ -84,7 +85,8 @@ def send_sms(purpose: str):
     if not sent.recorded:  # the SMS went out; `accounts purge` will settle its row (README "SMS delivery")
         structlog.get_logger("sms").error("sms_outcome_not_recorded", provider=sent.provider,
                                           message_id=sent.message_id, error=sent.record_error)
-    return ok("验证码已发送，5 分钟内有效")
+    minutes = int(services().rules.sms_code_ttl.total_seconds() // 60)
+    return ok(say("sms_sent", minutes=minutes))
 
 
 @api.post("/api/send_register_sms")

@@ -10,6 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from domain import errors
+from entrypoints.messages import message_for, say
 from entrypoints.web.auth import skip_session_lookup
 
 STATUS = {
@@ -33,12 +34,12 @@ STATUS = {
     "username_taken": 409,
 }
 
-HTTP_SLUGS = {
-    400: ("invalid_input", "请求参数有误"),
-    404: ("not_found", "页面不存在"),
-    405: ("method_not_allowed", "请求方法不允许"),
-    413: ("payload_too_large", "请求内容过大"),
-    429: ("rate_limited", "请求太频繁，请稍后再试"),
+HTTP_SLUGS = {  # their words: `http.<status>` in entrypoints/messages.py
+    400: "invalid_input",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "rate_limited",
 }
 
 log = structlog.get_logger("web")
@@ -63,15 +64,16 @@ def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(errors.DomainError)
     def domain_error(error: errors.DomainError):
         status = STATUS.get(error.slug, 400)
-        return error_response(status, error.slug, error.message, field=error.field, retry_after=error.retry_after)
+        return error_response(status, error.slug, message_for(error), field=error.field, retry_after=error.retry_after)
 
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
-        return error_response(400, "csrf_invalid", "页面已过期，请刷新后重试")
+        return error_response(400, "csrf_invalid", say("csrf_invalid"))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        slug, message = HTTP_SLUGS.get(error.code, ("http_error", "请求无法处理"))
+        slug = HTTP_SLUGS.get(error.code, "http_error")
+        message = say(f"http.{error.code}" if error.code in HTTP_SLUGS else "http_error")
         retry_after = None
         if isinstance(error, RateLimitExceeded):
             retry_after = int(error.limit.limit.get_expiry())  # the window: an upper bound on the wait
@@ -88,9 +90,9 @@ def init_error_handlers(app: Flask) -> None:
         log.error("database_error", error=type(error.orig).__name__)
         # Rendering runs Flask-Login's context processor, which would try to load the user again.
         skip_session_lookup()
-        return error_response(503, "service_unavailable", "服务暂时不可用，请稍后再试", retry_after=5)
+        return error_response(503, "service_unavailable", say("service_unavailable"), retry_after=5)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unhandled_error")
-        return error_response(500, "internal_error", "服务器开小差了，请稍后再试")
+        return error_response(500, "internal_error", say("internal_error"))

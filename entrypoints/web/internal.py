@@ -32,7 +32,7 @@ def use_api_key(endpoint: str, user_id: int | None = None) -> None:
 def whole_number(name: str, default: int) -> int:
     value = request.args.get(name, str(default))
     if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise InvalidInput(f"无效的参数：{name}", field=name)
+        raise InvalidInput("parameter", field=name, name=name)
     return int(value)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 
 ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "TRUSTED_PROXIES",
-            "RATELIMIT_STORAGE_URI", "LOG_JSON", "SITE_NAME", "HEADER_LINKS", "STATIC_BUILD_DIR")
+            "RATELIMIT_STORAGE_URI", "LOG_JSON", "SITE_NAME", "HEADER_LINKS", "STATIC_BUILD_DIR", "RULES")
 TRUE = {"1", "true", "yes", "on"}
 # SMS delivery (README "SMS delivery"): checked when the app is built, by entrypoints/sms_settings.py.
 SMS_ENV_KEYS = ("SMS_PROVIDER", "SMS_TIMEOUT_SECONDS", "SMS_ALLOW_CONSOLE", "SMS_RECEIPT_TOKEN",
@@ -50,6 +50,8 @@ def load_settings(app: Flask, config: dict | None) -> None:
     app.config["LOG_JSON"] = _flag(app.config.get("LOG_JSON", not sys.stdout.isatty()))  # console for a person
     app.config["TRUSTED_PROXIES"] = int(app.config["TRUSTED_PROXIES"])
     app.config["HEADER_LINKS"] = _links(app.config["HEADER_LINKS"])
+    if isinstance(app.config.get("RULES"), str):  # JSON in the environment: {"sms_per_ip_cap": 100}
+        app.config["RULES"] = json.loads(app.config["RULES"])
 
 
 def _links(value) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import upgrade
+from domain.errors import SetupLinkInvalid
 from entrypoints import cli, cli_admin
 
 LINK = re.compile(r"^(https?://\S+)/admin/setup#([a-z0-9]{32})$", re.M)
@@ -60,7 +61,7 @@ def test_reset_gives_a_new_link_and_voids_the_old_one(runner):
     [(_, new)] = LINK.findall(output)
     services = cli_admin.admin_services()
     assert services.start_enrolment(new).username == "wang"
-    with pytest.raises(Exception, match="设置链接无效"):
+    with pytest.raises(SetupLinkInvalid):
         services.start_enrolment(old)
 
 

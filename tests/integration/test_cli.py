@@ -87,6 +87,16 @@ def test_purge_removes_only_what_is_past_keeping_and_is_idempotent(seeded):
     assert again.exit_code == 0 and again.output.count(": 0 removed") == 5
 
 
+def test_purge_keeps_what_the_rules_overrides_say_to_keep(seeded, monkeypatch):
+    """The app's RULES (here longer than the defaults) are the command's too: nothing but captchas goes."""
+    day = 86400
+    monkeypatch.setenv("RULES", json.dumps({"audit_retention": 300 * day, "ended_session_retention": 40 * day,
+                                            "sms_cap_window": 3 * day}))
+    result = CliRunner().invoke(cli.cli, ["purge"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": 0 removed") == 3 and "captcha_challenges: 7 removed" in result.output
+
+
 def test_audit_lists_filtered_events_as_table_and_json(seeded, now):
     runner = CliRunner()
     table = runner.invoke(cli.cli, ["audit", "--mobile", "13800138000", "--type", "login.failed",

@@ -207,7 +207,7 @@ def code_slugs() -> dict[str, int]:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
         slugs[cls.slug] = web_errors.STATUS.get(cls.slug, 400)
-    slugs.update({slug: status for status, (slug, _) in web_errors.HTTP_SLUGS.items()})
+    slugs.update({slug: status for status, slug in web_errors.HTTP_SLUGS.items()})
     source = inspect.getsource(web_errors)
     slugs.update({slug: int(status) for status, slug in re.findall(r'error_response\((\d+), "(\w+)"', source)})
     slugs["http_error"] = 400  # HTTP_SLUGS' fallback: any other HTTPException, with its own status

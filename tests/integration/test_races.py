@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.exc import ProgrammingError
 
 from adapters.sqlalchemy.tables import audit_events, sms_challenges, users
-from domain.errors import DomainError
+from domain.errors import DomainError, SmsCodeInvalid
 from domain.events import ClientContext
 from domain.use_cases.issue_captcha import IssueCaptchaCommand
 from domain.use_cases.login import Credentials
@@ -100,7 +100,7 @@ def test_racing_wrong_sms_codes_are_all_counted(kit):
     wins, refusals = race(lambda _: kit.register(wrong), range(N))
     assert wins == [] and all(e.slug == "sms_code_invalid" for e in refusals)
     assert kit.scalar(select(sms_challenges.c.attempts)) == 5
-    with pytest.raises(DomainError, match="短信验证码"):
+    with pytest.raises(SmsCodeInvalid):
         kit.register(code)  # five wrong tries from this address stopped it, racing or not
 
 
@@ -114,7 +114,7 @@ def test_racing_wrong_sms_codes_from_many_addresses_are_all_counted(kit):
     # 40 tries from 8 addresses: each address stopped after 5, the code after 20 overall.
     assert kit.scalar(select(sms_challenges.c.attempts)) == 20
     assert kit.scalar(select(sms_challenges.c.spent)) in (True, 1)
-    with pytest.raises(DomainError, match="短信验证码"):
+    with pytest.raises(SmsCodeInvalid):
         kit.services.register_user(Registration("owner", MOBILE, code, "s3cure-Passw0rd", "s3cure-Passw0rd", True,
                                                 ClientContext(ip="198.51.100.1")))
 

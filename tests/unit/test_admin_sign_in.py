@@ -87,7 +87,7 @@ def test_every_wrong_factor_gets_one_generic_answer(field):
     wrong = {"username": {"username": "li"}, "password": {"password": "wrong pass phrase"},
              "code": {"code": "999999"}}[field]
     error = refused(s, **wrong)
-    assert (error.slug, error.message) == ("bad_credentials", "用户名、密码或动态验证码错误")
+    assert (error.slug, error.key, error.facts) == ("bad_credentials", "bad_credentials.operator", {})
     assert s.store.operator_sessions.rows == {}
     [event] = s.store.events_of(EventType.ADMIN_SIGN_IN_FAILED)
     assert event.detail["reason"] == "bad_credentials"

@@ -107,7 +107,7 @@ def test_a_disabled_user_cannot_sign_in_and_is_told_so_and_every_session_ends():
     assert {r.end_reason for r in s.store.sessions.rows.values()} == {"user_disabled"}
     with pytest.raises(errors.AccountDisabled) as exc:
         s.login(credentials(s))
-    assert exc.value.message == "该账号已被停用，如有疑问请联系客服"
+    assert exc.value.slug == "account_disabled"
     assert s.store.events_of(EventType.LOGIN_FAILED)[-1].detail["reason"] == "account_disabled"
     assert act(s, admin, "disable_user", user.id) is False
     assert act(s, admin, "enable_user", user.id) is True

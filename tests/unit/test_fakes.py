@@ -6,7 +6,7 @@ import pytest
 
 from domain import errors
 from domain.events import AuditEvent, EventType
-from tests.fakes import CLIENT, FakeStore, FakeUnitOfWork, add_user, make_services
+from tests.fakes import CLIENT, FakeStore, FakeUnitOfWork, add_user, make_services, DatabaseDown
 
 
 def _event():
@@ -38,8 +38,8 @@ def test_add_enforces_unique_mobile_and_failed_commit_writes_nothing():
     add_user(s)
     with pytest.raises(errors.Conflict):
         add_user(s)
-    store.fail_next_commit = errors.StorageUnavailable()
-    with pytest.raises(errors.StorageUnavailable), FakeUnitOfWork(store) as uow:
+    store.fail_next_commit = DatabaseDown()
+    with pytest.raises(DatabaseDown), FakeUnitOfWork(store) as uow:
         store.users.rows.clear()
         uow.record(_event())
         uow.commit()

@@ -7,7 +7,8 @@ from freezegun import freeze_time
 
 from domain import errors
 from domain.rules import CAPTCHA_ALPHABET
-from domain.use_cases.issue_captcha import IssueCaptchaCommand, take_captcha
+from domain.use_cases.issue_captcha import IssueCaptchaCommand
+from domain.use_cases.take_captcha import take_captcha
 from tests.fakes import CLIENT, FakeCodes, make_services
 
 

@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from domain import errors
 from domain.events import EventType
 from domain.use_cases.login import SignedIn
-from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services
+from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services, DatabaseDown
 
 NOW = "2024-01-01 12:00:00"
 
@@ -56,7 +56,7 @@ def test_unknown_mobile_and_wrong_password_look_the_same():
     wrong = fail(s)
     assert len(s.hasher.verify_calls) == 2
     assert s.hasher.verify_calls[0][0] != user.password_hash  # a dummy hash for the unknown mobile
-    assert (unknown.slug, unknown.message) == (wrong.slug, wrong.message) == ("bad_credentials", "手机号或密码错误")
+    assert (unknown.key, unknown.facts) == (wrong.key, wrong.facts) == ("bad_credentials", {})
     e1, e2 = s.store.events_of(EventType.LOGIN_FAILED)
     assert (e1.mobile, e1.user_id, e1.detail["reason"]) == ("13900139000", None, "bad_credentials")
     assert (e2.mobile, e2.user_id, e2.detail["reason"]) == (MOBILE, user.id, "bad_credentials")
@@ -71,7 +71,7 @@ def test_fifth_wrong_password_locks_for_15_minutes():
             frozen.tick(1)
         locked = fail(s)
         assert isinstance(locked, errors.AccountLocked)
-        assert "15 分钟" in locked.message and locked.retry_after == 900
+        assert locked.facts == {"minutes": 15} and locked.retry_after == 900
         [event] = s.store.events_of(EventType.ACCOUNT_LOCKED)
         assert (event.user_id, event.mobile, event.client) == (user.id, MOBILE, CLIENT)
         assert event.detail["until"] == (event.occurred_at + timedelta(minutes=15)).isoformat()
@@ -161,8 +161,8 @@ def test_failed_commit_records_nothing():
     s = make_services()
     add_user(s)
     creds = credentials(s)
-    s.store.fail_next_commit = errors.StorageUnavailable()
-    with pytest.raises(errors.StorageUnavailable):
+    s.store.fail_next_commit = DatabaseDown()
+    with pytest.raises(DatabaseDown):
         s.login(creds)
     assert s.store.events_of(EventType.LOGIN_SUCCEEDED) == s.store.events_of(EventType.LOGIN_FAILED) == []
     assert s.store.users.get_by_mobile(MOBILE).failed_logins == 0

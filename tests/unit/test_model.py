@@ -6,7 +6,7 @@ import pytest
 
 from domain import errors
 from domain.model import (
-    CaptchaChallenge, SmsChallenge, User, check_new_password, client_key, digest, lock_message, mask_mobile,
+    CaptchaChallenge, SmsChallenge, User, check_new_password, client_key, digest, mask_mobile,
     normalize_mobile, normalize_nickname,
 )
 from tests.fakes import TEST_RULES as RULES
@@ -211,12 +211,17 @@ def test_counter_restarts_after_window_and_on_success():
     assert (u.failed_logins, u.last_failure_at, u.locked_until) == (0, None, None)
 
 
-def test_lock_message_rounds_minutes_up():
-    assert "15 分钟" in lock_message(900)
-    assert "2 分钟" in lock_message(61)
+def test_a_lock_quotes_whole_minutes_rounded_up():
+    assert errors.AccountLocked.for_seconds(900).facts == {"minutes": 15}
+    assert errors.AccountLocked.for_seconds(899).facts == {"minutes": 15}
+    assert errors.AccountLocked.for_seconds(61).facts == {"minutes": 2}
+    assert errors.AccountLocked.for_seconds(60).facts == {"minutes": 1}
+    assert errors.AccountLocked.for_seconds(61).retry_after == 61
 
 
 def test_domain_error_carries_field_and_retry_after():
-    e = errors.InvalidInput("bad id", field="captcha", retry_after=3)
-    assert (e.slug, e.message, e.field, e.retry_after, str(e)) == ("invalid_input", "bad id", "captcha", 3, "bad id")
-    assert errors.InvalidInput().field is None and errors.InvalidInput().message == "请求参数有误"
+    e = errors.InvalidInput("captcha_id", field="captcha", retry_after=3, max=9)
+    assert (e.slug, e.key, e.field, e.retry_after, e.facts) == ("invalid_input", "invalid_input.captcha_id", "captcha",
+                                                               3, {"max": 9})
+    assert errors.InvalidInput().field is None and errors.InvalidInput().key == "invalid_input"
+    assert errors.InvalidMobile().field == "mobile" and errors.InvalidMobile(field="x").field == "x"

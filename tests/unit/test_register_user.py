@@ -6,7 +6,8 @@ from freezegun import freeze_time
 from domain import errors
 from domain.events import EventType
 from tests.fakes import (
-    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, FakeCodes, add_user, make_services, registration, request_code,
+    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, DatabaseDown, FakeCodes, add_user, make_services, registration,
+    request_code,
 )
 
 NOW = "2024-01-01 12:00:00"
@@ -74,8 +75,8 @@ def test_a_made_up_code_gets_the_same_answer_for_registered_and_unregistered_mob
     for mobile in (MOBILE, "13900139000"):  # registered, not registered
         with pytest.raises(errors.DomainError) as exc:
             s.register_user(registration("123456", mobile=mobile))
-        answers.append((exc.value.slug, exc.value.message, exc.value.field))
-    assert answers[0] == answers[1] == ("sms_code_invalid", errors.SmsCodeInvalid.message, "vercode")
+        answers.append((exc.value.key, exc.value.facts, exc.value.field))
+    assert answers[0] == answers[1] == ("sms_code_invalid", {}, "vercode")
 
 
 def test_mobile_taken_is_told_to_whoever_holds_a_code():
@@ -167,8 +168,8 @@ def test_lost_race_on_the_unique_mobile_is_mobile_taken(monkeypatch):
 def test_failed_commit_leaves_no_user_and_no_event():
     s = make_services()
     code = request_code(s)
-    s.store.fail_next_commit = errors.StorageUnavailable()
-    with pytest.raises(errors.StorageUnavailable):
+    s.store.fail_next_commit = DatabaseDown()
+    with pytest.raises(DatabaseDown):
         s.register_user(registration(code))
     assert s.store.users.rows == {}
     assert s.store.events_of(EventType.USER_REGISTERED) == []

@@ -7,7 +7,7 @@ from domain.console import Action, Actor
 from domain.events import ClientContext, EventType
 from domain.model import User
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 
 
 def require(actor: Actor, action: Action, *, uow: UnitOfWorkFactory, clock: Clock, client: ClientContext,
@@ -16,8 +16,8 @@ def require(actor: Actor, action: Action, *, uow: UnitOfWorkFactory, clock: Cloc
     if actor.may(action):
         return
     with uow() as refusal:
-        refuse(refusal, errors.Forbidden(), EventType.ADMIN_ACTION_REFUSED, now=clock.now(), client=client,
-               user_id=user_id, action=str(action), **actor.detail())
+        record_refusal_and_raise(refusal, errors.Forbidden(), EventType.ADMIN_ACTION_REFUSED, now=clock.now(),
+                                 client=client, user_id=user_id, action=str(action), **actor.detail())
 
 
 def record_action(uow: UnitOfWork, event_type: EventType, actor: Actor, *, now, client: ClientContext,

@@ -18,7 +18,7 @@ from domain.events import ClientContext, EventType
 from domain.model import check_new_password
 from domain.ports import Clock, Codes, PasswordHasher, Totp, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class FinishEnrolment:
         with self.uow() as uow:
             operator = _valid(uow, rules, cmd.token, now)
             if operator is None or operator.totp_secret is None:
-                refuse(uow, errors.SetupLinkInvalid(), EventType.ADMIN_ENROLMENT_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.SetupLinkInvalid(), EventType.ADMIN_ENROLMENT_REFUSED, **event)
             event.update(operator_id=operator.id, operator=operator.username)
         try:
             password = check_new_password(cmd.password, cmd.confirmation, rules)
@@ -83,13 +83,13 @@ class FinishEnrolment:
                 raise errors.TotpInvalid()
         except errors.DomainError as error:
             with self.uow() as uow:
-                refuse(uow, error, EventType.ADMIN_ENROLMENT_REFUSED, **event)
+                record_refusal_and_raise(uow, error, EventType.ADMIN_ENROLMENT_REFUSED, **event)
         password_hash = self.hasher.hash(password)  # outside the transaction, as everywhere
         codes = [self.codes.text(TOKEN_ALPHABET, RECOVERY_CODE_LENGTH) for _ in range(rules.operator_recovery_codes)]
         with self.uow() as uow:
             operator = _valid(uow, rules, cmd.token, now)
             if operator is None:  # a concurrent request used the link first
-                refuse(uow, errors.SetupLinkInvalid(), EventType.ADMIN_ENROLMENT_REFUSED, **event)
+                record_refusal_and_raise(uow, errors.SetupLinkInvalid(), EventType.ADMIN_ENROLMENT_REFUSED, **event)
             operator.password_hash, operator.enrolled_at, operator.last_totp_step = password_hash, now, step
             operator.recovery_codes = [recovery_digest(rules, operator.id, code) for code in codes]
             operator.setup_digest = operator.setup_expires_at = None

@@ -26,7 +26,7 @@ def _role(raw: str) -> Role:
     try:
         return Role(raw)
     except ValueError:
-        raise errors.InvalidInput("角色须为 admin 或 auditor", field="role") from None
+        raise errors.InvalidInput("unknown_role", field="role") from None
 
 
 class CreateOperator:
@@ -64,7 +64,7 @@ class ResetOperator:
         with self.uow() as uow:
             operator = _existing(uow, username)
             if operator.disabled_at is not None:
-                raise errors.InvalidInput("该操作员已停用", field="username")
+                raise errors.InvalidInput("operator_disabled", field="username")
             operator.password_hash = operator.totp_secret = operator.enrolled_at = None
             operator.recovery_codes, operator.last_totp_step = [], 0
             operator.setup_digest = setup_digest(self.rules, token)
@@ -109,5 +109,5 @@ class ListOperators:
 def _existing(uow, username: str) -> Operator:
     operator = uow.operators.get_by_username_for_update(username.strip().lower())
     if operator is None:
-        raise errors.NotFound("没有这个操作员")
+        raise errors.NotFound("operator")
     return operator

@@ -9,13 +9,12 @@ from datetime import timedelta
 from domain import errors
 from domain.console import USERNAME, Actor, OperatorSession, looks_like_recovery_code, session_digest
 from domain.events import ClientContext, EventType
-from domain.model import lock_message, normalize_password
+from domain.model import normalize_password
 from domain.ports import Clock, PasswordHasher, Totp, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.admin.common import record_action
-from domain.use_cases.common import record, refuse
+from domain.use_cases.common import record, record_refusal_and_raise
 
-GENERIC_FAILURE = "用户名、密码或动态验证码错误"
 # A session's last_seen_at is written at most this often: one write a minute, not one per request. The idle
 # timeout then ends a session up to this much early, never late.
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -50,7 +49,7 @@ class OperatorSignIn:
                 try:
                     last_try = operator.start_login_attempt(now, rules)  # counted before anything is compared
                 except errors.AccountLocked as error:
-                    refuse(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
+                    record_refusal_and_raise(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
                 uow.commit()
 
         password = normalize_password(cmd.password)
@@ -59,13 +58,13 @@ class OperatorSignIn:
             operator = uow.operators.get_by_username_for_update(username)
             factor = self._second_factor(operator, cmd.code, now) if usable and matches else None
             if factor is None:
-                error = errors.BadCredentials(GENERIC_FAILURE)
+                error = errors.BadCredentials("operator")
                 if not (usable and last_try and (remaining := operator.lock_remaining(now))):
-                    refuse(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
+                    record_refusal_and_raise(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
                 record(uow, EventType.ADMIN_SIGN_IN_FAILED, reason=error.slug, **event)
                 record(uow, EventType.ADMIN_LOCKED, until=operator.locked_until.isoformat(), **event)
                 uow.commit()
-                raise errors.AccountLocked(lock_message(remaining), retry_after=remaining)
+                raise errors.AccountLocked.for_seconds(remaining)
             operator.login_succeeded()
             uow.operator_sessions.add(OperatorSession(
                 session_digest(rules, cmd.session_id), operator.id, started_at=now, last_seen_at=now,

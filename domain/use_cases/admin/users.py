@@ -72,7 +72,7 @@ class ViewUser:
         with self.reader() as uow:
             user = uow.users.get(user_id) if an_id(user_id) else None
             if user is None:
-                raise errors.NotFound("用户不存在")
+                raise errors.NotFound("user")
             events = uow.console.events(EventFilter(user_id=user_id), 0, 50)
         locked = user.locked_until if user.lock_remaining(now) else None
         return UserDetail(UserRow.of(user, now), user.failed_logins, locked, user.disabled_at, events)
@@ -101,7 +101,7 @@ class _ActOnUser:
         with self.uow() as uow:
             user = uow.users.get_for_update(cmd.user_id) if an_id(cmd.user_id) else None
             if user is None:
-                raise errors.NotFound("用户不存在")
+                raise errors.NotFound("user")
             result = self.apply(uow, user, now)
             if result is False:
                 return False

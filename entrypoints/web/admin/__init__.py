@@ -8,8 +8,6 @@ apps share the one `Services` the composition root built, so they share the data
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
@@ -33,7 +31,8 @@ def create_admin_app(user_app: Flask) -> Flask:
         SESSION_COOKIE_NAME="accounts_admin",
         SESSION_COOKIE_PATH=PREFIX,
         SESSION_COOKIE_SAMESITE="Strict",  # no console request starts on another site
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),  # the cookie ends with the browser; the server ends it sooner
+        # the cookie ends with the browser; the server ends the session sooner
+        PERMANENT_SESSION_LIFETIME=user_app.extensions["services"].rules.operator_session_lifetime,
     )
     admin.extensions["services"] = user_app.extensions["services"]
     admin.add_template_filter(beijing_time, "beijing")

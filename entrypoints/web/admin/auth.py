@@ -34,7 +34,7 @@ def init_operator_sessions(app: Flask) -> None:
         if g.actor is None and request.endpoint not in PUBLIC:
             if request.method == "GET" and not request.path.startswith("/api/"):
                 return redirect(f"{request.script_root}/login")
-            raise LoginRequired("请先登录管理后台")
+            raise LoginRequired("console")
 
     @app.after_request
     def no_store(response):

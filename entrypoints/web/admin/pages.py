@@ -77,17 +77,17 @@ def _when(name: str) -> datetime | None:
     try:
         return datetime.fromisoformat(raw[:19]).replace(tzinfo=BEIJING)
     except ValueError:
-        raise InvalidInput("时间格式应为 YYYY-MM-DDTHH:MM", field=name) from None
+        raise InvalidInput("time_format", field=name) from None
 
 
 def event_filter() -> EventFilter:
     args = {name: request.args.get(name, "").strip()[:MAX_FILTER] for name in ("type", "mobile", "user_id", "ip")}
     if args["type"] and args["type"] not in EVENT_LABELS:
-        raise InvalidInput("未知的事件类型", field="type")
+        raise InvalidInput("unknown_event_type", field="type")
     if args["mobile"] and not MOBILE_PATTERN.fullmatch(args["mobile"]):
-        raise InvalidInput("手机号格式不正确", field="mobile")
+        raise InvalidInput("mobile_format", field="mobile")
     if args["user_id"] and not (args["user_id"].isascii() and args["user_id"].isdigit() and len(args["user_id"]) < 19):
-        raise InvalidInput("用户 ID 应为数字", field="user_id")
+        raise InvalidInput("user_id_format", field="user_id")
     return EventFilter(types=(args["type"],) if args["type"] else (), mobile=args["mobile"] or None,
                        user_id=int(args["user_id"]) if args["user_id"] else None, ip=args["ip"] or None,
                        since=_when("since"), until=_when("until"))

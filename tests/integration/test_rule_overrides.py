@@ -1,0 +1,36 @@
+"""One home for each number: domain/rules.py, changed only through the `RULES` setting, which the app and the
+`accounts` commands read alike."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from entrypoints.bootstrap import make_rules
+from tests.conftest import ApiClient
+
+
+def test_rules_overrides_take_seconds_or_timedeltas_and_unknown_names_stop_the_start():
+    rules = make_rules("k" * 32, {"sms_code_ttl": 600, "lock_duration": timedelta(minutes=3), "sms_per_ip_cap": 7})
+    assert (rules.sms_code_ttl, rules.lock_duration, rules.sms_per_ip_cap) == (
+        timedelta(minutes=10), timedelta(minutes=3), 7)
+    try:
+        make_rules("k" * 32, {"no_such_rule": 1})
+    except TypeError as error:
+        assert "no_such_rule" in str(error)
+    else:
+        raise AssertionError("an unknown rule name was accepted")
+
+
+def test_the_sms_answer_quotes_the_code_lifetime_from_the_rules(make_app, sms, captcha):
+    default = ApiClient(make_app(), sms, captcha).send_sms("13800138000")
+    assert default.get_json()["message"] == "验证码已发送，5 分钟内有效"
+    longer = ApiClient(make_app(RULES={"sms_code_ttl": timedelta(minutes=10)}), sms, captcha).send_sms("13900139000")
+    assert longer.get_json()["message"] == "验证码已发送，10 分钟内有效"
+
+
+def test_the_rules_setting_comes_from_the_environment_as_json(make_app, monkeypatch):
+    monkeypatch.setenv("RULES", json.dumps({"nickname_max": 20, "sms_cooldown": 90}))
+    rules = make_app().extensions["services"].rules
+    assert (rules.nickname_max, rules.sms_cooldown) == (20, timedelta(seconds=90))
+
