@@ -23,6 +23,7 @@ ZH_CN = {
     "invalid_input.operator_disabled": "该操作员已停用",
     "invalid_input.json_object": "请求体必须是 JSON 对象",  # the web layer's own checks, from here to the console's
     "invalid_input.missing_field": "缺少或无效的字段：{name}",
+    "invalid_input.receipts_array": "请求体必须是 1-{max} 条回执组成的 JSON 数组",  # SMS providers' receipts
     "invalid_input.field": "无效的字段：{name}",
     "invalid_input.parameter": "无效的参数：{name}",
     "invalid_input.time_format": "时间格式应为 YYYY-MM-DDTHH:MM",

@@ -40,14 +40,14 @@ def receipt_items() -> list[dict]:
     except RecursionError:  # absurdly nested JSON
         items = None
     if not isinstance(items, list) or not 0 < len(items) <= MAX_RECEIPTS or not all(isinstance(i, dict) for i in items):
-        raise InvalidInput(f"请求体必须是 1-{MAX_RECEIPTS} 条回执组成的 JSON 数组")
+        raise InvalidInput("receipts_array", max=MAX_RECEIPTS)
     return items
 
 
 def field(item: dict, name: str) -> str:
     value = item.get(name)
     if not isinstance(value, str) or not 0 < len(value) <= MAX_TEXT:
-        raise InvalidInput(f"缺少或无效的字段：{name}", field=name)
+        raise InvalidInput("missing_field", field=name, name=name)
     return value
 
 
@@ -64,7 +64,7 @@ def aliyun(token: str):
     receipts = []
     for item in receipt_items():
         if not isinstance(item.get("success"), bool):
-            raise InvalidInput("缺少或无效的字段：success", field="success")
+            raise InvalidInput("missing_field", field="success", name="success")
         receipts.append(SmsReceipt("aliyun", field(item, "biz_id"), item["success"], field(item, "err_code")))
     record("aliyun", receipts)
     return {"code": 0, "msg": "成功"}
@@ -77,7 +77,7 @@ def tencent(token: str):
     for item in receipt_items():
         status = field(item, "report_status")
         if status not in ("SUCCESS", "FAIL"):
-            raise InvalidInput("无效的字段：report_status", field="report_status")
+            raise InvalidInput("field", field="report_status", name="report_status")
         receipts.append(SmsReceipt("tencent", field(item, "sid"), status == "SUCCESS", field(item, "errmsg")))
     record("tencent", receipts)
     return {"result": 0, "errmsg": "OK"}
