@@ -13,6 +13,7 @@ from adapters.captcha_image import ImageCaptchaRenderer
 from adapters.logging import log_event
 from adapters.passwords import Argon2Hasher
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.integrations import SqlIntegrationsUnitOfWork
 from adapters.sqlalchemy.orm import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretCodes, SystemClock
@@ -21,6 +22,7 @@ from domain import ports
 from domain.outbox import TypeFilter
 from domain.rules import Rules
 from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sign_in, sms, users
+from domain.use_cases.admin.webhooks import ViewWebhooks
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
 from domain.use_cases.check_password import CheckNewPassword
@@ -85,9 +87,11 @@ class AdminServices:
     search_events: audit_log.SearchEvents
     export_events: audit_log.ExportEvents
     view_sms: sms.ViewSms
+    view_webhooks: ViewWebhooks
 
 
-def admin_services(uow, reader, hasher, totp, clock, codes, rules) -> AdminServices:
+def admin_services(uow, reader, hasher, totp, clock, codes, rules, *, webhooks) -> AdminServices:
+    """`webhooks`: a unit of work with the webhook endpoints' repository, for the console's Webhook page."""
     return AdminServices(
         create_operator=operators.CreateOperator(uow, clock, codes, rules),
         reset_operator=operators.ResetOperator(uow, clock, codes, rules),
@@ -109,6 +113,7 @@ def admin_services(uow, reader, hasher, totp, clock, codes, rules) -> AdminServi
         search_events=audit_log.SearchEvents(reader, uow, clock, rules),
         export_events=audit_log.ExportEvents(reader, uow, clock, rules),
         view_sms=sms.ViewSms(reader, uow, clock, rules),
+        view_webhooks=ViewWebhooks(webhooks, uow, clock),
     )
 
 
@@ -165,6 +170,9 @@ def bootstrap(
         """For use cases that only read: every signed-in page load is one."""
         return SqlUnitOfWork(read_session_factory, after_commit=log_event)
 
+    def webhooks_reader() -> SqlIntegrationsUnitOfWork:
+        return SqlIntegrationsUnitOfWork(read_session_factory, after_commit=log_event)
+
     rules = Rules(
         code_key=derive_key(secret_key, "sms-and-captcha-codes"),
         common_passwords=load_common_passwords(),
@@ -198,7 +206,7 @@ def bootstrap(
         erase_due_accounts=EraseDueAccounts(uow, clock, pseudonym_key(secret_key)),
         export_account_data=ExportAccountData(uow, reader, clock, rules),
         admin=admin_services(uow, reader, hasher, totp or PyotpTotp(derive_key(secret_key, "operator-totp-secrets")),
-                             clock, codes, rules),
+                             clock, codes, rules, webhooks=webhooks_reader),
         check_new_password=CheckNewPassword(rules),
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),

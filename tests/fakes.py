@@ -636,7 +636,8 @@ def make_services(**overrides) -> SimpleNamespace:
     s.request_account_deletion = RequestAccountDeletion(s.uow, s.hasher, s.clock, s.rules)
     s.erase_due_accounts = EraseDueAccounts(s.uow, s.clock, PSEUDONYM_KEY)
     s.export_account_data = ExportAccountData(s.uow, s.uow, s.clock, s.rules)
-    s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules)
+    s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules,
+                             webhooks=fake_webhooks_uow(s))
     s.record_sms_receipts = RecordSmsReceipts(s.uow, s.clock)
     s.settle_sms_sends = SettleInterruptedSends(s.uow, s.clock, s.rules)
     return s
@@ -688,3 +689,11 @@ def credentials(s, mobile: str = MOBILE, password: str = PASSWORD, *, client: Cl
 def sign_in(s, mobile: str = MOBILE, password: str = PASSWORD, **kwargs) -> str:
     """Sign in through Login; return the session id its cookie would carry."""
     return s.login(credentials(s, mobile, password, **kwargs)).session.token
+
+
+def fake_webhooks_uow(s):
+    """The integrations' unit of work on this store, with webhook endpoints in `s.webhooks` (tests add to it)."""
+    from tests.fakes_integrations import FakeApiKeys, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints  # imports us
+
+    s.webhooks = FakeWebhookEndpoints()
+    return lambda: FakeIntegrationsUnitOfWork(s.store, FakeApiKeys(), s.webhooks)
