@@ -31,7 +31,7 @@ class Role(StrEnum):
 
 
 class Action(StrEnum):
-    READ = "read"  # dashboard, users (masked mobiles), a user's events, the audit log, SMS
+    READ = "read"  # dashboard, users (masked mobiles), a user's events, the audit log, SMS, webhooks
     EXPORT = "export"  # the audit log as CSV (audited)
     VIEW_MOBILE = "view_mobile"  # a user's full mobile (audited)
     UNLOCK = "unlock"

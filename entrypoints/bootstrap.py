@@ -14,6 +14,7 @@ from adapters.captcha_image import ImageCaptchaRenderer
 from adapters.logging import log_event
 from adapters.passwords import Argon2Hasher
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.integrations import SqlIntegrationsUnitOfWork
 from adapters.sqlalchemy.orm import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from adapters.system import SecretCodes, SystemClock
@@ -22,6 +23,7 @@ from domain import ports
 from domain.outbox import TypeFilter
 from domain.rules import Rules
 from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sign_in, sms, users
+from domain.use_cases.admin.webhooks import ViewWebhooks
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
 from domain.use_cases.check_password import CheckNewPassword
@@ -86,9 +88,11 @@ class AdminServices:
     search_events: audit_log.SearchEvents
     export_events: audit_log.ExportEvents
     view_sms: sms.ViewSms
+    view_webhooks: ViewWebhooks
 
 
-def admin_services(uow, reader, hasher, totp, clock, codes, rules) -> AdminServices:
+def admin_services(uow, reader, hasher, totp, clock, codes, rules, *, webhooks) -> AdminServices:
+    """`webhooks`: a unit of work with the webhook endpoints' repository, for the console's Webhook page."""
     return AdminServices(
         create_operator=operators.CreateOperator(uow, clock, codes, rules),
         reset_operator=operators.ResetOperator(uow, clock, codes, rules),
@@ -110,6 +114,7 @@ def admin_services(uow, reader, hasher, totp, clock, codes, rules) -> AdminServi
         search_events=audit_log.SearchEvents(reader, uow, clock, rules),
         export_events=audit_log.ExportEvents(reader, uow, clock, rules),
         view_sms=sms.ViewSms(reader, uow, clock, rules),
+        view_webhooks=ViewWebhooks(webhooks, uow, clock),
     )
 
 
@@ -166,6 +171,9 @@ def bootstrap(
         """For use cases that only read: every signed-in page load is one."""
         return SqlUnitOfWork(read_session_factory, after_commit=log_event)
 
+    def webhooks_reader() -> SqlIntegrationsUnitOfWork:
+        return SqlIntegrationsUnitOfWork(read_session_factory, after_commit=log_event)
+
     rules = make_rules(secret_key, rule_overrides)
     sms_sender = sms_sender or build_sms_sender(sms_settings or SmsSettings())  # default: the console
     captcha_renderer = captcha_renderer or ImageCaptchaRenderer()
@@ -195,7 +203,7 @@ def bootstrap(
         erase_due_accounts=EraseDueAccounts(uow, clock, pseudonym_key(secret_key)),
         export_account_data=ExportAccountData(uow, reader, clock, rules),
         admin=admin_services(uow, reader, hasher, totp or PyotpTotp(derive_key(secret_key, "operator-totp-secrets")),
-                             clock, codes, rules),
+                             clock, codes, rules, webhooks=webhooks_reader),
         check_new_password=CheckNewPassword(rules),
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),

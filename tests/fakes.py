@@ -636,7 +636,8 @@ def make_services(**overrides) -> SimpleNamespace:
     s.request_account_deletion = RequestAccountDeletion(s.uow, s.hasher, s.clock, s.rules)
     s.erase_due_accounts = EraseDueAccounts(s.uow, s.clock, PSEUDONYM_KEY)
     s.export_account_data = ExportAccountData(s.uow, s.uow, s.clock, s.rules)
-    s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules)
+    s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules,
+                             webhooks=fake_webhooks_uow(s))
     s.record_sms_receipts = RecordSmsReceipts(s.uow, s.clock)
     s.settle_sms_sends = SettleInterruptedSends(s.uow, s.clock, s.rules)
     return s
@@ -693,3 +694,11 @@ def sign_in(s, mobile: str = MOBILE, password: str = PASSWORD, **kwargs) -> str:
 class DatabaseDown(Exception):
     """What a commit raises when the database goes away: production lets the driver's OperationalError through
     the use case (the web layer answers 503 service_unavailable); the domain neither catches nor wraps it."""
+
+
+def fake_webhooks_uow(s):
+    """The integrations' unit of work on this store, with webhook endpoints in `s.webhooks` (tests add to it)."""
+    from tests.fakes_integrations import FakeApiKeys, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints  # imports us
+
+    s.webhooks = FakeWebhookEndpoints()
+    return lambda: FakeIntegrationsUnitOfWork(s.store, FakeApiKeys(), s.webhooks)

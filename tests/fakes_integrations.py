@@ -37,6 +37,7 @@ class FakeWebhookEndpoints:
     def __init__(self) -> None:
         self.rows: dict[int, WebhookEndpoint] = {}
         self.failed: dict[int, int] = {}  # endpoint id -> failed deliveries
+        self.lag: dict[int, tuple[int, int, datetime | None]] = {}  # endpoint id -> (pending, behind, oldest pending)
 
     def add(self, url, event_types, allow_private, full_mobile, secret_salt, created_at) -> int:
         endpoint_id = len(self.rows) + 1
@@ -55,7 +56,11 @@ class FakeWebhookEndpoints:
         return sum(self.failed.pop(e, 0) for e in chosen)
 
     def statuses(self) -> list[WebhookStatus]:
-        return [WebhookStatus(e, 0, self.failed.get(e.id, 0), 0, None) for e in self.rows.values()]
+        statuses = []
+        for e in self.rows.values():
+            pending, behind, oldest = self.lag.get(e.id, (0, 0, None))
+            statuses.append(WebhookStatus(e, pending, self.failed.get(e.id, 0), behind, oldest))
+        return statuses
 
 
 class FakeIntegrationsUnitOfWork(FakeUnitOfWork):

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from domain.events import ClientContext
 from domain.use_cases.admin.enrolment import Enrolment
+from domain.use_cases.webhooks import WebhookRegistration
 from tests.e2e.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.browser
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 OPERATOR_PASSWORD = "Caozuoyuan-2026!"
 PAGES = [("/admin/", "概览"), ("/admin/users", "用户"), ("/admin/users/1", "用户详情"), ("/admin/audit", "审计日志"),
-         ("/admin/sms", "短信")]
+         ("/admin/sms", "短信"), ("/admin/webhooks", "Webhook")]
 
 
 def axe_violations(page) -> list[str]:
@@ -72,6 +73,12 @@ def lock(live, mobile: str) -> None:
 
 def nav(page, name: str) -> None:
     page.get_by_role("navigation", name="主导航").get_by_role("link", name=name, exact=True).click()
+
+
+def add_webhook(live) -> None:
+    """An endpoint for the Webhook page to list (as `accounts webhooks add` makes one), with both of its flags."""
+    live.app.extensions["services"].integrations.add_webhook(WebhookRegistration(
+        "http://127.0.0.1:9/hook?token=x", "user.*,login.succeeded", True, ClientContext(), full_mobile=True))
 
 
 def confirm(page, button_name: str) -> None:
@@ -196,6 +203,7 @@ def test_an_auditor_sees_no_actions(open_page, live):
 @pytest.mark.parametrize("width", [1280, 768])
 def test_every_page_at_desktop_and_tablet_width(open_page, live, screenshots, width):
     live.register_user("13800138104")
+    add_webhook(live)
     totp = enrolled_operator(live)
     page = open_page(width=width, height=900)
     sign_in(page, live, totp)

@@ -85,6 +85,7 @@ def test_nothing_in_the_console_is_reachable_without_an_operator_session(app, cl
     client.login("13800138000")  # a signed-in user is no operator
     routes = list(admin_routes(app))
     assert len(routes) >= 15
+    assert {"admin_pages.sms", "admin_pages.webhooks"} <= {endpoint for _, _, endpoint in routes}
     for browser in (app.test_client(), client.http):
         token = CSRF_META.search(browser.get("/admin/login").get_data(as_text=True)).group(1)
         for method, path, endpoint in routes:
@@ -102,7 +103,8 @@ def test_nothing_in_the_console_is_reachable_without_an_operator_session(app, cl
 def test_every_page_answers_an_operator_with_the_defences(admin, user_id):
     for path in ("/admin/", "/admin/users", "/admin/users?q=138", "/admin/users/1", "/admin/audit",
                  "/admin/audit?type=login.succeeded&mobile=13800138000&user_id=1&ip=127.0.0.1"
-                 "&since=2020-01-01T00:00&until=2099-01-01T00:00", "/admin/sms", "/admin/login", "/admin/setup"):
+                 "&since=2020-01-01T00:00&until=2099-01-01T00:00", "/admin/sms", "/admin/login", "/admin/setup",
+                 "/admin/webhooks"):
         response = admin.http.get(path)
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == "no-store"

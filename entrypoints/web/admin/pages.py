@@ -127,3 +127,8 @@ def audit_csv():
 def sms():
     overview = console().view_sms(actor(), page_arg(), client_context())
     return render_template("admin/sms.html", sms=overview)
+
+
+@admin_pages.get("/webhooks")
+def webhooks():
+    return render_template("admin/webhooks.html", endpoints=console().view_webhooks(actor(), client_context()))
