@@ -173,6 +173,23 @@ class TotpInvalid(DomainError):
     slug, message, field = "totp_invalid", "动态验证码错误，请输入验证器中当前显示的 6 位数字", "code"
 
 
+# --- 验证码登录 and 换绑手机号 ---------------------------------------------------------------------------------
+
+
+class MobileInUse(DomainError):
+    slug, message, field = "mobile_in_use", "该手机号已绑定其他账号", "mobile"
+
+
+class MobileUnchanged(DomainError):
+    slug, message, field = "mobile_unchanged", "新手机号与当前绑定的手机号相同", "mobile"
+
+
+class CurrentCodeInvalid(DomainError):
+    """The code sent to the account's current mobile (how an account without a password proves it is its owner)."""
+
+    slug, message, field = "current_code_invalid", "当前手机号收到的验证码错误或已失效", "currentVercode"
+
+
 # --- what an SMS provider said (raised by SmsSender adapters, see domain/ports.py) -----------------------------
 
 

@@ -21,6 +21,7 @@ from domain import ports
 from domain.outbox import TypeFilter
 from domain.rules import Rules
 from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sign_in, sms, users
+from domain.use_cases.change_mobile import ChangeMobile
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
 from domain.use_cases.check_password import CheckNewPassword
@@ -31,6 +32,7 @@ from domain.use_cases.issue_captcha import IssueCaptcha
 from domain.use_cases.list_sessions import ListSessions
 from domain.use_cases.load_session_user import LoadSessionUser
 from domain.use_cases.login import Login
+from domain.use_cases.login_sms import LoginWithSms
 from domain.use_cases.logout import Logout
 from domain.use_cases.record_sms_receipts import RecordSmsReceipts
 from domain.use_cases.register_user import RegisterUser
@@ -137,6 +139,8 @@ class Services:
     check_new_password: CheckNewPassword
     record_sms_receipts: RecordSmsReceipts
     settle_sms_sends: SettleInterruptedSends
+    login_with_sms: LoginWithSms  # 验证码登录, with one-step sign-up
+    change_mobile: ChangeMobile  # 换绑手机号
 
 
 def bootstrap(
@@ -202,4 +206,6 @@ def bootstrap(
         check_new_password=CheckNewPassword(rules),
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
+        login_with_sms=LoginWithSms(uow, clock, codes, rules),
+        change_mobile=ChangeMobile(uow, hasher, clock, codes, rules),
     )
