@@ -9,7 +9,8 @@ from domain.model import mask_mobile
 from domain.ports import UnitOfWorkFactory
 from domain.rules import Rules
 
-SIGN_IN_EVENTS = (EventType.LOGIN_SUCCEEDED.value, EventType.LOGIN_FAILED.value)
+SIGN_IN_EVENTS = (EventType.LOGIN_SUCCEEDED.value, EventType.LOGIN_FAILED.value,
+                  EventType.MOBILE_CHANGED.value)  # 换绑手机号 is shown among the sign-ins: it moves the account
 
 
 @dataclass(frozen=True)
