@@ -24,9 +24,9 @@ layui.use(['form'], function () {
     }
   }
 
-  function show(next, focus) {
+  function show(next, focus, keepBanners) {
     form.setAttribute('data-mode', next);
-    App.clearErrors(form);
+    if (!keepBanners) App.clearErrors(form); // 打开页面时不清：可能有上一页留下的提示（如“注册成功”）
     tabs.forEach(function (tab) {
       var on = tab.getAttribute('data-mode') === next;
       tab.setAttribute('aria-selected', on ? 'true' : 'false');
@@ -53,11 +53,11 @@ layui.use(['form'], function () {
 
   // 刚注册或重置了密码：手机号已填好，直接填密码
   if (App.flashed && App.flashed.mobile) {
-    show('password', false);
+    show('password', false, true);
     mobile.value = App.flashed.mobile;
     password.focus();
   } else {
-    show(window.matchMedia && window.matchMedia(NARROW).matches ? 'sms' : 'password', false);
+    show(window.matchMedia && window.matchMedia(NARROW).matches ? 'sms' : 'password', false, true);
   }
 
   var sms = App.smsSender({
