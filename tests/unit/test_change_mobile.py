@@ -124,3 +124,13 @@ def test_an_account_without_password_proves_itself_with_a_code_to_its_current_mo
         change(s, user, token, code, password=None, current_code=code)
     renewed = change(s, user, token, code, password=None, current_code=current)
     assert user.mobile == NEW and renewed.token and s.hasher.verify_calls == []
+
+
+def test_erasure_blanks_the_masked_numbers_of_mobile_changed():
+    s = services()
+    user = add_user(s)
+    change(s, user, sign_in(s), new_code(s, user))
+    user.deletion_due_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+    s.erase_due_accounts(CLIENT)
+    [event] = s.store.events_of(EventType.MOBILE_CHANGED)
+    assert event.detail == {"old_mobile": None, "new_mobile": None} and event.mobile != NEW
