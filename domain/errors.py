@@ -193,6 +193,23 @@ class TotpInvalid(DomainError):
     slug, field = "totp_invalid", "code"
 
 
+# --- 验证码登录 and 换绑手机号 ---------------------------------------------------------------------------------
+
+
+class MobileInUse(DomainError):
+    slug, field = "mobile_in_use", "mobile"
+
+
+class MobileUnchanged(DomainError):
+    slug, field = "mobile_unchanged", "mobile"
+
+
+class CurrentCodeInvalid(DomainError):
+    """The code sent to the account's current mobile (how an account without a password proves it is its owner)."""
+
+    slug, field = "current_code_invalid", "currentVercode"
+
+
 # --- what an SMS provider said (raised by SmsSender adapters, see domain/ports.py) -----------------------------
 
 

@@ -63,6 +63,11 @@ class EventType(StrEnum):
     # An SMS's delivery receipt from its provider: detail.provider, detail.message_id, detail.status
     SMS_CODE_DELIVERED = "sms_code.delivered"
     SMS_CODE_DELIVERY_FAILED = "sms_code.delivery_failed"
+    # 验证码登录 and 换绑手机号 (issue 12 parts 1-2). login.succeeded and user.registered carry detail.method
+    # ("password" or "sms"); a sign-in that made the account records both.
+    PASSWORD_SET = "password.set"  # a password-less account (made by SMS sign-in) set its first password
+    MOBILE_CHANGED = "mobile.changed"  # detail.old_mobile, detail.new_mobile, both masked; mobile: the new one
+    MOBILE_CHANGE_REFUSED = "mobile_change.refused"  # detail.reason
 
 
 @dataclass(frozen=True)

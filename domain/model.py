@@ -81,7 +81,7 @@ def pseudonymize_mobile(key: bytes, mobile: str) -> str:
 class User:
     mobile: str
     nickname: str
-    password_hash: str
+    password_hash: str | None  # None: signed up by SMS code (验证码登录) and no password set yet
     created_at: datetime
     id: int | None = None
     failed_logins: int = 0
@@ -123,6 +123,11 @@ class User:
         self.password_hash = password_hash
         self.login_succeeded()
 
+    def change_mobile(self, mobile: str) -> str:
+        """换绑手机号 (the use case has proven both numbers and ends the other sessions). Returns the old one."""
+        old, self.mobile = self.mobile, mobile
+        return old
+
     def request_deletion(self, now: datetime, rules: Rules) -> bool:
         """Start the cool-off (the use case ends every session). False when one already runs: its date stands."""
         if self.deletion_due_at is not None:
@@ -134,6 +139,12 @@ class User:
         """The owner is back (signed in) before the erasure: the account stays. True if one was pending."""
         pending, self.deletion_due_at = self.deletion_due_at is not None, None
         return pending
+
+def default_nickname(mobile: str, prefix: str) -> str:
+    """The nickname of an account made by SMS sign-in, before its owner chooses one: a prefix (the rules'
+    `default_nickname_prefix`, words from the entrypoint) and the last four digits."""
+    return prefix + mobile[-4:]
+
 
 def client_key(ip: str | None) -> str:
     """Whose tries a count belongs to: the IPv4 address, or the IPv6 /64 (one subscriber gets a whole /64,
@@ -255,6 +266,7 @@ class SessionEnd(StrEnum):
     DELETION_REQUESTED = "deletion_requested"  # 注销: every session ends with the request
     USER_DISABLED = "user_disabled"  # an operator disabled the account (管理后台)
     ENDED_BY_OPERATOR = "ended_by_operator"  # an operator ended every session of the account
+    MOBILE_CHANGED = "mobile_changed"  # 换绑手机号: the browser that changed it continues under a new id
 
 
 def session_digest(token: str, rules: Rules) -> str:

@@ -24,6 +24,7 @@ from domain.outbox import TypeFilter
 from domain.rules import Rules
 from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sign_in, sms, users
 from domain.use_cases.admin.webhooks import ViewWebhooks
+from domain.use_cases.change_mobile import ChangeMobile
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
 from domain.use_cases.check_password import CheckNewPassword
@@ -34,6 +35,7 @@ from domain.use_cases.issue_captcha import IssueCaptcha
 from domain.use_cases.list_sessions import ListSessions
 from domain.use_cases.load_session_user import LoadSessionUser
 from domain.use_cases.login import Login
+from domain.use_cases.login_sms import LoginWithSms
 from domain.use_cases.logout import Logout
 from domain.use_cases.record_sms_receipts import RecordSmsReceipts
 from domain.use_cases.register_user import RegisterUser
@@ -44,6 +46,7 @@ from domain.use_cases.settle_sms_sends import SettleInterruptedSends
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
 from entrypoints.integrations import Integrations, build_integrations
+from entrypoints.messages import say
 from entrypoints.sms_settings import SmsSettings, build_sms_sender
 
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "adapters" / "data" / "common-passwords.txt"
@@ -143,6 +146,8 @@ class Services:
     check_new_password: CheckNewPassword
     record_sms_receipts: RecordSmsReceipts
     settle_sms_sends: SettleInterruptedSends
+    login_with_sms: LoginWithSms  # 验证码登录, with one-step sign-up
+    change_mobile: ChangeMobile  # 换绑手机号
 
 
 def bootstrap(
@@ -207,6 +212,8 @@ def bootstrap(
         check_new_password=CheckNewPassword(rules),
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
+        login_with_sms=LoginWithSms(uow, clock, codes, rules),
+        change_mobile=ChangeMobile(uow, hasher, clock, codes, rules),
     )
 
 
@@ -217,5 +224,6 @@ def make_rules(secret_key: str, overrides: dict | None = None) -> Rules:
     for rule in fields(Rules):
         if rule.type == "timedelta" and isinstance(overrides.get(rule.name), (int, float)):
             overrides[rule.name] = timedelta(seconds=overrides[rule.name])
+    overrides.setdefault("default_nickname_prefix", say("default_nickname_prefix"))
     return Rules(code_key=derive_key(secret_key, "sms-and-captcha-codes"), common_passwords=load_common_passwords(),
                  **overrides)

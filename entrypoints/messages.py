@@ -12,6 +12,10 @@ from __future__ import annotations
 from domain.errors import DomainError
 
 ZH_CN = {
+    "mobile_in_use": "该手机号已绑定其他账号",
+    "mobile_unchanged": "新手机号与当前绑定的手机号相同",
+    "current_code_invalid": "当前手机号收到的验证码错误或已失效",
+    "default_nickname_prefix": "用户",  # an SMS-made account's nickname: this + the mobile's last four digits
     # domain/errors.py, in its order
     "invalid_request": "请求无效",
     "invalid_input": "请求参数有误",

@@ -17,8 +17,10 @@ PROVIDERS = ("console", "aliyun", "tencent")
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 DEFAULT_TIMEOUT = 5.0  # seconds, for connecting and for reading, per provider
 TEMPLATE_CODE = {"aliyun": re.compile(r"SMS_[0-9]{1,32}"), "tencent": re.compile(r"[0-9]{1,20}")}
-TEMPLATE_EXAMPLE = {"aliyun": "register=SMS_001,reset_password=SMS_002",
-                    "tencent": "register=449739,reset_password=449740"}
+TEMPLATE_EXAMPLE = {"aliyun": "register=SMS_001,reset_password=SMS_002,login=SMS_003,"
+                              "change_mobile=SMS_004,delete_account=SMS_005",
+                    "tencent": "register=449739,reset_password=449740,login=449741,"
+                               "change_mobile=449742,delete_account=449743"}
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
 

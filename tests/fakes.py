@@ -39,6 +39,8 @@ from domain.use_cases.export_account_data import ExportAccountData
 from entrypoints.bootstrap import admin_services
 from domain.use_cases.record_sms_receipts import RecordSmsReceipts
 from domain.use_cases.settle_sms_sends import SettleInterruptedSends
+from domain.use_cases.change_mobile import ChangeMobile
+from domain.use_cases.login_sms import LoginWithSms
 
 # --- repositories -----------------------------------------------------------------------------
 
@@ -593,7 +595,8 @@ class FakeCodes:
 
 # --- wiring and helpers -----------------------------------------------------------------------
 
-TEST_RULES = Rules(code_key=b"test-key", common_passwords=frozenset({"password123", "12345678"}))
+TEST_RULES = Rules(code_key=b"test-key", common_passwords=frozenset({"password123", "12345678"}),
+                   default_nickname_prefix="用户")  # the words the app gets from entrypoints/messages.py
 CLIENT = ClientContext(ip="203.0.113.7", user_agent="pytest", request_id="req-1")
 OTHER_CLIENT = ClientContext(ip="198.51.100.1", user_agent="pytest", request_id="req-2")  # another address
 MOBILE = "13800138000"
@@ -640,6 +643,8 @@ def make_services(**overrides) -> SimpleNamespace:
                              webhooks=fake_webhooks_uow(s))
     s.record_sms_receipts = RecordSmsReceipts(s.uow, s.clock)
     s.settle_sms_sends = SettleInterruptedSends(s.uow, s.clock, s.rules)
+    s.login_with_sms = LoginWithSms(s.uow, s.clock, s.codes, s.rules)
+    s.change_mobile = ChangeMobile(s.uow, s.hasher, s.clock, s.codes, s.rules)
     return s
 
 
@@ -650,11 +655,11 @@ def new_captcha(s, client: ClientContext = CLIENT) -> tuple[str, str]:
     return captcha_id, s.renderer.last_text
 
 
-def sms_request(s, mobile: str = MOBILE, *, client: ClientContext = CLIENT, purpose: str = "register",
-                captcha: str | None = None) -> SmsCodeRequest:
+def sms_request(s, mobile: str | None = MOBILE, *, client: ClientContext = CLIENT, purpose: str = "register",
+                captcha: str | None = None, user_id: int | None = None) -> SmsCodeRequest:
     """A request carrying a freshly issued captcha, solved unless `captcha` gives another answer."""
     captcha_id, text = new_captcha(s, client)
-    return SmsCodeRequest(mobile, captcha_id, text if captcha is None else captcha, client, purpose)
+    return SmsCodeRequest(mobile, captcha_id, text if captcha is None else captcha, client, purpose, user_id)
 
 
 def request_code(s, mobile: str = MOBILE, **kwargs) -> str:

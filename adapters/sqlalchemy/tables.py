@@ -70,7 +70,7 @@ users = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("mobile", String(11), nullable=False, unique=True),
     Column("nickname", String(32), nullable=False),
-    Column("password_hash", String(255), nullable=False),
+    Column("password_hash", String(255)),  # NULL: made by SMS sign-in, no password set yet
     Column("created_at", UtcDateTime, nullable=False),
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("last_failure_at", UtcDateTime),

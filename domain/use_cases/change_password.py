@@ -28,6 +28,9 @@ class ChangePassword:
     A wrong current password counts toward the account's lockout exactly as a failed sign-in does (counted before
     the compare, so racing guesses cannot slip past), and a locked account's password cannot be changed: a stolen
     session gets no more guesses here than the sign-in page gives.
+
+    An account without a password (made by 验证码登录) sets its first one here with no current password: the
+    session proves the owner, as the SMS code that opened it did (`password.set`). `current` is then ignored.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, codes: Codes, rules: Rules):
@@ -40,23 +43,26 @@ class ChangePassword:
             if user is None:
                 raise errors.LoginRequired()
             event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
+            first = user.password_hash is None
             try:
                 if remaining := user.lock_remaining(now):
                     raise errors.AccountLocked.for_seconds(remaining)
                 password = check_new_password(cmd.password, cmd.confirmation, rules)
-                last_try = user.start_login_attempt(now, rules)
+                last_try = not first and user.start_login_attempt(now, rules)
             except errors.DomainError as error:
                 record_refusal_and_raise(uow, error, EventType.PASSWORD_CHANGE_REFUSED, **event)
             uow.commit()
 
         current = normalize_password(cmd.current)
         # Outside any transaction: argon2 takes tens of milliseconds and must not hold the row.
-        matches = self.hasher.verify(user.password_hash, current)
-        password_hash = self.hasher.hash(password) if matches and password != current else None
+        matches = first or self.hasher.verify(user.password_hash, current)
+        password_hash = self.hasher.hash(password) if matches and (first or password != current) else None
         with self.uow() as uow:
             user = uow.users.get_for_update(cmd.user_id)
             if user is None:
                 raise errors.LoginRequired()
+            if first and user.password_hash is not None:  # set by a racing request: this one proves nothing now
+                record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED, **event)
             if not matches:
                 if not (last_try and (remaining := user.lock_remaining(now))):
                     record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED,
@@ -75,6 +81,6 @@ class ChangePassword:
             user.set_password(password_hash)
             uow.sessions.end_all(user.id, now, SessionEnd.PASSWORD_CHANGED)  # this one too: it gets a new id
             renewed = rotate_session(uow, self.codes, rules, current=session, now=now, client=cmd.client)
-            record(uow, EventType.PASSWORD_CHANGED, **event)
+            record(uow, EventType.PASSWORD_SET if first else EventType.PASSWORD_CHANGED, **event)
             uow.commit()
             return renewed

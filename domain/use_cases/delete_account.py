@@ -12,18 +12,19 @@ from domain.model import SessionEnd, User, normalize_password
 from domain.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, record_refusal_and_raise
+from domain.use_cases.sms_proof import check_code, spend_code
 
 
 @dataclass(frozen=True)
 class DeletionRequest:
-    """Proof of ownership is the current password. The planned alternative, an SMS code of purpose
-    `delete_account`, becomes a `vercode: str | None` field here, checked inside the write transaction below
-    (uow.sms.current_for_update(user.mobile, "delete_account").try_code(...), so that every try is counted),
-    once the send path offers that purpose."""
+    """Proof of ownership: the current password, or an SMS code of purpose `delete_account` sent to the account's
+    own mobile (the only proof an account without a password has). The code is checked inside the write
+    transaction, every try counted; a wrong one is refused and the try committed."""
 
     user_id: int
-    current_password: str
+    current_password: str | None
     client: ClientContext
+    code: str | None = None  # `vercode`: given, it is the proof and the password is not asked for
 
 
 class RequestAccountDeletion:
@@ -40,15 +41,22 @@ class RequestAccountDeletion:
         if user is None:
             raise errors.LoginRequired()
         event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
-        # Outside any transaction, as in a password change: argon2 must not hold the row.
-        if not self.hasher.verify(user.password_hash, normalize_password(cmd.current_password)):
+        # Outside any transaction, as in a password change: argon2 must not hold the row. An account without a
+        # password is refused like a wrong one (it proves itself with a code).
+        if cmd.code is None and not (user.password_hash is not None and self.hasher.verify(
+                user.password_hash, normalize_password(cmd.current_password or ""))):
             with self.uow() as uow:
                 record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.ACCOUNT_DELETION_REFUSED,
                                          **event)
         with self.uow() as uow:
+            if cmd.code is not None:  # the code's row, then the user's: the order of the sign-in use cases
+                proven = check_code(uow, user.mobile, "delete_account", cmd.code, now, self.rules, cmd.client)
+                if proven is None:
+                    record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.ACCOUNT_DELETION_REFUSED, **event)
+                spend_code(uow, user.mobile, "delete_account", proven)
             user = uow.users.get_for_update(cmd.user_id)
-            if user is None:
-                raise errors.LoginRequired()
+            if user is None or user.mobile != event["mobile"]:
+                raise errors.LoginRequired()  # erased, or moved to another mobile since the code was sent
             if user.request_deletion(now, self.rules):
                 ended = uow.sessions.end_all(user.id, now, SessionEnd.DELETION_REQUESTED)
                 record(uow, EventType.ACCOUNT_DELETION_REQUESTED, due_at=user.deletion_due_at.isoformat(),

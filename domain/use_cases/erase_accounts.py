@@ -15,7 +15,8 @@ from domain.ports import Clock, UnitOfWorkFactory
 from domain.use_cases.common import record
 
 # Detail keys that name the person, per event type: blanked in the kept events when the account is erased.
-PERSONAL_DETAIL = {EventType.NICKNAME_CHANGED.value: ("previous", "nickname")}
+PERSONAL_DETAIL = {EventType.NICKNAME_CHANGED.value: ("previous", "nickname"),
+                   EventType.MOBILE_CHANGED.value: ("old_mobile", "new_mobile")}  # masked, but 7 of 11 digits
 
 
 class EraseDueAccounts:

@@ -60,7 +60,11 @@ class Login:
 
         password = normalize_password(cmd.password)
         # Outside any transaction: argon2 takes tens of milliseconds and must not hold a row.
-        matches = self.hasher.verify(user.password_hash if user else self.dummy_hash, password)
+        # An account without a password (made by SMS sign-in) is verified against the dummy too and refused like a
+        # wrong password: the answer and its cost say nothing about how the account was made.
+        has_password = user is not None and user.password_hash is not None
+        matches = self.hasher.verify(user.password_hash if has_password else self.dummy_hash, password)
+        matches = matches and has_password
         with self.uow() as uow:
             # Looked up for unknown mobiles too: both kinds of failure do the same work, so take the same time.
             user = uow.users.get_by_mobile_for_update(mobile)
@@ -84,7 +88,8 @@ class Login:
                 user.password_hash = self.hasher.hash(password)
             session = open_session(uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now,
                                    client=cmd.client)
-            record(uow, EventType.LOGIN_SUCCEEDED, session=session.public_id, remember=cmd.remember, **event)
+            record(uow, EventType.LOGIN_SUCCEEDED, session=session.public_id, remember=cmd.remember,
+                   method="password", **event)
             cancelled = cancel_pending_deletion(uow, user, **event)
             uow.commit()
             return SignedIn(user.id, user.nickname, session, cancelled)

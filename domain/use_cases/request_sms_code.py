@@ -22,16 +22,26 @@ from domain.rules import Rules
 from domain.use_cases.common import record, record_refusal_and_raise
 from domain.use_cases.take_captcha import take_captcha
 
-PURPOSES = ("register", "reset_password")
+PURPOSES = ("register", "reset_password", "login", "change_mobile", "delete_account")
+# Sent for a signed-in account (SmsCodeRequest.user_id): 换绑手机号 (to the new mobile, or to the current one as an
+# account without a password proves itself), 注销 (to the account's own mobile).
+ACCOUNT_PURPOSES = ("change_mobile", "delete_account")
+
+
+def code_purpose(purpose: str, user_id: int | None) -> str:
+    """The purpose a code is stored and checked under. A 换绑 code is bound to the account that asked for it:
+    another account asking for a code to the same new mobile neither replaces it nor can use it."""
+    return f"{purpose}:{user_id}" if purpose == "change_mobile" else purpose
 
 
 @dataclass(frozen=True)
 class SmsCodeRequest:
-    mobile: str
+    mobile: str | None  # None with user_id: the signed-in account's own mobile
     captcha_id: str
     captcha: str
     client: ClientContext
     purpose: str = "register"
+    user_id: int | None = None  # the signed-in account, for ACCOUNT_PURPOSES
 
 
 @dataclass(frozen=True)
@@ -47,10 +57,10 @@ class RequestSmsCode:
         self.uow, self.sender, self.clock, self.codes, self.rules = uow, sender, clock, codes, rules
 
     def __call__(self, cmd: SmsCodeRequest) -> SmsCodeSent:
-        if cmd.purpose not in PURPOSES:
+        if cmd.purpose not in PURPOSES or (cmd.purpose in ACCOUNT_PURPOSES) != (cmd.user_id is not None):
             raise errors.InvalidInput()
         now = self.clock.now()
-        event = {"now": now, "client": cmd.client, "purpose": cmd.purpose}
+        event = {"now": now, "client": cmd.client, "purpose": cmd.purpose, "user_id": cmd.user_id}
         challenge, code = self._store_challenge(cmd, event)
         event["mobile"] = challenge.mobile
         try:
@@ -74,18 +84,27 @@ class RequestSmsCode:
         """Step 1: every check, then the challenge, committed before anything is sent."""
         now, rules, ip = event["now"], self.rules, cmd.client.ip
         with self.uow() as uow:
+            account = uow.users.get(cmd.user_id) if cmd.user_id is not None else None
+            if cmd.user_id is not None and account is None:
+                raise errors.LoginRequired()
             try:
-                mobile = normalize_mobile(cmd.mobile)
+                mobile = account.mobile if cmd.mobile is None and account else normalize_mobile(cmd.mobile or "")
             except errors.InvalidMobile as error:
                 record_refusal_and_raise(uow, error, EventType.SMS_CODE_REFUSED, **event)
             event = {**event, "mobile": mobile}
             if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
                 record_refusal_and_raise(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
-            registered = uow.users.get_by_mobile(mobile) is not None
+            owner = uow.users.get_by_mobile(mobile)
+            registered = owner is not None
             if cmd.purpose == "register" and registered:
                 record_refusal_and_raise(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
             if cmd.purpose == "reset_password" and not registered:
                 record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
+            # "login" goes to any valid mobile, registered or not, with the same answer (验证码登录 signs up too).
+            if cmd.purpose == "change_mobile" and registered and owner.id != account.id:
+                record_refusal_and_raise(uow, errors.MobileInUse(), EventType.SMS_CODE_REFUSED, **event)
+            if cmd.purpose == "delete_account" and mobile != account.mobile:
+                raise errors.InvalidInput()  # the entrypoint sends 注销 codes to the account's own mobile only
             # From here to commit, other sends to this mobile or from this address wait: the counts below
             # cannot change under us, so racing requests cannot all slip under a limit.
             uow.sms.hold_send_locks(mobile, ip, now)
@@ -93,10 +112,11 @@ class RequestSmsCode:
             if error := self._over_a_limit(uow, mobile, ip, now):
                 record_refusal_and_raise(uow, error, EventType.SMS_CODE_REFUSED, **event)
             code = self.codes.digits(rules.sms_code_length)
+            purpose = code_purpose(cmd.purpose, cmd.user_id)
             challenge = SmsChallenge(
                 mobile=mobile,
-                purpose=cmd.purpose,
-                code_digest=digest(rules.code_key, cmd.purpose, mobile, code),
+                purpose=purpose,
+                code_digest=digest(rules.code_key, purpose, mobile, code),
                 created_at=now,
                 expires_at=now + rules.sms_code_ttl,
                 client_ip=ip,

@@ -9,7 +9,8 @@ from domain.model import mask_mobile
 from domain.ports import UnitOfWorkFactory
 from domain.rules import Rules
 
-SIGN_IN_EVENTS = (EventType.LOGIN_SUCCEEDED.value, EventType.LOGIN_FAILED.value)
+SIGN_IN_EVENTS = (EventType.LOGIN_SUCCEEDED.value, EventType.LOGIN_FAILED.value,
+                  EventType.MOBILE_CHANGED.value)  # 换绑手机号 is shown among the sign-ins: it moves the account
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Profile:
     masked_mobile: str
     member_since: datetime
     sign_ins: list[AuditEvent]  # the security log: newest first
+    has_password: bool = True  # False: made by 验证码登录, no password set yet (设置 offers to set one)
 
 
 class ViewProfile:
@@ -32,4 +34,5 @@ class ViewProfile:
             if user is None:
                 raise errors.LoginRequired()
             sign_ins = uow.audit.recent_for_user(user_id, SIGN_IN_EVENTS, self.rules.security_log_size)
-        return Profile(user.nickname, mask_mobile(user.mobile), user.created_at, sign_ins)
+        return Profile(user.nickname, mask_mobile(user.mobile), user.created_at, sign_ins,
+                       user.password_hash is not None)

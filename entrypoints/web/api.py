@@ -20,6 +20,8 @@ from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.export_account_data import DataExportRequest
 from entrypoints.messages import say
+from domain.use_cases.change_mobile import MobileChange
+from domain.use_cases.login_sms import SmsCredentials
 from entrypoints.web import data_copy
 from entrypoints.web.auth import end_session, session_token, start_session
 from entrypoints.web.context import client_context, services
@@ -76,11 +78,13 @@ def get_captcha():
     return image, 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}
 
 
-def send_sms(purpose: str):
+def send_sms(purpose: str, *, user_id: int | None = None, own_mobile: bool = False):
+    """own_mobile: to the signed-in account's own mobile, which the request does not carry."""
     data = json_object()
+    mobile = None if own_mobile else text(data, "mobile")
     sent = services().request_sms_code(
-        SmsCodeRequest(text(data, "mobile"), text(data, "captcha_uuid"), text(data, "captcha"), client_context(),
-                       purpose)
+        SmsCodeRequest(mobile, text(data, "captcha_uuid"), text(data, "captcha"), client_context(), purpose,
+                       user_id)
     )
     if not sent.recorded:  # the SMS went out; `accounts purge` will settle its row (README "SMS delivery")
         structlog.get_logger("sms").error("sms_outcome_not_recorded", provider=sent.provider,
@@ -164,8 +168,9 @@ def change_nickname():
 @login_required
 def change_password():
     data = json_object()
+    current = text(data, "currentPassword") if "currentPassword" in data else ""  # none: an account without one
     renewed = services().change_password(
-        PasswordChange(current_user.user_id, text(data, "currentPassword"), text(data, "password"),
+        PasswordChange(current_user.user_id, current, text(data, "password"),
                        text(data, "confirmPassword"), client_context(), session_token())
     )
     start_session(renewed)  # this browser stays signed in under a new id, with its 记住我; every other session ended
@@ -207,12 +212,14 @@ def revoke_session(public_id: str):
 @login_required
 def delete_account():
     data = json_object()
+    code = text(data, "vercode") if "vercode" in data else None  # an SMS code instead of the password
+    password = None if code is not None else text(data, "currentPassword")
     due = services().request_account_deletion(
-        DeletionRequest(current_user.user_id, text(data, "currentPassword"), client_context()))
+        DeletionRequest(current_user.user_id, password, client_context(), code))
     end_session()  # every session of the account has ended, this one too
     when = due.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
     return ok(f"注销申请已提交，您已在所有设备上退出登录。账号将于 {when}（北京时间）后永久删除；"
-              "在此之前用手机号和密码登录，即可撤销注销。", due_at=due.isoformat())
+              "在此之前重新登录，即可撤销注销。", due_at=due.isoformat())
 
 
 @api.get("/api/account/export")
@@ -227,3 +234,56 @@ def check_password():
     """Sign-up and reset pages ask before they let the visitor spend an SMS on a password that would be refused."""
     services().check_new_password(text(json_object(), "password"))
     return ok("密码可以使用")
+
+
+# --- 验证码登录 and 换绑手机号 -----------------------------------------------------------------------------------
+
+
+@api.post("/api/send_login_sms")
+def send_login_sms():
+    return send_sms("login")  # any valid mobile, registered or not, and the same answer for both
+
+
+@api.post("/api/login_sms")
+def login_sms():
+    data = json_object()
+    signed_in = services().login_with_sms(SmsCredentials(
+        text(data, "mobile"), text(data, "vercode"), client_context(), checked(data, "remember"),
+        checked(data, "agreement")))
+    start_session(signed_in.session)
+    extra = {"registered": signed_in.registered, "deletion_cancelled": signed_in.deletion_cancelled}
+    if signed_in.deletion_cancelled:
+        return ok("登录成功。您的注销申请已撤销，账号将继续保留", **extra)
+    return ok("注册成功，已为您登录" if signed_in.registered else "登录成功", **extra)
+
+
+@api.post("/api/account/mobile/send_code")
+@login_required
+def send_change_mobile_code():
+    return send_sms("change_mobile", user_id=current_user.user_id)  # to the new mobile
+
+
+@api.post("/api/account/mobile/send_current_code")
+@login_required
+def send_current_mobile_code():
+    """For an account without a password: the code to its current mobile that proves the owner."""
+    return send_sms("change_mobile", user_id=current_user.user_id, own_mobile=True)
+
+
+@api.post("/api/account/mobile")
+@login_required
+def change_mobile():
+    data = json_object()
+    renewed = services().change_mobile(MobileChange(
+        current_user.user_id, text(data, "mobile"), text(data, "vercode"),
+        text(data, "currentPassword") if "currentPassword" in data else None,
+        text(data, "currentVercode") if "currentVercode" in data else None,
+        client_context(), session_token()))
+    start_session(renewed)  # this browser stays signed in under a new id; every other session ended
+    return ok("手机号已更换，其他设备已退出登录")
+
+
+@api.post("/api/account/delete/send_code")
+@login_required
+def send_delete_account_code():
+    return send_sms("delete_account", user_id=current_user.user_id, own_mobile=True)

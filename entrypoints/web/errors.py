@@ -32,6 +32,7 @@ STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "username_taken": 409,
+    "mobile_in_use": 409,
 }
 
 HTTP_SLUGS = {  # their words: `http.<status>` in entrypoints/messages.py

@@ -93,7 +93,7 @@ def profile():
 @pages.get("/settings")
 @login_required
 def settings():
-    return render_template("settings.html")
+    return render_template("settings.html", profile=services().view_profile(current_user.user_id))
 
 
 @pages.app_context_processor

@@ -31,6 +31,7 @@ from pathlib import Path
 from tests.benchmarks import run as bench
 from tests.benchmarks.loadgen import Server, line, log, parallel, replay, request
 from tests.sms_provider_fakes import FakeAliyun
+from entrypoints.sms_settings import TEMPLATE_EXAMPLE
 
 PROVIDER_DELAY = 0.3  # seconds: a provider's round trip
 SENDERS = 4
@@ -42,7 +43,7 @@ ACCOUNTS = 20
 def provider_env(fake: FakeAliyun) -> dict[str, str]:
     return {"BENCH_PROVIDER_SMS": "1", "SMS_PROVIDER": "aliyun", "SMS_TIMEOUT_SECONDS": "5",
             "ALIYUN_SMS_ACCESS_KEY_ID": KEY_ID, "ALIYUN_SMS_ACCESS_KEY_SECRET": SECRET,
-            "ALIYUN_SMS_SIGN_NAME": "压测", "ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=SMS_002",
+            "ALIYUN_SMS_SIGN_NAME": "压测", "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
             "ALIYUN_SMS_ENDPOINT": fake.url}
 
 

@@ -13,17 +13,17 @@ WIDTHS = (1280, 375)
 _used_captchas: dict[int, set[str]] = {}
 
 
-def solve_captcha(page, live) -> str:
+def solve_captcha(page, live, image_id: str = "captcha-image") -> str:
     """The text of the captcha now shown: waits for a new image (not one already submitted) to load."""
     used = _used_captchas.setdefault(id(page), set())
     handle = page.wait_for_function(
-        """used => {
-            const img = document.getElementById('captcha-image');
+        """([used, imageId]) => {
+            const img = document.getElementById(imageId);
             const id = img && img.dataset.uuid;
             if (!id || used.includes(id) || img.src.indexOf(id) === -1) return null;
             return img.complete && img.naturalWidth > 0 ? id : null;
         }""",
-        arg=sorted(used),
+        arg=[sorted(used), image_id],
     )
     captcha_uuid = handle.json_value()
     used.add(captcha_uuid)
@@ -44,6 +44,8 @@ def sign_in(page, live, mobile: str, password: str = PASSWORD, *, remember: bool
             landing: str = "/"):
     if not page.url.startswith(live.url("/login")):
         page.goto(live.url("/login"))
+    if page.get_attribute("#tab-password", "aria-selected") != "true":  # phones open on 验证码登录
+        page.click("#tab-password")
     page.fill("input[name=mobile]", mobile)
     page.fill("input[name=password]", password)
     page.fill("input[name=captcha]", solve_captcha(page, live))

@@ -386,16 +386,16 @@ def test_settings_change_password_keeps_this_browser(open_page, live):
     sign_in(other, live, mobile)
 
     page.goto(live.url("/settings"))
-    page.fill("input[name=currentPassword]", "not-my-password")
+    page.fill("#password-form input[name=currentPassword]", "not-my-password")
     page.fill("input[name=password]", NEW_PASSWORD)
     page.fill("input[name=confirmPassword]", NEW_PASSWORD)
     with page.expect_response("**/api/account/password") as answer:
         page.press("input[name=confirmPassword]", "Enter")
     assert answer.value.status == 400
     expect(field_error(page, "currentPassword")).to_have_text("当前密码不正确")
-    expect(page.locator("input[name=currentPassword]")).to_be_focused()
+    expect(page.locator("#password-form input[name=currentPassword]")).to_be_focused()
 
-    page.fill("input[name=currentPassword]", PASSWORD)
+    page.fill("#password-form input[name=currentPassword]", PASSWORD)
     button = page.locator("button[lay-filter=password-submit]")
     with page.expect_navigation():  # the page reloads with this browser's new session
         with page.expect_response("**/api/account/password") as answer:
@@ -403,7 +403,7 @@ def test_settings_change_password_keeps_this_browser(open_page, live):
     assert answer.value.ok
     expect(page).to_have_url(live.url("/settings"))
     expect(page.locator("#password-form [data-banner=notice]")).to_have_text("密码已修改，其他设备已退出登录")
-    expect(page.locator("input[name=currentPassword]")).to_have_value("")
+    expect(page.locator("#password-form input[name=currentPassword]")).to_have_value("")
 
     # still signed in here, and the new session's page works
     page.locator("input[name=nickname]").fill("改过密码")
@@ -436,11 +436,13 @@ def test_remember_me_cookie_and_the_right_autocomplete(open_page, live):
         "/register": {"nickname": "nickname", "mobile": "tel", "password": "new-password",
                       "confirmPassword": "new-password", "captcha": "off", "vercode": "one-time-code",
                       "agreement": None},
-        "/login": {"mobile": "tel", "password": "current-password", "captcha": "off", "remember": None},
+        "/login": {"mobile": "tel", "password": "current-password", "captcha": "off", "vercode": "one-time-code",
+                   "agreement": None, "remember": None},
         "/forgot-password": {"mobile": "tel", "password": "new-password", "confirmPassword": "new-password",
                              "captcha": "off", "vercode": "one-time-code"},
         "/settings": {"nickname": "nickname", "currentPassword": "current-password", "password": "new-password",
-                      "confirmPassword": "new-password"},
+                      "confirmPassword": "new-password", "mobile": "tel", "captcha": "off",
+                      "vercode": "one-time-code"},  # the last four: 换绑手机号 (its currentPassword as above)
     }
     for path, fields in expected.items():
         page = forgotten if path == "/settings" else anonymous

@@ -36,6 +36,7 @@ def test_a_refused_captcha_shows_a_placeholder_and_blocks_the_submit(open_page, 
     # signing in now would only earn 图片验证码错误: the page says why instead, and sends nothing
     api_calls = []
     page.on("request", lambda request: api_calls.append(request.url) if "/api/" in request.url else None)
+    page.click("#tab-password")  # phones open on 验证码登录
     page.fill("input[name=mobile]", "13800138030")
     page.fill("input[name=password]", "whatever-it-is")
     page.fill("input[name=captcha]", "ABCD")

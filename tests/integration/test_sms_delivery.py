@@ -31,6 +31,7 @@ from tests.integration.tcp_proxy import TcpProxy
 from tests.integration.servers import ROOT, free_port
 from tests.integration.test_openapi import assert_conforms
 from tests.sms_provider_fakes import FakeAliyun, FakeTencent
+from entrypoints.sms_settings import TEMPLATE_EXAMPLE
 
 MOBILE = "13800138000"
 ALIYUN_SECRET, TENCENT_SECRET = "aliyun-Secret-0123456789abcdef", "tencent-Secret-0123456789abcdef"
@@ -60,11 +61,11 @@ def provider_settings(aliyun, tencent, order: str = "aliyun,tencent") -> dict:
     return {
         "SMS_PROVIDER": order, "SMS_TIMEOUT_SECONDS": "5", "SMS_RECEIPT_TOKEN": TOKEN,
         "ALIYUN_SMS_ACCESS_KEY_ID": aliyun.key_id, "ALIYUN_SMS_ACCESS_KEY_SECRET": ALIYUN_SECRET,
-        "ALIYUN_SMS_SIGN_NAME": "账号服务", "ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=SMS_002",
+        "ALIYUN_SMS_SIGN_NAME": "账号服务", "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
         "ALIYUN_SMS_ENDPOINT": aliyun.url,
         "TENCENT_SMS_SECRET_ID": tencent.key_id, "TENCENT_SMS_SECRET_KEY": TENCENT_SECRET,
         "TENCENT_SMS_APP_ID": tencent.app_id, "TENCENT_SMS_SIGN_NAME": "账号服务",
-        "TENCENT_SMS_TEMPLATES": "register=449739,reset_password=449740", "TENCENT_SMS_ENDPOINT": tencent.url,
+        "TENCENT_SMS_TEMPLATES": TEMPLATE_EXAMPLE["tencent"], "TENCENT_SMS_ENDPOINT": tencent.url,
     }
 
 
@@ -254,7 +255,7 @@ def test_database_connections_cut_during_the_provider_call_leave_the_sent_codes_
     ({"ALIYUN_SMS_SIGN_NAME": None}, "ALIYUN_SMS_SIGN_NAME"),
     ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001"}, "ALIYUN_SMS_TEMPLATES"),
     ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=449740"}, "ALIYUN_SMS_TEMPLATES"),
-    ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=SMS_002,login=SMS_3"}, "ALIYUN_SMS_TEMPLATES"),
+    ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=SMS_002,signup=SMS_003"}, "ALIYUN_SMS_TEMPLATES"),
     ({"ALIYUN_SMS_ENDPOINT": "ftp://127.0.0.1:21"}, "ALIYUN_SMS_ENDPOINT"),
     ({"ALIYUN_SMS_ENDPOINT": "http://127.0.0.1:99999"}, "ALIYUN_SMS_ENDPOINT"),
     ({"TENCENT_SMS_SECRET_KEY": None}, "TENCENT_SMS_SECRET_KEY"),

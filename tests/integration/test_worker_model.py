@@ -18,6 +18,7 @@ import requests
 from adapters.passwords import Argon2Hasher
 from tests.integration.servers import ROOT, Browser, Harness, free_port
 from tests.sms_provider_fakes import FakeAliyun
+from entrypoints.sms_settings import TEMPLATE_EXAMPLE
 
 pytestmark = pytest.mark.slow
 PROVIDER_DELAY = 6.0
@@ -33,7 +34,7 @@ def test_one_worker_serves_other_requests_while_a_send_waits_on_the_provider(tmp
         env = {**os.environ, **harness.env, "SERVED_PROVIDER_SMS": "1", "BIND": f"127.0.0.1:{port}",
                "WEB_CONCURRENCY": "1", "SESSION_COOKIE_SECURE": "0", "SMS_PROVIDER": "aliyun",
                "ALIYUN_SMS_ACCESS_KEY_ID": "LTAI-key", "ALIYUN_SMS_ACCESS_KEY_SECRET": "aliyun-secret-0123456789",
-               "ALIYUN_SMS_SIGN_NAME": "账号服务", "ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=SMS_002",
+               "ALIYUN_SMS_SIGN_NAME": "账号服务", "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
                "ALIYUN_SMS_ENDPOINT": fake.url, "SMS_TIMEOUT_SECONDS": "20"}
         log = (tmp_path / "gunicorn.log").open("w")
         server = subprocess.Popen(

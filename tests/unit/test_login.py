@@ -28,7 +28,7 @@ def test_success_returns_the_user_and_records_it():
     assert len(s.hasher.verify_calls) == 1
     [event] = s.store.events_of(EventType.LOGIN_SUCCEEDED)
     assert (event.mobile, event.user_id, event.client) == (MOBILE, user.id, CLIENT)
-    assert event.detail == {"session": signed_in.session.public_id, "remember": False}
+    assert event.detail == {"session": signed_in.session.public_id, "remember": False, "method": "password"}
 
 
 def test_wrong_captcha_refused_before_any_password_check():

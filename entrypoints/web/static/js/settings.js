@@ -1,4 +1,4 @@
-/* 设置：修改昵称、修改密码、退出所有设备 */
+/* 设置：修改昵称、修改（或首次设置）密码、换绑手机号、退出所有设备 */
 layui.use(['form'], function () {
   'use strict';
 
@@ -31,15 +31,61 @@ layui.use(['form'], function () {
     endpoint: '/api/account/password',
     signedIn: true,
     payload: function (field) {
-      return {
-        currentPassword: field.currentPassword || '',
-        password: field.password || '',
-        confirmPassword: field.confirmPassword || ''
-      };
+      var body = { password: field.password || '', confirmPassword: field.confirmPassword || '' };
+      // 没有密码的账号（验证码登录注册）首次设置：没有“当前密码”一栏
+      if (passwordForm.elements.namedItem('currentPassword')) body.currentPassword = field.currentPassword || '';
+      return body;
     },
     success: function (data) {
       // 本浏览器换了新会话（CSRF 令牌随之更新）：重新载入本页，在表单里显示结果
       App.flash(data.message || '密码已修改', { form: 'password-form' });
+      window.location.reload();
+      return true;
+    }
+  });
+
+  // 换绑手机号：先证明是本人（当前密码；没有密码的账号用发到当前手机号的验证码），再验证新手机号
+  var mobileForm = document.getElementById('mobile-form');
+  var captcha = App.captcha(mobileForm);
+  var senders = [App.smsSender({
+    form: mobileForm,
+    button: document.getElementById('mobile-get-vercode'),
+    endpoint: '/api/account/mobile/send_code',
+    purpose: 'change_mobile',
+    captcha: captcha,
+    before: function () { return App.validate('#settings-new-mobile'); }
+  })];
+  var currentCodeButton = document.getElementById('mobile-get-current-code');
+  if (currentCodeButton) {
+    senders.push(App.smsSender({
+      form: mobileForm,
+      button: currentCodeButton,
+      endpoint: '/api/account/mobile/send_current_code',
+      purpose: 'change_mobile_current',
+      captcha: captcha,
+      mobile: false,
+      codeField: 'currentVercode',
+      before: function () { return true; }
+    }));
+  }
+
+  App.submit({
+    form: mobileForm,
+    filter: 'mobile-submit',
+    endpoint: '/api/account/mobile',
+    signedIn: true,
+    payload: function (field) {
+      var body = { mobile: String(field.mobile || '').trim(), vercode: String(field.vercode || '').trim() };
+      if (mobileForm.elements.namedItem('currentPassword')) body.currentPassword = field.currentPassword || '';
+      if (mobileForm.elements.namedItem('currentVercode')) {
+        body.currentVercode = String(field.currentVercode || '').trim();
+      }
+      return body;
+    },
+    success: function (data) {
+      senders.forEach(function (sender) { sender.countdown.clear(); });
+      // 本浏览器换了新会话：重新载入本页，在表单里显示结果
+      App.flash(data.message || '手机号已更换', { form: 'mobile-form' });
       window.location.reload();
       return true;
     }

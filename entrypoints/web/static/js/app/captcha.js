@@ -20,7 +20,7 @@
 
   /* 返回 {uuid(), value(), renew(), failed()}；表单提交后（无论成败）调 renew()：验证码只能用一次 */
   App.captcha = function (form) {
-    var img = form.querySelector('#captcha-image');
+    var img = form.querySelector('.captcha-image'); // one per form: ids differ where a page has two
     var placeholder = form.querySelector('.captcha-placeholder');
     var input = form.elements.namedItem('captcha');
     var failed = false;

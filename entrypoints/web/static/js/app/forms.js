@@ -64,7 +64,7 @@
 
   /*
    * 所有表单的提交都走这里。options:
-   *   form（元素）, filter（lay-filter）, endpoint,
+   *   form（元素）, filter（lay-filter）, endpoint（或返回它的函数：一个表单两种提交，如登录页的两个标签）,
    *   payload(field) → 请求体，或 null（已自行提示、不提交），也可返回 Promise
    *   success(data) → 返回 true 表示即将离开本页，按钮保持“忙碌”
    *   failure(res)  → 返回 true 表示已自行处理；否则按字段/横幅显示
@@ -91,7 +91,8 @@
           return;
         }
         App.busy(button, true);
-        return App.api(options.endpoint, body).then(function (res) {
+        var endpoint = typeof options.endpoint === 'function' ? options.endpoint() : options.endpoint;
+        return App.api(endpoint, body).then(function (res) {
           if (App.ok(res)) {
             if (options.success(res.data) !== true) release();
             return;

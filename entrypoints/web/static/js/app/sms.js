@@ -70,7 +70,8 @@
   }
 
   /*
-   * opts: {form, button, endpoint, purpose, captcha（App.captcha 的返回值）, before() → Promise<boolean>}
+   * opts: {form, button, endpoint, purpose, captcha（App.captcha 的返回值）, before() → Promise<boolean>,
+   *        mobile（手机号字段名，默认 mobile；false：发到本账号的手机号）, codeField（发送后聚焦，默认 vercode）}
    * 返回 {countdown}：注册或重置成功后调 countdown.clear()。
    */
   App.smsSender = function (opts) {
@@ -89,17 +90,16 @@
           return false;
         }
         timer.sending(true);
-        return App.api(opts.endpoint, {
-          mobile: form.elements.namedItem('mobile').value.trim(),
-          captcha: opts.captcha.value(),
-          captcha_uuid: opts.captcha.uuid()
-        }).then(function (res) {
+        var body = { captcha: opts.captcha.value(), captcha_uuid: opts.captcha.uuid() };
+        // 发给本账号自己的手机号（换绑、注销）时请求里没有手机号
+        if (opts.mobile !== false) body.mobile = form.elements.namedItem(opts.mobile || 'mobile').value.trim();
+        return App.api(opts.endpoint, body).then(function (res) {
           timer.sending(false);
           opts.captcha.renew(); // 图片验证码只能用一次：无论成败都换一张
           if (App.ok(res)) {
             App.banner(form, res.data.message || '验证码已发送', 'notice');
             timer.start(App.rules.smsCooldown);
-            form.elements.namedItem('vercode').focus();
+            form.elements.namedItem(opts.codeField || 'vercode').focus();
             return;
           }
           if (res.status === 429 && res.data.retry_after) timer.start(res.data.retry_after);

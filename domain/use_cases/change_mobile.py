@@ -1,0 +1,118 @@
+"""设置 → 换绑手机号: prove the account, prove the new mobile, move the account to it.
+
+The account is proven by its current password or, for an account without one (made by 验证码登录), by a code sent
+to its current mobile; the new mobile by a code sent to it (purpose `change_mobile`, bound to this account). Both
+codes are checked and their tries counted first, in a short transaction of their own; the password is verified
+after that, outside any transaction, counted toward the lockout as a wrong current password in 修改密码 is. The
+change itself spends the codes, moves the mobile, ends every other session and gives this browser a new session id.
+The unique constraint on `users.mobile` decides a race for the same new mobile: one account gets it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain import errors
+from domain.events import ClientContext, EventType
+from domain.model import SessionEnd, mask_mobile, normalize_mobile, normalize_password, session_digest
+from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
+from domain.rules import Rules
+from domain.use_cases.common import record, record_refusal_and_raise
+from domain.use_cases.request_sms_code import code_purpose
+from domain.use_cases.sessions import NewSession, rotate_session
+from domain.use_cases.sms_proof import check_code, spend_code
+
+
+@dataclass(frozen=True)
+class MobileChange:
+    user_id: int
+    mobile: str  # the new one
+    code: str  # sent to the new mobile
+    current_password: str | None  # an account with a password proves itself with it
+    current_code: str | None  # an account without one: a change_mobile code sent to its current mobile
+    client: ClientContext
+    session_token: str  # this browser's session: it continues under a new id, every other one ends
+
+
+class ChangeMobile:
+    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, codes: Codes, rules: Rules):
+        self.uow, self.hasher, self.clock, self.codes, self.rules = uow, hasher, clock, codes, rules
+
+    def __call__(self, cmd: MobileChange) -> NewSession:
+        now, rules = self.clock.now(), self.rules
+        purpose = code_purpose("change_mobile", cmd.user_id)
+        with self.uow() as uow:
+            user = uow.users.get(cmd.user_id)
+            if user is None:
+                raise errors.LoginRequired()
+            event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
+            try:
+                mobile = normalize_mobile(cmd.mobile)
+                if mobile == user.mobile:
+                    raise errors.MobileUnchanged()
+            except errors.DomainError as error:
+                record_refusal_and_raise(uow, error, EventType.MOBILE_CHANGE_REFUSED, **event)
+        with self.uow() as uow:
+            new_code = check_code(uow, mobile, purpose, cmd.code, now, rules, cmd.client)
+            if new_code is None:
+                record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.MOBILE_CHANGE_REFUSED, **event)
+            current_code = None
+            if user.password_hash is None:
+                current_code = check_code(uow, user.mobile, purpose, cmd.current_code or "", now, rules, cmd.client)
+                if current_code is None:
+                    record_refusal_and_raise(uow, errors.CurrentCodeInvalid(), EventType.MOBILE_CHANGE_REFUSED, **event)
+            else:
+                user = uow.users.get_for_update(cmd.user_id)
+                if user is None:
+                    raise errors.LoginRequired()
+                try:
+                    if remaining := user.lock_remaining(now):
+                        raise errors.AccountLocked.for_seconds(remaining)
+                    user.start_login_attempt(now, rules)  # counted before the compare
+                except errors.DomainError as error:
+                    record_refusal_and_raise(uow, error, EventType.MOBILE_CHANGE_REFUSED, **event)
+            uow.commit()
+        # Outside any transaction: argon2 takes tens of milliseconds and must not hold the row.
+        matches = current_code is not None or self.hasher.verify(
+            user.password_hash, normalize_password(cmd.current_password or ""))
+        try:
+            return self._change(cmd, mobile, purpose, new_code, current_code, matches, event)
+        except errors.Conflict:  # another account took the mobile meanwhile: the unique constraint kept it to one
+            with self.uow() as uow:
+                record_refusal_and_raise(uow, errors.MobileInUse(), EventType.MOBILE_CHANGE_REFUSED, **event)
+
+    def _change(self, cmd, mobile, purpose, new_code, current_code, matches, event) -> NewSession:
+        now, rules = event["now"], self.rules
+        with self.uow() as uow:
+            if matches:  # the codes' rows first, then the user's: the order the first transaction took them in
+                if not spend_code(uow, mobile, purpose, new_code):
+                    record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.MOBILE_CHANGE_REFUSED, **event)
+                if current_code is not None and not spend_code(uow, event["mobile"], purpose, current_code):
+                    record_refusal_and_raise(uow, errors.CurrentCodeInvalid(), EventType.MOBILE_CHANGE_REFUSED, **event)
+            user = uow.users.get_for_update(cmd.user_id)
+            if user is None or user.mobile != event["mobile"]:
+                raise errors.LoginRequired()  # erased, or moved by a racing change: this request proves nothing now
+            if not matches:
+                remaining = user.lock_remaining(now)
+                if not remaining:
+                    record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.MOBILE_CHANGE_REFUSED, **event)
+                # This was the last allowed try: its failure locks the account, as at sign-in.
+                record(uow, EventType.MOBILE_CHANGE_REFUSED, reason=errors.CurrentPasswordInvalid.slug, **event)
+                record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
+                uow.commit()
+                raise errors.AccountLocked.for_seconds(remaining)
+            if current_code is None:
+                user.login_succeeded()  # the right current password clears the count, as at sign-in
+            if uow.users.get_by_mobile(mobile) is not None:
+                record_refusal_and_raise(uow, errors.MobileInUse(), EventType.MOBILE_CHANGE_REFUSED, **event)
+            session = uow.sessions.get_for_update(session_digest(cmd.session_token, rules))
+            if session is None or session.user_id != user.id or not session.is_active(now, rules):
+                raise errors.LoginRequired()  # this session ended meanwhile: change nothing
+            uow.sessions.end_all(user.id, now, SessionEnd.MOBILE_CHANGED)  # this one too: it gets a new id
+            renewed = rotate_session(uow, self.codes, rules, current=session, now=now, client=cmd.client)
+            # Last, so that the first flush to meet a racing account's commit is the commit's own: Conflict.
+            old = user.change_mobile(mobile)
+            record(uow, EventType.MOBILE_CHANGED, **{**event, "mobile": mobile},
+                   old_mobile=mask_mobile(old), new_mobile=mask_mobile(mobile))
+            uow.commit()
+            return renewed

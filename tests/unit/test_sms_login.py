@@ -1,0 +1,226 @@
+"""验证码登录 with one-step sign-up, password-less accounts, and 注销 by SMS code: the use cases on fakes."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from domain import errors
+from domain.events import EventType
+from domain.rules import PRIVACY_VERSION, TERMS_VERSION
+from domain.use_cases.change_password import PasswordChange
+from domain.use_cases.delete_account import DeletionRequest
+from domain.use_cases.login_sms import SmsCredentials
+from tests.fakes import CLIENT, MOBILE, PASSWORD, TEST_RULES, add_user, credentials, make_services, request_code, sms_request
+
+NEW = "13900139000"
+NO_COOLDOWN = dataclasses.replace(TEST_RULES, sms_cooldown=timedelta(0))  # several sends to one mobile in a test
+
+
+def sms_sign_in(s, code, mobile=MOBILE, **fields):
+    return s.login_with_sms(SmsCredentials(mobile, code, CLIENT, **fields))
+
+
+def wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_a_login_code_goes_to_any_valid_mobile_with_the_same_answer():
+    s = make_services()
+    add_user(s)
+    registered, unknown = (s.request_sms_code(sms_request(s, m, purpose="login")) for m in (MOBILE, NEW))
+    assert [(m, p) for m, _, p in s.sender.sent] == [(MOBILE, "login"), (NEW, "login")]
+    assert (registered.recorded, registered.provider) == (unknown.recorded, unknown.provider) == (True, "fake")
+    assert [e.detail for e in s.store.events_of(EventType.SMS_CODE_SENT)][0].keys() == \
+        [e.detail for e in s.store.events_of(EventType.SMS_CODE_SENT)][1].keys()
+
+
+def test_a_right_code_signs_an_existing_account_in_and_records_the_method():
+    s = make_services()
+    user = add_user(s)
+    signed_in = sms_sign_in(s, request_code(s, purpose="login"), remember=True)
+    assert (signed_in.user_id, signed_in.registered, signed_in.session.remember) == (user.id, False, True)
+    [event] = s.store.events_of(EventType.LOGIN_SUCCEEDED)
+    assert event.detail == {"session": signed_in.session.public_id, "remember": True, "method": "sms"}
+    assert s.store.events_of(EventType.USER_REGISTERED) == [] and s.hasher.verify_calls == []
+    assert s.load_session_user(signed_in.session.token, CLIENT.ip).user_id == user.id
+
+
+def test_the_password_sign_in_records_its_method_too():
+    s = make_services()
+    add_user(s)
+    s.login(credentials(s))
+    assert s.store.events_of(EventType.LOGIN_SUCCEEDED)[0].detail["method"] == "password"
+
+
+def test_a_wrong_code_signs_nobody_in_and_makes_no_account():
+    s = make_services()
+    code = request_code(s, purpose="login")
+    with pytest.raises(errors.SmsCodeInvalid):
+        sms_sign_in(s, wrong(code), agreement=True)
+    assert s.store.users.rows == {}
+    [event] = s.store.events_of(EventType.LOGIN_FAILED)
+    assert event.detail == {"reason": "sms_code_invalid", "method": "sms"}
+
+
+def test_a_code_of_another_purpose_does_not_sign_in():
+    s = make_services()
+    add_user(s)
+    code = request_code(s, purpose="reset_password")
+    with pytest.raises(errors.SmsCodeInvalid):
+        sms_sign_in(s, code)
+
+
+def test_a_new_mobile_needs_the_agreement_after_the_code_and_the_code_survives_for_the_retry():
+    s = make_services()
+    code = request_code(s, NEW, purpose="login")
+    with pytest.raises(errors.SmsCodeInvalid):  # a wrong code first: the agreement is not what is asked about
+        sms_sign_in(s, wrong(code), NEW)
+    with pytest.raises(errors.AgreementRequired) as refused:
+        sms_sign_in(s, code, NEW)
+    assert refused.value.field == "agreement" and s.store.users.rows == {}
+    signed_in = sms_sign_in(s, code, NEW, agreement=True)
+    user = s.store.users.get(signed_in.user_id)
+    assert signed_in.registered and (user.mobile, user.nickname, user.password_hash) == (NEW, "用户9000", None)
+    [registered] = s.store.events_of(EventType.USER_REGISTERED)
+    assert (registered.user_id, registered.detail) == (user.id, {"method": "sms"})
+    [consent] = s.store.events_of(EventType.CONSENT_GIVEN)
+    assert consent.detail["documents"] == {"terms": TERMS_VERSION, "privacy": PRIVACY_VERSION}
+    assert {c.document for c in s.store.consents.rows} == {"terms", "privacy"}
+    with pytest.raises(errors.SmsCodeInvalid):  # spent
+        sms_sign_in(s, code, NEW, agreement=True)
+
+
+def test_an_existing_account_needs_no_agreement():
+    s = make_services()
+    add_user(s)
+    assert not sms_sign_in(s, request_code(s, purpose="login")).registered
+
+
+def test_a_locked_or_disabled_account_is_refused_and_its_code_stays_unspent():
+    s = make_services()
+    user = add_user(s)
+    now = datetime.now(timezone.utc)
+    user.locked_until = now + timedelta(minutes=10)
+    code = request_code(s, purpose="login")
+    with pytest.raises(errors.AccountLocked):
+        sms_sign_in(s, code)
+    user.locked_until, user.disabled_at = None, now
+    with pytest.raises(errors.AccountDisabled):
+        sms_sign_in(s, code)
+    assert [e.detail["reason"] for e in s.store.events_of(EventType.LOGIN_FAILED)] == [
+        "account_locked", "account_disabled"]
+    assert s.store.events_of(EventType.LOGIN_SUCCEEDED) == []
+
+
+def test_signing_in_by_code_cancels_a_pending_deletion_and_clears_failed_passwords():
+    s = make_services()
+    user = add_user(s)
+    user.deletion_due_at, user.failed_logins = datetime.now(timezone.utc) + timedelta(days=3), 3
+    signed_in = sms_sign_in(s, request_code(s, purpose="login"))
+    assert signed_in.deletion_cancelled and user.deletion_due_at is None and user.failed_logins == 0
+    assert len(s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED)) == 1
+
+
+def test_a_sign_up_that_loses_the_race_for_the_mobile_signs_in_to_the_winner():
+    s = make_services()
+    code = request_code(s, purpose="login")
+    users, won = s.store.users, []
+    real_add, real_lookup = users.add, users.get_by_mobile_for_update
+
+    def insert_loses(user):  # a password sign-up of the mobile committed between our lookup and our insert
+        users.add = real_add
+        won.append(True)
+        raise errors.Conflict()
+
+    def lookup(mobile):  # ... and is there for the retry, after our transaction rolled back
+        if won and not users.rows:
+            add_user(s, nickname="winner")
+        return real_lookup(mobile)
+
+    users.add, users.get_by_mobile_for_update = insert_loses, lookup
+    signed_in = sms_sign_in(s, code, agreement=True)
+    assert not signed_in.registered and signed_in.nickname == "winner" and len(s.store.users.rows) == 1
+
+
+# --- accounts without a password ------------------------------------------------------------------------
+
+
+def passwordless(s, mobile=MOBILE):
+    """An account made by SMS sign-in; returns (user, its session token)."""
+    signed_in = sms_sign_in(s, request_code(s, mobile, purpose="login"), mobile, agreement=True)
+    return s.store.users.get(signed_in.user_id), signed_in.session.token
+
+
+def test_password_sign_in_refuses_an_account_without_password_like_a_wrong_password_at_the_same_cost():
+    s = make_services()
+    user, _ = passwordless(s)
+    add_user(s, NEW)
+    with pytest.raises(errors.BadCredentials) as none:
+        s.login(credentials(s, MOBILE, ""))  # not even an empty password matches
+    with pytest.raises(errors.BadCredentials) as bad:
+        s.login(credentials(s, NEW, "wrong password"))
+    assert (none.value.key, none.value.facts) == (bad.value.key, bad.value.facts)
+    assert len(s.hasher.verify_calls) == 2  # one verify each: against the dummy hash for the password-less one
+    assert s.hasher.verify_calls[0][0] != user.password_hash
+    assert user.failed_logins == 1  # counted like any wrong password, so the lockout looks the same too
+
+
+def test_an_account_without_password_sets_one_without_a_current_password_then_needs_it():
+    s = make_services()
+    user, token = passwordless(s)
+    renewed = s.change_password(PasswordChange(user.id, "", "new secret 1", "new secret 1", CLIENT, token))
+    assert user.password_hash == "hashed:new secret 1"
+    [event] = s.store.events_of(EventType.PASSWORD_SET)
+    assert event.user_id == user.id and s.store.events_of(EventType.PASSWORD_CHANGED) == []
+    with pytest.raises(errors.CurrentPasswordInvalid):  # from now on ChangePassword's rules hold
+        s.change_password(PasswordChange(user.id, "", "new secret 2", "new secret 2", CLIENT, renewed.token))
+    s.login(credentials(s, MOBILE, "new secret 1"))
+
+
+def test_setting_a_first_password_checks_it_like_any_new_password():
+    s = make_services()
+    user, token = passwordless(s)
+    hashed = len(s.hasher.hashed)
+    with pytest.raises(errors.WeakPassword):
+        s.change_password(PasswordChange(user.id, "", "password123", "password123", CLIENT, token))
+    assert user.password_hash is None and len(s.hasher.hashed) == hashed
+
+
+# --- 注销 by SMS code -----------------------------------------------------------------------------------
+
+
+def test_deletion_by_a_code_sent_to_the_own_mobile():
+    s = make_services(rules=NO_COOLDOWN)
+    user, _ = passwordless(s)
+    with pytest.raises(errors.CurrentPasswordInvalid):  # no password to prove it with
+        s.request_account_deletion(DeletionRequest(user.id, "", CLIENT))
+    code = request_code(s, None, purpose="delete_account", user_id=user.id)
+    assert s.sender.sent[-1][::2] == (MOBILE, "delete_account")
+    with pytest.raises(errors.SmsCodeInvalid):
+        s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, wrong(code)))
+    assert user.deletion_due_at is None
+    due = s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, code))
+    assert user.deletion_due_at == due and s.store.sessions.live_for_user(user.id, datetime.now(timezone.utc)) == []
+    assert s.hasher.verify_calls == []
+
+
+def test_a_deletion_code_is_for_its_purpose_and_its_account_only():
+    s = make_services()
+    user = add_user(s)
+    login_code = request_code(s, purpose="login")
+    with pytest.raises(errors.SmsCodeInvalid):
+        s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, login_code))
+    with pytest.raises(errors.InvalidInput):  # a 注销 code goes to the signed-in account's own mobile only
+        request_code(s, NEW, purpose="delete_account", user_id=user.id)
+    with pytest.raises(errors.InvalidInput):  # and only for a signed-in account
+        request_code(s, purpose="delete_account")
+
+
+def test_the_password_still_works_for_deletion():
+    s = make_services()
+    user = add_user(s)
+    s.request_account_deletion(DeletionRequest(user.id, PASSWORD, CLIENT))
+    assert user.deletion_due_at is not None
