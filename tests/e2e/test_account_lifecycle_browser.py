@@ -76,7 +76,7 @@ def test_cancel_from_settings_then_sign_in_again_during_the_cool_off(open_page, 
     # signed out everywhere: the sign-in page says what happens next, in its notice banner
     page.wait_for_url(live.url("/login"))
     expect(banner(page, "notice")).to_contain_text("注销申请已提交")
-    expect(banner(page, "notice")).to_contain_text("在此之前用手机号和密码登录，即可撤销注销")
+    expect(banner(page, "notice")).to_contain_text("在此之前重新登录，即可撤销注销")  # by password or SMS code
     page.screenshot(path=str(screenshots / f"delete-account-requested-{width}.png"))
     assert deletion_due_at(live, mobile) is not None
 
