@@ -22,7 +22,7 @@ from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, SmsSt
 from domain.rules import Rules
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
-from domain.use_cases.issue_captcha import IssueCaptcha, IssueCaptchaCommand
+from domain.use_cases.issue_captcha import IssueCaptcha, CaptchaRequest
 from domain.use_cases.list_sessions import ListSessions
 from domain.use_cases.load_session_user import LoadSessionUser
 from domain.use_cases.login import Credentials, Login
@@ -651,7 +651,7 @@ def make_services(**overrides) -> SimpleNamespace:
 def new_captcha(s, client: ClientContext = CLIENT) -> tuple[str, str]:
     """Issue a captcha under a fresh uuid; return (id, the text drawn on it)."""
     captcha_id = str(uuid.uuid4())
-    s.issue_captcha(IssueCaptchaCommand(captcha_id, client))
+    s.issue_captcha(CaptchaRequest(captcha_id, client))
     return captcha_id, s.renderer.last_text
 
 

@@ -10,7 +10,7 @@ from domain.rules import Rules
 
 
 @dataclass(frozen=True)
-class IssueCaptchaCommand:
+class CaptchaRequest:
     captcha_id: str
     client: ClientContext
 
@@ -24,7 +24,7 @@ class IssueCaptcha:
     def __init__(self, uow: UnitOfWorkFactory, renderer: CaptchaRenderer, clock: Clock, codes: Codes, rules: Rules):
         self.uow, self.renderer, self.clock, self.codes, self.rules = uow, renderer, clock, codes, rules
 
-    def __call__(self, cmd: IssueCaptchaCommand) -> bytes:
+    def __call__(self, cmd: CaptchaRequest) -> bytes:
         captcha_id = canonical_captcha_id(cmd.captcha_id)
         text = self.codes.text(self.rules.captcha_alphabet, self.rules.captcha_length)
         image = self.renderer.render(text)  # before the transaction: keep it short

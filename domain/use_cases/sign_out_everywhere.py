@@ -9,7 +9,7 @@ from domain.use_cases.common import record
 
 
 @dataclass(frozen=True)
-class SignOutEverywhereCommand:
+class SignOutEverywhereRequest:
     user_id: int
     client: ClientContext
 
@@ -20,7 +20,7 @@ class SignOutEverywhere:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock):
         self.uow, self.clock = uow, clock
 
-    def __call__(self, cmd: SignOutEverywhereCommand) -> None:
+    def __call__(self, cmd: SignOutEverywhereRequest) -> None:
         with self.uow() as uow:
             user = uow.users.get_for_update(cmd.user_id)
             if user is None:

@@ -9,14 +9,14 @@ from flask_login import current_user, login_required
 from domain.errors import InvalidInput
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
-from domain.use_cases.issue_captcha import IssueCaptchaCommand
+from domain.use_cases.issue_captcha import CaptchaRequest
 from domain.use_cases.login import Credentials
 from domain.use_cases.logout import SignOut
 from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.revoke_session import SessionRevocation
-from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
+from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.export_account_data import DataExportRequest
 from entrypoints.messages import say
@@ -74,7 +74,7 @@ def ok(message: str, **extra):
 
 @api.get("/get_captcha")
 def get_captcha():
-    image = services().issue_captcha(IssueCaptchaCommand(request.args.get("captcha_uuid", ""), client_context()))
+    image = services().issue_captcha(CaptchaRequest(request.args.get("captcha_uuid", ""), client_context()))
     return image, 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}
 
 
@@ -180,7 +180,7 @@ def change_password():
 @api.post("/api/account/sign_out_everywhere")
 @login_required
 def sign_out_everywhere():
-    services().sign_out_everywhere(SignOutEverywhereCommand(current_user.user_id, client_context()))
+    services().sign_out_everywhere(SignOutEverywhereRequest(current_user.user_id, client_context()))
     end_session()
     return ok("已退出所有设备")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from domain.errors import DomainError
 from domain.events import ClientContext
-from domain.use_cases.issue_captcha import IssueCaptchaCommand
+from domain.use_cases.issue_captcha import CaptchaRequest
 from domain.use_cases.login import Credentials
 from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
@@ -42,7 +42,7 @@ def main() -> None:
 
         def solved() -> tuple[str, str]:
             captcha_id = str(uuid.uuid4())
-            services.issue_captcha(IssueCaptchaCommand(captcha_id, CLIENT))
+            services.issue_captcha(CaptchaRequest(captcha_id, CLIENT))
             return captcha_id, captcha.last_text
 
         services.request_sms_code(SmsCodeRequest("13800138000", *solved(), CLIENT))

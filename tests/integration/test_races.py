@@ -13,7 +13,7 @@ from sqlalchemy.exc import ProgrammingError
 from adapters.sqlalchemy.tables import audit_events, sms_challenges, users
 from domain.errors import DomainError, SmsCodeInvalid
 from domain.events import ClientContext
-from domain.use_cases.issue_captcha import IssueCaptchaCommand
+from domain.use_cases.issue_captcha import CaptchaRequest
 from domain.use_cases.login import Credentials
 from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
@@ -39,7 +39,7 @@ class Kit:
 
     def captcha_pair(self) -> tuple[str, str]:
         captcha_id = str(uuid.uuid4())
-        self.services.issue_captcha(IssueCaptchaCommand(captcha_id, CLIENT))
+        self.services.issue_captcha(CaptchaRequest(captcha_id, CLIENT))
         return captcha_id, self.captcha.last_text
 
     def send_code(self, mobile: str = MOBILE) -> str:

@@ -13,7 +13,7 @@ from domain.model import session_digest
 from domain.use_cases.login import Credentials
 from domain.use_cases.logout import SignOut
 from domain.use_cases.revoke_session import SessionRevocation
-from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
+from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from tests.integration.test_races import CLIENT, MOBILE, N, Kit, race
 
 pytestmark = pytest.mark.slow
@@ -104,7 +104,7 @@ def test_signing_out_everywhere_while_twenty_sessions_are_in_use_ends_them_all(k
 
     def act(i: int):
         if i == N - 1:
-            return kit.services.sign_out_everywhere(SignOutEverywhereCommand(kit.user_id, CLIENT))
+            return kit.services.sign_out_everywhere(SignOutEverywhereRequest(kit.user_id, CLIENT))
         return kit.services.load_session_user(tokens[i], None)
 
     wins, refusals = race(act, range(N))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from adapters.sqlalchemy.tables import audit_events, consents, users
 from domain.events import ClientContext
 from domain.use_cases.change_mobile import MobileChange
-from domain.use_cases.issue_captcha import IssueCaptchaCommand
+from domain.use_cases.issue_captcha import CaptchaRequest
 from domain.use_cases.login import Credentials
 from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
@@ -193,7 +193,7 @@ def test_twenty_accounts_racing_for_one_new_mobile_leave_it_to_one(database_url)
 
     def solved():
         captcha_id = str(uuid.uuid4())
-        services.issue_captcha(IssueCaptchaCommand(captcha_id, CLIENT))
+        services.issue_captcha(CaptchaRequest(captcha_id, CLIENT))
         return captcha_id, captcha.last_text
 
     racers = []

@@ -10,7 +10,7 @@ from domain.events import EventType
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.reset_password import PasswordReset
-from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
+from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from tests.fakes import (
     CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, add_user, credentials, make_services, request_code, sign_in,
 )
@@ -189,7 +189,7 @@ def test_sign_out_everywhere_ends_every_session_of_the_user_only():
     user = add_user(s)
     other_user = add_user(s, "13900139000")
     mine, theirs = [sign_in(s), sign_in(s)], sign_in(s, "13900139000")
-    s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
+    s.sign_out_everywhere(SignOutEverywhereRequest(user.id, CLIENT))
     assert [s.load_session_user(token, None) for token in mine] == [None, None]
     assert s.load_session_user(theirs, None).user_id == other_user.id
     [event] = s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE)

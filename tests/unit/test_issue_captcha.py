@@ -7,7 +7,7 @@ from freezegun import freeze_time
 
 from domain import errors
 from domain.rules import CAPTCHA_ALPHABET
-from domain.use_cases.issue_captcha import IssueCaptchaCommand
+from domain.use_cases.issue_captcha import CaptchaRequest
 from domain.use_cases.take_captcha import take_captcha
 from tests.fakes import CLIENT, FakeCodes, make_services
 
@@ -21,7 +21,7 @@ def check(s, captcha_id, answer):
 
 
 def issue(s, captcha_id):
-    return s.issue_captcha(IssueCaptchaCommand(captcha_id, CLIENT))
+    return s.issue_captcha(CaptchaRequest(captcha_id, CLIENT))
 
 
 def test_issue_renders_text_and_stores_only_a_digest():

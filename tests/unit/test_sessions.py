@@ -13,7 +13,7 @@ from domain.use_cases.load_session_user import SessionOwner
 from domain.use_cases.logout import SignOut
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.revoke_session import SessionRevocation
-from domain.use_cases.sign_out_everywhere import SignOutEverywhereCommand
+from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from tests.fakes import (CLIENT, MOBILE, PASSWORD, TEST_RULES, FakeCodes, add_user, credentials, make_services,
                          request_code, sign_in)
 
@@ -218,7 +218,7 @@ def test_a_password_change_through_a_session_that_ended_changes_nothing():
     user = add_user(s)
     other_user = add_user(s, "13900139000")
     ended, theirs = sign_in(s), sign_in(s, "13900139000")
-    s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
+    s.sign_out_everywhere(SignOutEverywhereRequest(user.id, CLIENT))
     for token in (ended, theirs):
         with pytest.raises(errors.LoginRequired):
             change_password(s, user, token)
@@ -231,9 +231,9 @@ def test_signing_out_everywhere_twice_ends_the_sessions_started_in_between():
     user = add_user(s)
     with freeze_time(NOW):
         sign_in(s)
-        s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
+        s.sign_out_everywhere(SignOutEverywhereRequest(user.id, CLIENT))
         between = sign_in(s)
-        s.sign_out_everywhere(SignOutEverywhereCommand(user.id, CLIENT))
+        s.sign_out_everywhere(SignOutEverywhereRequest(user.id, CLIENT))
         assert not alive(s, between)
     events = s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE)
     assert [(e.detail["ended"], e.occurred_at) for e in events] == [(1, NOW), (1, NOW)]
