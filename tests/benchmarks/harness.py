@@ -7,6 +7,9 @@ Built from environment variables the runner sets (each gunicorn worker imports t
   BENCH_SECRET_KEY    the app secret (any 32 bytes or more: the runner never needs it)
   BENCH_READY_FILE    each worker appends its pid once its app is built, so the runner starts loading only
                       when every worker is ready (a worker builds the app after the fork: fonts, argon2)
+  BENCH_SERVED_DIR    each worker counts the requests it has answered in an 8-byte file there (served-PID), so
+                      the runner divides the workers' CPU time by what they really served, in-flight requests
+                      that wrk abandoned at the end of a row included
 
 Differences from production, all for the load generator, and all stated in the printed report:
   * CSRF is off (WTF_CSRF_ENABLED=False): the load generator does not scrape tokens from pages.
@@ -24,7 +27,9 @@ Differences from production, all for the load generator, and all stated in the p
 
 from __future__ import annotations
 
+import mmap
 import os
+import struct
 
 from flask import has_request_context, request
 
@@ -72,6 +77,23 @@ def build():
     )
 
 
+class ServedCounter:
+    """WSGI middleware: counts answered requests in a shared 8-byte mapping (no system call per request)."""
+
+    def __init__(self, wsgi_app, directory: str) -> None:
+        self.wsgi_app = wsgi_app
+        fd = os.open(os.path.join(directory, f"served-{os.getpid()}"), os.O_RDWR | os.O_CREAT, 0o600)
+        os.ftruncate(fd, 8)
+        self.counter = mmap.mmap(fd, 8)
+        os.close(fd)
+
+    def __call__(self, environ, start_response):
+        try:
+            return self.wsgi_app(environ, start_response)
+        finally:
+            struct.pack_into("Q", self.counter, 0, struct.unpack_from("Q", self.counter)[0] + 1)
+
+
 def _ready(path: str | None) -> None:
     if path:
         with open(path, "a") as out:
@@ -81,4 +103,6 @@ def _ready(path: str | None) -> None:
 app = None
 if "BENCH_DATABASE_URL" in os.environ:
     app = build()
+    if os.environ.get("BENCH_SERVED_DIR"):
+        app.wsgi_app = ServedCounter(app.wsgi_app, os.environ["BENCH_SERVED_DIR"])
     _ready(os.environ.get("BENCH_READY_FILE"))

@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -26,7 +27,8 @@ GUNICORN = os.environ.get("BENCH_GUNICORN", str(VENV_BIN / "gunicorn"))
 WRK = os.environ.get("BENCH_WRK", "/usr/bin/wrk")
 HOST = "127.0.0.1"
 WRK_THREADS, WRK_CONNECTIONS = 2, 8  # as /work/shared/baseline/measure.sh loads the seed: figures compare
-SOLVE = {"X-Bench-Captcha": "text"}  # see harness.py: the captcha answer as the body
+SOLVE = {"X-Bench-Captcha": "text"}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # see harness.py: the captcha answer as the body
 
 
 def log(message: str) -> None:
@@ -53,6 +55,8 @@ class Server:
         self.sms_file = workdir / f"sms-{name}.txt"
         self.log_file = workdir / f"server-{name}.log"
         self.ready_file = workdir / f"ready-{name}.txt"
+        self.served_dir = workdir / f"served-{name}"
+        self.served_dir.mkdir(exist_ok=True)
         self.process: subprocess.Popen | None = None
         self.served = 0  # requests answered, counted by the load generator
 
@@ -66,6 +70,7 @@ class Server:
             BENCH_DATABASE_URL=self.database_url,
             BENCH_SMS_FILE=str(self.sms_file),
             BENCH_READY_FILE=str(self.ready_file),
+            BENCH_SERVED_DIR=str(self.served_dir),
             BIND=f"{HOST}:{self.port}",
             WEB_CONCURRENCY=str(self.workers),
         )
@@ -117,6 +122,33 @@ class Server:
                 if line.startswith("VmRSS:"):
                     sizes[pid] = int(line.split()[1]) / 1024
         return sizes
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the workers have used so far (all their threads), from /proc/PID/stat. Measured
+        around a row, it gives the app's own CPU per request, whatever else (wrk, the database) shares the cores."""
+        total = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+        return total / CLOCK_TICKS
+
+    def answered(self) -> int:
+        """Requests the workers have answered so far, as they count them (harness.ServedCounter)."""
+        return sum(struct.unpack("Q", path.read_bytes()[:8])[0] for path in self.served_dir.glob("served-*")
+                   if path.stat().st_size >= 8)
+
+    def settled(self, timeout: float = 10.0) -> tuple[float, int]:
+        """CPU seconds used and requests answered, once the workers have finished what was in flight."""
+        deadline, last = time.monotonic() + timeout, (-1.0, -1)
+        while True:
+            now = (self.cpu_seconds(), self.answered())
+            if now == last or time.monotonic() > deadline:
+                return now
+            last = now
+            time.sleep(0.3)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -183,6 +215,8 @@ class Measurement:
     expected: int = 200
     note: str = ""
     background: float = 0.0  # share of all CPUs busy just before, with our server idle: other work on the machine
+    cpu_ms: float = float("nan")  # the workers' own user+sys CPU per request they answered over the row
+    answered: int = 0  # requests the workers answered over the row (wrk's count misses those it abandoned at the end)
 
     @property
     def ok_share(self) -> float:
@@ -230,9 +264,12 @@ def replay(server: Server, name: str, lines: list[str], seconds: float, workdir:
     requests_file = workdir / f"requests-{server.name}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.txt"
     requests_file.write_text("".join(line + "\n" for line in lines))
     background = cpu_busy()
+    cpu_before, answered_before = server.settled()
     command = [WRK, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "20s", "--latency",
                "-s", str(HERE / "replay.lua"), server.base, "--", str(requests_file), str(WRK_THREADS)]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    cpu_after, answered_after = server.settled()
+    cpu_used, answered = cpu_after - cpu_before, answered_after - answered_before
     requests_file.unlink()
     result = Measurement(name=name, expected=expected, background=background)
     for line in out.splitlines():
@@ -253,6 +290,8 @@ def replay(server: Server, name: str, lines: list[str], seconds: float, workdir:
             result.note = "pool ran out" if int(parts[1]) == WRK_THREADS else ""
     result.requests = sum(result.statuses.values())
     result.rps = result.requests / result.seconds if result.seconds else 0.0
+    result.cpu_ms = cpu_used * 1000 / answered if answered else float("nan")
+    result.answered = answered
     server.served += result.requests
     if not result.requests:
         raise RuntimeError(f"wrk measured nothing for {name}:\n{out}")

@@ -196,7 +196,8 @@ def run_sequence(server: Server, run: ServerRun, label: str, mobiles: Mobiles, s
         log(f"{label}: {name} ({len(lines):,} prepared, {seconds:g}s max)")
         results[name] = replay(server, name, lines, seconds, workdir, expected)
         m = results[name]
-        log(f"  {m.rps:,.1f} req/s  p50 {m.p50_ms:.2f} ms  p99 {m.p99_ms:.2f} ms  [{m.status_text()}] {m.note}")
+        log(f"  {m.rps:,.1f} req/s  p50 {m.p50_ms:.2f} ms  p99 {m.p99_ms:.2f} ms  CPU {m.cpu_ms:.2f} ms/req "
+            f"({m.answered} answered)  [{m.status_text()}] {m.note}")
         run.snapshots.append(Snapshot(f"{label}: after {name}", server.served, server.rss_mib()))
 
     measured("GET /", 200, [line("GET", "/")] * POOL["GET /"])
@@ -412,7 +413,8 @@ def report(ctx: dict) -> str:
       + "   ".join(f"level {c.level}: {c.mean_bytes:,.0f} B, encode {c.encode_ms:.2f} ms, render {c.render_ms:.2f} ms"
                    for c in levels))
     p("")
-    p(f"{'endpoint':<38} {'database':<33} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'n':>6} {'busy':>5}  statuses")
+    p(f"{'endpoint':<38} {'database':<33} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'n':>6} {'busy':>5}  "
+      "statuses")
     p("-" * 124)
     for name, expected in ENDPOINTS:
         for run in ctx["runs"]:
@@ -421,7 +423,8 @@ def report(ctx: dict) -> str:
                 if m is None:
                     continue
                 flag = "" if m.ok_share >= 0.99 else f"  <-- only {m.ok_share:.0%} answered {expected}"
-                p(f"{name:<38} {sequence.label:<33} {m.rps:>8,.1f} {m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.requests:>6} "
+                p(f"{name:<38} {sequence.label:<33} {m.rps:>8,.1f} {m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.cpu_ms:>7.2f} "
+                  f"{m.requests:>6} "
                   f"{m.background:>5.0%}  {m.status_text()}{' ' + m.note if m.note else ''}{flag}")
     seed = ctx.get("seed")
     if seed:
