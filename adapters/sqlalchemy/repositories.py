@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import Column, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -15,6 +15,20 @@ from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, Consent, SmsChallenge, SmsStatus, User, UserSession
 from domain.ports import EventCursor
+
+
+def upsert(session: Session, table: Table, row: dict, *, key: Column) -> None:
+    """INSERT `row`, or overwrite the row holding the same `key` with it: one statement in each dialect."""
+    dialect = session.get_bind().dialect.name
+    changed = {name: value for name, value in row.items() if name != key.name}
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql_insert(table).values(row)
+        statement = statement.on_duplicate_key_update({name: statement.inserted[name] for name in changed})
+    else:
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(row)
+        statement = statement.on_conflict_do_update(index_elements=[key],
+                                                    set_={name: statement.excluded[name] for name in changed})
+    session.execute(statement)
 
 
 class SqlUsers:
@@ -103,16 +117,7 @@ class SqlSmsChallenges:
         """One upsert: it creates the subject's row the first time and, either way, holds its lock to commit
         (an exclusive lock on MariaDB too, where a plain INSERT's duplicate check would take a shared one that
         two waiting senders then both try to upgrade). On SQLite the write lock already serialises writers."""
-        dialect = self.session.get_bind().dialect.name
-        row = {"subject": subject, "touched_at": now}
-        if dialect in ("mysql", "mariadb"):
-            statement = mysql_insert(sms_quotas).values(row)
-            statement = statement.on_duplicate_key_update(touched_at=statement.inserted.touched_at)
-        else:
-            statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(sms_quotas).values(row)
-            statement = statement.on_conflict_do_update(index_elements=[sms_quotas.c.subject],
-                                                        set_={"touched_at": statement.excluded.touched_at})
-        self.session.execute(statement)
+        upsert(self.session, sms_quotas, {"subject": subject, "touched_at": now}, key=sms_quotas.c.subject)
 
     def get_for_update(self, challenge_id: int) -> SmsChallenge | None:
         return self.session.get(SmsChallenge, challenge_id, with_for_update=True, populate_existing=True)
@@ -144,11 +149,9 @@ class SqlCaptchaChallenges:
         self.session = session
 
     def put(self, challenge: CaptchaChallenge) -> None:
-        table = captcha_challenges
-        self.session.execute(delete(table).where(table.c.id == challenge.id))
-        self.session.execute(
-            insert(table).values(id=challenge.id, answer_digest=challenge.answer_digest, expires_at=challenge.expires_at)
-        )
+        """A new image for an id already issued replaces its answer: only the latest image can be solved."""
+        upsert(self.session, captcha_challenges, {"id": challenge.id, "answer_digest": challenge.answer_digest,
+                                                  "expires_at": challenge.expires_at}, key=captcha_challenges.c.id)
 
     def take(self, captcha_id: str) -> CaptchaChallenge | None:
         table = captcha_challenges
