@@ -85,6 +85,7 @@ class Sequence:
     results: dict[str, Measurement] = field(default_factory=dict)
     verify_median_ms: float = 0.0  # the hasher, measured just before this sequence's sign-in row
     parallel_verifies: float = 0.0  # verifies/s with one process per worker at once
+    parallel_verify_cpu_ms: float = 0.0  # CPU per verify then: the yardstick for a worker's sign-in CPU
 
 
 @dataclass
@@ -251,9 +252,10 @@ def run_sequence(server: Server, run: ServerRun, label: str, mobiles: Mobiles, s
     wait_quiet(quiet)
     log(f"{label}: the hasher alone, now: one process, then {server.workers} at once")
     sequence.verify_median_ms = micro.measure_hasher(samples=30).verify_median_ms
-    sequence.parallel_verifies = micro.parallel_verifies_per_second(server.workers)
+    verifies = micro.parallel_verifies(server.workers)
+    sequence.parallel_verifies, sequence.parallel_verify_cpu_ms = verifies.per_second, verifies.cpu_ms
     log(f"  verify median {sequence.verify_median_ms:.2f} ms; {sequence.parallel_verifies:.1f} verifies/s "
-        f"with {server.workers} processes")
+        f"with {server.workers} processes, {sequence.parallel_verify_cpu_ms:.2f} ms CPU each")
     measured("POST /api/login (success)", 200,
              [line("POST", "/api/login", login_body(accounts[i % len(accounts)], PASSWORD, captchas[i]), ips[i])
               for i in range(n)])
