@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from sqlalchemy import Column, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Column, Table, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,16 +20,28 @@ from domain.ports import EventCursor
 
 def upsert(session: Session, table: Table, row: dict, *, key: Column) -> None:
     """INSERT `row`, or overwrite the row holding the same `key` with it: one statement in each dialect."""
-    dialect = session.get_bind().dialect.name
-    changed = {name: value for name, value in row.items() if name != key.name}
+    session.execute(_upsert_statement(session.get_bind().dialect.name, table, tuple(row), key), row)
+
+
+@functools.cache
+def _upsert_statement(dialect: str, table: Table, names: tuple[str, ...], key: Column):
+    """Built once per table: a statement object keeps its cache key, so each call does not rebuild and re-key it."""
+    values = {name: bindparam(name) for name in names}
+    changed = [name for name in names if name != key.name]
     if dialect in ("mysql", "mariadb"):
-        statement = mysql_insert(table).values(row)
-        statement = statement.on_duplicate_key_update({name: statement.inserted[name] for name in changed})
-    else:
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(row)
-        statement = statement.on_conflict_do_update(index_elements=[key],
-                                                    set_={name: statement.excluded[name] for name in changed})
-    session.execute(statement)
+        statement = mysql_insert(table).values(values)
+        return statement.on_duplicate_key_update({name: statement.inserted[name] for name in changed})
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values)
+    return statement.on_conflict_do_update(index_elements=[key],
+                                           set_={name: statement.excluded[name] for name in changed})
+
+
+@functools.cache
+def _user_by_mobile_for_update():
+    """Built once (after the mapping exists): a statement object keeps its cache key, so each sign-in does not
+    rebuild and re-key it."""
+    return (select(User).where(User.mobile == bindparam("mobile")).with_for_update()
+            .execution_options(populate_existing=True))
 
 
 class SqlUsers:
@@ -45,8 +58,7 @@ class SqlUsers:
         return self.session.scalars(select(User).where(User.mobile == mobile)).first()
 
     def get_by_mobile_for_update(self, mobile: str) -> User | None:
-        query = select(User).where(User.mobile == mobile).with_for_update()
-        return self.session.scalars(query.execution_options(populate_existing=True)).first()
+        return self.session.scalars(_user_by_mobile_for_update(), {"mobile": mobile}).first()
 
     def add(self, user: User) -> None:
         self.session.add(user)
@@ -153,18 +165,22 @@ class SqlCaptchaChallenges:
         upsert(self.session, captcha_challenges, {"id": challenge.id, "answer_digest": challenge.answer_digest,
                                                   "expires_at": challenge.expires_at}, key=captcha_challenges.c.id)
 
+    # Built once, with the id as a parameter (see _upsert_statement).
+    REMOVE = delete(captcha_challenges).where(captcha_challenges.c.id == bindparam("id"))
+    REMOVE_RETURNING = REMOVE.returning(captcha_challenges.c.answer_digest, captcha_challenges.c.expires_at)
+    READ = select(captcha_challenges.c.answer_digest, captcha_challenges.c.expires_at).where(
+        captcha_challenges.c.id == bindparam("id"))
+
     def take(self, captcha_id: str) -> CaptchaChallenge | None:
-        table = captcha_challenges
-        removed = delete(table).where(table.c.id == captcha_id)
+        key = {"id": captcha_id}
         if self.session.get_bind().dialect.delete_returning:
             # One statement: of concurrent takers, only the one whose DELETE removed the row gets it back.
-            row = self.session.execute(removed.returning(table.c.answer_digest, table.c.expires_at)).first()
+            row = self.session.execute(self.REMOVE_RETURNING, key).first()
         else:
             # MySQL has no DELETE ... RETURNING: read, then delete. A concurrent taker's DELETE waits for the
             # first one's row lock and then removes nothing, so the row count still picks a single winner.
-            query = select(table.c.answer_digest, table.c.expires_at).where(table.c.id == captcha_id)
-            row = self.session.execute(query).first()
-            if row is not None and self.session.execute(removed).rowcount != 1:
+            row = self.session.execute(self.READ, key).first()
+            if row is not None and self.session.execute(self.REMOVE, key).rowcount != 1:
                 row = None
         return None if row is None else CaptchaChallenge(captcha_id, row.answer_digest, row.expires_at)
 
