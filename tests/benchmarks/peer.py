@@ -181,6 +181,9 @@ def measure(database: str, workdir: Path, seconds: float) -> PeerFigures:
                 m = figures.signin = replay(server, "POST /login (peer)", signin_lines(SIGNINS), seconds, workdir)
                 log(f"  {m.rps:,.1f} req/s  p50 {m.p50_ms:.2f} ms  p99 {m.p99_ms:.2f} ms  CPU {m.cpu_ms:.2f} ms/req "
                     f"({m.answered} answered)  [{m.status_text()}]")
+    except ModuleNotFoundError as exc:
+        figures.error = f"{exc}: the bench extra is not installed (pip install -e '.[dev,bench]')"
+        log(f"peer {LABELS[database]}: {figures.error}")
     except Exception as exc:  # noqa: BLE001 - the report says what failed; the rest of the run still stands
         log(f"peer {LABELS[database]} failed: {exc}")
         figures.error = str(exc)
