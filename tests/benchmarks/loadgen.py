@@ -45,11 +45,12 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn with the production settings (entrypoints/gunicorn_conf.py) serving tests.benchmarks.harness:app."""
+    """gunicorn with the production settings (entrypoints/gunicorn_conf.py) serving tests.benchmarks.harness:app
+    (or `app`: another WSGI app that keeps the harness's ready-file and served-count conventions, peer_app.py)."""
 
     def __init__(self, database_url: str, workdir: Path, workers: int, name: str, extra_args: list[str] | None = None,
-                 extra_env: dict[str, str] | None = None):
-        self.database_url, self.workdir, self.workers, self.name = database_url, workdir, workers, name
+                 extra_env: dict[str, str] | None = None, app: str = "tests.benchmarks.harness:app"):
+        self.database_url, self.workdir, self.workers, self.name, self.app = database_url, workdir, workers, name, app
         self.extra_args, self.extra_env = extra_args or [], extra_env or {}
         self.port = free_port()
         self.sms_file = workdir / f"sms-{name}.txt"
@@ -76,7 +77,7 @@ class Server:
         )
         env.update(self.extra_env)
         command = [GUNICORN, "-c", "python:entrypoints.gunicorn_conf", "--no-control-socket", *self.extra_args,
-                   "tests.benchmarks.harness:app"]
+                   self.app]
         with open(self.log_file, "ab") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
