@@ -24,6 +24,7 @@ browser-deps:
 
 # Not part of `make test`: starts servers, loads them for minutes and prints the table in the README.
 bench: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'  # the Flask-Security-Too peer (tests/benchmarks/peer.py)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
 

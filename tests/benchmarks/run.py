@@ -435,6 +435,11 @@ def report(ctx: dict) -> str:
     for run in ctx["runs"]:
         if run.error:
             p(f"{run.name}: NOT MEASURED: {run.error}")
+    if ctx.get("peer"):
+        from tests.benchmarks import peer
+
+        out.extend(peer.lines(ctx["peer"], {run.name: run.sequences[0].results.get("POST /api/login (success)")
+                                            for run in ctx["runs"] if run.sequences}))
     p("")
     for run in ctx["runs"]:
         if run.seed_timings:
@@ -560,6 +565,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-quiet", type=float, default=float(os.environ.get("BENCH_WAIT_QUIET", 0)),
                         metavar="SECONDS", help="before each measurement, wait up to this long for other work on "
                         "the machine to stop (default 0: do not wait; the report shows how busy it was)")
+    parser.add_argument("--no-peer", dest="peer", action="store_false", default=True,
+                        help="skip the Flask-Security-Too peer's sign-in (tests/benchmarks/peer.py)")
     parser.add_argument("--no-relay", dest="relay", action="store_false", default=True,
                         help="skip the event relay's benchmark (tests/benchmarks/relay.py)")
     parser.add_argument("--relay-smoke", action="store_true", help="the event relay's benchmark in its short form")
@@ -622,6 +629,11 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:  # noqa: BLE001
                     log(f"PostgreSQL run failed: {exc}")
                     ctx["runs"].append(ServerRun("PostgreSQL", error=str(exc)))
+        if args.peer:  # a Flask-Security-Too app's sign-in, measured the same way (tests/benchmarks/peer.py)
+            from tests.benchmarks import peer
+
+            ctx["peer"] = [peer.measure(name, workdir, args.seconds) for name in databases
+                           if name == "sqlite" or (name == "postgresql" and pg_ok)]
         if args.relay:
             wait_quiet(args.wait_quiet)
             try:
