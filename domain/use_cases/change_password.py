@@ -7,7 +7,7 @@ from domain.events import ClientContext, EventType
 from domain.model import SessionEnd, check_new_password, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
+from domain.use_cases.common import record, record_refusal_and_raise, refuse_wrong_password
 from domain.use_cases.sessions import NewSession, rotate_session
 
 
@@ -48,7 +48,7 @@ class ChangePassword:
                 if remaining := user.lock_remaining(now):
                     raise errors.AccountLocked.for_seconds(remaining)
                 password = check_new_password(cmd.password, cmd.confirmation, rules)
-                last_try = not first and user.start_login_attempt(now, rules)
+                armed_lock = not first and user.start_login_attempt(now, rules)  # see refuse_wrong_password
             except errors.DomainError as error:
                 record_refusal_and_raise(uow, error, EventType.PASSWORD_CHANGE_REFUSED, **event)
             uow.commit()
@@ -63,15 +63,9 @@ class ChangePassword:
                 raise errors.LoginRequired()
             if first and user.password_hash is not None:  # set by a racing request: this one proves nothing now
                 record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED, **event)
-            if not matches:
-                if not (last_try and (remaining := user.lock_remaining(now))):
-                    record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED,
-                                             **event)
-                # This was the last allowed try: its failure locks the account, as at sign-in.
-                record(uow, EventType.PASSWORD_CHANGE_REFUSED, reason=errors.CurrentPasswordInvalid.slug, **event)
-                record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
-                uow.commit()
-                raise errors.AccountLocked.for_seconds(remaining)
+            if not matches:  # counts toward the lock as at sign-in
+                refuse_wrong_password(uow, user, armed_lock, errors.CurrentPasswordInvalid(),
+                                      EventType.PASSWORD_CHANGE_REFUSED, **event)
             user.login_succeeded()
             if password_hash is None:
                 record_refusal_and_raise(uow, errors.SamePassword(), EventType.PASSWORD_CHANGE_REFUSED, **event)

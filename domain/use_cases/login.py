@@ -7,7 +7,7 @@ from domain.events import ClientContext, EventType
 from domain.model import normalize_mobile, normalize_password
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
+from domain.use_cases.common import record, record_refusal_and_raise, refuse_wrong_password
 from domain.use_cases.delete_account import cancel_pending_deletion
 from domain.use_cases.take_captcha import take_captcha
 from domain.use_cases.sessions import NewSession, open_session
@@ -49,11 +49,11 @@ class Login:
                 record_refusal_and_raise(uow, error, EventType.LOGIN_FAILED, **event)
             event["mobile"] = mobile
             user = uow.users.get_by_mobile_for_update(mobile)
-            last_try = False
+            armed_lock = False  # this try is the last one allowed: its failure locks the account
             if user is not None:
                 event["user_id"] = user.id
                 try:
-                    last_try = user.start_login_attempt(now, rules)
+                    armed_lock = user.start_login_attempt(now, rules)
                 except errors.AccountLocked as error:
                     record_refusal_and_raise(uow, error, EventType.LOGIN_FAILED, **event)
             uow.commit()
@@ -74,13 +74,7 @@ class Login:
                 event.pop("user_id", None)
                 record_refusal_and_raise(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             if not matches:
-                if not (last_try and (remaining := user.lock_remaining(now))):
-                    record_refusal_and_raise(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
-                # This was the last allowed try: its failure locks the account.
-                record(uow, EventType.LOGIN_FAILED, reason=errors.BadCredentials.slug, **event)
-                record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
-                uow.commit()
-                raise errors.AccountLocked.for_seconds(remaining)
+                refuse_wrong_password(uow, user, armed_lock, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             if user.disabled_at is not None:  # told only to whoever knows the password
                 record_refusal_and_raise(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
             user.login_succeeded()
