@@ -11,7 +11,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.tables import audit_events, captcha_challenges, consents, sms_challenges, sms_quotas
+from adapters.sqlalchemy.tables import (audit_events, captcha_challenges, consents, sms_challenges, sms_quotas,
+                                       user_sessions)
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, Consent, SmsChallenge, SmsStatus, User, UserSession
@@ -199,9 +200,12 @@ def event_row(event: AuditEvent) -> dict:
     }
 
 
+INSERT_EVENTS = insert(audit_events)  # built once (see _upsert_statement)
+
+
 def append_events(session: Session, events: list[AuditEvent]) -> None:
     if events:
-        session.execute(insert(audit_events), [event_row(e) for e in events])
+        session.execute(INSERT_EVENTS, [event_row(e) for e in events])
 
 
 class SqlAuditLog:
@@ -272,12 +276,13 @@ class SqlSessions:
     def __init__(self, session: Session):
         self.session = session
 
+    INSERT = insert(user_sessions)
+    COLUMNS = tuple(column.key for column in user_sessions.c if column.key != "id")
+
     def add(self, record: UserSession) -> None:
-        self.session.add(record)
-        try:
-            self.session.flush()  # a digest or public id already taken fails here
-        except IntegrityError as exc:
-            raise errors.Conflict() from exc
+        # One INSERT without the unit of work's bookkeeping: nothing in the transaction reads the record back. A
+        # digest or public id already taken fails at commit, as a Conflict (unit_of_work.py).
+        self.session.execute(self.INSERT, [{name: getattr(record, name) for name in self.COLUMNS}])
 
     def get(self, token_digest: str) -> UserSession | None:
         return self.session.scalars(select(UserSession).where(UserSession.token_digest == token_digest)).first()
