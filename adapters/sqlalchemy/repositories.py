@@ -280,9 +280,11 @@ class SqlSessions:
     COLUMNS = tuple(column.key for column in user_sessions.c if column.key != "id")
 
     def add(self, record: UserSession) -> None:
-        # One INSERT without the unit of work's bookkeeping: nothing in the transaction reads the record back. A
-        # digest or public id already taken fails at commit, as a Conflict (unit_of_work.py).
-        self.session.execute(self.INSERT, [{name: getattr(record, name) for name in self.COLUMNS}])
+        # One INSERT without the unit of work's bookkeeping: nothing in the transaction reads the record back.
+        try:
+            self.session.execute(self.INSERT, [{name: getattr(record, name) for name in self.COLUMNS}])
+        except IntegrityError as exc:  # a digest or public id already taken
+            raise errors.Conflict() from exc
 
     def get(self, token_digest: str) -> UserSession | None:
         return self.session.scalars(select(UserSession).where(UserSession.token_digest == token_digest)).first()
