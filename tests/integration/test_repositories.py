@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +14,7 @@ from adapters.sqlalchemy.orm import start_mappers
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import CaptchaChallenge, User
+from domain.model import CaptchaChallenge, User, UserSession
 
 CLIENT = ClientContext("127.0.0.1", "pytest", "req")
 
@@ -83,12 +84,29 @@ def test_a_taken_mobile_is_a_conflict(uow_factory):
             uow.users.add(user())
 
 
+def test_a_taken_session_id_is_a_conflict(uow_factory):
+    now = datetime.now(timezone.utc)
+
+    def record(public_id):
+        return UserSession(public_id=public_id, token_digest="same digest", user_id=1, remember=False, created_at=now,
+                           expires_at=now + timedelta(hours=1), last_seen_at=now, ip=None, user_agent=None)
+
+    with uow_factory() as uow:
+        uow.sessions.add(record("a"))
+        uow.commit()
+    with pytest.raises(errors.Conflict):
+        with uow_factory() as uow:
+            uow.sessions.add(record("b"))
+    with uow_factory() as uow:
+        assert [s.public_id for s in uow.sessions.for_user(1)] == ["a"]
+
+
 def test_a_captcha_is_taken_once(uow_factory):
     captcha = CaptchaChallenge("0b9f6a4e-3a5b-4a63-9a53-2f6c3c1b1f00", "digest",
                                datetime.now(timezone.utc) + timedelta(minutes=3))
     with uow_factory() as uow:
-        uow.captchas.put(captcha)
-        uow.captchas.put(captcha)  # re-issue under the same id replaces
+        uow.captchas.put(replace(captcha, answer_digest="first image"))
+        uow.captchas.put(captcha)  # a new image under the same id replaces the answer: one upsert
         uow.commit()
     with uow_factory() as uow:
         assert uow.captchas.take(captcha.id).answer_digest == "digest"
