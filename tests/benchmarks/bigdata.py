@@ -1,9 +1,13 @@
-"""A production-sized PostgreSQL: 1,000,000 users and 5,000,000 audit events, loaded with COPY.
+"""A production-sized PostgreSQL: 1,000,000 users, 5,000,000 audit events and 2,500,000 sessions, loaded with COPY.
 
 Seeded users get mobiles 130xxxxxxxx (the load uses other prefixes) and all share one precomputed argon2
 hash: nobody signs in to them; the accounts the load signs in to are registered through the API with their
 own hashes. Events are spread over the past year in time order, as an append-only log grows, with the
-mix of types a captcha-first sign-up and sign-in flow produces, and point at the seeded users.
+mix of types the sign-up and sign-in flows (by password and by SMS code) produce, and point at the seeded users.
+
+Sessions (user_sessions) are what the table holds in a steady state: ended and expired records are purged 30 days
+after (Rules.ended_session_retention), so every row is from the past 30 days: most ended (signed out, revoked, ...)
+or expired, a tenth live; 2.5 per user on average, spread over the seeded users at random.
 """
 
 from __future__ import annotations
@@ -25,18 +29,38 @@ EVENT_MIX = [
     ("sms_code.sent", 0.12, '{{"purpose": "register"}}', False),
     ("sms_code.refused", 0.03, '{{"purpose": "register", "reason": "sms_cooldown"}}', False),
     ("user.registered", 0.05, "{{}}", True),
-    ("login.succeeded", 0.25, "{{}}", True),
+    ("login.succeeded", 0.17, '{{"method": "password", "remember": false}}', True),
+    ("login.succeeded", 0.08, '{{"method": "sms", "remember": true}}', True),  # 验证码登录 (issue 12)
     ("login.failed", 0.12, '{{"reason": "bad_credentials"}}', True),
     ("user.logged_out", 0.03, "{{}}", True),
 ]
 USER_AGENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
+SESSION_AGENTS = [
+    USER_AGENT,
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.49",
+    "Mozilla/5.0 (Linux; Android 14; 23127PN0CC) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15",
+]
+# How a session record stands: (share, end_reason or "" for none, live). Live ones have not expired yet.
+SESSION_STATES = [
+    (0.10, "", True),
+    (0.20, "", False),  # expired, never ended: a browser closed, its 12 hours (or 30 days) ran out
+    (0.55, "logged_out", False),
+    (0.06, "revoked", False),
+    (0.04, "signed_out_everywhere", False),
+    (0.03, "password_changed", False),
+    (0.02, "mobile_changed", False),
+]
+SESSION_RETENTION = timedelta(days=30)
+NULL = "\\N"  # in COPY's text format
 
 
 def _ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, log=print) -> dict[str, float]:
+def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, sessions: int = 2_500_000,
+         log=print) -> dict[str, float]:
     """COPY the rows in; returns the seconds each step took. The schema must exist (migrated)."""
     timings: dict[str, float] = {}
     rng = random.Random(20261124)
@@ -63,8 +87,8 @@ def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, log=pri
         log(f"  {count:,} users in {timings['copy users']:.1f}s")
         assert count == users and high - low + 1 == users, "seeded user ids are not contiguous"
 
-        kinds, weights = zip(*[(kind, share) for kind, share, _, _ in EVENT_MIX])
-        templates = {kind: (detail, with_user) for kind, _, detail, with_user in EVENT_MIX}
+        weights = [share for _, share, _, _ in EVENT_MIX]
+        mix = range(len(EVENT_MIX))
         started = time.perf_counter()
         with connection.transaction(), connection.cursor() as cursor:
             columns = "type, occurred_at, mobile, user_id, ip, user_agent, request_id, detail"
@@ -72,18 +96,17 @@ def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, log=pri
                 step = timedelta(days=365) / events
                 for first in range(0, events, CHUNK):
                     size = min(CHUNK, events - first)
-                    chosen = rng.choices(kinds, weights, k=size)
+                    chosen = rng.choices(mix, weights, k=size)
                     people = [rng.randrange(users) for _ in range(size)]
                     # one timestamp string per 64 events: 64 events share a ~0.4 s slice of the year
                     stamps = {}
                     rows = []
                     for j in range(size):
                         i = first + j
-                        kind = chosen[j]
-                        detail, with_user = templates[kind]
+                        kind, _, detail, with_user = EVENT_MIX[chosen[j]]
                         person = people[j]
                         stamp = stamps.get(i >> 6) or stamps.setdefault(i >> 6, _ts(start_of_log + step * i))
-                        user_id = str(low + person) if with_user else "\\N"
+                        user_id = str(low + person) if with_user else NULL
                         rows.append(
                             f"{kind}\t{stamp}\t{SEED_PREFIX}{person:08d}\t{user_id}\t10.{person >> 16 & 255}."
                             f"{person >> 8 & 255}.{person & 255}\t{USER_AGENT}\t{i:032x}\t"
@@ -96,13 +119,56 @@ def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, log=pri
         log(f"  {events:,} audit events in {timings['copy audit_events']:.1f}s")
 
         started = time.perf_counter()
+        with connection.transaction(), connection.cursor() as cursor:
+            _copy_sessions(cursor, rng, low, users, sessions, now)
+        timings["copy user_sessions"] = time.perf_counter() - started
+        log(f"  {sessions:,} sessions in {timings['copy user_sessions']:.1f}s")
+
+        started = time.perf_counter()
         connection.execute("VACUUM ANALYZE users")
         connection.execute("VACUUM ANALYZE audit_events")
+        connection.execute("VACUUM ANALYZE user_sessions")
         # Flush the gigabytes just written now, not in the middle of the measurements that follow.
         connection.execute("CHECKPOINT")
         timings["vacuum analyze"] = time.perf_counter() - started
         sizes = connection.execute(
-            "SELECT pg_size_pretty(pg_total_relation_size('users')), pg_size_pretty(pg_total_relation_size('audit_events'))"
+            "SELECT pg_size_pretty(pg_total_relation_size('users')), pg_size_pretty(pg_total_relation_size('audit_events')),"
+            " pg_size_pretty(pg_total_relation_size('user_sessions'))"
         ).fetchone()
-        log(f"  vacuum analyze + checkpoint {timings['vacuum analyze']:.1f}s; users {sizes[0]}, audit_events {sizes[1]} with indexes")
+        log(f"  vacuum analyze + checkpoint {timings['vacuum analyze']:.1f}s; users {sizes[0]}, audit_events {sizes[1]}, "
+            f"user_sessions {sizes[2]} with indexes")
     return timings
+
+
+def _copy_sessions(cursor, rng: random.Random, low: int, users: int, sessions: int, now: datetime) -> None:
+    """SESSION_STATES over the past 30 days. public_id and token_digest are random, as the app's are (a token of 16
+    bytes; an HMAC-SHA256 in hex), so their unique indexes grow as they do in service, not in key order."""
+    weights = [share for share, _, _ in SESSION_STATES]
+    columns = ("public_id, token_digest, user_id, remember, created_at, expires_at, last_seen_at, ip, user_agent, "
+               "ended_at, end_reason")
+    retention = SESSION_RETENTION.total_seconds()
+    with cursor.copy(f"COPY user_sessions ({columns}) FROM STDIN") as copy:
+        for first in range(0, sessions, CHUNK):
+            size = min(CHUNK, sessions - first)
+            rows = []
+            for share_index in rng.choices(range(len(SESSION_STATES)), weights, k=size):
+                _, reason, live = SESSION_STATES[share_index]
+                person = rng.randrange(users)
+                remember = rng.random() < 0.6
+                lifetime = timedelta(days=30) if remember else timedelta(hours=12)
+                if live:  # signed in recently enough that it runs yet
+                    created = now - min(lifetime, SESSION_RETENTION) * rng.random()
+                    last_seen = created + (now - created) * rng.random()
+                    ended = NULL
+                else:  # ended or expired within the retention, so not purged yet
+                    ended_at = now - timedelta(seconds=retention * rng.random())
+                    created = ended_at - lifetime * (rng.random() if reason else 1)
+                    last_seen = created + (ended_at - created) * rng.random()
+                    ended = _ts(ended_at) if reason else NULL
+                rows.append(
+                    f"{rng.getrandbits(128):032x}\t{rng.getrandbits(256):064x}\t{low + person}\t{'t' if remember else 'f'}\t"
+                    f"{_ts(created)}\t{_ts(created + lifetime)}\t{_ts(last_seen)}\t10.{person >> 16 & 255}."
+                    f"{person >> 8 & 255}.{person & 255}\t{SESSION_AGENTS[person % len(SESSION_AGENTS)]}\t{ended}\t"
+                    f"{reason or NULL}\n"
+                )
+            copy.write("".join(rows))
