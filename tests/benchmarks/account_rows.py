@@ -9,24 +9,25 @@ req/s, p50, p99 and the workers' own CPU per request.
 from __future__ import annotations
 
 import json
+import os
 import random
-import sys
+import re
+import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from adapters.logging import configure_logging
-from domain.events import ClientContext, EventType
+from domain.events import EventType
 from domain.rules import Rules
-from tests.benchmarks.loadgen import Server, line, log, parallel, request
+from tests.benchmarks.loadgen import ROOT, VENV_BIN, Server, line, log, parallel, request
 from tests.benchmarks.prepare import CLIENTS, PASSWORD, Mobiles, login_body, sms_body, sms_codes, solve_captchas
 
 Measured = Callable[[str, int, list[str]], None]
 
-# The harness's app secret (BENCH_SECRET_KEY, set by run.py): the operator's setup link is created here, in the
-# bench process, and its digest is keyed by the secret, so both sides must use the same one.
+# The harness's app secret (BENCH_SECRET_KEY, set by run.py): the operator's setup link is made by the CLI, and its
+# digest is keyed by the secret, so both must use the same one.
 SECRET_KEY = "benchmark-secret-0123456789abcdef"
 OPERATOR_PASSWORD = "bench console pass phrase"
 DEVICES = [  # the session list's account signs in from these: phones, tablets, desktops
@@ -187,20 +188,18 @@ def add_history(database_url: str, mobiles: list[str]) -> None:
 
 
 def operator_cookie(server: Server, username: str) -> str:
-    """An auditor (read-only) created as `accounts admin create` does, enrolled through the setup link with a
-    TOTP app (pyotp), signed in through POST /admin/api/login; returns the console cookie."""
+    """An auditor (read-only) created with `accounts admin create`, as operators are, enrolled through the setup
+    link with a TOTP app (pyotp), signed in through POST /admin/api/login; returns the console cookie."""
     import pyotp
 
-    from entrypoints.bootstrap import bootstrap
-
-    # The console's use cases log; the last create_app in this process (micro.py) pointed the log at a sink it has
-    # closed since. Its lines go to stderr, with the progress, and stdout stays the report's.
-    configure_logging(json=True, stream=sys.stderr)
-    services = bootstrap(database_url=server.database_url, secret_key=SECRET_KEY)
-    try:
-        link = services.admin.create_operator(username, "auditor", ClientContext())
-    finally:
-        services.engine.dispose()
+    created = subprocess.run(
+        [str(VENV_BIN / "accounts"), "admin", "create", "--username", username, "--role", "auditor"],
+        env={**os.environ, "DATABASE_URL": server.database_url, "SECRET_KEY": SECRET_KEY},
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    token = re.search(r"/admin/setup#(\S+)", created.stdout)
+    if created.returncode or not token:
+        raise RuntimeError(f"accounts admin create: {created.stdout}{created.stderr[-500:]}")
+    token = token.group(1)
 
     def post(path: str, body: dict) -> dict:
         status, answer = request(server.port, "POST", path, body)
@@ -209,8 +208,8 @@ def operator_cookie(server: Server, username: str) -> str:
             raise RuntimeError(f"POST {path} answered {status} {answer[:200]!r}")
         return json.loads(answer)
 
-    totp = pyotp.TOTP(post("/admin/api/setup/start", {"token": link.token})["key"].replace(" ", ""))
-    post("/admin/api/setup/finish", {"token": link.token, "password": OPERATOR_PASSWORD,
+    totp = pyotp.TOTP(post("/admin/api/setup/start", {"token": token})["key"].replace(" ", ""))
+    post("/admin/api/setup/finish", {"token": token, "password": OPERATOR_PASSWORD,
                                      "confirmPassword": OPERATOR_PASSWORD, "code": totp.now()})
     # The next time step's code: the one just used for the setup is spent (no replay within its step).
     return signed_in_cookie(server, "/admin/api/login", {"username": username, "password": OPERATOR_PASSWORD,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -53,6 +54,7 @@ SESSION_STATES = [
 ]
 SESSION_RETENTION = timedelta(days=30)
 NULL = "\\N"  # in COPY's text format
+EPOCH = datetime(1970, 1, 1)
 
 
 def _ts(moment: datetime) -> str:
@@ -90,7 +92,7 @@ def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, session
         weights = [share for _, share, _, _ in EVENT_MIX]
         mix = range(len(EVENT_MIX))
         started = time.perf_counter()
-        with connection.transaction(), connection.cursor() as cursor:
+        with connection.transaction(), connection.cursor() as cursor, _indexes_built_after(cursor, "audit_events"):
             columns = "type, occurred_at, mobile, user_id, ip, user_agent, request_id, detail"
             with cursor.copy(f"COPY audit_events ({columns}) FROM STDIN") as copy:
                 step = timedelta(days=365) / events
@@ -119,7 +121,7 @@ def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, session
         log(f"  {events:,} audit events in {timings['copy audit_events']:.1f}s")
 
         started = time.perf_counter()
-        with connection.transaction(), connection.cursor() as cursor:
+        with connection.transaction(), connection.cursor() as cursor, _indexes_built_after(cursor, "user_sessions"):
             _copy_sessions(cursor, rng, low, users, sessions, now)
         timings["copy user_sessions"] = time.perf_counter() - started
         log(f"  {sessions:,} sessions in {timings['copy user_sessions']:.1f}s")
@@ -140,34 +142,64 @@ def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, session
     return timings
 
 
+@contextmanager
+def _indexes_built_after(cursor, table: str):
+    """The table's secondary indexes and unique constraints dropped for the COPY and made again after, with the
+    same names and definitions (read from the catalogue): one sort per index instead of millions of inserts at
+    random places in it (the mobiles, ips, session ids and digests are in no order). The primary key stays."""
+    constraints = cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'",
+        [table]).fetchall()
+    indexes = cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)", [table, table]).fetchall()
+    for name, _ in constraints:
+        cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    yield
+    for name, definition in constraints:
+        cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+    for _, definition in indexes:
+        cursor.execute(definition)
+
+
 def _copy_sessions(cursor, rng: random.Random, low: int, users: int, sessions: int, now: datetime) -> None:
-    """SESSION_STATES over the past 30 days. public_id and token_digest are random, as the app's are (a token of 16
-    bytes; an HMAC-SHA256 in hex), so their unique indexes grow as they do in service, not in key order."""
+    """SESSION_STATES over the past 30 days. public_id and token_digest are random, as the app's are (a random token;
+    an HMAC-SHA256 in hex). Times are whole seconds, formatted from a per-day cache: strftime per field would make
+    Python, not PostgreSQL, the slow side of the COPY."""
     weights = [share for share, _, _ in SESSION_STATES]
     columns = ("public_id, token_digest, user_id, remember, created_at, expires_at, last_seen_at, ip, user_agent, "
                "ended_at, end_reason")
-    retention = SESSION_RETENTION.total_seconds()
+    retention = int(SESSION_RETENTION.total_seconds())
+    end = int((now - EPOCH).total_seconds())
+    days: dict[int, str] = {}
+
+    def ts(second: int) -> str:
+        day, rest = divmod(second, 86400)
+        text = days.get(day) or days.setdefault(day, (EPOCH + timedelta(days=day)).strftime("%Y-%m-%d"))
+        return f"{text} {rest // 3600:02d}:{rest // 60 % 60:02d}:{rest % 60:02d}"
+
     with cursor.copy(f"COPY user_sessions ({columns}) FROM STDIN") as copy:
         for first in range(0, sessions, CHUNK):
             size = min(CHUNK, sessions - first)
             rows = []
-            for share_index in rng.choices(range(len(SESSION_STATES)), weights, k=size):
-                _, reason, live = SESSION_STATES[share_index]
+            for state in rng.choices(range(len(SESSION_STATES)), weights, k=size):
+                _, reason, live = SESSION_STATES[state]
                 person = rng.randrange(users)
                 remember = rng.random() < 0.6
-                lifetime = timedelta(days=30) if remember else timedelta(hours=12)
+                lifetime = 30 * 86400 if remember else 12 * 3600
                 if live:  # signed in recently enough that it runs yet
-                    created = now - min(lifetime, SESSION_RETENTION) * rng.random()
-                    last_seen = created + (now - created) * rng.random()
-                    ended = NULL
+                    created = end - int(min(lifetime, retention) * rng.random())
+                    stop, ended = end, NULL
                 else:  # ended or expired within the retention, so not purged yet
-                    ended_at = now - timedelta(seconds=retention * rng.random())
-                    created = ended_at - lifetime * (rng.random() if reason else 1)
-                    last_seen = created + (ended_at - created) * rng.random()
-                    ended = _ts(ended_at) if reason else NULL
+                    stop = end - int(retention * rng.random())
+                    created = stop - (int(lifetime * rng.random()) if reason else lifetime)
+                    ended = ts(stop) if reason else NULL
+                last_seen = created + int((stop - created) * rng.random())
                 rows.append(
                     f"{rng.getrandbits(128):032x}\t{rng.getrandbits(256):064x}\t{low + person}\t{'t' if remember else 'f'}\t"
-                    f"{_ts(created)}\t{_ts(created + lifetime)}\t{_ts(last_seen)}\t10.{person >> 16 & 255}."
+                    f"{ts(created)}\t{ts(created + lifetime)}\t{ts(last_seen)}\t10.{person >> 16 & 255}."
                     f"{person >> 8 & 255}.{person & 255}\t{SESSION_AGENTS[person % len(SESSION_AGENTS)]}\t{ended}\t"
                     f"{reason or NULL}\n"
                 )

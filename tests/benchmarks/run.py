@@ -417,9 +417,9 @@ def report(ctx: dict) -> str:
       + "   ".join(f"level {c.level}: {c.mean_bytes:,.0f} B, encode {c.encode_ms:.2f} ms, render {c.render_ms:.2f} ms"
                    for c in levels))
     p("")
-    p(f"{'endpoint':<38} {'database':<33} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'n':>6} {'busy':>5}  "
+    p(f"{'endpoint':<38} {'database':<38} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'n':>6} {'busy':>5}  "
       "statuses")
-    p("-" * 124)
+    p("-" * 129)
     for name, expected in ENDPOINTS:
         for run in ctx["runs"]:
             for sequence in run.sequences:
@@ -427,13 +427,13 @@ def report(ctx: dict) -> str:
                 if m is None:
                     continue
                 flag = "" if m.ok_share >= 0.99 else f"  <-- only {m.ok_share:.0%} answered {expected}"
-                p(f"{name:<38} {sequence.label:<33} {m.rps:>8,.1f} {m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.cpu_ms:>7.2f} "
+                p(f"{name:<38} {sequence.label:<38} {m.rps:>8,.1f} {m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.cpu_ms:>7.2f} "
                   f"{m.requests:>6} "
                   f"{m.background:>5.0%}  {m.status_text()}{' ' + m.note if m.note else ''}{flag}")
     seed = ctx.get("seed")
     if seed:
         for name, (rps, p50, p99) in seed.items():
-            p(f"{name:<38} {'seed tutorial (measure.sh)':<33} {rps:>8,.1f} {p50:>7.2f} {p99:>7.2f}")
+            p(f"{name:<38} {'seed tutorial (measure.sh)':<38} {rps:>8,.1f} {p50:>7.2f} {p99:>7.2f}")
     for run in ctx["runs"]:
         if run.error:
             p(f"{run.name}: NOT MEASURED: {run.error}")
