@@ -350,7 +350,7 @@ def big_data(ctx: dict) -> str:
 
 
 def account_targets(ctx: dict) -> list[str]:
-    """Target 6: the endpoints issues 12-15 added, each against a row of the same sequence (CPU per request: the
+    """Target 7: the endpoints issues 12-15 added, each against a row of the same sequence (CPU per request: the
     figure that other work on the machine disturbs least), and the console's dashboard against the issue's 500 ms."""
     out: list[str] = []
     yardsticks = [
@@ -369,7 +369,7 @@ def account_targets(ctx: dict) -> list[str]:
                 m, y = results.get(name), results.get(against)
                 if m and y:
                     ratio = m.cpu_ms / y.cpu_ms
-                    out.append(f"6. CPU {name} {sequence.label}: {m.cpu_ms:.2f} ms/req = {ratio:.2f}x {against}'s "
+                    out.append(f"7. CPU {name} {sequence.label}: {m.cpu_ms:.2f} ms/req = {ratio:.2f}x {against}'s "
                                f"{y.cpu_ms:.2f}  (target <= {factor:g}x: {why})  {verdict(ratio <= factor)}")
             new_account = results.get("POST /api/login_sms (new account)")
             if new_account and results.get("POST /api/register"):
@@ -377,7 +377,7 @@ def account_targets(ctx: dict) -> list[str]:
                            f"(POST /api/register, argon2 hash) {results['POST /api/register'].cpu_ms:.2f} ms/req")
             console = results.get("GET /admin/")
             if console:
-                out.append(f"6. p99 GET /admin/ (dashboard, {WRK_CONNECTIONS} connections) {sequence.label}: "
+                out.append(f"7. p99 GET /admin/ (dashboard, {WRK_CONNECTIONS} connections) {sequence.label}: "
                            f"{console.p99_ms:.1f} ms, CPU {console.cpu_ms:.2f} ms/view  (target < "
                            f"{dashboard.TARGET_MS:.0f} ms)  {verdict(console.p99_ms < dashboard.TARGET_MS)}"
                            f"{disturbed(console)}")
