@@ -126,6 +126,7 @@ def warm_up(server: Server, mobiles: Mobiles, target: int = 100) -> None:
     parallel(server, [("POST", "/api/login", login_body(m, PASSWORD + "!", c))
                       for m, c in zip(phones, captchas[20:30])], 4)
     parallel(server, [("GET", f"/get_captcha?captcha_uuid={uuid.uuid4()}") for _ in range(10)], 4)
+    account_rows.warm_up(server, mobiles)
     parallel(server, [("GET", "/")] * max(0, target - server.served), 4)
 
 
