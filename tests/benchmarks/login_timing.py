@@ -30,7 +30,11 @@ CLIENT = ClientContext("127.0.0.1", "timing", "timing")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tries", type=int, default=300)
-    tries = parser.parse_args().tries
+    print("\n".join(measure(parser.parse_args().tries)))
+
+
+def measure(tries: int) -> list[str]:
+    """The figures and the verdict, as lines (`make bench` prints them too)."""
     with tempfile.TemporaryDirectory() as folder:
         sms, captcha = RecordingSms(), RecordingCaptcha()
         services = bootstrap(database_url=f"sqlite:///{Path(folder) / 'timing.sqlite3'}", secret_key="timing",
@@ -69,14 +73,12 @@ def main() -> None:
         q = statistics.quantiles(values, n=10)
         return f"{name:<16} median {statistics.median(values) * 1000:7.2f} ms   p10 {q[0] * 1000:7.2f}   p90 {q[-1] * 1000:7.2f}"
 
-    print(f"{tries} tries each, interleaved")
-    print(row("wrong password", known))
-    print(row("unknown mobile", unknown))
     ratio = statistics.median(unknown) / statistics.median(known)
     spread = (statistics.quantiles(known, n=10)[-1] - statistics.quantiles(known, n=10)[0]) / statistics.median(known)
-    print(f"median ratio unknown/wrong = {ratio:.3f}; p10-p90 spread of one group = {spread:.1%} of its median")
     verdict = "SAME within noise" if abs(ratio - 1) < max(0.05, spread / 2) else "DIFFERENT"
-    print(f"verdict: {verdict}")
+    return [f"{tries} tries each, interleaved", row("wrong password", known), row("unknown mobile", unknown),
+            f"median ratio unknown/wrong = {ratio:.3f}; p10-p90 spread of one group = {spread:.1%} of its median",
+            f"verdict: {verdict}"]
 
 
 if __name__ == "__main__":

@@ -98,6 +98,15 @@ def renders_per_second(render, seconds: float = 3.0) -> float:
     return count / elapsed
 
 
+def render_cpu_ms(render, images: int = 300) -> float:
+    """CPU time per captcha image, one process: what a /get_captcha request spends in the renderer at best."""
+    render("WARM")
+    began = time.process_time()
+    for i in range(images):
+        render(TEXTS[i % len(TEXTS)])
+    return (time.process_time() - began) / images * 1000
+
+
 @dataclass
 class CompressFigures:
     level: int
