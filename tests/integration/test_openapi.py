@@ -1,7 +1,9 @@
 """The API contract (entrypoints/web/openapi.json): valid OpenAPI 3.1, complete against the app's routes and
-error slugs, and true of the responses the app gives on a scripted happy path and on every kind of refusal.
+error slugs, and true of the responses the app gives on a scripted happy path and on every kind of refusal. It is
+also the check of request bodies (entrypoints/web/request_schema.py): what that reads of it is tested here too.
 
-Responses are checked with jsonschema_rs (installed with schemathesis) against the document's own components.
+Responses are checked with jsonschema_rs, the engine the app validates requests with, against the document's own
+components.
 """
 
 from __future__ import annotations
@@ -466,7 +468,7 @@ def test_every_object_body_is_bounded_strings_and_checkboxes_that_a_refusal_can_
         named = {*schema.get("required", []), *schema.get("else", {}).get("required", [])}
         assert named <= set(schema["properties"]), path
         for name, field in schema["properties"].items():
-            assert field.get("$ref") == CHECKBOX["$ref"] or (field["type"], field["maxLength"]) == ("string", 256), \
+            assert field.get("$ref") == CHECKBOX or (field["type"], field["maxLength"]) == ("string", 256), \
                 (path, name)
     assert described == set(SHAPES) and len(described) > 15
 
