@@ -1,4 +1,5 @@
-"""JSON endpoints: parse and type-check, call a use case, answer. Domain errors become HTTP in errors.py."""
+"""JSON endpoints: read the body openapi.json describes (request_schema.py checks its shape), call a use case,
+answer. Domain errors become HTTP in errors.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import structlog
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
-from domain.errors import InvalidInput
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.issue_captcha import CaptchaRequest
@@ -26,46 +26,9 @@ from entrypoints.web import data_copy
 from entrypoints.web.auth import end_session, session_token, start_session
 from entrypoints.web.context import client_context, services
 from entrypoints.web.pages import BEIJING, browser_name
+from entrypoints.web.request_schema import body
 
 api = Blueprint("api", __name__)
-
-MAX_FIELD = 256
-CHECKED = (True, "on", "true", "1")  # layui checkboxes post "on"; 1 == True counts too
-UNCHECKED = (False, None, "", "off", "false", "0")
-
-
-def json_object() -> dict:
-    data = request.get_json(silent=True)  # None for malformed JSON or another content type
-    if not isinstance(data, dict):
-        raise InvalidInput("json_object")
-    return data
-
-
-def text(data: dict, name: str) -> str:
-    """A required string field of bounded length."""
-    value = data.get(name)
-    if not isinstance(value, str) or len(value) > MAX_FIELD or not _encodable(value):
-        raise InvalidInput("missing_field", field=name, name=name)
-    return value
-
-
-def _encodable(value: str) -> bool:
-    """JSON may carry lone surrogates ("\\ud800"); no UTF-8 text, hash or database column can hold them."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def checked(data: dict, name: str) -> bool:
-    value = data.get(name, False)
-    if isinstance(value, (bool, int, str)) or value is None:  # lists and objects are not hashable answers
-        if value in CHECKED:
-            return True
-        if value in UNCHECKED:
-            return False
-    raise InvalidInput("field", field=name, name=name)
 
 
 def ok(message: str, **extra):
@@ -80,11 +43,10 @@ def get_captcha():
 
 def send_sms(purpose: str, *, user_id: int | None = None, own_mobile: bool = False):
     """own_mobile: to the signed-in account's own mobile, which the request does not carry."""
-    data = json_object()
-    mobile = None if own_mobile else text(data, "mobile")
+    data = body()
     sent = services().request_sms_code(
-        SmsCodeRequest(mobile, text(data, "captcha_uuid"), text(data, "captcha"), client_context(), purpose,
-                       user_id)
+        SmsCodeRequest(None if own_mobile else data["mobile"], data["captcha_uuid"], data["captcha"],
+                       client_context(), purpose, user_id)
     )
     if not sent.recorded:  # the SMS went out; `accounts purge` will settle its row (README "SMS delivery")
         structlog.get_logger("sms").error("sms_outcome_not_recorded", provider=sent.provider,
@@ -105,15 +67,15 @@ def send_reset_sms():
 
 @api.post("/api/register")
 def register():
-    data = json_object()
+    data = body()
     services().register_user(
         Registration(
-            nickname=text(data, "nickname"),
-            mobile=text(data, "mobile"),
-            code=text(data, "vercode"),
-            password=text(data, "password"),
-            confirmation=text(data, "confirmPassword"),
-            agreement=checked(data, "agreement"),
+            nickname=data["nickname"],
+            mobile=data["mobile"],
+            code=data["vercode"],
+            password=data["password"],
+            confirmation=data["confirmPassword"],
+            agreement=data["agreement"],
             client=client_context(),
         )
     )
@@ -122,13 +84,10 @@ def register():
 
 @api.post("/api/login")
 def login():
-    data = json_object()
-    remember = checked(data, "remember")
+    data = body()
     signed_in = services().login(
-        Credentials(
-            text(data, "mobile"), text(data, "password"), text(data, "captcha_uuid"), text(data, "captcha"),
-            client_context(), remember,
-        )
+        Credentials(data["mobile"], data["password"], data["captcha_uuid"], data["captcha"], client_context(),
+                    data["remember"])
     )
     start_session(signed_in.session)
     if signed_in.deletion_cancelled:
@@ -146,10 +105,9 @@ def logout():
 
 @api.post("/api/reset_password")
 def reset_password():
-    data = json_object()
+    data = body()
     services().reset_password(
-        PasswordReset(text(data, "mobile"), text(data, "vercode"), text(data, "password"),
-                      text(data, "confirmPassword"), client_context())
+        PasswordReset(data["mobile"], data["vercode"], data["password"], data["confirmPassword"], client_context())
     )
     end_session()  # whoever was signed in here, every session of that account has ended
     return ok("密码已重置，请使用新密码登录")
@@ -158,8 +116,7 @@ def reset_password():
 @api.post("/api/account/nickname")
 @login_required
 def change_nickname():
-    data = json_object()
-    nickname = services().change_nickname(NicknameChange(current_user.user_id, text(data, "nickname"),
+    nickname = services().change_nickname(NicknameChange(current_user.user_id, body()["nickname"],
                                                          client_context()))
     return ok("昵称已修改", nickname=nickname)
 
@@ -167,11 +124,11 @@ def change_nickname():
 @api.post("/api/account/password")
 @login_required
 def change_password():
-    data = json_object()
-    current = text(data, "currentPassword") if "currentPassword" in data else ""  # none: an account without one
+    data = body()
+    current = data.get("currentPassword", "")  # none: an account without one
     renewed = services().change_password(
-        PasswordChange(current_user.user_id, current, text(data, "password"),
-                       text(data, "confirmPassword"), client_context(), session_token())
+        PasswordChange(current_user.user_id, current, data["password"], data["confirmPassword"], client_context(),
+                       session_token())
     )
     start_session(renewed)  # this browser stays signed in under a new id, with its 记住我; every other session ended
     return ok("密码已修改，其他设备已退出登录")
@@ -211,9 +168,9 @@ def revoke_session(public_id: str):
 @api.post("/api/account/delete")
 @login_required
 def delete_account():
-    data = json_object()
-    code = text(data, "vercode") if "vercode" in data else None  # an SMS code instead of the password
-    password = None if code is not None else text(data, "currentPassword")
+    data = body()
+    code = data.get("vercode")  # an SMS code instead of the password
+    password = None if code is not None else data["currentPassword"]
     due = services().request_account_deletion(
         DeletionRequest(current_user.user_id, password, client_context(), code))
     end_session()  # every session of the account has ended, this one too
@@ -232,7 +189,7 @@ def export_account_data():
 @api.post("/api/check_password")
 def check_password():
     """Sign-up and reset pages ask before they let the visitor spend an SMS on a password that would be refused."""
-    services().check_new_password(text(json_object(), "password"))
+    services().check_new_password(body()["password"])
     return ok("密码可以使用")
 
 
@@ -246,10 +203,9 @@ def send_login_sms():
 
 @api.post("/api/login_sms")
 def login_sms():
-    data = json_object()
+    data = body()
     signed_in = services().login_with_sms(SmsCredentials(
-        text(data, "mobile"), text(data, "vercode"), client_context(), checked(data, "remember"),
-        checked(data, "agreement")))
+        data["mobile"], data["vercode"], client_context(), data["remember"], data["agreement"]))
     start_session(signed_in.session)
     extra = {"registered": signed_in.registered, "deletion_cancelled": signed_in.deletion_cancelled}
     if signed_in.deletion_cancelled:
@@ -273,12 +229,10 @@ def send_current_mobile_code():
 @api.post("/api/account/mobile")
 @login_required
 def change_mobile():
-    data = json_object()
+    data = body()
     renewed = services().change_mobile(MobileChange(
-        current_user.user_id, text(data, "mobile"), text(data, "vercode"),
-        text(data, "currentPassword") if "currentPassword" in data else None,
-        text(data, "currentVercode") if "currentVercode" in data else None,
-        client_context(), session_token()))
+        current_user.user_id, data["mobile"], data["vercode"], data.get("currentPassword"),
+        data.get("currentVercode"), client_context(), session_token()))
     start_session(renewed)  # this browser stays signed in under a new id; every other session ended
     return ok("手机号已更换，其他设备已退出登录")
 

@@ -17,11 +17,20 @@ BROWSERS = [("MicroMessenger/", "微信"), ("Edg/", "Edge"), ("OPR/", "Opera"), 
             ("Chrome/", "Chrome"), ("Safari/", "Safari")]
 SYSTEMS = [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
            ("Mac OS X", "macOS"), ("Linux", "Linux")]
+DURATION_UNITS = [(86400, "天"), (3600, "小时"), (60, "分钟"), (1, "秒")]
 
 
 @pages.app_template_filter("beijing")
 def beijing_time(moment: datetime) -> str:
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pages.app_template_filter("duration")
+def duration(length: timedelta) -> str:
+    """A rule's length as the pages quote it: "30 天", "8 小时", "90 分钟", in the largest unit that divides it."""
+    seconds = int(length.total_seconds())
+    size, unit = next((size, unit) for size, unit in DURATION_UNITS if seconds % size == 0)
+    return f"{seconds // size} {unit}"
 
 
 @pages.app_template_filter("browser")

@@ -17,7 +17,7 @@ from entrypoints.web.admin.pages import admin_pages
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.json_input import BoundedJSONProvider
-from entrypoints.web.pages import beijing_time, browser_name, page_settings
+from entrypoints.web.pages import beijing_time, browser_name, duration, page_settings
 from entrypoints.web.security import init_security
 
 PREFIX = "/admin"
@@ -37,6 +37,7 @@ def create_admin_app(user_app: Flask) -> Flask:
     admin.extensions["services"] = user_app.extensions["services"]
     admin.add_template_filter(beijing_time, "beijing")
     admin.add_template_filter(browser_name, "browser")
+    admin.add_template_filter(duration, "duration")
     # The user app's hashed static names (error.html extends the user pages' base): looked up when a page renders,
     # since the user app builds them after mounting the console.
     admin.add_template_global(lambda path: "/static/" + user_app.extensions["asset_manifest"][path], "asset")

@@ -10,8 +10,9 @@ from domain.use_cases.admin.enrolment import Enrolment
 from domain.use_cases.admin.sign_in import OperatorCredentials
 from domain.use_cases.admin.users import UserAction
 from entrypoints.web.admin.auth import actor, end_operator_session, new_session_id, start_operator_session
-from entrypoints.web.api import json_object, ok, text
+from entrypoints.web.api import ok
 from entrypoints.web.context import client_context, services
+from entrypoints.web.request_schema import body
 
 admin_api = Blueprint("admin_api", __name__, url_prefix="/api")
 
@@ -22,10 +23,10 @@ def console():
 
 @admin_api.post("/login")
 def login():
-    data = json_object()
+    data = body()
     session_id = new_session_id()
-    signed_in = console().sign_in(OperatorCredentials(text(data, "username"), text(data, "password"),
-                                                      text(data, "code"), session_id, client_context()))
+    signed_in = console().sign_in(OperatorCredentials(data["username"], data["password"], data["code"], session_id,
+                                                      client_context()))
     start_operator_session(session_id)
     return ok("登录成功", username=signed_in.username, role=str(signed_in.role))
 
@@ -39,17 +40,16 @@ def logout():
 
 @admin_api.post("/setup/start")
 def setup_start():
-    start = console().start_enrolment(text(json_object(), "token"))
+    start = console().start_enrolment(body()["token"])
     return ok("请用验证器扫描二维码", username=start.username, role=start.role,
               qr=qr_svg_data_uri(start.provisioning_uri), key=start.manual_key)
 
 
 @admin_api.post("/setup/finish")
 def setup_finish():
-    data = json_object()
-    codes = console().finish_enrolment(Enrolment(text(data, "token"), text(data, "password"),
-                                                 text(data, "confirmPassword"), text(data, "code"),
-                                                 client_context()))
+    data = body()
+    codes = console().finish_enrolment(Enrolment(data["token"], data["password"], data["confirmPassword"],
+                                                 data["code"], client_context()))
     return ok("设置完成，请保存恢复码后登录", recovery_codes=codes)
 
 
