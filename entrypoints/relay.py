@@ -65,9 +65,10 @@ class RelaySettings:
             nats_full_mobile=str(setting(config, "NATS_FULL_MOBILE", "")).strip().lower() in TRUE,
             webhook_timeout=number("WEBHOOK_TIMEOUT", 10.0),
             webhook_concurrency=number("WEBHOOK_CONCURRENCY", 32, int),
-            retry=RetryRule(base=timedelta(seconds=number("WEBHOOK_RETRY_BASE", 1.0)),
-                            cap=timedelta(seconds=number("WEBHOOK_RETRY_CAP", 3600.0)),
-                            give_up_after=timedelta(seconds=number("WEBHOOK_RETRY_FOR", 86400.0))),
+            retry=RetryRule(  # defaults in domain/outbox.py
+                base=timedelta(seconds=number("WEBHOOK_RETRY_BASE", RetryRule.base.total_seconds())),
+                cap=timedelta(seconds=number("WEBHOOK_RETRY_CAP", RetryRule.cap.total_seconds())),
+                give_up_after=timedelta(seconds=number("WEBHOOK_RETRY_FOR", RetryRule.give_up_after.total_seconds()))),
         )
 
 

@@ -45,6 +45,7 @@ def test_the_page_shows_each_endpoints_lag_after_events_are_committed(make_app, 
     down = add(WebhookRegistration(f"{receiver.url}/s3cret-path?token=abc123", "user.*", True, ClientContext()))
     quiet = add(WebhookRegistration("http://127.0.0.1:9/quiet?key=zzz", "account.*", True, ClientContext()))
     empty = auditor.http.get("/admin/webhooks").get_data(as_text=True)
+    assert "超过重试期限（默认 1 天）" in empty  # domain/outbox.py RetryRule, as the relay uses it by default
     assert cell(row_of(empty, down.id), "pending") == "0" and cell(row_of(empty, down.id), "behind") == "0"
 
     users = ApiClient(app, sms, captcha)

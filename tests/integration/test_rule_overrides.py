@@ -41,18 +41,20 @@ def test_the_pages_quote_the_lengths_the_rules_set(make_app):
     limits on its sign-in page: rendered from the rules, not written into the templates."""
     def pages(app) -> str:
         http = app.test_client()
-        return "\n".join(http.get(path).get_data(as_text=True) for path in ("/login", "/privacy", "/admin/login"))
+        return "\n".join(http.get(path).get_data(as_text=True)
+                         for path in ("/login", "/privacy", "/admin/login", "/admin/setup"))
 
     default = pages(make_app())
     changed = pages(make_app(RULES={
         "remembered_session_lifetime": timedelta(days=7), "sms_code_ttl": 600, "captcha_ttl": 90,
         "sms_cap_window": timedelta(hours=48), "operator_session_lifetime": timedelta(hours=4),
-        "operator_idle_timeout": timedelta(minutes=90), "password_max": 64}))
+        "operator_idle_timeout": timedelta(minutes=90), "password_min": 10, "password_max": 64}))
     for was, now in [("记住我（30 天内免登录）", "记住我（7 天内免登录）"),
                      ("登录状态保持 30 天，", "登录状态保持 7 天，"),
                      ("5 分钟内有效，约 1 天后删除", "10 分钟内有效，约 2 天后删除"),
                      ("图片验证码</strong>：3 分钟后失效", "图片验证码</strong>：90 秒后失效"),
                      ("会话最长 8 小时，空闲 30 分钟后自动退出", "会话最长 4 小时，空闲 90 分钟后自动退出"),
+                     ("8-128 个字符，不能是常见密码", "10-64 个字符，不能是常见密码"),
                      ('type="password" autocomplete="current-password" required maxlength="128"',
                       'type="password" autocomplete="current-password" required maxlength="64"')]:
         assert was in default and was not in changed, was

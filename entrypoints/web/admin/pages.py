@@ -12,6 +12,7 @@ from flask import Blueprint, Response, g, render_template, request
 from domain.console import BEIJING, METRICS, EventFilter
 from domain.errors import InvalidInput
 from domain.model import MOBILE_PATTERN, mask_mobile
+from domain.outbox import RetryRule
 from entrypoints.web.admin.auth import actor
 from entrypoints.web.admin.labels import EVENT_LABELS, METRIC_LABELS, REASON_LABELS
 from entrypoints.web.context import client_context, services
@@ -131,4 +132,5 @@ def sms():
 
 @admin_pages.get("/webhooks")
 def webhooks():
-    return render_template("admin/webhooks.html", endpoints=console().view_webhooks(actor(), client_context()))
+    return render_template("admin/webhooks.html", endpoints=console().view_webhooks(actor(), client_context()),
+                           retry_window=RetryRule.give_up_after)  # the relay's default (WEBHOOK_RETRY_FOR)
