@@ -36,31 +36,33 @@ _prepared: dict[str, str] = {}  # server name -> URL of this run's database
 _unreachable: dict[str, str] = {}  # server name -> why it could not be reached
 
 
-def _create_run_database(name: str, url: str) -> str:
-    """Create this run's database on the server behind `url`; return its URL. Raises if unreachable."""
+def _on_server(url: str, sql: str) -> None:
+    """Run one statement on the server behind `url`, outside a transaction (CREATE/DROP DATABASE need that).
+    Raises when the server is not there."""
     admin = create_engine(url, connect_args={"connect_timeout": 3}, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            if name == "mariadb":
-                connection.execute(text(f"CREATE DATABASE {RUN_DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
-            else:
-                connection.execute(text(f"CREATE DATABASE {RUN_DATABASE}"))
+            connection.execute(text(sql))
     finally:
         admin.dispose()
-    return make_url(url).set(database=RUN_DATABASE).render_as_string(hide_password=False)
+
+
+def create_database(server: str, database: str) -> str:
+    """Create `database` beside the configured one on `server`; return its URL. Raises if unreachable."""
+    charset = " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin" if server == "mariadb" else ""
+    _on_server(SERVER_URLS[server], f"CREATE DATABASE {database}{charset}")
+    return make_url(SERVER_URLS[server]).set(database=database).render_as_string(hide_password=False)
+
+
+def drop_database(server: str, database: str) -> None:
+    """Drop a database this run created (FORCE: a test's leftover connection must not keep it alive)."""
+    force = " WITH (FORCE)" if server == "postgresql" else ""
+    _on_server(SERVER_URLS[server], f"DROP DATABASE IF EXISTS {database}{force}")
 
 
 def drop_run_databases() -> None:
-    for name, run_url in _prepared.items():
-        admin = create_engine(SERVER_URLS[name], isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as connection:
-                if name == "postgresql":
-                    connection.execute(text(f"DROP DATABASE IF EXISTS {RUN_DATABASE} WITH (FORCE)"))
-                else:
-                    connection.execute(text(f"DROP DATABASE IF EXISTS {RUN_DATABASE}"))
-        finally:
-            admin.dispose()
+    for name in _prepared:
+        drop_database(name, RUN_DATABASE)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -69,17 +71,16 @@ def pytest_sessionfinish(session, exitstatus):
 
 def server_database(name: str) -> str:
     """A migrated, empty database of this run's own on a real server, or a skip that says why."""
-    url = SERVER_URLS[name]
     if name not in _prepared and name not in _unreachable:
         try:
-            run_url = _create_run_database(name, url)
+            run_url = create_database(name, RUN_DATABASE)
         except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "not here"
             _unreachable[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
         else:
             _prepared[name] = run_url
             upgrade(make_engine(run_url))  # a migration that fails here fails loudly, it is no "not reachable"
     if name in _unreachable:
-        unavailable(f"{name} at {url}", _unreachable[name])
+        unavailable(f"{name} at {SERVER_URLS[name]}", _unreachable[name])
     run_url = _prepared[name]
     engine = create_engine(run_url)
     with engine.begin() as connection:

@@ -60,8 +60,32 @@ def _restore(snapshot):
     return rows
 
 
+class _Table:
+    """A fake table's rows, which a unit of work can snapshot and restore."""
 
-class FakeUsers:
+    rows: dict | list
+
+    def snapshot(self):
+        return _snapshot(self.rows)
+
+    def restore(self, state) -> None:
+        self.rows = _restore(state)
+
+
+class _NumberedTable(_Table):
+    """A fake table that hands out ids: a rollback takes back the ids it handed out too."""
+
+    next_id: int
+
+    def snapshot(self):
+        return super().snapshot(), self.next_id
+
+    def restore(self, state) -> None:
+        rows, self.next_id = state
+        super().restore(rows)
+
+
+class FakeUsers(_NumberedTable):
     def __init__(self) -> None:
         self.rows: dict[int, User] = {}
         self.next_id = 1
@@ -92,15 +116,8 @@ class FakeUsers:
         return sorted(u.id for u in self.rows.values()
                       if u.id > after_id and u.deletion_due_at is not None and u.deletion_due_at <= now)[:limit]
 
-    def snapshot(self):
-        return _snapshot(self.rows), self.next_id
 
-    def restore(self, state) -> None:
-        rows, self.next_id = state
-        self.rows = _restore(rows)
-
-
-class FakeSmsChallenges:
+class FakeSmsChallenges(_NumberedTable):
     def __init__(self) -> None:
         self.rows: list[SmsChallenge] = []
         self.next_id = 1
@@ -151,15 +168,8 @@ class FakeSmsChallenges:
     def sending_since_before(self, before: datetime, limit: int) -> list[SmsChallenge]:
         return [c for c in self.rows if c.status == SmsStatus.SENDING and c.created_at < before][:limit]
 
-    def snapshot(self):
-        return _snapshot(self.rows), self.next_id
 
-    def restore(self, state) -> None:
-        rows, self.next_id = state
-        self.rows = _restore(rows)
-
-
-class FakeCaptchaChallenges:
+class FakeCaptchaChallenges(_Table):
     def __init__(self) -> None:
         self.rows: dict[str, CaptchaChallenge] = {}
 
@@ -169,14 +179,8 @@ class FakeCaptchaChallenges:
     def take(self, captcha_id: str) -> CaptchaChallenge | None:
         return self.rows.pop(captcha_id, None)
 
-    def snapshot(self):
-        return _snapshot(self.rows)
 
-    def restore(self, state) -> None:
-        self.rows = _restore(state)
-
-
-class FakeSessions:
+class FakeSessions(_NumberedTable):
     def __init__(self) -> None:
         self.rows: dict[int, UserSession] = {}
         self.next_id = 1
@@ -217,13 +221,6 @@ class FakeSessions:
 
     def remove_for_user(self, user_id: int) -> None:
         self.rows = {key: s for key, s in self.rows.items() if s.user_id != user_id}
-
-    def snapshot(self):
-        return _snapshot(self.rows), self.next_id
-
-    def restore(self, state) -> None:
-        rows, self.next_id = state
-        self.rows = _restore(rows)
 
 
 class FakeAuditLog:
@@ -285,7 +282,7 @@ class FakeConsents:
         self.rows = state
 
 
-class FakeOperators:
+class FakeOperators(_NumberedTable):
     def __init__(self) -> None:
         self.rows: dict[int, Operator] = {}
         self.next_id = 1
@@ -310,15 +307,8 @@ class FakeOperators:
         operator.id, self.next_id = self.next_id, self.next_id + 1
         self.rows[operator.id] = operator
 
-    def snapshot(self):
-        return _snapshot(self.rows), self.next_id
 
-    def restore(self, state) -> None:
-        rows, self.next_id = state
-        self.rows = _restore(rows)
-
-
-class FakeOperatorSessions:
+class FakeOperatorSessions(_Table):
     def __init__(self) -> None:
         self.rows: dict[str, OperatorSession] = {}
 
@@ -334,12 +324,6 @@ class FakeOperatorSessions:
         for session in self.rows.values():
             if session.operator_id == operator_id and session.ended_at is None:
                 session.ended_at = now
-
-    def snapshot(self):
-        return _snapshot(self.rows)
-
-    def restore(self, state) -> None:
-        self.rows = _restore(state)
 
 
 class FakeConsole:

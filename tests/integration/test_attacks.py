@@ -233,26 +233,17 @@ def fail_statements(api: ApiClient, prefix: str):
     return lambda: event.remove(engine, "before_cursor_execute", refuse)
 
 
-def test_database_failure_mid_registration_leaves_no_user_and_no_event(api, sms):
+@pytest.mark.parametrize("statement", ["INSERT INTO USERS", "INSERT INTO AUDIT_EVENTS"], ids=["user", "audit"])
+def test_a_failing_write_mid_registration_rolls_back_the_whole_use_case(api, sms, statement):
     assert api.send_sms(MOBILE).status_code == 200
     code = sms.last_code(MOBILE)
-    restore = fail_statements(api, "INSERT INTO USERS")
+    restore = fail_statements(api, statement)
     response = api.register(MOBILE, code=code)
     restore()
     assert response.status_code == 503
-    assert count(api, users) == 0
+    assert count(api, users) == 0  # no change without its event, no event without its change
     assert count(api, audit_events, audit_events.c.type.in_(["user.registered", "registration.refused"])) == 0
     assert api.register(MOBILE, code=code).status_code == 200  # the try was rolled back with the rest
-
-
-def test_failing_audit_write_rolls_back_the_whole_use_case(api, sms):
-    assert api.send_sms(MOBILE).status_code == 200
-    code = sms.last_code(MOBILE)
-    restore = fail_statements(api, "INSERT INTO AUDIT_EVENTS")
-    response = api.register(MOBILE, code=code)
-    restore()
-    assert response.status_code == 503
-    assert count(api, users) == 0  # no change without its event
 
 
 def test_sms_provider_failure_spends_nothing(api, sms):

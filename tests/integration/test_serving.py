@@ -9,11 +9,10 @@ import time
 import pytest
 import requests
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import current_revision, head_revision, upgrade
-from tests.conftest import RUN_DATABASE, SERVER_URLS, server_database
+from tests.conftest import RUN_DATABASE, create_database, drop_database, server_database
 from tests.integration.servers import Harness, Served
 from tests.integration.test_many_processes import redis_url
 
@@ -30,16 +29,8 @@ def fresh_database(request, tmp_path):
         return
     server_database(request.param)  # skips, or fails under REQUIRE_SERVICES, when the server is not there
     name = f"{RUN_DATABASE}_fresh"
-    admin = create_engine(SERVER_URLS[request.param], isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        charset = " CHARACTER SET utf8mb4 COLLATE utf8mb4_bin" if request.param == "mariadb" else ""
-        connection.execute(text(f"CREATE DATABASE {name}{charset}"))
-    yield make_url(SERVER_URLS[request.param]).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        force = " WITH (FORCE)" if request.param == "postgresql" else ""
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
-    admin.dispose()
+    yield create_database(request.param, name)
+    drop_database(request.param, name)
 
 
 def test_auto_migrate_with_several_workers_on_a_fresh_database_migrates_once(tmp_path, fresh_database):
