@@ -112,6 +112,22 @@ def test_a_missing_or_erased_account_must_sign_in():
         request_deletion(s, user)
 
 
+def test_an_account_whose_mobile_changed_while_the_password_was_checked_must_sign_in_again():
+    s = make_services()
+    user = add_user(s)
+    verify = s.hasher.verify
+
+    def verify_while_the_mobile_changes(password_hash, password):
+        user.mobile = "13900139000"  # 换绑手机号 in another browser; it ended this session
+        return verify(password_hash, password)
+
+    s.hasher.verify = verify_while_the_mobile_changes
+    with pytest.raises(errors.LoginRequired):
+        request_deletion(s, user)
+    assert user.deletion_due_at is None
+    assert s.store.events_of(EventType.ACCOUNT_DELETION_REQUESTED) == []
+
+
 # --- 注销: signing in again during the cool-off ----------------------------------------------------------
 
 
@@ -298,6 +314,47 @@ def test_erasure_is_idempotent_and_batched():
         assert s.erase_due_accounts(PURGE, batch_size=2) == 0
     assert s.store.users.rows == {}
     assert len(s.store.events_of(EventType.ACCOUNT_ERASED)) == 5
+
+
+def test_erasure_lists_the_due_accounts_a_batch_at_a_time():
+    s = make_services()
+    users = [add_user(s, f"1380013800{i}") for i in range(5)]
+    with freeze_time(T0):
+        for user in users:
+            request_deletion(s, user)
+    listed = []
+    due_for_erasure = s.store.users.due_for_erasure
+    s.store.users.due_for_erasure = lambda now, after, limit: listed.append(
+        due_for_erasure(now, after, limit)) or listed[-1]
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE, batch_size=2) == 5
+    assert [len(batch) for batch in listed] == [2, 2, 1, 0]
+
+
+def test_an_erasure_records_when_it_happened():
+    s = make_services()
+    user = pending_account(s)
+    with freeze_time(T0 + COOL_OFF + timedelta(hours=1)):
+        s.erase_due_accounts(PURGE)
+    [event] = s.store.events_of(EventType.ACCOUNT_ERASED)
+    assert (event.occurred_at, event.user_id, event.client) == (T0 + COOL_OFF + timedelta(hours=1), user.id, PURGE)
+
+
+@pytest.mark.parametrize("meanwhile", ["cancelled", "requested again"])
+def test_an_account_whose_deletion_was_cancelled_after_it_was_listed_stays(meanwhile):
+    s = make_services()
+    user = pending_account(s)
+    get = s.store.users.get
+
+    def get_after_a_sign_in_cancelled(user_id):  # the erasure's transaction, after the listing's
+        user.deletion_due_at = None if meanwhile == "cancelled" else T0 + COOL_OFF * 2
+        return get(user_id)
+
+    s.store.users.get = get_after_a_sign_in_cancelled
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE) == 0
+    assert s.store.users.get(user.id) is user
+    assert s.store.events_of(EventType.ACCOUNT_ERASED) == []
 
 
 def test_a_run_ends_and_erases_the_rest_when_one_account_cannot_be_taken_now():

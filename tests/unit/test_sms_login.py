@@ -202,9 +202,13 @@ def test_deletion_by_a_code_sent_to_the_own_mobile():
     with pytest.raises(errors.SmsCodeInvalid):
         s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, wrong(code)))
     assert user.deletion_due_at is None
+    [refused] = [e for e in s.store.events_of(EventType.ACCOUNT_DELETION_REFUSED)
+                 if e.detail["reason"] == "sms_code_invalid"]
+    assert (refused.user_id, refused.mobile) == (user.id, MOBILE)
     due = s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, code))
     assert user.deletion_due_at == due and s.store.sessions.live_for_user(user.id, datetime.now(timezone.utc)) == []
     assert s.hasher.verify_calls == []
+    assert s.store.sms.rows[-1].spent  # the code that proved it is used up
 
 
 def test_a_deletion_code_is_for_its_purpose_and_its_account_only():
