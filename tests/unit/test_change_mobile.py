@@ -85,6 +85,8 @@ def test_the_new_mobile_must_be_free_and_different():
     with pytest.raises(errors.MobileInUse):  # refused before any SMS is spent on it
         new_code(s, user)
     assert [m for m, _, _ in s.sender.sent] == []
+    assert [(e.mobile, e.detail["reason"]) for e in s.store.events_of(EventType.SMS_CODE_REFUSED)] == [
+        (NEW, "mobile_in_use")]
     with pytest.raises(errors.MobileUnchanged):
         change(s, user, token, "123456", mobile=MOBILE)
 
