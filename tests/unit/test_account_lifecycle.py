@@ -10,13 +10,15 @@ import pytest
 from freezegun import freeze_time
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import MOBILE_PATTERN, Consent, pseudonymize_mobile
 from domain.rules import PRIVACY_VERSION, TERMS_VERSION
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.export_account_data import DataExportRequest
+from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from tests.fakes import (
+    FakeAuditLog,
     CLIENT,
     MOBILE,
     PASSWORD,
@@ -412,6 +414,49 @@ def test_the_copy_holds_the_account_consents_sessions_and_every_event_oldest_fir
     assert events[0].type == EventType.SMS_CODE_SENT and events[-1].type == EventType.DATA_EXPORTED
     assert all(e.user_id != 2 for e in events)  # Bob's sign-in is not in Alice's copy
     assert s.store.pages_read - pages_before >= len(events) // 2  # two at a time
+
+
+def test_the_copy_merges_both_histories_by_time_in_pages_without_repeats(monkeypatch):
+    s = make_services(rules=dataclasses.replace(TEST_RULES, export_page_size=3, sms_cooldown=timedelta(0)))
+    limits = []
+    page_unattributed = FakeAuditLog.page_unattributed
+    monkeypatch.setattr(FakeAuditLog, "page_unattributed", lambda self, mobile, after, limit: limits.append(
+        limit) or page_unattributed(self, mobile, after, limit))
+    with freeze_time(T0) as clock:
+        for _ in range(4):  # codes sent before the account: they name the mobile only
+            request_code(s, MOBILE)
+            clock.tick(10)
+        user_id = s.register_user(registration(s.sender.sent[-1][1]))
+    # A sign-in that started between the second and third code but committed last: its event is older than
+    # what was logged before it.
+    late = AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(seconds=15), CLIENT, MOBILE, user_id,
+                      {"reason": "bad_credentials"})
+    s.store.events.append(late)
+    with freeze_time(T0 + timedelta(seconds=50)):
+        copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
+    events = list(copy.events)
+    assert [(e.type, e.occurred_at - T0) for e in events] == [
+        (EventType.SMS_CODE_SENT, timedelta(seconds=0)), (EventType.SMS_CODE_SENT, timedelta(seconds=10)),
+        (EventType.LOGIN_FAILED, timedelta(seconds=15)),
+        (EventType.SMS_CODE_SENT, timedelta(seconds=20)), (EventType.SMS_CODE_SENT, timedelta(seconds=30)),
+        (EventType.USER_REGISTERED, timedelta(seconds=40)), (EventType.CONSENT_GIVEN, timedelta(seconds=40)),
+        (EventType.DATA_EXPORTED, timedelta(seconds=50))]
+    assert limits == [3, 3]  # four unattributed events: a full page, then the rest
+
+
+def test_the_copy_lists_each_session_as_the_server_keeps_it():
+    s = make_services()
+    add_user(s)
+    with freeze_time(T0):
+        signed_in = s.login(credentials(s, remember=True))
+    user_id = signed_in.user_id
+    with freeze_time(T0 + timedelta(hours=1)):
+        s.sign_out_everywhere(SignOutEverywhereRequest(user_id, CLIENT))
+        copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
+    assert copy.sessions == [{
+        "id": signed_in.session.public_id, "signed_in_at": T0, "last_seen_at": T0, "ip": "203.0.113.7",
+        "user_agent": "pytest", "remember": True, "expires_at": T0 + timedelta(days=30),
+        "ended_at": T0 + timedelta(hours=1), "end_reason": "signed_out_everywhere"}]
 
 
 def test_the_copy_is_recorded():
