@@ -267,9 +267,10 @@ class RecordingFeed:
 def test_the_feed_answers_the_events_and_the_position_to_ask_from_next():
     types = TypeFilter.parse("login.*", "")
     events = [OutboxEvent(id=9, seq=3, type="login.failed", occurred_at=T0),
-              OutboxEvent(id=8, seq=5, type="login.failed", occurred_at=T0)]
+              OutboxEvent(id=8, seq=4, type="login.failed", occurred_at=T0),
+              OutboxEvent(id=12, seq=6, type="login.failed", occurred_at=T0)]
     feed = RecordingFeed(events)
-    assert ReadEventFeed(feed, types)(0, 1000) == (events, 5)
+    assert ReadEventFeed(feed, types)(0, 1000) == (events, 6)
     assert ReadEventFeed(RecordingFeed([]), types)(7, 1) == ([], 7)  # nothing new: ask from the same place
     assert feed.asked == [(0, 1000, types)]
 
