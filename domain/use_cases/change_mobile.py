@@ -17,7 +17,7 @@ from domain.events import ClientContext, EventType
 from domain.model import SessionEnd, mask_mobile, normalize_mobile, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
+from domain.use_cases.common import record, record_refusal_and_raise, refuse_wrong_password
 from domain.use_cases.request_sms_code import code_purpose
 from domain.use_cases.sessions import NewSession, rotate_session
 from domain.use_cases.sms_proof import check_code, spend_code
@@ -56,7 +56,7 @@ class ChangeMobile:
             new_code = check_code(uow, mobile, purpose, cmd.code, now, rules, cmd.client)
             if new_code is None:
                 record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.MOBILE_CHANGE_REFUSED, **event)
-            current_code = None
+            current_code, armed_lock = None, False
             if user.password_hash is None:
                 current_code = check_code(uow, user.mobile, purpose, cmd.current_code or "", now, rules, cmd.client)
                 if current_code is None:
@@ -68,7 +68,7 @@ class ChangeMobile:
                 try:
                     if remaining := user.lock_remaining(now):
                         raise errors.AccountLocked.for_seconds(remaining)
-                    user.start_login_attempt(now, rules)  # counted before the compare
+                    armed_lock = user.start_login_attempt(now, rules)  # counted before the compare
                 except errors.DomainError as error:
                     record_refusal_and_raise(uow, error, EventType.MOBILE_CHANGE_REFUSED, **event)
             uow.commit()
@@ -76,12 +76,12 @@ class ChangeMobile:
         matches = current_code is not None or self.hasher.verify(
             user.password_hash, normalize_password(cmd.current_password or ""))
         try:
-            return self._change(cmd, mobile, purpose, new_code, current_code, matches, event)
+            return self._change(cmd, mobile, purpose, new_code, current_code, matches, armed_lock, event)
         except errors.Conflict:  # another account took the mobile meanwhile: the unique constraint kept it to one
             with self.uow() as uow:
                 record_refusal_and_raise(uow, errors.MobileInUse(), EventType.MOBILE_CHANGE_REFUSED, **event)
 
-    def _change(self, cmd, mobile, purpose, new_code, current_code, matches, event) -> NewSession:
+    def _change(self, cmd, mobile, purpose, new_code, current_code, matches, armed_lock, event) -> NewSession:
         now, rules = event["now"], self.rules
         with self.uow() as uow:
             if matches:  # the codes' rows first, then the user's: the order the first transaction took them in
@@ -92,15 +92,9 @@ class ChangeMobile:
             user = uow.users.get_for_update(cmd.user_id)
             if user is None or user.mobile != event["mobile"]:
                 raise errors.LoginRequired()  # erased, or moved by a racing change: this request proves nothing now
-            if not matches:
-                remaining = user.lock_remaining(now)
-                if not remaining:
-                    record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.MOBILE_CHANGE_REFUSED, **event)
-                # This was the last allowed try: its failure locks the account, as at sign-in.
-                record(uow, EventType.MOBILE_CHANGE_REFUSED, reason=errors.CurrentPasswordInvalid.slug, **event)
-                record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
-                uow.commit()
-                raise errors.AccountLocked.for_seconds(remaining)
+            if not matches:  # counts toward the lock as at sign-in
+                refuse_wrong_password(uow, user, armed_lock, errors.CurrentPasswordInvalid(),
+                                      EventType.MOBILE_CHANGE_REFUSED, **event)
             if current_code is None:
                 user.login_succeeded()  # the right current password clears the count, as at sign-in
             if uow.users.get_by_mobile(mobile) is not None:

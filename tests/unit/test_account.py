@@ -1,18 +1,20 @@
 """忘记密码, 修改密码, 修改昵称, 退出所有设备, 个人中心."""
 
-from datetime import timedelta
+import dataclasses
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
 
 from domain import errors
-from domain.events import EventType
+from domain.events import AuditEvent, ClientContext, EventType
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
+from domain.use_cases.check_password import CheckNewPassword
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from tests.fakes import (
-    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, add_user, credentials, make_services, request_code, sign_in,
+    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, TEST_RULES, add_user, credentials, make_services, request_code, sign_in,
 )
 
 NEW = "a brand new secret"
@@ -219,3 +221,157 @@ def test_profile_keeps_only_the_last_twenty():
     for _ in range(25):
         s.login(credentials(s))
     assert len(s.view_profile(user.id).sign_ins) == 20
+
+
+# --- every field of the events, and the races between the two transactions ---------------------------------
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_a_reset_records_who_when_and_from_where():
+    s = make_services()
+    user = add_user(s)
+    with freeze_time(T0):
+        reset(s, request_code(s, purpose="reset_password"))
+    assert s.store.events_of(EventType.PASSWORD_RESET) == [
+        AuditEvent(EventType.PASSWORD_RESET, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={})]
+
+
+def test_a_reset_code_used_by_a_racing_reset_while_hashing_is_refused():
+    s = make_services()
+    user = add_user(s)
+    code = request_code(s, purpose="reset_password")
+    hash_password = s.hasher.hash
+
+    def hash_while_another_reset_spends_the_code(password):
+        s.store.sms.rows[-1].spent = True
+        return hash_password(password)
+
+    s.hasher.hash = hash_while_another_reset_spends_the_code
+    with freeze_time(T0), pytest.raises(errors.SmsCodeInvalid):
+        reset(s, code)
+    assert s.hasher.verify(user.password_hash, PASSWORD)
+    assert s.store.events_of(EventType.PASSWORD_RESET_REFUSED) == [
+        AuditEvent(EventType.PASSWORD_RESET_REFUSED, T0, CLIENT, mobile="13800138000", detail={
+            "reason": "sms_code_invalid"})]
+
+
+def test_a_reset_for_an_account_erased_while_hashing_is_refused_and_spends_the_code():
+    s = make_services()
+    user = add_user(s)
+    code = request_code(s, purpose="reset_password")
+    hash_password = s.hasher.hash
+
+    def hash_while_the_account_is_erased(password):
+        s.store.users.remove(user)
+        return hash_password(password)
+
+    s.hasher.hash = hash_while_the_account_is_erased
+    with freeze_time(T0), pytest.raises(errors.MobileNotRegistered):
+        reset(s, code)
+    assert s.store.sms.rows[-1].spent
+    assert s.store.events_of(EventType.PASSWORD_RESET_REFUSED) == [
+        AuditEvent(EventType.PASSWORD_RESET_REFUSED, T0, CLIENT, mobile="13800138000", detail={
+            "reason": "mobile_not_registered"})]
+
+
+def test_a_second_reset_ends_the_sessions_started_after_the_first():
+    s = make_services(rules=dataclasses.replace(TEST_RULES, sms_cooldown=timedelta(0)))
+    add_user(s)
+    reset(s, request_code(s, purpose="reset_password"))
+    between = sign_in(s, password=NEW)
+    reset(s, request_code(s, purpose="reset_password"), password="another new secret")
+    assert s.load_session_user(between, None) is None
+
+
+def test_a_password_change_records_who_when_and_from_where():
+    s = make_services()
+    user = add_user(s)
+    with freeze_time(T0):
+        token = sign_in(s)
+        s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, token))
+    assert s.store.events_of(EventType.PASSWORD_CHANGED) == [
+        AuditEvent(EventType.PASSWORD_CHANGED, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={})]
+
+
+def test_a_second_password_change_ends_the_sessions_started_after_the_first():
+    s = make_services()
+    user = add_user(s)
+    renewed = s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, sign_in(s)))
+    between = sign_in(s, password=NEW)
+    s.change_password(PasswordChange(user.id, NEW, "a third secret", "a third secret", CLIENT, renewed.token))
+    assert s.load_session_user(between, None) is None
+
+
+def test_a_first_password_set_by_a_racing_request_while_hashing_refuses_this_one():
+    s = make_services()
+    user = add_user(s)
+    token = sign_in(s)
+    user.password_hash = None  # an account made by 验证码登录
+    hash_password = s.hasher.hash
+
+    def hash_while_another_request_sets_one(password):
+        user.password_hash = hash_password("set by the other request")
+        return hash_password(password)
+
+    s.hasher.hash = hash_while_another_request_sets_one
+    with freeze_time(T0), pytest.raises(errors.CurrentPasswordInvalid):
+        s.change_password(PasswordChange(user.id, "", NEW, NEW, CLIENT, token))
+    assert s.hasher.verify(user.password_hash, "set by the other request")
+    assert s.load_session_user(token, None) is not None
+    assert s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED) == [
+        AuditEvent(EventType.PASSWORD_CHANGE_REFUSED, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={
+            "reason": "current_password_invalid"})]
+
+
+def test_a_nickname_change_records_who_when_from_where_and_both_names():
+    s = make_services()
+    user = add_user(s)
+    with freeze_time(T0):
+        s.change_nickname(NicknameChange(user.id, "Bob", CLIENT))
+    assert s.store.events_of(EventType.NICKNAME_CHANGED) == [
+        AuditEvent(EventType.NICKNAME_CHANGED, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={
+            "previous": "Alice", "nickname": "Bob"})]
+
+
+def test_sign_out_everywhere_records_who_when_and_from_where():
+    s = make_services()
+    user = add_user(s)
+    sign_in(s)
+    with freeze_time(T0):
+        s.sign_out_everywhere(SignOutEverywhereRequest(user.id, CLIENT))
+    assert s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE) == [
+        AuditEvent(EventType.SIGNED_OUT_EVERYWHERE, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={
+            "ended": 1})]
+
+
+def test_an_event_says_when_its_ip_is_the_proxys():
+    s = make_services()
+    user = add_user(s)
+    proxied = ClientContext(ip="10.0.0.1", user_agent="pytest", request_id="req-3", forwarded_for_invalid=True)
+    s.change_nickname(NicknameChange(user.id, "Bob", proxied))
+    s.change_nickname(NicknameChange(user.id, "Carol", CLIENT))
+    first, second = s.store.events_of(EventType.NICKNAME_CHANGED)
+    assert first.detail == {"previous": "Alice", "nickname": "Bob", "forwarded_for_invalid": True}
+    assert second.detail == {"previous": "Bob", "nickname": "Carol"}
+
+
+def test_the_profile_shows_when_the_account_was_made_and_whether_it_has_a_password():
+    s = make_services()
+    with freeze_time(T0):
+        user = add_user(s)
+    profile = s.view_profile(user.id)
+    assert (profile.member_since, profile.has_password) == (T0, True)
+    user.password_hash = None
+    assert s.view_profile(user.id).has_password is False
+
+
+def test_checking_a_new_password_applies_the_sign_up_rules():
+    s = make_services()
+    check = CheckNewPassword(s.rules)
+    assert check("a fine new secret") is None
+    with pytest.raises(errors.WeakPassword):
+        check("password123")
+    with pytest.raises(errors.InvalidPassword) as exc:
+        check("short")
+    assert exc.value.facts == {"min": 8, "max": 128}

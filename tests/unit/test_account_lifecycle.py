@@ -10,13 +10,15 @@ import pytest
 from freezegun import freeze_time
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import MOBILE_PATTERN, Consent, pseudonymize_mobile
 from domain.rules import PRIVACY_VERSION, TERMS_VERSION
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.export_account_data import DataExportRequest
+from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from tests.fakes import (
+    FakeAuditLog,
     CLIENT,
     MOBILE,
     PASSWORD,
@@ -110,6 +112,22 @@ def test_a_missing_or_erased_account_must_sign_in():
         s.erase_due_accounts(PURGE)
     with pytest.raises(errors.LoginRequired):
         request_deletion(s, user)
+
+
+def test_an_account_whose_mobile_changed_while_the_password_was_checked_must_sign_in_again():
+    s = make_services()
+    user = add_user(s)
+    verify = s.hasher.verify
+
+    def verify_while_the_mobile_changes(password_hash, password):
+        user.mobile = "13900139000"  # 换绑手机号 in another browser; it ended this session
+        return verify(password_hash, password)
+
+    s.hasher.verify = verify_while_the_mobile_changes
+    with pytest.raises(errors.LoginRequired):
+        request_deletion(s, user)
+    assert user.deletion_due_at is None
+    assert s.store.events_of(EventType.ACCOUNT_DELETION_REQUESTED) == []
 
 
 # --- 注销: signing in again during the cool-off ----------------------------------------------------------
@@ -300,6 +318,47 @@ def test_erasure_is_idempotent_and_batched():
     assert len(s.store.events_of(EventType.ACCOUNT_ERASED)) == 5
 
 
+def test_erasure_lists_the_due_accounts_a_batch_at_a_time():
+    s = make_services()
+    users = [add_user(s, f"1380013800{i}") for i in range(5)]
+    with freeze_time(T0):
+        for user in users:
+            request_deletion(s, user)
+    listed = []
+    due_for_erasure = s.store.users.due_for_erasure
+    s.store.users.due_for_erasure = lambda now, after, limit: listed.append(
+        due_for_erasure(now, after, limit)) or listed[-1]
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE, batch_size=2) == 5
+    assert [len(batch) for batch in listed] == [2, 2, 1, 0]
+
+
+def test_an_erasure_records_when_it_happened():
+    s = make_services()
+    user = pending_account(s)
+    with freeze_time(T0 + COOL_OFF + timedelta(hours=1)):
+        s.erase_due_accounts(PURGE)
+    [event] = s.store.events_of(EventType.ACCOUNT_ERASED)
+    assert (event.occurred_at, event.user_id, event.client) == (T0 + COOL_OFF + timedelta(hours=1), user.id, PURGE)
+
+
+@pytest.mark.parametrize("meanwhile", ["cancelled", "requested again"])
+def test_an_account_whose_deletion_was_cancelled_after_it_was_listed_stays(meanwhile):
+    s = make_services()
+    user = pending_account(s)
+    get = s.store.users.get
+
+    def get_after_a_sign_in_cancelled(user_id):  # the erasure's transaction, after the listing's
+        user.deletion_due_at = None if meanwhile == "cancelled" else T0 + COOL_OFF * 2
+        return get(user_id)
+
+    s.store.users.get = get_after_a_sign_in_cancelled
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE) == 0
+    assert s.store.users.get(user.id) is user
+    assert s.store.events_of(EventType.ACCOUNT_ERASED) == []
+
+
 def test_a_run_ends_and_erases_the_rest_when_one_account_cannot_be_taken_now():
     """Say its number changed between the listing and the lock: it waits for the next run, the others go."""
     s = make_services()
@@ -355,6 +414,49 @@ def test_the_copy_holds_the_account_consents_sessions_and_every_event_oldest_fir
     assert events[0].type == EventType.SMS_CODE_SENT and events[-1].type == EventType.DATA_EXPORTED
     assert all(e.user_id != 2 for e in events)  # Bob's sign-in is not in Alice's copy
     assert s.store.pages_read - pages_before >= len(events) // 2  # two at a time
+
+
+def test_the_copy_merges_both_histories_by_time_in_pages_without_repeats(monkeypatch):
+    s = make_services(rules=dataclasses.replace(TEST_RULES, export_page_size=3, sms_cooldown=timedelta(0)))
+    limits = []
+    page_unattributed = FakeAuditLog.page_unattributed
+    monkeypatch.setattr(FakeAuditLog, "page_unattributed", lambda self, mobile, after, limit: limits.append(
+        limit) or page_unattributed(self, mobile, after, limit))
+    with freeze_time(T0) as clock:
+        for _ in range(4):  # codes sent before the account: they name the mobile only
+            request_code(s, MOBILE)
+            clock.tick(10)
+        user_id = s.register_user(registration(s.sender.sent[-1][1]))
+    # A sign-in that started between the second and third code but committed last: its event is older than
+    # what was logged before it.
+    late = AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(seconds=15), CLIENT, MOBILE, user_id,
+                      {"reason": "bad_credentials"})
+    s.store.events.append(late)
+    with freeze_time(T0 + timedelta(seconds=50)):
+        copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
+    events = list(copy.events)
+    assert [(e.type, e.occurred_at - T0) for e in events] == [
+        (EventType.SMS_CODE_SENT, timedelta(seconds=0)), (EventType.SMS_CODE_SENT, timedelta(seconds=10)),
+        (EventType.LOGIN_FAILED, timedelta(seconds=15)),
+        (EventType.SMS_CODE_SENT, timedelta(seconds=20)), (EventType.SMS_CODE_SENT, timedelta(seconds=30)),
+        (EventType.USER_REGISTERED, timedelta(seconds=40)), (EventType.CONSENT_GIVEN, timedelta(seconds=40)),
+        (EventType.DATA_EXPORTED, timedelta(seconds=50))]
+    assert limits == [3, 3]  # four unattributed events: a full page, then the rest
+
+
+def test_the_copy_lists_each_session_as_the_server_keeps_it():
+    s = make_services()
+    add_user(s)
+    with freeze_time(T0):
+        signed_in = s.login(credentials(s, remember=True))
+    user_id = signed_in.user_id
+    with freeze_time(T0 + timedelta(hours=1)):
+        s.sign_out_everywhere(SignOutEverywhereRequest(user_id, CLIENT))
+        copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
+    assert copy.sessions == [{
+        "id": signed_in.session.public_id, "signed_in_at": T0, "last_seen_at": T0, "ip": "203.0.113.7",
+        "user_agent": "pytest", "remember": True, "expires_at": T0 + timedelta(days=30),
+        "ended_at": T0 + timedelta(hours=1), "end_reason": "signed_out_everywhere"}]
 
 
 def test_the_copy_is_recorded():

@@ -3,11 +3,15 @@ the SMS overview."""
 
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 from freezegun import freeze_time
 
-from domain.console import METRICS, EventFilter
+from domain import errors
+
+from domain.console import METRICS, Actor, EventFilter
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.use_cases.admin.dashboard import DAYS
+from domain.use_cases.admin.sms import SmsSend
 from tests.fakes import CLIENT, make_services
 from tests.unit.admin_helpers import enrol, sign_in
 
@@ -118,3 +122,126 @@ def test_sms_columns_stay_hidden_when_the_data_has_none():
     add_event(s, EventType.SMS_CODE_SENT, datetime.now(timezone.utc), purpose="register")
     view = s.admin.view_sms(admin, 1, CLIENT)
     assert not (view.shows_provider or view.shows_message_id or view.shows_receipt)
+
+
+# --- pages at their edges, every field shown, the roll-up's corners -----------------------------------------
+
+
+def test_a_full_last_page_of_the_audit_log_has_no_next():
+    s, admin = console()
+    base = len(s.store.events)  # the operator's own enrolment and sign-in
+    with freeze_time(NOW):
+        for n in range(20 - base):
+            add_event(s, EventType.LOGIN_FAILED, NOW - timedelta(minutes=n))
+        first = s.admin.search_events(admin, EventFilter(), 1, CLIENT)
+        assert (len(first.items), first.number, first.has_next) == (20, 1, False)
+        add_event(s, EventType.LOGIN_FAILED, NOW)
+        second = s.admin.search_events(admin, EventFilter(), 2, CLIENT)
+        assert (len(second.items), second.number, second.has_next) == (1, 2, False)
+
+
+def test_an_export_is_recorded_when_it_was_made():
+    s, admin = console()
+    with freeze_time(NOW):
+        s.admin.export_events(admin, EventFilter(), CLIENT)
+    [event] = s.store.events_of(EventType.ADMIN_AUDIT_EXPORTED)
+    assert (event.occurred_at, event.client) == (NOW, CLIENT)
+
+
+def test_the_dashboards_today_is_beijings_and_yesterday_is_rolled_up_exactly_an_hour_after_it_ended():
+    s, admin = console()
+    one_am_in_beijing = datetime(2026, 3, 9, 17, 0, tzinfo=timezone.utc)  # 03-10 01:00 北京, 03-09 in UTC
+    with freeze_time(one_am_in_beijing):
+        counts = s.admin.dashboard(admin, CLIENT)
+    assert counts.days[-1] == date(2026, 3, 10)
+    assert date(2026, 3, 9) in {day for day, _ in s.store.day_counts}
+
+
+def test_rolled_up_days_stand_at_both_ends_of_the_window():
+    s, admin = console()
+    with freeze_time(NOW):
+        first = s.admin.dashboard(admin, CLIENT).days
+        add_event(s, EventType.USER_REGISTERED, datetime.combine(first[0], datetime.min.time(), timezone.utc))
+        add_event(s, EventType.USER_REGISTERED, NOW - timedelta(days=1))  # late events of rolled-up days
+        counts = s.admin.dashboard(admin, CLIENT)
+    assert sum(counts.series["registrations"]) == 0
+
+
+def test_a_day_rolled_up_before_a_metric_existed_shows_zero_for_it():
+    s, admin = console()
+    with freeze_time(NOW):
+        s.admin.dashboard(admin, CLIENT)
+        yesterday = date(2026, 3, 9)
+        del s.store.day_counts[yesterday, "sms_delivered"]
+        counts = s.admin.dashboard(admin, CLIENT)
+    assert counts.series["sms_delivered"][-2] == 0
+
+
+def test_a_day_rolled_up_between_two_missing_ones_is_not_counted_again():
+    s, admin = console()
+    with freeze_time(NOW):
+        s.admin.dashboard(admin, CLIENT)
+        kept = date(2026, 3, 5)
+        s.store.day_counts = {key: n for key, n in s.store.day_counts.items() if key[0] == kept}
+        add_event(s, EventType.USER_REGISTERED, NOW - timedelta(days=5))  # on the kept day, after its roll-up
+        counts = s.admin.dashboard(admin, CLIENT)
+    assert counts.series["registrations"][-6] == 0
+
+
+def test_a_full_page_of_sms_sends_has_no_next_and_one_more_has():
+    s, admin = console()
+    with freeze_time(NOW):
+        for n in range(20):
+            add_event(s, EventType.SMS_CODE_SENT, NOW - timedelta(minutes=n), purpose="login")
+        view = s.admin.view_sms(admin, 1, CLIENT)
+        assert (len(view.sends.items), view.sends.number, view.sends.has_next) == (20, 1, False)
+        add_event(s, EventType.SMS_CODE_SENT, NOW - timedelta(hours=1), purpose="login")
+        view = s.admin.view_sms(admin, 1, CLIENT)
+        assert (len(view.sends.items), view.sends.has_next) == (20, True)
+        assert view.refusals_since == NOW - timedelta(days=7)
+
+
+def test_each_sms_send_shows_every_field():
+    s, admin = console()
+    with freeze_time(NOW):
+        add_event(s, EventType.SMS_CODE_SENT, NOW - timedelta(minutes=2), purpose="login", provider="aliyun",
+                  message_id="biz-1")
+        add_event(s, "sms_code.delivered", NOW - timedelta(minutes=1), message_id="biz-1")
+        s.store.events.append(AuditEvent(EventType.SMS_CODE_SENT, NOW - timedelta(minutes=3), ClientContext(),
+                                         detail={"purpose": "register", "message_id": ["biz-1"]}))
+        view = s.admin.view_sms(admin, 1, CLIENT)
+    assert view.sends.items == [
+        SmsSend(NOW - timedelta(minutes=2), "138****8000", "login", "198.51.100.1", True, "aliyun", "biz-1",
+                "sms_code.delivered", NOW - timedelta(minutes=1)),
+        SmsSend(NOW - timedelta(minutes=3), "-", "register", None, True, None, None, None, None)]
+
+
+def stranger(s, admin):
+    return Actor(admin.operator_id, admin.username, "superuser")
+
+
+@pytest.mark.parametrize("action, read", [
+    ("read", lambda s, actor: s.admin.search_events(actor, EventFilter(), 1, CLIENT)),
+    ("export", lambda s, actor: s.admin.export_events(actor, EventFilter(), CLIENT)),
+    ("read", lambda s, actor: s.admin.dashboard(actor, CLIENT)),
+    ("read", lambda s, actor: s.admin.view_sms(actor, 1, CLIENT)),
+    ("read", lambda s, actor: s.admin.view_webhooks(actor, CLIENT)),
+    ("read", lambda s, actor: s.admin.search_users(actor, "", 1, CLIENT)),
+], ids=["search_events", "export_events", "dashboard", "view_sms", "view_webhooks", "search_users"])
+def test_a_role_without_grants_is_refused_every_read_and_the_refusal_recorded(action, read):
+    s, admin = console()
+    with freeze_time(NOW), pytest.raises(errors.Forbidden):
+        read(s, stranger(s, admin))
+    assert s.store.events_of(EventType.ADMIN_ACTION_REFUSED) == [AuditEvent(
+        EventType.ADMIN_ACTION_REFUSED, NOW, CLIENT, None, None,
+        {"operator_id": admin.operator_id, "operator": "wang", "reason": "forbidden", "action": action})]
+
+
+@pytest.mark.parametrize("user_id, recorded", [(5, 5), (0, None), (2**63 - 1, 2**63 - 1), (2**63, None)])
+def test_a_refused_view_of_a_user_names_the_user_when_one_can_have_the_id(user_id, recorded):
+    s, admin = console()
+    with freeze_time(NOW), pytest.raises(errors.Forbidden):
+        s.admin.view_user(stranger(s, admin), user_id, CLIENT)
+    assert s.store.events_of(EventType.ADMIN_ACTION_REFUSED) == [AuditEvent(
+        EventType.ADMIN_ACTION_REFUSED, NOW, CLIENT, None, recorded,
+        {"operator_id": admin.operator_id, "operator": "wang", "reason": "forbidden", "action": "read"})]

@@ -1,15 +1,16 @@
 """Operator enrolment and sign-in: password + TOTP (or a recovery code, once), lockout as for users, sessions that
 end after 8 hours or 30 idle minutes."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
 
 from domain import errors
 from domain.console import Role
-from domain.events import EventType
-from domain.use_cases.admin.enrolment import Enrolment
+from domain.events import AuditEvent, ClientContext, EventType
+from domain.use_cases.admin.enrolment import Enrolment, EnrolmentStart
+from domain.use_cases.admin.sign_in import OperatorCredentials
 from tests.fakes import CLIENT, FakeCodes, make_services, totp_code
 from tests.unit.admin_helpers import OPERATOR_PASSWORD, enrol, sign_in
 
@@ -197,3 +198,117 @@ def test_sign_out_ends_the_session_for_good():
     assert s.admin.load_session("session-1") is None
     assert len(s.store.events_of(EventType.ADMIN_SIGNED_OUT)) == 1
     assert s.admin.load_session("never-issued") is None
+
+
+# --- every field stored and recorded; the races and edges -------------------------------------------------
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+TOKEN_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+
+
+def test_starting_an_enrolment_shows_the_role_the_uri_and_the_key_to_type():
+    s = make_services()
+    link = s.admin.create_operator("wang", "auditor", CLIENT)
+    assert s.admin.start_enrolment(link.token) == EnrolmentStart(
+        "wang", "auditor", "otpauth://totp/wang?secret=secret-1", "secret-1")
+
+
+def test_ten_recovery_codes_of_12_unambiguous_characters_and_the_code_checked_against_the_operators_secret():
+    s = make_services()
+    link = s.admin.create_operator("wang", "admin", CLIENT)
+    s.admin.start_enrolment(link.token)
+    secrets = []
+    matching_step = s.totp.matching_step
+    s.totp.matching_step = lambda secret, code, now: secrets.append(secret) or matching_step(secret, code, now)
+    s.codes.calls.clear()
+    s.admin.finish_enrolment(Enrolment(link.token, OPERATOR_PASSWORD, OPERATOR_PASSWORD, totp_code(), CLIENT))
+    assert s.codes.calls == [("text", TOKEN_LETTERS, 12)] * 10
+    assert secrets == ["sealed:secret-1"]
+    sign_in(s)
+    assert secrets[-1] == "sealed:secret-1"
+
+
+def test_a_dead_setup_link_is_refused_and_recorded():
+    s = make_services()
+    with freeze_time(T0), pytest.raises(errors.SetupLinkInvalid):
+        s.admin.finish_enrolment(Enrolment("no such link", OPERATOR_PASSWORD, OPERATOR_PASSWORD, "123456", CLIENT))
+    assert s.store.events_of(EventType.ADMIN_ENROLMENT_REFUSED) == [AuditEvent(
+        EventType.ADMIN_ENROLMENT_REFUSED, T0, CLIENT, None, None, {"reason": "setup_link_invalid"})]
+
+
+def test_a_setup_link_used_by_a_racing_request_while_hashing_is_refused():
+    s = make_services()
+    link = s.admin.create_operator("wang", "admin", CLIENT)
+    s.admin.start_enrolment(link.token)
+    operator = s.store.operators.get_by_username_for_update("wang")
+    hash_password = s.hasher.hash
+
+    def hash_while_another_request_enrols(password):
+        operator.setup_digest = None
+        return hash_password(password)
+
+    s.hasher.hash = hash_while_another_request_enrols
+    with freeze_time(T0), pytest.raises(errors.SetupLinkInvalid):
+        s.admin.finish_enrolment(Enrolment(link.token, OPERATOR_PASSWORD, OPERATOR_PASSWORD, totp_code(), CLIENT))
+    assert operator.enrolled_at is None
+    assert s.store.events_of(EventType.ADMIN_ENROLMENT_REFUSED) == [AuditEvent(
+        EventType.ADMIN_ENROLMENT_REFUSED, T0, CLIENT, None, None,
+        {"operator_id": operator.id, "operator": "wang", "reason": "setup_link_invalid"})]
+
+
+def test_the_failure_that_locks_an_operator_records_both_events_in_full_and_the_lock_refusal_too():
+    s = make_services()
+    with freeze_time(T0):
+        enrol(s)
+        for _ in range(5):
+            refused(s, password="wrong pass phrase")
+        refused(s)
+    who = {"username": "wang", "operator_id": 1}
+    failed = s.store.events_of(EventType.ADMIN_SIGN_IN_FAILED)
+    assert failed[4:] == [
+        AuditEvent(EventType.ADMIN_SIGN_IN_FAILED, T0, CLIENT, None, None, {**who, "reason": "bad_credentials"}),
+        AuditEvent(EventType.ADMIN_SIGN_IN_FAILED, T0, CLIENT, None, None, {**who, "reason": "account_locked"})]
+    assert s.store.events_of(EventType.ADMIN_LOCKED) == [AuditEvent(
+        EventType.ADMIN_LOCKED, T0, CLIENT, None, None, {**who, "until": "2026-03-01T08:15:00+00:00"})]
+
+
+@pytest.mark.parametrize("user_agent, kept", [("pytest", "pytest"), (None, None), ("u" * 600, "u" * 512)])
+def test_a_console_session_keeps_where_it_signed_in_from(user_agent, kept):
+    s = make_services()
+    enrol(s)
+    s.admin.sign_in(OperatorCredentials("wang", OPERATOR_PASSWORD, totp_code(steps_ahead=1), "session-1",
+                                        ClientContext(ip="198.51.100.4", user_agent=user_agent)))
+    [session] = s.store.operator_sessions.rows.values()
+    assert (session.ip, session.user_agent) == ("198.51.100.4", kept)
+
+
+def test_a_disabled_operators_live_session_lets_nobody_in():
+    s = make_services()
+    enrol(s)
+    sign_in(s)
+    s.store.operators.get_by_username_for_update("wang").disabled_at = datetime.now(timezone.utc)
+    assert s.admin.load_session("session-1") is None
+
+
+def test_a_session_is_touched_when_a_minute_has_passed():
+    s = make_services()
+    with freeze_time(T0) as clock:
+        enrol(s)
+        sign_in(s)
+        [session] = s.store.operator_sessions.rows.values()
+        clock.tick(timedelta(seconds=59))
+        s.admin.load_session("session-1")
+        assert session.last_seen_at == T0
+        clock.tick(timedelta(seconds=1))
+        s.admin.load_session("session-1")
+        assert session.last_seen_at == T0 + timedelta(minutes=1)
+
+
+def test_signing_out_is_recorded_in_full():
+    s = make_services()
+    enrol(s)
+    actor = sign_in(s)
+    with freeze_time(T0):
+        s.admin.sign_out(actor, "session-1", CLIENT)
+    assert s.store.events_of(EventType.ADMIN_SIGNED_OUT) == [AuditEvent(
+        EventType.ADMIN_SIGNED_OUT, T0, CLIENT, None, None, {"operator_id": actor.operator_id, "operator": "wang"})]

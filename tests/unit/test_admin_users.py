@@ -8,8 +8,8 @@ from freezegun import freeze_time
 
 from domain import errors
 from domain.console import EventFilter
-from domain.events import EventType
-from domain.use_cases.admin.users import UserAction
+from domain.events import AuditEvent, EventType
+from domain.use_cases.admin.users import UserAction, UserRow, an_id
 from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services
 from tests.unit.admin_helpers import enrol, sign_in
 
@@ -190,3 +190,79 @@ def test_login_of_a_disabled_user_is_refused_before_a_session_and_with_the_passw
     with pytest.raises(errors.AccountDisabled):
         s.login(credentials(s))
     assert len(s.hasher.verify_calls) == 1
+
+
+# --- every field shown and recorded; ids and pages at their edges ---------------------------------------------
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("raw, user_id", [(1, 1), (0, None), (-3, None), (2**63 - 1, 2**63 - 1), (2**63, None)])
+def test_which_numbers_a_user_can_have_as_id(raw, user_id):
+    assert an_id(raw) == user_id
+
+
+@pytest.mark.parametrize("name", ["view_user", *ACTIONS])
+def test_the_store_is_never_asked_for_an_id_no_user_can_have(name):
+    s, admin = console()
+    asked = []
+    s.store.users.get = s.store.users.get_for_update = lambda user_id: asked.append(user_id)
+    with pytest.raises(errors.NotFound) as missing:
+        if name == "view_user":
+            s.admin.view_user(admin, 2**63, CLIENT)
+        else:
+            act(s, admin, name, 2**63)
+    assert missing.value.key == "not_found.user" and asked == []
+
+
+def test_a_users_row_and_detail_show_every_field():
+    s, admin = console()
+    with freeze_time(T0):
+        user = add_user(s)
+        other = add_user(s, "13900139000", nickname="Bob")
+        user.failed_logins, user.locked_until, user.disabled_at = 3, T0 + timedelta(seconds=1), T0
+        for n in range(51):
+            s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(seconds=n), CLIENT, MOBILE,
+                                             user.id, {"n": n}))
+        s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(minutes=5), CLIENT, None, other.id))
+        detail = s.admin.view_user(admin, user.id, CLIENT)
+        [row] = s.admin.search_users(admin, "Alice", 1, CLIENT).items
+    assert row == detail.account == UserRow(user.id, "Alice", "138****8000", T0, True, True)
+    assert (detail.failed_logins, detail.locked_until, detail.disabled_at) == (3, T0 + timedelta(seconds=1), T0)
+    assert [e.detail["n"] for e in detail.events] == list(range(50, 0, -1))  # its own, newest first, 50 of them
+
+
+def test_a_user_row_is_unlocked_and_enabled_when_neither_holds():
+    s, admin = console()
+    user = add_user(s)
+    [row] = s.admin.search_users(admin, "Alice", 1, CLIENT).items
+    assert (row.locked, row.disabled) == (False, False)
+    user.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+    [row] = s.admin.search_users(admin, "Alice", 1, CLIENT).items
+    assert row.locked is False
+
+
+def test_a_full_page_of_users_has_no_next():
+    s, admin = console()
+    for n in range(20):
+        add_user(s, mobile=f"1380013{n:04d}")
+    page = s.admin.search_users(admin, "1380013", 1, CLIENT)
+    assert (len(page.items), page.has_next) == (20, False)
+
+
+def test_unlock_clears_failures_without_a_lock_too():
+    s, admin = console()
+    user = add_user(s)
+    user.failed_logins = 2
+    assert act(s, admin, "unlock_user", user.id) is True
+    assert user.failed_logins == 0
+
+
+def test_an_action_on_a_user_is_recorded_in_full():
+    s, admin = console()
+    user = add_user(s)
+    with freeze_time(T0):
+        act(s, admin, "end_user_sessions", user.id)
+    assert s.store.events_of(EventType.ADMIN_SESSIONS_ENDED) == [AuditEvent(
+        EventType.ADMIN_SESSIONS_ENDED, T0, CLIENT, MOBILE, user.id, {"operator_id": admin.operator_id,
+                                                                      "operator": "wang"})]

@@ -91,6 +91,7 @@ def test_reading_records_nothing_and_changes_nothing():
     ("http://[2001:db8::1]:9000/x?y=z", "[2001:db8::1]:9000"),
     ("https://user:pass@hooks.example.com/x", "hooks.example.com"),
     ("not a url", "-"),
+    ("https://[::1/x", "-"),  # not even a URL the parser takes
 ])
 def test_host_of_keeps_only_the_host_and_port(url, host):
     assert host_of(url) == host
@@ -102,6 +103,8 @@ def test_host_of_keeps_only_the_host_and_port(url, host):
                                                                         "hooks.example.com:443"),
     ("InvalidURL: https://h.example.com/p?secret=1", "InvalidURL: https://h.example.com/…"),
     ("to https://h.example.com/ and http://[::1]:8/x", "to https://h.example.com and http://[::1]:8/…"),
+    ("https://h.example.com/cb?next=https://other.example.com/x", "https://h.example.com/…"),
+    ("URL('https://BOX/')", "URL('https://BOX')"),
 ])
 def test_urls_in_error_texts_keep_only_their_host(text, shown):
     assert without_paths(text) == shown

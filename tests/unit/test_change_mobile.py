@@ -6,9 +6,10 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from freezegun import freeze_time
 
 from domain import errors
-from domain.events import EventType
+from domain.events import AuditEvent, EventType
 from domain.use_cases.change_mobile import MobileChange
 from domain.use_cases.login_sms import SmsCredentials
 from tests.fakes import CLIENT, FakeCodes, MOBILE, PASSWORD, TEST_RULES, add_user, make_services, request_code, sign_in
@@ -84,6 +85,8 @@ def test_the_new_mobile_must_be_free_and_different():
     with pytest.raises(errors.MobileInUse):  # refused before any SMS is spent on it
         new_code(s, user)
     assert [m for m, _, _ in s.sender.sent] == []
+    assert [(e.mobile, e.detail["reason"]) for e in s.store.events_of(EventType.SMS_CODE_REFUSED)] == [
+        (NEW, "mobile_in_use")]
     with pytest.raises(errors.MobileUnchanged):
         change(s, user, token, "123456", mobile=MOBILE)
 
@@ -134,3 +137,191 @@ def test_erasure_blanks_the_masked_numbers_of_mobile_changed():
     s.erase_due_accounts(CLIENT)
     [event] = s.store.events_of(EventType.MOBILE_CHANGED)
     assert event.detail == {"old_mobile": None, "new_mobile": None} and event.mobile != NEW
+
+
+# --- the lock, every refusal's event, and the races between the transactions --------------------------------
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def refusals(s):
+    return [(e.user_id, e.mobile, e.detail) for e in s.store.events_of(EventType.MOBILE_CHANGE_REFUSED)]
+
+
+def test_the_fifth_wrong_password_locks_the_account_and_records_it():
+    s = services()
+    with freeze_time(T0):
+        user = add_user(s)
+        token = sign_in(s)
+        code = new_code(s, user)
+        for _ in range(4):
+            with pytest.raises(errors.CurrentPasswordInvalid):
+                change(s, user, token, code, password="wrong password")
+        with pytest.raises(errors.AccountLocked) as locked:
+            change(s, user, token, code, password="wrong password")
+        assert (locked.value.facts, locked.value.retry_after) == ({"minutes": 15}, 900)
+        assert refusals(s) == [(user.id, MOBILE, {"reason": "current_password_invalid"})] * 5
+        assert s.store.events_of(EventType.ACCOUNT_LOCKED) == [AuditEvent(
+            EventType.ACCOUNT_LOCKED, T0, CLIENT, MOBILE, user.id, {"until": "2026-01-01T12:15:00+00:00"})]
+        with pytest.raises(errors.AccountLocked):  # even with the right password now (and a code with tries left)
+            change(s, user, token, new_code(s, user))
+    assert refusals(s)[-1] == (user.id, MOBILE, {"reason": "account_locked"})
+    assert user.mobile == MOBILE
+
+
+def test_only_the_try_that_armed_the_lock_reports_it():
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    code = new_code(s, user)
+    verify = s.hasher.verify
+
+    def verify_while_a_concurrent_try_locks(password_hash, password):
+        user.failed_logins, user.locked_until = 5, datetime.now(timezone.utc) + timedelta(minutes=15)
+        return verify(password_hash, password)
+
+    s.hasher.verify = verify_while_a_concurrent_try_locks
+    with pytest.raises(errors.CurrentPasswordInvalid):
+        change(s, user, token, code, password="wrong password")
+    assert s.store.events_of(EventType.ACCOUNT_LOCKED) == []
+
+
+def test_refusals_before_any_code_is_checked_are_recorded():
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    with pytest.raises(errors.MobileUnchanged):
+        change(s, user, token, "123456", mobile=MOBILE)
+    user.locked_until = datetime.now(timezone.utc) + timedelta(minutes=5)
+    with pytest.raises(errors.AccountLocked):
+        change(s, user, token, new_code(s, user))
+    assert refusals(s) == [(user.id, MOBILE, {"reason": "mobile_unchanged"}),
+                           (user.id, MOBILE, {"reason": "account_locked"})]
+
+
+def test_a_mobile_taken_after_its_code_was_sent_is_recorded():
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    code = new_code(s, user)
+    add_user(s, NEW, nickname="Bob")
+    with pytest.raises(errors.MobileInUse):
+        change(s, user, token, code)
+    assert refusals(s) == [(user.id, MOBILE, {"reason": "mobile_in_use"})]
+
+
+def test_a_mobile_taken_by_a_racing_account_at_commit_is_refused_and_recorded():
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    code = new_code(s, user)
+    verify = s.hasher.verify
+
+    def verify_while_another_account_takes_the_mobile(password_hash, password):
+        s.store.fail_next_commit = errors.Conflict()  # the unique constraint on users.mobile, at the change's commit
+        return verify(password_hash, password)
+
+    s.hasher.verify = verify_while_another_account_takes_the_mobile
+    with pytest.raises(errors.MobileInUse):
+        change(s, user, token, code)
+    assert user.mobile == MOBILE and s.load_session_user(token, CLIENT.ip) is not None
+    assert refusals(s) == [(user.id, MOBILE, {"reason": "mobile_in_use"})]
+
+
+def test_the_other_sessions_end_as_mobile_changed():
+    s = services()
+    user = add_user(s)
+    other, token = sign_in(s), sign_in(s)
+    change(s, user, token, new_code(s, user))
+    assert {x.end_reason for x in s.store.sessions.rows.values() if x.ended_at} == {"mobile_changed"}
+
+
+def test_a_code_used_by_a_racing_request_while_the_password_is_checked_is_refused():
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    code = new_code(s, user)
+    verify = s.hasher.verify
+
+    def verify_while_another_request_spends_the_code(password_hash, password):
+        s.store.sms.rows[-1].spent = True
+        return verify(password_hash, password)
+
+    s.hasher.verify = verify_while_another_request_spends_the_code
+    with pytest.raises(errors.SmsCodeInvalid):
+        change(s, user, token, code)
+    assert user.mobile == MOBILE
+    assert refusals(s) == [(user.id, MOBILE, {"reason": "sms_code_invalid"})]
+
+
+def passwordless(s):
+    signed_in = s.login_with_sms(SmsCredentials(MOBILE, request_code(s, purpose="login"), CLIENT, agreement=True))
+    return s.store.users.get(signed_in.user_id), signed_in.session.token
+
+
+def test_both_codes_are_used_up_by_the_change():
+    s = services()
+    user, token = passwordless(s)
+    code = new_code(s, user)
+    current = request_code(s, None, purpose="change_mobile", user_id=user.id)
+    change(s, user, token, code, password=None, current_code=current)
+    assert [(c.mobile, c.spent) for c in s.store.sms.rows if c.purpose.startswith("change_mobile")] == [
+        (NEW, True), (MOBILE, True)]
+
+
+def test_a_wrong_current_code_is_recorded():
+    s = services()
+    user, token = passwordless(s)
+    with pytest.raises(errors.CurrentCodeInvalid):
+        change(s, user, token, new_code(s, user), password=None)
+    assert refusals(s) == [(user.id, MOBILE, {"reason": "current_code_invalid"})]
+
+
+def test_a_current_code_used_by_a_racing_request_before_the_change_is_refused():
+    s = services()
+    user, token = passwordless(s)
+    code = new_code(s, user)
+    current = request_code(s, None, purpose="change_mobile", user_id=user.id)
+    transactions, uow = [], s.change_mobile.uow
+
+    def third_transaction_after_the_current_code_is_spent():
+        transactions.append(1)
+        if len(transactions) == 3:  # the change's own, after the codes were checked
+            next(c for c in s.store.sms.rows if c.mobile == MOBILE and c.purpose.startswith("change_mobile")).spent = True
+        return uow()
+
+    s.change_mobile.uow = third_transaction_after_the_current_code_is_spent
+    with pytest.raises(errors.CurrentCodeInvalid):
+        change(s, user, token, code, password=None, current_code=current)
+    assert user.mobile == MOBILE
+    assert refusals(s) == [(user.id, MOBILE, {"reason": "current_code_invalid"})]
+
+
+@pytest.mark.parametrize("meanwhile", ["mobile moved", "session ended"])
+def test_a_change_whose_account_or_session_changed_while_the_password_is_checked_must_sign_in(meanwhile):
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    code = new_code(s, user)
+    verify = s.hasher.verify
+
+    def verify_while_it_changes(password_hash, password):
+        if meanwhile == "mobile moved":
+            user.mobile = "13700137000"  # a racing 换绑 to another number
+        else:
+            s.store.sessions.end_all(user.id, datetime.now(timezone.utc), "logged_out")
+        return verify(password_hash, password)
+
+    s.hasher.verify = verify_while_it_changes
+    with pytest.raises(errors.LoginRequired):
+        change(s, user, token, code)
+    assert user.mobile != NEW and s.store.events_of(EventType.MOBILE_CHANGED) == []
+
+
+def test_a_change_from_a_session_that_is_not_there_must_sign_in():
+    s = services()
+    user = add_user(s)
+    sign_in(s)
+    with pytest.raises(errors.LoginRequired):
+        change(s, user, "no such session", new_code(s, user))
+    assert user.mobile == MOBILE

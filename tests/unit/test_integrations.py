@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 
 import pytest
+from freezegun import freeze_time
 
 from domain import errors
-from domain.events import EventType
-from domain.outbox import webhook_secret
+from domain.events import AuditEvent, EventType
+from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, webhook_secret
 from domain.use_cases.api_keys import ApiKeyUse, CreateApiKey, ListApiKeys, RevokeApiKey, UseApiKey
-from domain.use_cases.webhooks import AddWebhook, RemoveWebhook, ReplayWebhooks, WebhookRegistration
+from domain.use_cases.event_feed import ReadEventFeed
+from domain.use_cases.webhooks import (
+    AddWebhook, RemoveWebhook, ReplayWebhooks, Target, WebhookRegistration, WebhookStatuses, parse_target,
+)
 from tests.fakes import CLIENT, FakeCodes, FakeStore, UtcClock
 from tests.fakes_integrations import FakeApiKeys, FakeGuard, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints
 
@@ -121,3 +126,161 @@ def test_removing_and_replaying_are_audited_and_unknown_ids_refused(world):
         RemoveWebhook(uow, clock)(added.id, CLIENT)
     with pytest.raises(errors.WebhookNotFound):
         ReplayWebhooks(uow, clock)(added.id, CLIENT)
+
+
+# --- every field stored and recorded; the limits at their edges ---------------------------------------------
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+LETTERS_AND_DIGITS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def test_an_api_key_is_43_random_letters_or_digits_and_its_creation_recorded_in_full(world):
+    store, keys, _, uow, _, codes, clock = world
+    with freeze_time(T0):
+        new = CreateApiKey(uow, clock, codes)("nginx", CLIENT)
+    assert codes.calls == [("text", LETTERS_AND_DIGITS, 43)]
+    assert keys.get(new.id) == ApiKey(new.id, "nginx", T0)
+    assert store.events == [AuditEvent(EventType.API_KEY_CREATED, T0, CLIENT, None, None,
+                                       {"key_id": new.id, "name": "nginx"})]
+
+
+@pytest.mark.parametrize("name", ["x", "x" * 64])
+def test_an_api_key_name_of_one_to_64_characters_is_taken(world, name):
+    *_, uow, _, codes, clock = world
+    assert CreateApiKey(uow, clock, codes)(name, CLIENT).name == name
+
+
+def test_a_refused_api_key_name_says_where_and_how_long_it_may_be(world):
+    *_, uow, _, codes, clock = world
+    with pytest.raises(errors.InvalidInput) as refused:
+        CreateApiKey(uow, clock, codes)("x" * 65, CLIENT)
+    assert (refused.value.key, refused.value.field, refused.value.facts) == (
+        "invalid_input.api_key_name", "name", {"max": 64})
+
+
+def test_revoking_and_using_a_key_are_recorded_in_full(world):
+    store, _, _, uow, _, codes, clock = world
+    new = CreateApiKey(uow, clock, codes)("billing", CLIENT)
+    with freeze_time(T0):
+        UseApiKey(uow, clock)(ApiKeyUse(new.key, "events", CLIENT, user_id=5))
+        RevokeApiKey(uow, clock)(new.id, CLIENT)
+    assert store.events[1:] == [
+        AuditEvent(EventType.API_KEY_USED, T0, CLIENT, None, 5, {"key_id": new.id, "name": "billing",
+                                                                 "endpoint": "events"}),
+        AuditEvent(EventType.API_KEY_REVOKED, T0, CLIENT, None, None, {"key_id": new.id, "name": "billing"})]
+
+
+@pytest.mark.parametrize("presented, looked_up", [
+    ("ak_" + "x" * 125, True), ("ak_" + "x" * 126, False), ("bk_" + "x" * 40, False),
+])
+def test_only_keys_that_could_be_one_are_looked_up(world, presented, looked_up):
+    """Malformed or oversized keys are refused without a query."""
+    _, keys, _, uow, _, _, clock = world
+    lookups = []
+    find_active = keys.find_active
+    keys.find_active = lambda digest: lookups.append(digest) or find_active(digest)
+    with pytest.raises(errors.ApiKeyInvalid):
+        UseApiKey(uow, clock)(ApiKeyUse(presented, "events", CLIENT))
+    assert bool(lookups) is looked_up
+
+
+class RecordingGuard(FakeGuard):
+    def __init__(self, addresses):
+        super().__init__(addresses)
+        self.checked = []
+
+    def check(self, host, port, allow_private):
+        self.checked.append((host, port, allow_private))
+        super().check(host, port, allow_private)
+
+
+def test_adding_a_webhook_stores_and_records_every_choice(world):
+    store, _, hooks, uow, _, codes, clock = world
+    codes.text_queue.clear()
+    guard = RecordingGuard({"internal.example.com": ["10.0.0.5"]})
+    with freeze_time(T0):
+        added = AddWebhook(uow, guard, clock, codes, KEY)(WebhookRegistration(
+            "http://internal.example.com:8080/in", "login.*", True, CLIENT, full_mobile=True))
+    assert guard.checked == [("internal.example.com", 8080, True)]
+    assert codes.calls == [("text", LETTERS_AND_DIGITS, 32)]
+    assert hooks.rows[added.id] == WebhookEndpoint(added.id, "http://internal.example.com:8080/in", ("login.*",),
+                                                   True, True, "ABCD", 0, T0)
+    assert store.events == [AuditEvent(EventType.WEBHOOK_ADDED, T0, CLIENT, None, None, {
+        "endpoint_id": added.id, "host": "internal.example.com", "types": ["login.*"], "allow_private": True,
+        "full_mobile": True})]
+
+
+def test_removing_and_replaying_are_recorded_in_full(world):
+    store, _, hooks, uow, _, _, clock = world
+    first, second = add(world, "https://hooks.example.com/a"), add(world, "https://hooks.example.com/b")
+    hooks.failed.update({first.id: 2, second.id: 5})
+    replayed = []
+    replay_failed = hooks.replay_failed
+    hooks.replay_failed = lambda endpoint_id, now: replayed.append((endpoint_id, now)) or replay_failed(
+        endpoint_id, now)
+    with freeze_time(T0):
+        assert ReplayWebhooks(uow, clock)(second.id, CLIENT) == 5
+        assert ReplayWebhooks(uow, clock)(None, CLIENT) == 2
+        RemoveWebhook(uow, clock)(first.id, CLIENT)
+    assert replayed == [(second.id, T0), (None, T0)]
+    assert store.events[2:] == [
+        AuditEvent(EventType.WEBHOOK_REPLAYED, T0, CLIENT, None, None, {"endpoint_id": second.id, "deliveries": 5}),
+        AuditEvent(EventType.WEBHOOK_REPLAYED, T0, CLIENT, None, None, {"endpoint_id": None, "deliveries": 2}),
+        AuditEvent(EventType.WEBHOOK_REMOVED, T0, CLIENT, None, None, {"endpoint_id": first.id,
+                                                                      "host": "hooks.example.com"})]
+
+
+def test_the_status_of_each_endpoint(world):
+    _, _, hooks, uow, *_ = world
+    added = add(world, "https://hooks.example.com/in")
+    hooks.failed[added.id] = 2
+    [status] = WebhookStatuses(uow)()
+    assert (status.endpoint.id, status.failed) == (added.id, 2)
+
+
+def test_a_webhook_url_up_to_2048_characters_is_taken():
+    url = "https://hooks.example.com/" + "a" * (2048 - len("https://hooks.example.com/"))
+    assert parse_target(url, False) == Target(url, "hooks.example.com", 443)
+    with pytest.raises(errors.WebhookUrlInvalid):
+        parse_target(url + "a", False)
+
+
+def test_a_plain_http_target_defaults_to_port_80():
+    assert parse_target(" http://10.0.0.5/in ", True) == Target("http://10.0.0.5/in", "10.0.0.5", 80)
+
+
+@pytest.mark.parametrize("url", ["https://user@hooks.example.com/", "https://:pw@hooks.example.com/"])
+def test_a_webhook_url_carries_no_user_name_or_password(url):
+    with pytest.raises(errors.WebhookUrlInvalid):
+        parse_target(url, False)
+
+
+class RecordingFeed:
+    def __init__(self, events):
+        self.events, self.asked = events, []
+
+    def after(self, position, limit, types):
+        self.asked.append((position, limit, types))
+        return self.events
+
+
+def test_the_feed_answers_the_events_and_the_position_to_ask_from_next():
+    types = TypeFilter.parse("login.*", "")
+    events = [OutboxEvent(id=9, seq=3, type="login.failed", occurred_at=T0),
+              OutboxEvent(id=8, seq=4, type="login.failed", occurred_at=T0),
+              OutboxEvent(id=12, seq=6, type="login.failed", occurred_at=T0)]
+    feed = RecordingFeed(events)
+    assert ReadEventFeed(feed, types)(0, 1000) == (events, 6)
+    assert ReadEventFeed(RecordingFeed([]), types)(7, 1) == ([], 7)  # nothing new: ask from the same place
+    assert feed.asked == [(0, 1000, types)]
+
+
+@pytest.mark.parametrize("after, limit, key, field, facts", [
+    (-1, 10, "invalid_input.after_negative", "after", {}),
+    (0, 0, "invalid_input.limit_out_of_range", "limit", {"max": 1000}),
+    (0, 1001, "invalid_input.limit_out_of_range", "limit", {"max": 1000}),
+])
+def test_the_feed_refuses_a_position_or_page_size_out_of_range(after, limit, key, field, facts):
+    with pytest.raises(errors.InvalidInput) as refused:
+        ReadEventFeed(RecordingFeed([]), TypeFilter())(after, limit)
+    assert (refused.value.key, refused.value.field, refused.value.facts) == (key, field, facts)

@@ -1,12 +1,12 @@
 """Login: captcha first, indistinguishable failures, lockout, rehash, events."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
 
 from domain import errors
-from domain.events import EventType
+from domain.events import AuditEvent, EventType
 from domain.use_cases.login import SignedIn
 from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services, DatabaseDown
 
@@ -179,3 +179,30 @@ def test_failures_spread_across_a_window_edge_still_lock():
             assert fail(s).slug == "bad_credentials"
             frozen.tick(timedelta(minutes=4))
         assert fail(s).slug == "account_locked"  # first failure 16 minutes ago, none 15 minutes apart
+
+
+def test_the_stored_hash_is_what_is_asked_whether_it_needs_rehashing():
+    s = make_services()
+    add_user(s)
+    asked = []
+    s.hasher.needs_rehash = lambda password_hash: asked.append(password_hash) or False
+    s.login(credentials(s))
+    assert asked == ["hashed:correct horse"]
+
+
+def test_every_dummy_hash_is_a_hash_of_text_as_argon2_requires():
+    s = make_services()
+    assert s.hasher.hashed and all(isinstance(password, str) for password in s.hasher.hashed)
+
+
+def test_the_failure_that_locks_records_both_events_in_full():
+    s = make_services()
+    user = add_user(s)
+    with freeze_time(NOW):
+        for _ in range(5):
+            fail(s)
+    t = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+    failed = AuditEvent(EventType.LOGIN_FAILED, t, CLIENT, "13800138000", user.id, {"reason": "bad_credentials"})
+    locked = AuditEvent(EventType.ACCOUNT_LOCKED, t, CLIENT, "13800138000", user.id,
+                        {"until": "2024-01-01T12:15:00+00:00"})
+    assert s.store.events == [failed] * 5 + [locked]

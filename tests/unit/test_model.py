@@ -6,7 +6,7 @@ import pytest
 
 from domain import errors
 from domain.model import (
-    CaptchaChallenge, SmsChallenge, User, check_new_password, client_key, digest, mask_mobile,
+    CaptchaChallenge, SmsChallenge, User, canonical_captcha_id, check_new_password, client_key, digest, mask_mobile,
     normalize_mobile, normalize_nickname,
 )
 from tests.fakes import TEST_RULES as RULES
@@ -49,6 +49,8 @@ def test_mobile_refuses_non_ascii_digits(raw):
 
 def test_mask_mobile():
     assert mask_mobile("13800138000") == "138****8000"
+    assert mask_mobile("1234567") == "123****4567"  # the shortest that keeps its ends
+    assert mask_mobile("123456") == "****"
     assert mask_mobile("123") == "****"
 
 
@@ -58,6 +60,12 @@ def test_nickname_is_trimmed_and_nfc_normalized():
     assert normalize_nickname("  Alice  ", RULES) == "Alice"
     assert normalize_nickname("Jose\u0301", RULES) == "Jos\u00e9"
     assert normalize_nickname(" " + "小" * 32 + " ", RULES) == "小" * 32
+
+
+def test_a_refused_nickname_quotes_the_longest_allowed():
+    with pytest.raises(errors.InvalidNickname) as exc:
+        normalize_nickname("x" * 33, RULES)
+    assert exc.value.facts == {"max": 32}
 
 
 @pytest.mark.parametrize("raw", [
@@ -78,6 +86,12 @@ def test_password_lengths_accepted(pw):
 def test_password_refused(pw):
     with pytest.raises(errors.InvalidPassword):
         check_new_password(pw, pw, RULES)
+
+
+def test_a_refused_password_quotes_the_lengths_allowed():
+    with pytest.raises(errors.InvalidPassword) as exc:
+        check_new_password("short", "short", RULES)
+    assert (exc.value.key, exc.value.facts) == ("invalid_password", {"min": 8, "max": 128})
 
 
 def test_password_is_nfkc_normalized():
@@ -145,6 +159,25 @@ def test_a_right_code_on_the_last_overall_try_still_works():
     assert c.try_code("123456", T0, RULES, OWNER) is True
 
 
+def test_a_code_is_dead_once_its_overall_tries_are_used_even_if_the_last_was_right():
+    # The last allowed try was right but its change was never made (the use case refused for another reason):
+    # the code gets no further try, right or wrong.
+    c = _sms()
+    c.attempts = RULES.sms_max_attempts
+    assert c.try_code("123456", T0, RULES, OWNER) is False
+    assert c.attempts == 20
+
+
+def test_a_delivery_receipt_is_recorded_once():
+    c = _sms()
+    assert c.record_delivery(False) is True
+    assert c.delivery == "failed"
+    assert c.record_delivery(True) is False  # providers repeat receipts: the first one stands
+    assert c.delivery == "failed"
+    d = _sms()
+    assert d.record_delivery(True) is True and d.delivery == "delivered"
+
+
 def test_ipv6_clients_are_counted_per_64():
     c = _sms()
     for n in range(5):  # five addresses of one /64: one subscriber
@@ -201,6 +234,22 @@ def test_fifth_attempt_arms_lock_for_15_minutes():
     assert u.failed_logins == 5  # refused tries are not counted
 
 
+def test_a_failure_exactly_one_window_after_the_last_still_counts():
+    u = _user()
+    for _ in range(4):
+        u.start_login_attempt(T0, RULES)
+    assert u.start_login_attempt(T0 + timedelta(minutes=15), RULES) is True
+    assert u.failed_logins == 5
+
+
+def test_a_lock_with_under_a_second_left_is_one_second():
+    u = _user()
+    u.locked_until = T0 + timedelta(milliseconds=300)
+    assert u.lock_remaining(T0) == 1
+    u.locked_until = T0 + timedelta(seconds=2, milliseconds=700)
+    assert u.lock_remaining(T0) == 2
+
+
 def test_counter_restarts_after_window_and_on_success():
     u = _user()
     for _ in range(4):
@@ -225,3 +274,26 @@ def test_domain_error_carries_field_and_retry_after():
                                                                3, {"max": 9})
     assert errors.InvalidInput().field is None and errors.InvalidInput().key == "invalid_input"
     assert errors.InvalidMobile().field == "mobile" and errors.InvalidMobile(field="x").field == "x"
+
+
+def test_a_refusal_shows_its_key_and_facts_in_logs():
+    e = errors.AccountLocked.for_seconds(61)
+    assert e.args == ("account_locked", {"minutes": 2})
+    assert str(e) == "('account_locked', {'minutes': 2})"
+
+
+def test_a_bad_captcha_id_is_refused_next_to_the_captcha():
+    with pytest.raises(errors.InvalidInput) as exc:
+        canonical_captcha_id("not-a-uuid")
+    assert (exc.value.key, exc.value.field) == ("invalid_input.captcha_id", "captcha")
+
+
+def test_provider_refusals_name_the_provider_and_their_cause():
+    throttled = errors.SmsNumberThrottled("aliyun", "isv.BUSINESS_LIMIT_CONTROL")
+    assert (throttled.key, throttled.retry_after, throttled.provider, throttled.provider_code) == (
+        "sms_limit.provider_throttled", 60, "aliyun", "isv.BUSINESS_LIMIT_CONTROL")
+    rejected = errors.SmsNumberRejected("tencent", "FailedOperation.PhoneNumberInBlacklist")
+    assert (rejected.key, rejected.field, rejected.provider, rejected.provider_code) == (
+        "invalid_mobile.provider_rejected", "mobile", "tencent", "FailedOperation.PhoneNumberInBlacklist")
+    failed = errors.SmsProviderFailed("aliyun", "timeout")
+    assert (str(failed), failed.provider, failed.code) == ("aliyun: timeout", "aliyun", "timeout")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -103,3 +104,43 @@ def test_an_endpoint_secret_is_a_standard_webhooks_secret_derived_from_key_and_s
     assert secret != webhook_secret(b"k" * 32, "other") != webhook_secret(b"j" * 32, "salt")
     signed = Webhook(secret).sign("1", NOW, "{}")
     assert signed.startswith("v1,")
+
+
+def test_the_payload_time_is_utc_whatever_the_servers_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        beijing = timezone(timedelta(hours=8))
+        assert payload(event(occurred_at=datetime(2026, 1, 1, 20, 0, tzinfo=beijing)))["occurred_at"] == \
+            "2026-01-01T12:00:00.000000Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_an_event_without_a_mobile_has_no_masked_one():
+    assert payload(event(mobile=None))["mobile_masked"] is None
+
+
+def test_type_lists_come_as_text_or_as_a_list():
+    assert parse_types(["user.registered", " login.* ", "user.registered", ""]) == ("user.registered", "login.*")
+    assert parse_types(None) == () and parse_types("") == ()
+
+
+def test_an_endpoints_types_narrow_the_include_list_too():
+    endpoint = TypeFilter.parse("login.*", "").narrowed(("login.failed", "user.registered"))
+    assert endpoint("login.failed") and not endpoint("user.registered") and not endpoint("login.succeeded")
+
+
+def test_the_backoff_stops_doubling_after_forty_doublings():
+    """So that no count of failed tries overflows the delay; the cap is what bounds it in practice."""
+    rule = RetryRule(base=timedelta(microseconds=1), cap=timedelta(days=100), give_up_after=timedelta(days=1000))
+    assert rule.next_attempt(41, NOW, NOW, lambda: 1.0) == NOW + timedelta(microseconds=2 ** 40)
+    assert rule.next_attempt(10 ** 6, NOW, NOW, lambda: 1.0) == NOW + timedelta(microseconds=2 ** 40)
+
+
+@pytest.mark.parametrize("address, public", [
+    ("93.184.216.34%eth0", True), ("93.184.216.34%eth0%1", True), ("10.1.2.3%eth0", False), ("fe80::1%eth0", False),
+])
+def test_a_zone_index_is_ignored(address, public):
+    assert is_public_address(address) is public

@@ -83,9 +83,11 @@ def test_mobile_taken_is_told_to_whoever_holds_a_code():
     s = make_services()
     code = request_code(s)  # sent before the account below existed
     add_user(s)
+    s.hasher.hashed.clear()
     with pytest.raises(errors.MobileTaken):
         s.register_user(registration(code))
     assert reasons(s) == ["mobile_taken"] and len(s.store.users.rows) == 1
+    assert s.hasher.hashed == []  # told before any argon2
 
 
 def test_wrong_codes_are_counted_and_five_stop_that_client():
@@ -174,3 +176,18 @@ def test_failed_commit_leaves_no_user_and_no_event():
     assert s.store.users.rows == {}
     assert s.store.events_of(EventType.USER_REGISTERED) == []
     assert s.register_user(registration(code))  # the code was not spent either
+
+
+def test_a_code_used_by_a_racing_sign_up_while_hashing_is_refused():
+    s = make_services()
+    code = request_code(s)
+    hash_password = s.hasher.hash
+
+    def hash_while_another_request_spends_the_code(password):
+        s.store.sms.rows[-1].spent = True
+        return hash_password(password)
+
+    s.hasher.hash = hash_while_another_request_spends_the_code
+    with pytest.raises(errors.SmsCodeInvalid):
+        s.register_user(registration(code))
+    assert s.store.users.rows == {} and reasons(s) == ["sms_code_invalid"]

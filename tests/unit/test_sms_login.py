@@ -6,9 +6,11 @@ import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from freezegun import freeze_time
 
 from domain import errors
-from domain.events import EventType
+from domain.events import AuditEvent, EventType
+from domain.model import Consent
 from domain.rules import PRIVACY_VERSION, TERMS_VERSION
 from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.delete_account import DeletionRequest
@@ -202,9 +204,13 @@ def test_deletion_by_a_code_sent_to_the_own_mobile():
     with pytest.raises(errors.SmsCodeInvalid):
         s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, wrong(code)))
     assert user.deletion_due_at is None
+    [refused] = [e for e in s.store.events_of(EventType.ACCOUNT_DELETION_REFUSED)
+                 if e.detail["reason"] == "sms_code_invalid"]
+    assert (refused.user_id, refused.mobile) == (user.id, MOBILE)
     due = s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, code))
     assert user.deletion_due_at == due and s.store.sessions.live_for_user(user.id, datetime.now(timezone.utc)) == []
     assert s.hasher.verify_calls == []
+    assert s.store.sms.rows[-1].spent  # the code that proved it is used up
 
 
 def test_a_deletion_code_is_for_its_purpose_and_its_account_only():
@@ -224,3 +230,66 @@ def test_the_password_still_works_for_deletion():
     user = add_user(s)
     s.request_account_deletion(DeletionRequest(user.id, PASSWORD, CLIENT))
     assert user.deletion_due_at is not None
+
+
+# --- every field of the events ------------------------------------------------------------------------------
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_a_sign_up_by_code_records_the_account_and_its_consent_in_full():
+    s = make_services()
+    with freeze_time(T0):
+        signed_in = sms_sign_in(s, request_code(s, NEW, purpose="login"), NEW, agreement=True)
+    user = s.store.users.get(signed_in.user_id)
+    assert user.created_at == T0
+    documents = {"terms": TERMS_VERSION, "privacy": PRIVACY_VERSION}
+    assert [e for e in s.store.events if e.type != EventType.SMS_CODE_SENT] == [
+        AuditEvent(EventType.USER_REGISTERED, T0, CLIENT, NEW, user.id, {"method": "sms"}),
+        AuditEvent(EventType.CONSENT_GIVEN, T0, CLIENT, NEW, user.id, {"documents": documents}),
+        AuditEvent(EventType.LOGIN_SUCCEEDED, T0, CLIENT, NEW, user.id, {
+            "session": signed_in.session.public_id, "remember": False, "method": "sms"})]
+    assert s.store.consents.rows == [Consent(user.id, "terms", TERMS_VERSION, T0),
+                                     Consent(user.id, "privacy", PRIVACY_VERSION, T0)]
+
+
+def test_refusals_by_code_name_the_mobile_and_the_account():
+    s = make_services()
+    user = add_user(s)
+    with freeze_time(T0):
+        with pytest.raises(errors.InvalidMobile):
+            sms_sign_in(s, "123456", "12345")
+        code = request_code(s, NEW, purpose="login")
+        with pytest.raises(errors.AgreementRequired):
+            sms_sign_in(s, code, NEW)
+        user.locked_until = T0 + timedelta(minutes=1)
+        with pytest.raises(errors.AccountLocked):
+            sms_sign_in(s, request_code(s, purpose="login"))
+    assert s.store.events_of(EventType.LOGIN_FAILED) == [
+        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, None, None, {"reason": "invalid_mobile", "method": "sms"}),
+        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, NEW, None, {"reason": "agreement_required", "method": "sms"}),
+        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, user.id, {"reason": "account_locked", "method": "sms"})]
+
+
+def test_a_sign_up_that_loses_the_race_twice_is_refused_and_recorded():
+    s = make_services()
+    code = request_code(s, purpose="login")
+
+    def insert_always_loses(user):
+        raise errors.Conflict()
+
+    s.store.users.add = insert_always_loses
+    with freeze_time(T0), pytest.raises(errors.MobileTaken):
+        sms_sign_in(s, code, agreement=True)
+    assert s.store.events_of(EventType.LOGIN_FAILED) == [
+        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, None, {"reason": "mobile_taken", "method": "sms"})]
+
+
+def test_the_cancellation_by_a_code_sign_in_is_recorded_without_the_method():
+    s = make_services()
+    user = add_user(s)
+    user.deletion_due_at = T0 + timedelta(days=3)
+    with freeze_time(T0):
+        sms_sign_in(s, request_code(s, purpose="login"))
+    assert s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED) == [
+        AuditEvent(EventType.ACCOUNT_DELETION_CANCELLED, T0, CLIENT, MOBILE, user.id, {})]

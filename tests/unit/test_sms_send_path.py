@@ -1,13 +1,13 @@
 """The send path around the provider call: nothing held during it, what each answer leaves behind, the caps per
 client address, receipts and the settling of sends a crash interrupted."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from freezegun import freeze_time
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import SmsStatus
 from domain.use_cases.record_sms_receipts import ReceiptsRecorded, SmsReceipt
 from tests.fakes import CLIENT, MOBILE, FakeStore, FakeUnitOfWork, add_user, make_services, request_code, sms_request
@@ -154,3 +154,88 @@ def test_a_failed_delivery_is_its_own_event():
     s.record_sms_receipts([SmsReceipt("fake", "fake-1", delivered=False, status="MK:0001")], CLIENT)
     [event] = s.store.events_of(EventType.SMS_CODE_DELIVERY_FAILED)
     assert event.detail["status"] == "MK:0001" and s.store.events_of(EventType.SMS_CODE_DELIVERED) == []
+
+
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def test_the_answer_carries_the_providers_message_id():
+    s = make_services()
+    outcome = s.request_sms_code(sms_request(s))
+    assert (outcome.provider, outcome.message_id, outcome.recorded, outcome.record_error) == (
+        "fake", "fake-1", True, None)
+
+
+def test_a_sender_that_reports_nothing_has_sent_without_an_id():
+    s = make_services()
+    s.sender.send_code = lambda mobile, code, purpose: None
+    with freeze_time(T0):
+        outcome = s.request_sms_code(sms_request(s))
+    assert (outcome.provider, outcome.message_id, outcome.recorded) == (None, None, True)
+    assert s.store.sms.rows[0].status == SmsStatus.SENT
+    assert s.store.events_of(EventType.SMS_CODE_SENT) == [AuditEvent(
+        EventType.SMS_CODE_SENT, T0, CLIENT, MOBILE, None,
+        {"purpose": "register", "provider": None, "message_id": None})]
+
+
+class CountingBreakingUnitOfWork(BreakingUnitOfWork):
+    attempts_while_broken = 0
+
+    def commit(self) -> None:
+        if getattr(self.store, "broken", False):
+            CountingBreakingUnitOfWork.attempts_while_broken += 1
+        super().commit()
+
+
+def test_the_outcome_is_written_twice_at_most():
+    store = FakeStore()
+    CountingBreakingUnitOfWork.attempts_while_broken = 0
+    s = make_services(store=store, uow=lambda: CountingBreakingUnitOfWork(store))
+    s.sender.during_send = lambda: setattr(s.store, "broken", True)
+    assert s.request_sms_code(sms_request(s)).recorded is False
+    assert CountingBreakingUnitOfWork.attempts_while_broken == 2
+
+
+def test_the_send_locks_are_taken_at_the_time_of_the_request():
+    s = make_services()
+    taken = []
+    s.store.sms.hold_send_locks = lambda mobile, ip, now: taken.append((mobile, ip, now))
+    with freeze_time(T0):
+        request_code(s)
+    assert taken == [(MOBILE, CLIENT.ip, T0)]
+
+
+def test_receipts_are_counted_each():
+    s = make_services()
+    request_code(s)
+    request_code(s, "13900139000")
+    receipts = [SmsReceipt("fake", "fake-1", True, "DELIVERED"), SmsReceipt("fake", "fake-2", False, "MK:0001")]
+    with freeze_time(T0):
+        assert s.record_sms_receipts(receipts, CLIENT) == ReceiptsRecorded(recorded=2)
+    assert s.record_sms_receipts(receipts, CLIENT) == ReceiptsRecorded(repeated=2)
+    assert [e for e in s.store.events if e.type != EventType.SMS_CODE_SENT] == [
+        AuditEvent(EventType.SMS_CODE_DELIVERED, T0, CLIENT, MOBILE, None, {
+            "purpose": "register", "provider": "fake", "message_id": "fake-1", "status": "DELIVERED"}),
+        AuditEvent(EventType.SMS_CODE_DELIVERY_FAILED, T0, CLIENT, "13900139000", None, {
+            "purpose": "register", "provider": "fake", "message_id": "fake-2", "status": "MK:0001"})]
+
+
+def test_interrupted_sends_are_settled_a_batch_at_a_time_and_recorded_in_full():
+    store = FakeStore()
+    s = make_services(store=store, uow=lambda: BreakingUnitOfWork(store))
+    s.sender.during_send = lambda: setattr(s.store, "broken", True)
+    with freeze_time(T0):
+        for mobile in ("13800138000", "13900139000", "13700137000"):
+            s.request_sms_code(sms_request(s, mobile))
+            s.store.broken = False
+    listed = []
+    sending_since_before = s.store.sms.sending_since_before
+    s.store.sms.sending_since_before = lambda before, limit: listed.append(
+        len(sending_since_before(before, limit))) or sending_since_before(before, limit)
+    settled_at = T0 + timedelta(minutes=6)
+    with freeze_time(settled_at):
+        assert s.settle_sms_sends(batch_size=2) == 3
+    assert listed == [2, 1]
+    [first, *_] = [e for e in s.store.events_of(EventType.SMS_CODE_SENT)]
+    assert first == AuditEvent(EventType.SMS_CODE_SENT, settled_at, ClientContext(), "13800138000", None, {
+        "purpose": "register", "provider": None, "message_id": None, "confirmed": False})
