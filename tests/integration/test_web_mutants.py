@@ -178,4 +178,10 @@ def test_remember_me_reads_every_documented_checkbox_value_and_refuses_any_other
     for value in ("yes", 2, [True], {"on": True}):
         refused = api.post("/api/login", {"mobile": MOBILE, "password": PASSWORD, "remember": value,
                                           **api.solve_captcha()})
-        assert error_of(refused, 400, "invalid_input")["field"] == "remember", value
+        body = error_of(refused, 400, "invalid_input")
+        assert body["field"] == "remember" and "remember" in body["message"], (value, body)
+
+
+def test_the_sms_answer_says_how_long_the_code_lasts(api):
+    sent = api.send_sms(MOBILE)
+    assert sent.status_code == 200 and sent.get_json()["message"] == "验证码已发送，5 分钟内有效"
