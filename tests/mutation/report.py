@@ -101,11 +101,12 @@ TARGETS = {
 
 def run(target: Target) -> None:
     target.prepare()
-    # mutmut keeps a verdict until the code changes; a survivor is tried again against today's tests.
+    # mutmut keeps a verdict until the code changes: the survivors of the last run are tried again against
+    # today's tests first, then whatever has no verdict yet.
     earlier = [name for name, status in target.results().items() if status in NOT_KILLED]
-    target.mutmut("run", "--max-children", "2")
     if earlier:
         target.mutmut("run", "--max-children", "2", *earlier)
+    target.mutmut("run", "--max-children", "2")
 
 
 def report(target: Target) -> bool:
