@@ -37,7 +37,8 @@ test: $(BIN)/.installed browser-deps
 lighthouse: $(BIN)/.installed browser-deps
 	$(BIN)/python -m tests.lighthouse
 
-# Not part of `make test` (about 6 minutes on 2 busy cores): mutmut on domain/ against tests/unit; fails on a
-# survivor that is not listed, with its reason, in tests/mutation/equivalent.txt.
+# Not part of `make test`: mutmut on domain/ against tests/unit, then on the web layer's auth.py and api.py against
+# the integration tests on SQLite (tests/mutation/report.py); fails on a survivor that is not listed, with its
+# reason, in tests/mutation/equivalent.txt or equivalent-web.txt. MUTATE_TARGET=domain or web runs one of them.
 mutate: $(BIN)/.installed
-	$(BIN)/python -m tests.mutation.report
+	$(BIN)/python -m tests.mutation.report $(MUTATE_TARGET)
