@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from domain.errors import AccountLocked, DomainError
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import User
 from domain.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from domain.console import Operator
 
 
 def record(
@@ -32,16 +35,17 @@ def record_refusal_and_raise(uow: UnitOfWork, error: DomainError, event_type: Ev
     raise error
 
 
-def refuse_wrong_password(uow: UnitOfWork, user: User, armed_lock: bool, error: DomainError, event_type: EventType,
-                          /, **event: Any) -> NoReturn:
-    """A wrong password, its try counted (start_login_attempt) and committed before the compare; `user` re-read
-    for update since. Refused with `error`, unless that try was the last one allowed (`armed_lock`) and the lock
-    still stands (a correct password may have lifted it meanwhile): then this failure is what locked the account,
-    recorded as such and answered with AccountLocked."""
+def refuse_wrong_password(uow: UnitOfWork, user: User | Operator | None, armed_lock: bool, error: DomainError,
+                          event_type: EventType, lock_event: EventType = EventType.ACCOUNT_LOCKED, /,
+                          **event: Any) -> NoReturn:
+    """A wrong password, its try counted (start_login_attempt) and committed before the compare; `user` (an account
+    or an operator) re-read for update since. Refused with `error`, unless that try was the last one allowed
+    (`armed_lock`) and the lock still stands (a correct password may have lifted it meanwhile): then this failure
+    is what locked the account, recorded as such (`lock_event`) and answered with AccountLocked."""
     locked_for = user.lock_remaining(event["now"]) if armed_lock else 0
     if locked_for == 0:
         record_refusal_and_raise(uow, error, event_type, **event)
     record(uow, event_type, reason=error.slug, **event)
-    record(uow, EventType.ACCOUNT_LOCKED, until=user.locked_until.isoformat(), **event)
+    record(uow, lock_event, until=user.locked_until.isoformat(), **event)
     uow.commit()
     raise AccountLocked.for_seconds(locked_for)

@@ -13,7 +13,7 @@ from domain.model import normalize_password
 from domain.ports import Clock, PasswordHasher, Totp, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.admin.common import record_action
-from domain.use_cases.common import record, record_refusal_and_raise
+from domain.use_cases.common import record_refusal_and_raise, refuse_wrong_password
 
 # A session's last_seen_at is written at most this often: one write a minute, not one per request. The idle
 # timeout then ends a session up to this much early, never late.
@@ -42,12 +42,13 @@ class OperatorSignIn:
                  "username": username if USERNAME.fullmatch(username) else "(invalid)"}
         with self.uow() as uow:
             operator = uow.operators.get_by_username_for_update(username)
-            usable, last_try = operator is not None and operator.can_sign_in, False
+            usable = operator is not None and operator.can_sign_in
+            armed_lock = False  # this try is the last one allowed: its failure locks the operator
             if operator is not None:
                 event["operator_id"] = operator.id
             if usable:
                 try:
-                    last_try = operator.start_login_attempt(now, rules)  # counted before anything is compared
+                    armed_lock = operator.start_login_attempt(now, rules)  # counted before anything is compared
                 except errors.AccountLocked as error:
                     record_refusal_and_raise(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
                 uow.commit()
@@ -58,13 +59,8 @@ class OperatorSignIn:
             operator = uow.operators.get_by_username_for_update(username)
             factor = self._second_factor(operator, cmd.code, now) if usable and matches else None
             if factor is None:
-                error = errors.BadCredentials("operator")
-                if not (usable and last_try and (remaining := operator.lock_remaining(now))):
-                    record_refusal_and_raise(uow, error, EventType.ADMIN_SIGN_IN_FAILED, **event)
-                record(uow, EventType.ADMIN_SIGN_IN_FAILED, reason=error.slug, **event)
-                record(uow, EventType.ADMIN_LOCKED, until=operator.locked_until.isoformat(), **event)
-                uow.commit()
-                raise errors.AccountLocked.for_seconds(remaining)
+                refuse_wrong_password(uow, operator, usable and armed_lock, errors.BadCredentials("operator"),
+                                      EventType.ADMIN_SIGN_IN_FAILED, EventType.ADMIN_LOCKED, **event)
             operator.login_succeeded()
             uow.operator_sessions.add(OperatorSession(
                 session_digest(rules, cmd.session_id), operator.id, started_at=now, last_seen_at=now,
