@@ -272,6 +272,23 @@ def test_the_failure_that_locks_an_operator_records_both_events_in_full_and_the_
         EventType.ADMIN_LOCKED, T0, CLIENT, None, None, {**who, "until": "2026-03-01T08:15:00+00:00"})]
 
 
+def test_only_the_try_that_armed_the_operators_lock_reports_it():
+    """A racing try locks the operator while this one's password is verified: this failure is a plain refusal,
+    and admin.locked is the other try's to record."""
+    s = make_services()
+    enrol(s)
+    verify = s.hasher.verify
+
+    def verify_while_a_concurrent_try_locks(password_hash, password):
+        operator = s.store.operators.rows[1]
+        operator.failed_logins, operator.locked_until = 5, datetime.now(timezone.utc) + timedelta(minutes=15)
+        return verify(password_hash, password)
+
+    s.hasher.verify = verify_while_a_concurrent_try_locks
+    assert refused(s, password="wrong pass phrase").slug == "bad_credentials"
+    assert s.store.events_of(EventType.ADMIN_LOCKED) == []
+
+
 @pytest.mark.parametrize("user_agent, kept", [("pytest", "pytest"), (None, None), ("u" * 600, "u" * 512)])
 def test_a_console_session_keeps_where_it_signed_in_from(user_agent, kept):
     s = make_services()
