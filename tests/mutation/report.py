@@ -101,12 +101,24 @@ TARGETS = {
 
 def run(target: Target) -> None:
     target.prepare()
-    # mutmut keeps a verdict until the code changes: the survivors of the last run are tried again against
-    # today's tests first, then whatever has no verdict yet.
-    earlier = [name for name, status in target.results().items() if status in NOT_KILLED]
-    if earlier:
-        target.mutmut("run", "--max-children", "2", *earlier)
+    forget_survivors(target)
     target.mutmut("run", "--max-children", "2")
+
+
+def forget_survivors(target: Target) -> None:
+    """mutmut keeps a verdict until the code changes: forget the last run's unlisted survivors, so that they meet
+    today's tests, and its map of tests, so that it is rebuilt whole (mutmut runs pytest in its own process;
+    built piecemeal, a later session meets the log stream an earlier one closed)."""
+    listed = target.listed()
+    earlier = {name for name, status in target.results().items() if status in NOT_KILLED and name not in listed}
+    if not earlier:
+        return
+    for meta in (target.cwd / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if found := earlier & data["exit_code_by_key"].keys():
+            data["exit_code_by_key"].update(dict.fromkeys(found))
+            meta.write_text(json.dumps(data), encoding="utf-8")
+    (target.cwd / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
 
 
 def report(target: Target) -> bool:
