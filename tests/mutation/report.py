@@ -130,14 +130,15 @@ def report(target: Target) -> bool:
     equivalent = sum(1 for name, s in status.items() if s in NOT_KILLED and name in listed)
     total = len(status)
     rate = (counts["killed"] + counts["timeout"] + equivalent) / total if total else 0.0
+    unfinished = total - sum(counts[s] for s in ("killed", "timeout", *NOT_KILLED))  # not checked, suspicious...
     print(f"{target.name}: mutants {total}, killed {counts['killed']}, timeout {counts['timeout']}, "
-          f"listed {equivalent}, survived {counts['survived']}, no tests {counts['no tests']}: "
-          f"{rate:.1%} killed or listed")
+          f"listed {equivalent}, survived {counts['survived']}, no tests {counts['no tests']}, "
+          f"other {unfinished}: {rate:.1%} killed or listed")
     for name in stale:
         print(f"  listed but no longer surviving (remove from {target.equivalents.name}): {name}")
     for name in unexplained:
         print(f"  survivor: {name}")
-    return not unexplained and total > 0
+    return not unexplained and not unfinished and total > 0
 
 
 def main(argv: list[str]) -> int:
