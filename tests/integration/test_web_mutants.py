@@ -185,3 +185,21 @@ def test_remember_me_reads_every_documented_checkbox_value_and_refuses_any_other
 def test_the_sms_answer_says_how_long_the_code_lasts(api):
     sent = api.send_sms(MOBILE)
     assert sent.status_code == 200 and sent.get_json()["message"] == "验证码已发送，5 分钟内有效"
+
+
+# --- refusals of the request itself say what was wrong (openapi.json: maxLength 256 for every text field) ---------
+
+
+def test_a_body_that_is_no_json_object_is_refused_and_told_so(api):
+    for body in ([MOBILE], "13800138000", None):
+        refused = api.post("/api/login", body)
+        assert "JSON" in error_of(refused, 400, "invalid_input")["message"], body
+
+
+def test_a_missing_or_overlong_field_is_refused_by_name_and_256_characters_still_reach_the_rules(api):
+    form = {"mobile": MOBILE, "password": PASSWORD, **api.solve_captcha()}
+    missing = error_of(api.post("/api/login", {**form, "password": None}), 400, "invalid_input")
+    assert missing["field"] == "password" and "password" in missing["message"]
+    overlong = error_of(api.post("/api/login", {**form, "captcha": "A" * 257}), 400, "invalid_input")
+    assert overlong["field"] == "captcha" and "captcha" in overlong["message"]
+    error_of(api.post("/api/login", {**form, **api.solve_captcha(), "captcha": "A" * 256}), 400, "captcha_invalid")

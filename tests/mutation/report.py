@@ -101,12 +101,24 @@ TARGETS = {
 
 def run(target: Target) -> None:
     target.prepare()
-    # mutmut keeps a verdict until the code changes: the survivors of the last run are tried again against
-    # today's tests first, then whatever has no verdict yet.
-    earlier = [name for name, status in target.results().items() if status in NOT_KILLED]
-    if earlier:
-        target.mutmut("run", "--max-children", "2", *earlier)
+    forget_survivors(target)
     target.mutmut("run", "--max-children", "2")
+
+
+def forget_survivors(target: Target) -> None:
+    """mutmut keeps a verdict until the code changes: forget the last run's unlisted survivors, so that they meet
+    today's tests, and its map of tests, so that it is rebuilt whole (mutmut runs pytest in its own process;
+    built piecemeal, a later session meets the log stream an earlier one closed)."""
+    listed = target.listed()
+    earlier = {name for name, status in target.results().items() if status in NOT_KILLED and name not in listed}
+    if not earlier:
+        return
+    for meta in (target.cwd / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if found := earlier & data["exit_code_by_key"].keys():
+            data["exit_code_by_key"].update(dict.fromkeys(found))
+            meta.write_text(json.dumps(data), encoding="utf-8")
+    (target.cwd / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
 
 
 def report(target: Target) -> bool:
@@ -118,14 +130,15 @@ def report(target: Target) -> bool:
     equivalent = sum(1 for name, s in status.items() if s in NOT_KILLED and name in listed)
     total = len(status)
     rate = (counts["killed"] + counts["timeout"] + equivalent) / total if total else 0.0
+    unfinished = total - sum(counts[s] for s in ("killed", "timeout", *NOT_KILLED))  # not checked, suspicious...
     print(f"{target.name}: mutants {total}, killed {counts['killed']}, timeout {counts['timeout']}, "
-          f"listed {equivalent}, survived {counts['survived']}, no tests {counts['no tests']}: "
-          f"{rate:.1%} killed or listed")
+          f"listed {equivalent}, survived {counts['survived']}, no tests {counts['no tests']}, "
+          f"other {unfinished}: {rate:.1%} killed or listed")
     for name in stale:
         print(f"  listed but no longer surviving (remove from {target.equivalents.name}): {name}")
     for name in unexplained:
         print(f"  survivor: {name}")
-    return not unexplained and total > 0
+    return not unexplained and not unfinished and total > 0
 
 
 def main(argv: list[str]) -> int:
