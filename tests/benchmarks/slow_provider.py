@@ -17,7 +17,6 @@ rows run; the figures mean nothing).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
@@ -234,20 +233,6 @@ def report_lines(results: list[Result] | None, seconds: float = 0, rounds: int =
     return out
 
 
-def cpu_seconds(server: Server) -> float:
-    """CPU time the server's workers have used (user + system): per request, a figure other work on the machine
-    disturbs far less than requests per second."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in server.worker_pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / ticks
-
-
 def ab_signin(models: list[str], seconds: float, rounds: int, workdir: Path) -> list[str]:
     """Sign-in throughput, no senders, under each worker model: one server per model (SQLite), all started at
     once, measured in turn, the order reversed every round: short interleaved A/B runs for a noisy machine."""
@@ -277,10 +262,10 @@ def ab_signin(models: list[str], seconds: float, rounds: int, workdir: Path) -> 
         for round_ in range(rounds):
             for model in (models if round_ % 2 == 0 else list(reversed(models))):
                 lines = login_lines(servers[model], accounts[model], seconds)
-                before = cpu_seconds(servers[model])
+                before = servers[model].cpu_seconds()
                 m = replay(servers[model], "POST /api/login (success)", lines, seconds, workdir, 200)
                 figures[model].append(m.rps)
-                cpu_ms[model].append((cpu_seconds(servers[model]) - before) * 1000 / max(1, m.requests))
+                cpu_ms[model].append((servers[model].cpu_seconds() - before) * 1000 / max(1, m.requests))
                 log(f"A/B round {round_ + 1}: {model}: {m.rps:,.1f} sign-ins/s, {cpu_ms[model][-1]:.1f} ms CPU each "
                     f"[{m.status_text()}]")
     finally:
