@@ -10,7 +10,9 @@ class ImageCaptchaRenderer:
 
     def __init__(self, width: int = 120, height: int = 38, compress_level: int = 1):
         self.generator = ImageCaptcha(width=width, height=height, font_sizes=(28, 30, 32))
-        self.compress_level = compress_level  # small noisy images: level 1 is near the size of 6 at a fraction of the time
+        self.compress_level = (
+            compress_level  # small noisy images: level 1 is near the size of 6 at a fraction of the time
+        )
         self.render("WARM")  # loads the fonts now, not on the first request
 
     def render(self, text: str) -> bytes:

@@ -11,8 +11,14 @@ from nats.js.errors import NotFoundError
 
 
 class JetStreamSink:
-    def __init__(self, url: str, stream: str = "ACCOUNTS_EVENTS", subject_prefix: str = "accounts.events",
-                 duplicate_window: float = 3600.0, ack_timeout: float = 5.0):
+    def __init__(
+        self,
+        url: str,
+        stream: str = "ACCOUNTS_EVENTS",
+        subject_prefix: str = "accounts.events",
+        duplicate_window: float = 3600.0,
+        ack_timeout: float = 5.0,
+    ):
         self.url, self.stream, self.prefix = url, stream, subject_prefix
         self.duplicate_window, self.ack_timeout = duplicate_window, ack_timeout
         self.connection = None
@@ -26,14 +32,18 @@ class JetStreamSink:
             await self.close()
             # No reconnecting in the background: a lost connection fails this round's publishes, the position
             # stays, and the next round connects again and publishes the same ids (deduplicated by the stream).
-            self.connection = await nats.connect(self.url, connect_timeout=2, allow_reconnect=False,
-                                                 max_reconnect_attempts=0)
+            self.connection = await nats.connect(
+                self.url, connect_timeout=2, allow_reconnect=False, max_reconnect_attempts=0
+            )
             self.js = self.connection.jetstream(timeout=self.ack_timeout)
             try:
                 await self.js.stream_info(self.stream)
             except NotFoundError:
-                await self.js.add_stream(StreamConfig(name=self.stream, subjects=[f"{self.prefix}.>"],
-                                                      duplicate_window=self.duplicate_window))
+                await self.js.add_stream(
+                    StreamConfig(
+                        name=self.stream, subjects=[f"{self.prefix}.>"], duplicate_window=self.duplicate_window
+                    )
+                )
         return self.js
 
     async def publish(self, messages: list[tuple[str, bytes, str]]) -> tuple[int, str | None]:
@@ -41,16 +51,18 @@ class JetStreamSink:
         and the error that stopped the rest. Publishes go out in order, acks are awaited together."""
         try:
             js = await self._ready()
-            futures = [await js.publish_async(subject, payload, headers={"Nats-Msg-Id": message_id})
-                       for subject, payload, message_id in messages]
-        except (NatsError, OSError, asyncio.TimeoutError) as exc:
+            futures = [
+                await js.publish_async(subject, payload, headers={"Nats-Msg-Id": message_id})
+                for subject, payload, message_id in messages
+            ]
+        except (TimeoutError, NatsError, OSError) as exc:
             await self.close()
             return 0, f"{type(exc).__name__}: {exc}"
         acked = 0
         for future in futures:
             try:
                 await asyncio.wait_for(future, self.ack_timeout)
-            except (NatsError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, NatsError, OSError) as exc:
                 for rest in futures:
                     rest.cancel()
                 await self.close()

@@ -43,6 +43,4 @@ audit_logger = structlog.get_logger("audit")
 
 def log_event(event: AuditEvent) -> None:
     """Every committed audit event also goes to the log stream."""
-    audit_logger.info(
-        str(event.type), mobile=event.mobile, user_id=event.user_id, ip=event.client.ip, **event.detail
-    )
+    audit_logger.info(str(event.type), mobile=event.mobile, user_id=event.user_id, ip=event.client.ip, **event.detail)

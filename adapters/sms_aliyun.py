@@ -47,12 +47,28 @@ def transport_code(error: Exception) -> str:
 
 
 class AliyunSmsSender:
-    def __init__(self, *, access_key_id: str, access_key_secret: str, sign_name: str, templates: Mapping[str, str],
-                 timeout: float, endpoint: str | None = None, protocol: str = "https"):
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        access_key_secret: str,
+        sign_name: str,
+        templates: Mapping[str, str],
+        timeout: float,
+        endpoint: str | None = None,
+        protocol: str = "https",
+    ):
         millis = int(timeout * 1000)
-        self._client = Client(Config(
-            access_key_id=access_key_id, access_key_secret=access_key_secret, endpoint=endpoint or DEFAULT_ENDPOINT,
-            protocol=protocol, connect_timeout=millis, read_timeout=millis))
+        self._client = Client(
+            Config(
+                access_key_id=access_key_id,
+                access_key_secret=access_key_secret,
+                endpoint=endpoint or DEFAULT_ENDPOINT,
+                protocol=protocol,
+                connect_timeout=millis,
+                read_timeout=millis,
+            )
+        )
         # No retries: a second provider is the retry, and a retried SendSms could deliver the same code twice.
         self._runtime = RuntimeOptions(autoretry=False, max_attempts=0, connect_timeout=millis, read_timeout=millis)
         self.sign_name, self.templates = sign_name, dict(templates)
@@ -61,9 +77,12 @@ class AliyunSmsSender:
         return f"AliyunSmsSender(sign_name={self.sign_name!r})"  # the keys stay out of any repr
 
     def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
-        request = models.SendSmsRequest(phone_numbers=mobile, sign_name=self.sign_name,
-                                        template_code=self.templates[purpose],
-                                        template_param=json.dumps({"code": code}))
+        request = models.SendSmsRequest(
+            phone_numbers=mobile,
+            sign_name=self.sign_name,
+            template_code=self.templates[purpose],
+            template_param=json.dumps({"code": code}),
+        )
         try:
             body = self._client.send_sms_with_options(request, self._runtime).body
         except Exception as error:  # the SDK raises Tea/Dara exceptions, requests' errors and JSON errors

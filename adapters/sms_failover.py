@@ -28,7 +28,8 @@ class FailoverSmsSender:
                 return sender.send_code(mobile, code, purpose)
             except errors.SmsProviderFailed as error:
                 # Provider and code only: the mobile is masked by the logging setup, the code never logged.
-                log.warning("sms_provider_failed", provider=error.provider, code=error.code, mobile=mobile,
-                            purpose=purpose)
+                log.warning(
+                    "sms_provider_failed", provider=error.provider, code=error.code, mobile=mobile, purpose=purpose
+                )
                 failure = error
         raise failure

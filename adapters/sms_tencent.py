@@ -40,9 +40,19 @@ def sdk_code(error: TencentCloudSDKException) -> str:
 
 
 class TencentSmsSender:
-    def __init__(self, *, secret_id: str, secret_key: str, app_id: str, sign_name: str,
-                 templates: Mapping[str, str], region: str, timeout: float, endpoint: str | None = None,
-                 protocol: str = "https"):
+    def __init__(
+        self,
+        *,
+        secret_id: str,
+        secret_key: str,
+        app_id: str,
+        sign_name: str,
+        templates: Mapping[str, str],
+        region: str,
+        timeout: float,
+        endpoint: str | None = None,
+        protocol: str = "https",
+    ):
         # One timeout for connecting and for reading (requests'); the SDK does not retry unless told to.
         http = HttpProfile(protocol=protocol, endpoint=endpoint, reqTimeout=timeout)
         self._client = SmsClient(Credential(secret_id, secret_key), region, ClientProfile(httpProfile=http))

@@ -28,7 +28,7 @@ class PyotpTotp:
 
     def manual_key(self, sealed_secret: str) -> str:
         secret = self._open(sealed_secret)
-        return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+        return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
     def matching_step(self, sealed_secret: str, code: str, now: datetime) -> int | None:
         code = code.strip().replace(" ", "")

@@ -8,10 +8,9 @@ Redirects are not followed: a 3xx could point anywhere.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -64,8 +63,11 @@ class WebhookSender:
             resolver = None if allow_private else GuardedResolver()
             connector = aiohttp.TCPConnector(limit=self.connections, resolver=resolver)
             self.sessions[allow_private] = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, trust_env=False,  # no proxy from the environment
-                headers={"User-Agent": USER_AGENT})
+                connector=connector,
+                timeout=self.timeout,
+                trust_env=False,  # no proxy from the environment
+                headers={"User-Agent": USER_AGENT},
+            )
         return self.sessions[allow_private]
 
     async def send(self, url: str, secret: str, message_id: str, body: str, allow_private: bool) -> str | None:
@@ -73,7 +75,7 @@ class WebhookSender:
         host = urlsplit(url).hostname or ""
         if not allow_private and _is_ip(host) and not is_public_address(host):
             return f"refused: {host} is not a public address"
-        now = datetime.now(timezone.utc)  # the wall clock: receivers check it against theirs
+        now = datetime.now(UTC)  # the wall clock: receivers check it against theirs
         headers = {
             "Content-Type": "application/json",
             "webhook-id": message_id,
@@ -81,8 +83,9 @@ class WebhookSender:
             "webhook-signature": Webhook(secret).sign(message_id, now, body),
         }
         try:
-            async with self._session(allow_private).post(url, data=body.encode(), headers=headers,
-                                                          allow_redirects=False) as response:
+            async with self._session(allow_private).post(
+                url, data=body.encode(), headers=headers, allow_redirects=False
+            ) as response:
                 await response.read()
                 if 200 <= response.status < 300:
                     return None
@@ -93,7 +96,7 @@ class WebhookSender:
             if isinstance(exc.os_error, TargetRefused):
                 return f"refused: {exc.os_error}"
             return f"connection failed: {exc.os_error or exc}"
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return f"{type(exc).__name__}: {exc}"[:512] if str(exc) else type(exc).__name__
 
     async def close(self) -> None:

@@ -17,7 +17,9 @@ from domain.events import EventType
 from domain.model import User, digest
 from domain.rules import Rules
 
-BEIJING = timezone(timedelta(hours=8), "UTC+08:00")  # Beijing time: the console's days; China keeps one zone, no daylight saving
+BEIJING = timezone(
+    timedelta(hours=8), "UTC+08:00"
+)  # Beijing time: the console's days; China keeps one zone, no daylight saving
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{2,31}")
 # Setup links and recovery codes: lower case letters and digits without look-alikes (no 0/o, 1/l/i).
 TOKEN_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -58,7 +60,7 @@ def normalize_recovery_code(raw: str) -> str:
 
 
 def format_recovery_code(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def looks_like_recovery_code(raw: str) -> bool:
@@ -112,8 +114,12 @@ class Operator:
         return Actor(self.id, self.username, Role(self.role))
 
     def setup_link_valid(self, now: datetime) -> bool:
-        return (self.setup_digest is not None and self.disabled_at is None and self.setup_expires_at is not None
-                and now < self.setup_expires_at)
+        return (
+            self.setup_digest is not None
+            and self.disabled_at is None
+            and self.setup_expires_at is not None
+            and now < self.setup_expires_at
+        )
 
     def use_recovery_code(self, raw: str, rules: Rules) -> bool:
         """Single use: a matching code is removed."""
@@ -149,8 +155,11 @@ class OperatorSession:
     ended_at: datetime | None = None
 
     def alive(self, now: datetime, rules: Rules) -> bool:
-        return (self.ended_at is None and now < self.started_at + rules.operator_session_lifetime
-                and now - self.last_seen_at < rules.operator_idle_timeout)
+        return (
+            self.ended_at is None
+            and now < self.started_at + rules.operator_session_lifetime
+            and now - self.last_seen_at < rules.operator_idle_timeout
+        )
 
 
 # --- what the console reads -------------------------------------------------------------------------
@@ -200,9 +209,14 @@ class EventFilter:
 
     def describe(self) -> dict:
         """For the export's audit event: the filters that were set."""
-        values = {"types": list(self.types), "mobile": self.mobile, "user_id": self.user_id, "ip": self.ip,
-                  "since": self.since.isoformat() if self.since else None,
-                  "until": self.until.isoformat() if self.until else None}
+        values = {
+            "types": list(self.types),
+            "mobile": self.mobile,
+            "user_id": self.user_id,
+            "ip": self.ip,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
         return {key: value for key, value in values.items() if value}
 
 

@@ -20,8 +20,9 @@ class DomainError(Exception):
     slug = "invalid_request"
     field: str | None = None  # the form field the message belongs next to
 
-    def __init__(self, reason: str | None = None, *, field: str | None = None, retry_after: int | None = None,
-                 **facts: Any):
+    def __init__(
+        self, reason: str | None = None, *, field: str | None = None, retry_after: int | None = None, **facts: Any
+    ):
         self.reason = reason  # a finer slug for the message; the API's `error` stays `slug`
         self.facts = facts  # what the message quotes: numbers (minutes, seconds, limits) or names
         if field is not None:

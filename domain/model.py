@@ -140,6 +140,7 @@ class User:
         pending, self.deletion_due_at = self.deletion_due_at is not None, None
         return pending
 
+
 def default_nickname(mobile: str, prefix: str) -> str:
     """The nickname of an account made by SMS sign-in, before its owner chooses one: a prefix (the rules'
     `default_nickname_prefix`, words from the entrypoint) and the last four digits."""
@@ -303,6 +304,8 @@ class UserSession:
 
     def end(self, now: datetime, reason: SessionEnd) -> None:
         self.ended_at, self.end_reason = now, reason
+
+
 @dataclass(frozen=True)
 class Consent:
     """One document, in one version, accepted by the account's owner."""

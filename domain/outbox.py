@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain import errors
@@ -46,7 +46,7 @@ class OutboxEvent:
 
 
 def parse_types(text: str | Iterable[str] | None) -> tuple[str, ...]:
-    """"user.registered,login.*" -> ("user.registered", "login.*"); raises EventTypesInvalid."""
+    """ "user.registered,login.*" -> ("user.registered", "login.*"); raises EventTypesInvalid."""
     parts = text.split(",") if isinstance(text, str) else list(text or ())
     patterns = tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
     if not all(TYPE_PATTERN.fullmatch(p) for p in patterns):
@@ -87,7 +87,7 @@ DEFAULT_EXCLUDED = "captcha.issued,api_key.used"
 
 
 def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _clean_detail(detail: dict[str, Any], full_mobile: bool) -> dict[str, Any]:
@@ -128,8 +128,9 @@ class RetryRule:
     cap: timedelta = timedelta(hours=1)
     give_up_after: timedelta = timedelta(hours=24)
 
-    def next_attempt(self, attempts: int, first_tried: datetime, now: datetime,
-                     rng: Callable[[], float]) -> datetime | None:
+    def next_attempt(
+        self, attempts: int, first_tried: datetime, now: datetime, rng: Callable[[], float]
+    ) -> datetime | None:
         """After `attempts` failed tries, when to try again; None once the window is over."""
         deadline = first_tried + self.give_up_after
         if now >= deadline:

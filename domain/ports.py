@@ -8,8 +8,8 @@ from typing import Protocol, Self
 
 from domain.console import EventFilter, Operator, OperatorSession, UserQuery
 from domain.events import AuditEvent
-from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, User, UserSession
+from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 
 # Where a page of audit events ended: (occurred_at, id) of its last event; the next page starts after it.
 EventCursor = tuple[datetime, int]
@@ -22,10 +22,12 @@ class Users(Protocol):
     def get_by_mobile_for_update(self, mobile: str) -> User | None:
         """The same, holding the row until commit so concurrent writers queue."""
         ...
+
     def add(self, user: User) -> None: ...
     def remove(self, user: User) -> None:
         """Erase the row. Its id is never handed out again (AUTOINCREMENT on SQLite, sequences elsewhere)."""
         ...
+
     def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
         """Ids above `after_id`, in order, of accounts whose cool-off ended at or before `now`."""
         ...
@@ -36,10 +38,12 @@ class SmsChallenges(Protocol):
     def current_for_update(self, mobile: str, purpose: str) -> SmsChallenge | None:
         """The newest unspent challenge, held until commit."""
         ...
+
     def spend_all(self, mobile: str, purpose: str) -> None: ...
     def last_sent_at(self, mobile: str) -> datetime | None:
         """Of the codes that count: every one but those whose send failed (so for the counts below too)."""
         ...
+
     def count_for_mobile_since(self, mobile: str, since: datetime) -> int: ...
     def count_for_ip_since(self, ip: str, since: datetime) -> int: ...
     def count_for_mobile_and_ip_since(self, mobile: str, ip: str, since: datetime) -> int: ...
@@ -47,10 +51,12 @@ class SmsChallenges(Protocol):
         """Lock this mobile's quota row, then this client address's, until commit: concurrent sends to one
         mobile, or from one address, read the counts above one at a time (always in that order: no deadlock)."""
         ...
+
     def get_for_update(self, challenge_id: int) -> SmsChallenge | None: ...
     def spend_older(self, mobile: str, purpose: str, than_id: int) -> None:
         """Spend the codes for this mobile and purpose stored before that one: a sent code replaces them."""
         ...
+
     def by_message_id_for_update(self, provider: str, message_id: str) -> SmsChallenge | None: ...
     def sending_since_before(self, before: datetime, limit: int) -> list[SmsChallenge]:
         """Codes still "sending" that were stored before `before`, held until commit: a process died mid-send."""
@@ -61,6 +67,7 @@ class CaptchaChallenges(Protocol):
     def put(self, challenge: CaptchaChallenge) -> None:
         """Store, replacing any challenge with the same id."""
         ...
+
     def take(self, captcha_id: str) -> CaptchaChallenge | None:
         """Remove and return it; of several concurrent takers only one gets it."""
         ...
@@ -72,14 +79,23 @@ class AuditLog(Protocol):
     def recent_for_user(self, user_id: int, types: tuple[str, ...], limit: int) -> list[AuditEvent]:
         """Newest first."""
         ...
+
     def page_for_user(self, user_id: int, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
         """(id, event) of the user's events, oldest first, starting after the cursor."""
         ...
+
     def page_unattributed(self, mobile: str, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
         """The same for events about the mobile that name no user (a sign-up code sent before the account was)."""
         ...
-    def pseudonymize(self, user_id: int, mobile: str, until: datetime, pseudonym: Callable[[str], str],
-                     personal_detail: Mapping[str, tuple[str, ...]]) -> int:
+
+    def pseudonymize(
+        self,
+        user_id: int,
+        mobile: str,
+        until: datetime,
+        pseudonym: Callable[[str], str],
+        personal_detail: Mapping[str, tuple[str, ...]],
+    ) -> int:
         """The one rewrite the log allows: in the user's events, and in events naming no user but this mobile up
         to `until`, each mobile becomes pseudonym(mobile) and the detail keys listed per event type are blanked.
         Returns how many events changed."""
@@ -92,23 +108,28 @@ class Sessions(Protocol):
     def add(self, session: UserSession) -> None:
         """Raises errors.Conflict when the digest or the public id is taken."""
         ...
+
     def get(self, token_digest: str) -> UserSession | None: ...
     def get_for_update(self, token_digest: str) -> UserSession | None: ...
     def get_by_public_id_for_update(self, public_id: str) -> UserSession | None: ...
     def live_for_user(self, user_id: int, now: datetime) -> list[UserSession]:
         """Not ended and not past their absolute expiry, most recently active first."""
         ...
+
     def touch(self, session_id: int, now: datetime, ip: str | None) -> None:
         """Record activity: only the last-seen time and address change, and only while the session is not ended."""
         ...
+
     def end_all(self, user_id: int, now: datetime, reason: str) -> int:
         """End every session of the user not ended yet, in one statement; returns how many.
 
         The one way to sign a user out everywhere (password change or reset, 退出所有设备, an operator)."""
         ...
+
     def for_user(self, user_id: int) -> list[UserSession]:
         """Every record of the user, ended ones too, oldest first: for the user's copy of their data."""
         ...
+
     def remove_for_user(self, user_id: int) -> None:
         """When the account is erased: the records hold where and on what the user signed in."""
         ...
@@ -119,6 +140,7 @@ class Consents(Protocol):
     def for_user(self, user_id: int) -> list[Consent]:
         """Oldest first."""
         ...
+
     def remove_for_user(self, user_id: int) -> None: ...
 
 
@@ -144,16 +166,21 @@ class Console(Protocol):
 
     def search_users(self, query: UserQuery, offset: int, limit: int) -> list[User]: ...
     def events(self, where: EventFilter, offset: int, limit: int) -> list[AuditEvent]: ...
-    def count_by_day(self, boundaries: list[datetime], types: tuple[str, ...]) -> dict[tuple[int, str, str | None], int]:
+    def count_by_day(
+        self, boundaries: list[datetime], types: tuple[str, ...]
+    ) -> dict[tuple[int, str, str | None], int]:
         """Events of these types per (day index, type, detail.method); day i is boundaries[i] <= t < boundaries[i+1]."""
         ...
+
     def stored_day_counts(self, first: date, last: date) -> dict[tuple[date, str], int]:
         """The roll-up of days already counted: (day, metric) -> count."""
         ...
+
     def store_day_counts(self, counts: dict[tuple[date, str], int]) -> None: ...
     def delivery_receipts(self, message_ids: list[str], since: datetime) -> dict[str, AuditEvent]:
         """The newest receipt event per provider message id."""
         ...
+
     def refusal_reasons(self, event_type: str, since: datetime) -> list[tuple[str, int]]:
         """detail.reason of the events of this type since then, with counts, most frequent first."""
         ...
@@ -233,17 +260,27 @@ class ApiKeys(Protocol):
 
 
 class WebhookEndpoints(Protocol):
-    def add(self, url: str, event_types: tuple[str, ...], allow_private: bool, full_mobile: bool, secret_salt: str,
-            created_at: datetime) -> int:
+    def add(
+        self,
+        url: str,
+        event_types: tuple[str, ...],
+        allow_private: bool,
+        full_mobile: bool,
+        secret_salt: str,
+        created_at: datetime,
+    ) -> int:
         """Stored with its position at the newest sequenced event: it receives what happens from now on."""
         ...
+
     def get(self, endpoint_id: int) -> WebhookEndpoint | None: ...
     def remove(self, endpoint_id: int) -> None:
         """With its pending and failed deliveries."""
         ...
+
     def replay_failed(self, endpoint_id: int | None, now: datetime) -> int:
         """Failed deliveries become pending again, due now, with a fresh retry window; returns how many."""
         ...
+
     def statuses(self) -> list[WebhookStatus]: ...
 
 
@@ -276,9 +313,11 @@ class Totp(Protocol):
     def provisioning_uri(self, sealed_secret: str, account: str) -> str:
         """The otpauth:// URI an authenticator app reads from the QR code."""
         ...
+
     def manual_key(self, sealed_secret: str) -> str:
         """The secret in base32, for typing it in instead."""
         ...
+
     def matching_step(self, sealed_secret: str, code: str, now: datetime) -> int | None:
         """The time step (now, or one step either side) whose code this is; None when none is."""
         ...

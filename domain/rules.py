@@ -37,7 +37,9 @@ class Rules:
     captcha_alphabet: str = CAPTCHA_ALPHABET
     captcha_ttl: timedelta = timedelta(minutes=3)
     nickname_max: int = 32
-    default_nickname_prefix: str = "user"  # + last four digits, for accounts made by SMS sign-in; words set by the entrypoint
+    default_nickname_prefix: str = (
+        "user"  # + last four digits, for accounts made by SMS sign-in; words set by the entrypoint
+    )
     password_min: int = 8
     password_max: int = 128
     common_passwords: frozenset[str] = field(default_factory=frozenset)

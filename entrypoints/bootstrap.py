@@ -198,17 +198,30 @@ def bootstrap(
         change_nickname=ChangeNickname(uow, clock, rules),
         sign_out_everywhere=SignOutEverywhere(uow, clock),
         view_profile=ViewProfile(reader, rules),
-        integrations=build_integrations(engine=engine, session_factory=session_factory,
-                                        signing_key=derive_key(secret_key, "webhook-secrets"), clock=clock,
-                                        codes=codes, types=exported_types),
+        integrations=build_integrations(
+            engine=engine,
+            session_factory=session_factory,
+            signing_key=derive_key(secret_key, "webhook-secrets"),
+            clock=clock,
+            codes=codes,
+            types=exported_types,
+        ),
         list_sessions=ListSessions(reader, clock, rules),
         revoke_session=RevokeSession(uow, clock, rules),
         rules=rules,
         request_account_deletion=RequestAccountDeletion(uow, hasher, clock, rules),
         erase_due_accounts=EraseDueAccounts(uow, clock, pseudonym_key(secret_key)),
         export_account_data=ExportAccountData(uow, reader, clock, rules),
-        admin=admin_services(uow, reader, hasher, totp or PyotpTotp(derive_key(secret_key, "operator-totp-secrets")),
-                             clock, codes, rules, webhooks=webhooks_reader),
+        admin=admin_services(
+            uow,
+            reader,
+            hasher,
+            totp or PyotpTotp(derive_key(secret_key, "operator-totp-secrets")),
+            clock,
+            codes,
+            rules,
+            webhooks=webhooks_reader,
+        ),
         check_new_password=CheckNewPassword(rules),
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
@@ -225,5 +238,6 @@ def make_rules(secret_key: str, overrides: dict | None = None) -> Rules:
         if rule.type == "timedelta" and isinstance(overrides.get(rule.name), (int, float)):
             overrides[rule.name] = timedelta(seconds=overrides[rule.name])
     overrides.setdefault("default_nickname_prefix", say("default_nickname_prefix"))
-    return Rules(code_key=derive_key(secret_key, "sms-and-captcha-codes"), common_passwords=load_common_passwords(),
-                 **overrides)
+    return Rules(
+        code_key=derive_key(secret_key, "sms-and-captcha-codes"), common_passwords=load_common_passwords(), **overrides
+    )

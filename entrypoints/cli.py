@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import click
@@ -42,11 +42,13 @@ def settings() -> dict:
 def erase_due_accounts(batch_size: int) -> int:
     """The erasure use case, wired as the app wires it (its pseudonyms are keyed from SECRET_KEY)."""
     config = settings()
-    services = bootstrap(database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"],
-                         rule_overrides=config.get("RULES"))
+    services = bootstrap(
+        database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"], rule_overrides=config.get("RULES")
+    )
     try:
-        return services.erase_due_accounts(ClientContext(user_agent="accounts purge", request_id=uuid.uuid4().hex),
-                                           batch_size=batch_size)
+        return services.erase_due_accounts(
+            ClientContext(user_agent="accounts purge", request_id=uuid.uuid4().hex), batch_size=batch_size
+        )
     finally:
         services.engine.dispose()
 
@@ -58,7 +60,7 @@ def settle_sms_sends():
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=timezone.utc) if value else None
+    return value.replace(tzinfo=UTC) if value else None
 
 
 @click.group()
@@ -74,8 +76,9 @@ def db_upgrade():
 
 
 @cli.command("purge")
-@click.option("--retention-days", type=int,
-              help="Keep audit events this many days  [default: the audit_retention rule, 180]")
+@click.option(
+    "--retention-days", type=int, help="Keep audit events this many days  [default: the audit_retention rule, 180]"
+)
 @click.option("--batch-size", default=1000, show_default=True)
 def purge(retention_days: int | None, batch_size: int):
     """Settle SMS sends a crashed process left open; erase accounts whose 注销 cool-off has ended; delete expired
@@ -85,8 +88,13 @@ def purge(retention_days: int | None, batch_size: int):
     rules = make_rules(settings()["SECRET_KEY"], settings().get("RULES"))  # the app's numbers, overrides included
     retention = rules.audit_retention if retention_days is None else timedelta(days=retention_days)
     removed = maintenance.purge_expired(
-        engine(), SystemClock().now(), audit_retention=retention,
-        sms_cap_window=rules.sms_cap_window, session_retention=rules.ended_session_retention, batch_size=batch_size)
+        engine(),
+        SystemClock().now(),
+        audit_retention=retention,
+        sms_cap_window=rules.sms_cap_window,
+        session_retention=rules.ended_session_retention,
+        batch_size=batch_size,
+    )
     for table, count in removed.items():
         click.echo(f"{table}: {count} removed")
 
@@ -101,15 +109,24 @@ def purge(retention_days: int | None, batch_size: int):
 @click.option("--message-id", help="an SMS provider's message id (BizId, SerialNo): its sent and receipt events")
 def audit(mobile, event_type, since, until, limit, as_json, message_id):
     """List audit events, newest first."""
-    rows = maintenance.read_events(engine(), mobile=mobile, event_type=event_type, since=_utc(since),
-                                   until=_utc(until), limit=limit, message_id=message_id)
+    rows = maintenance.read_events(
+        engine(),
+        mobile=mobile,
+        event_type=event_type,
+        since=_utc(since),
+        until=_utc(until),
+        limit=limit,
+        message_id=message_id,
+    )
     for row in rows:
         if as_json:
             click.echo(json.dumps(row, default=str, ensure_ascii=False))
         else:
             detail = " ".join(f"{k}={v}" for k, v in (row["detail"] or {}).items())
-            click.echo(f"{row['occurred_at']:%Y-%m-%d %H:%M:%S}  {row['type']:<22} {row['mobile'] or '-':<11} "
-                       f"{row['ip'] or '-':<15} {row['request_id'] or '-'}  {detail}")
+            click.echo(
+                f"{row['occurred_at']:%Y-%m-%d %H:%M:%S}  {row['type']:<22} {row['mobile'] or '-':<11} "
+                f"{row['ip'] or '-':<15} {row['request_id'] or '-'}  {detail}"
+            )
 
 
 @cli.command("pseudonym")

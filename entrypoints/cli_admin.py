@@ -24,8 +24,11 @@ def admin_services():
     app = Flask("entrypoints.web", instance_relative_config=True)  # the same instance folder as the app's
     load_settings(app, None)
     configure_logging(json=app.config["LOG_JSON"], stream=sys.stderr)  # stdout is the command's answer
-    return bootstrap(database_url=app.config["DATABASE_URL"], secret_key=app.config["SECRET_KEY"],
-                     rule_overrides=app.config.get("RULES")).admin
+    return bootstrap(
+        database_url=app.config["DATABASE_URL"],
+        secret_key=app.config["SECRET_KEY"],
+        rule_overrides=app.config.get("RULES"),
+    ).admin
 
 
 def cli_client() -> ClientContext:
@@ -54,10 +57,20 @@ def admin():
 
 @admin.command("create")
 @click.option("--username", required=True, help="3-32 of a-z 0-9 . _ -, starting with a letter")
-@click.option("--role", type=click.Choice(["admin", "auditor"]), default="admin", show_default=True,
-              help="auditor: read-only (and CSV export)")
-@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, envvar="PUBLIC_BASE_URL",
-              help="where the service is reached, for the link")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "auditor"]),
+    default="admin",
+    show_default=True,
+    help="auditor: read-only (and CSV export)",
+)
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    envvar="PUBLIC_BASE_URL",
+    help="where the service is reached, for the link",
+)
 def create(username: str, role: str, base_url: str):
     """Create an operator and print a one-time setup link."""
     print_link(run(admin_services().create_operator, username, role, cli_client()), base_url, "Created")
@@ -83,7 +96,8 @@ def disable(username: str):
 def list_operators():
     """Every operator, with role and state."""
     for operator in admin_services().list_operators():
-        state = ("disabled" if operator.disabled_at else "enrolled" if operator.enrolled_at
-                 else "waiting for setup")
-        click.echo(f"{operator.id:>4}  {operator.username:<32} {operator.role:<8} {state:<18} "
-                   f"created {operator.created_at:%Y-%m-%d %H:%M} UTC")
+        state = "disabled" if operator.disabled_at else "enrolled" if operator.enrolled_at else "waiting for setup"
+        click.echo(
+            f"{operator.id:>4}  {operator.username:<32} {operator.role:<8} {state:<18} "
+            f"created {operator.created_at:%Y-%m-%d %H:%M} UTC"
+        )

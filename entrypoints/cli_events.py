@@ -21,7 +21,6 @@ import structlog
 from flask import Flask
 
 from adapters.logging import configure_logging
-
 from domain.errors import DomainError
 from domain.events import ClientContext
 from entrypoints.bootstrap import bootstrap
@@ -42,8 +41,9 @@ def integrations() -> Iterator[Integrations]:
     # The audit lines go to stderr: stdout carries only the answer (one line for `webhooks add`).
     configure_logging(json=config["LOG_JSON"])
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    services = bootstrap(database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"],
-                         exported_types=exported_types(config))
+    services = bootstrap(
+        database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"], exported_types=exported_types(config)
+    )
     try:
         yield services.integrations
     except DomainError as error:
@@ -101,8 +101,10 @@ def webhooks_list():
         for status in i.webhook_statuses():
             e = status.endpoint
             flags = [name for name, on in (("allow-private", e.allow_private), ("full-mobile", e.full_mobile)) if on]
-            click.echo(f"{e.id}  {e.url}  types={','.join(e.event_types) or '*'}  {' '.join(flags)}".rstrip()
-                       + f"  since {_when(e.created_at)}")
+            click.echo(
+                f"{e.id}  {e.url}  types={','.join(e.event_types) or '*'}  {' '.join(flags)}".rstrip()
+                + f"  since {_when(e.created_at)}"
+            )
 
 
 @webhooks.command("remove")
@@ -120,9 +122,11 @@ def webhooks_status():
     with integrations() as i:
         for s in i.webhook_statuses():
             e = s.endpoint
-            click.echo(f"{e.id}  {e.url}  pending={s.pending} failed={s.failed} behind={s.behind} "
-                       f"oldest_pending={_when(s.oldest_pending_at)} last_success={_when(e.last_success_at)} "
-                       f"last_error={_when(e.last_error_at)} {e.last_error or ''}".rstrip())
+            click.echo(
+                f"{e.id}  {e.url}  pending={s.pending} failed={s.failed} behind={s.behind} "
+                f"oldest_pending={_when(s.oldest_pending_at)} last_success={_when(e.last_success_at)} "
+                f"last_error={_when(e.last_error_at)} {e.last_error or ''}".rstrip()
+            )
 
 
 @webhooks.command("replay")

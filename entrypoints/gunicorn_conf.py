@@ -26,6 +26,7 @@ raw_env = [f"SESSION_COOKIE_SECURE={os.environ.get('SESSION_COOKIE_SECURE', '1')
 # refused at start unless the operator allows it for a staging box (README "SMS delivery").
 raw_env.append(f"SMS_ALLOW_CONSOLE={os.environ.get('SMS_ALLOW_CONSOLE', '0')}")
 
+
 def share_malloc_arenas(arenas: int = 1) -> None:
     """glibc gives each thread that allocates at once an arena of its own, up to 8 per core, and keeps freed memory
     in it. Every gthread thread that ran argon2 would then hold a 12 MiB block (the benchmark's workers grew by up

@@ -29,8 +29,9 @@ def setting(config: Mapping, name: str, default=None):
 
 def exported_types(config: Mapping) -> TypeFilter:
     """RELAY_EVENT_TYPES (patterns; empty: all) minus RELAY_EXCLUDED_EVENT_TYPES: what leaves the service."""
-    return TypeFilter.parse(setting(config, "RELAY_EVENT_TYPES", ""),
-                            setting(config, "RELAY_EXCLUDED_EVENT_TYPES", DEFAULT_EXCLUDED))
+    return TypeFilter.parse(
+        setting(config, "RELAY_EVENT_TYPES", ""), setting(config, "RELAY_EXCLUDED_EVENT_TYPES", DEFAULT_EXCLUDED)
+    )
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,16 @@ class Integrations:
     read_event_feed: ReadEventFeed
 
 
-def build_integrations(*, engine: Engine, session_factory: sessionmaker[Session], signing_key: bytes,
-                       clock: ports.Clock, codes: ports.Codes, types: TypeFilter | None = None,
-                       guard: ports.TargetGuard | None = None) -> Integrations:
+def build_integrations(
+    *,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    signing_key: bytes,
+    clock: ports.Clock,
+    codes: ports.Codes,
+    types: TypeFilter | None = None,
+    guard: ports.TargetGuard | None = None,
+) -> Integrations:
     def uow() -> SqlIntegrationsUnitOfWork:
         return SqlIntegrationsUnitOfWork(session_factory, after_commit=log_event)
 

@@ -68,7 +68,8 @@ class RelaySettings:
             retry=RetryRule(  # defaults in domain/outbox.py
                 base=timedelta(seconds=number("WEBHOOK_RETRY_BASE", RetryRule.base.total_seconds())),
                 cap=timedelta(seconds=number("WEBHOOK_RETRY_CAP", RetryRule.cap.total_seconds())),
-                give_up_after=timedelta(seconds=number("WEBHOOK_RETRY_FOR", RetryRule.give_up_after.total_seconds()))),
+                give_up_after=timedelta(seconds=number("WEBHOOK_RETRY_FOR", RetryRule.give_up_after.total_seconds())),
+            ),
         )
 
 
@@ -81,12 +82,22 @@ class SinkFailed(RuntimeError):
 
 
 class Relay:
-    def __init__(self, outbox: SqlOutbox, lease: RelayLease, settings: RelaySettings, signing_key: bytes, *,
-                 sender: WebhookSender | None = None, nats: JetStreamSink | None = None,
-                 clock: ports.Clock | None = None, rng: Callable[[], float] = random.random):
+    def __init__(
+        self,
+        outbox: SqlOutbox,
+        lease: RelayLease,
+        settings: RelaySettings,
+        signing_key: bytes,
+        *,
+        sender: WebhookSender | None = None,
+        nats: JetStreamSink | None = None,
+        clock: ports.Clock | None = None,
+        rng: Callable[[], float] = random.random,
+    ):
         self.outbox, self.lease, self.settings, self.signing_key = outbox, lease, settings, signing_key
-        self.sender = sender or WebhookSender(timeout=settings.webhook_timeout,
-                                              connections=settings.webhook_concurrency)
+        self.sender = sender or WebhookSender(
+            timeout=settings.webhook_timeout, connections=settings.webhook_concurrency
+        )
         self.nats = nats
         if nats is None and settings.nats_url:
             self.nats = JetStreamSink(settings.nats_url, settings.nats_stream, settings.nats_subject_prefix)
@@ -123,8 +134,9 @@ class Relay:
         if not events:
             return False
         chosen = [e for e in events if self.settings.types(e.type)]
-        messages = [(self.nats.subject(e.type), body(e, self.settings.nats_full_mobile).encode(), str(e.id))
-                    for e in chosen]
+        messages = [
+            (self.nats.subject(e.type), body(e, self.settings.nats_full_mobile).encode(), str(e.id)) for e in chosen
+        ]
         acked, error = await self.nats.publish(messages) if messages else (0, None)
         # The position moves over what was acknowledged (and the skipped types before the first that was not).
         reached = events[-1].seq if error is None else (chosen[acked].seq - 1)
@@ -148,8 +160,11 @@ class Relay:
         deliveries, positions = [], {}
         for endpoint in endpoints:
             wanted = self.settings.types.narrowed(endpoint.event_types)
-            deliveries += [{"endpoint_id": endpoint.id, "event_id": e.id, "seq": e.seq, "user_id": e.user_id}
-                           for e in events if e.seq > endpoint.position and wanted(e.type)]
+            deliveries += [
+                {"endpoint_id": endpoint.id, "event_id": e.id, "seq": e.seq, "user_id": e.user_id}
+                for e in events
+                if e.seq > endpoint.position and wanted(e.type)
+            ]
             if last > endpoint.position:
                 positions[endpoint.id] = (endpoint.position, last)
         try:
@@ -164,8 +179,11 @@ class Relay:
             return False
         queues: dict[tuple, list[Due]] = {}
         for delivery in due:  # in seq order: each user's queue is in commit order
-            key = (delivery.endpoint.id, delivery.event.user_id) if delivery.event.user_id is not None \
+            key = (
+                (delivery.endpoint.id, delivery.event.user_id)
+                if delivery.event.user_id is not None
                 else ("alone", delivery.id)
+            )
             queues.setdefault(key, []).append(delivery)
         slots = asyncio.Semaphore(self.settings.webhook_concurrency)
         results = await asyncio.gather(*(self.deliver_in_order(queue, slots) for queue in queues.values()))
@@ -173,8 +191,12 @@ class Relay:
         self.outbox.settle(outcomes, self.clock.now())
         failed = [o for o in outcomes if o.error]
         if failed:
-            log.warning("relay.webhook_failures", failed=len(failed), delivered=len(outcomes) - len(failed),
-                        last_error=failed[-1].error)
+            log.warning(
+                "relay.webhook_failures",
+                failed=len(failed),
+                delivered=len(outcomes) - len(failed),
+                last_error=failed[-1].error,
+            )
         return len(due) == self.settings.batch_size
 
     async def deliver_in_order(self, queue: list[Due], slots: asyncio.Semaphore) -> list[Outcome]:
@@ -183,13 +205,19 @@ class Relay:
         async with slots:
             for delivery in queue:
                 endpoint = delivery.endpoint
-                error = await self.sender.send(endpoint.url, self.secret(endpoint.secret_salt), str(delivery.event.id),
-                                               body(delivery.event, endpoint.full_mobile), endpoint.allow_private)
+                error = await self.sender.send(
+                    endpoint.url,
+                    self.secret(endpoint.secret_salt),
+                    str(delivery.event.id),
+                    body(delivery.event, endpoint.full_mobile),
+                    endpoint.allow_private,
+                )
                 if error is None:
                     outcomes.append(Outcome(delivery, None))
                     continue
-                retry_at = self.settings.retry.next_attempt(delivery.attempts + 1, delivery.created_at,
-                                                            self.clock.now(), self.rng)
+                retry_at = self.settings.retry.next_attempt(
+                    delivery.attempts + 1, delivery.created_at, self.clock.now(), self.rng
+                )
                 outcomes.append(Outcome(delivery, error, retry_at))
                 break
         return outcomes
@@ -201,8 +229,9 @@ class Relay:
         self.lease.release()
 
 
-async def run(relay: Relay, *, once: bool = False, stop: asyncio.Event | None = None,
-              standby_interval: float = 1.0) -> int:
+async def run(
+    relay: Relay, *, once: bool = False, stop: asyncio.Event | None = None, standby_interval: float = 1.0
+) -> int:
     """Rounds until stopped (or, with once, until nothing is left to do now). Returns the exit status."""
     stop = stop or asyncio.Event()
     outages, waiting = 0, False
@@ -243,7 +272,7 @@ async def run(relay: Relay, *, once: bool = False, stop: asyncio.Event | None = 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stop.wait(), seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
 
 
@@ -252,8 +281,12 @@ def build_relay(database_url: str, secret_key: str, config: Mapping) -> Relay:
     from entrypoints.bootstrap import derive_key
 
     engine = make_engine(database_url)
-    return Relay(SqlOutbox(engine), RelayLease(engine), RelaySettings.from_config(config),
-                 derive_key(secret_key, "webhook-secrets"))
+    return Relay(
+        SqlOutbox(engine),
+        RelayLease(engine),
+        RelaySettings.from_config(config),
+        derive_key(secret_key, "webhook-secrets"),
+    )
 
 
 def main(database_url: str, secret_key: str, config: Mapping, once: bool) -> int:

@@ -17,10 +17,10 @@ PROVIDERS = ("console", "aliyun", "tencent")
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 DEFAULT_TIMEOUT = 5.0  # seconds, for connecting and for reading, per provider
 TEMPLATE_CODE = {"aliyun": re.compile(r"SMS_[0-9]{1,32}"), "tencent": re.compile(r"[0-9]{1,20}")}
-TEMPLATE_EXAMPLE = {"aliyun": "register=SMS_001,reset_password=SMS_002,login=SMS_003,"
-                              "change_mobile=SMS_004,delete_account=SMS_005",
-                    "tencent": "register=449739,reset_password=449740,login=449741,"
-                               "change_mobile=449742,delete_account=449743"}
+TEMPLATE_EXAMPLE = {
+    "aliyun": "register=SMS_001,reset_password=SMS_002,login=SMS_003,change_mobile=SMS_004,delete_account=SMS_005",
+    "tencent": "register=449739,reset_password=449740,login=449741,change_mobile=449742,delete_account=449743",
+}
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
 
@@ -82,8 +82,9 @@ def refuse_console_unless_allowed(settings: SmsSettings) -> None:
     if settings.providers == ("console",) and not settings.allow_console:
         raise InvalidSetting(
             "SMS_PROVIDER: the console sender prints live codes to the log and is refused when serving for real. "
-            "Set SMS_PROVIDER=aliyun, tencent or a failover list such as aliyun,tencent (README \"SMS delivery\"), "
-            "or SMS_ALLOW_CONSOLE=1 on a staging box whose logs only you read.")
+            'Set SMS_PROVIDER=aliyun, tencent or a failover list such as aliyun,tencent (README "SMS delivery"), '
+            "or SMS_ALLOW_CONSOLE=1 on a staging box whose logs only you read."
+        )
 
 
 def build_sms_sender(settings: SmsSettings) -> SmsSender:
@@ -102,15 +103,27 @@ def _provider(name: str, settings: SmsSettings) -> SmsSender:
         from adapters.sms_aliyun import AliyunSmsSender
 
         a = settings.aliyun
-        return AliyunSmsSender(access_key_id=a.access_key_id, access_key_secret=a.access_key_secret,
-                               sign_name=a.sign_name, templates=a.templates, timeout=settings.timeout,
-                               **_endpoint_args(a.endpoint))
+        return AliyunSmsSender(
+            access_key_id=a.access_key_id,
+            access_key_secret=a.access_key_secret,
+            sign_name=a.sign_name,
+            templates=a.templates,
+            timeout=settings.timeout,
+            **_endpoint_args(a.endpoint),
+        )
     from adapters.sms_tencent import TencentSmsSender
 
     t = settings.tencent
-    return TencentSmsSender(secret_id=t.secret_id, secret_key=t.secret_key, app_id=t.app_id, sign_name=t.sign_name,
-                            templates=t.templates, region=t.region, timeout=settings.timeout,
-                            **_endpoint_args(t.endpoint))
+    return TencentSmsSender(
+        secret_id=t.secret_id,
+        secret_key=t.secret_key,
+        app_id=t.app_id,
+        sign_name=t.sign_name,
+        templates=t.templates,
+        region=t.region,
+        timeout=settings.timeout,
+        **_endpoint_args(t.endpoint),
+    )
 
 
 # --- parsing, one setting at a time -------------------------------------------------------------------------
@@ -142,8 +155,10 @@ def _providers(config: Mapping) -> tuple[str, ...]:
     names = tuple(name.strip().lower() for name in raw.split(","))
     unknown = [name for name in names if name not in PROVIDERS]
     if unknown or len(set(names)) != len(names):
-        raise InvalidSetting(f"SMS_PROVIDER must be console, aliyun, tencent or a failover list of the last two "
-                             f"such as aliyun,tencent (without repeats); got {raw!r}")
+        raise InvalidSetting(
+            f"SMS_PROVIDER must be console, aliyun, tencent or a failover list of the last two "
+            f"such as aliyun,tencent (without repeats); got {raw!r}"
+        )
     if "console" in names and len(names) > 1:
         raise InvalidSetting("SMS_PROVIDER: console is for development and cannot be part of a failover list")
     return names
@@ -163,8 +178,10 @@ def _timeout(config: Mapping) -> float:
 def _receipt_token(config: Mapping) -> str | None:
     token = _text(config, "SMS_RECEIPT_TOKEN", required=False)
     if token is not None and not RECEIPT_TOKEN.fullmatch(token):
-        raise InvalidSetting("SMS_RECEIPT_TOKEN must be 32 to 128 letters, digits, '-' or '_' (it goes in the "
-                             "receipt URL); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        raise InvalidSetting(
+            "SMS_RECEIPT_TOKEN must be 32 to 128 letters, digits, '-' or '_' (it goes in the "
+            "receipt URL); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
     return token
 
 
@@ -191,8 +208,16 @@ def _endpoint(config: Mapping, name: str) -> Endpoint | None:
         valid_port = parts.port is None or parts.port > 0
     except ValueError:  # not a number, or out of range
         valid_port = False
-    if not valid_port or parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
-            or parts.query or parts.fragment or parts.username or parts.password:
+    if (
+        not valid_port
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
         raise InvalidSetting(f"{name} must be a URL of scheme, host and optional port, e.g. http://127.0.0.1:8089")
     return Endpoint(host=parts.netloc, protocol=parts.scheme)
 

@@ -170,14 +170,22 @@ class ApiClient:
         if code is None:
             assert self.send_sms(mobile).status_code == 200
             code = self.sms.last_code(mobile)
-        return self.post("/api/register", {
-            "nickname": nickname, "mobile": mobile, "vercode": code, "password": password,
-            "confirmPassword": password, "agreement": "on",
-        })
+        return self.post(
+            "/api/register",
+            {
+                "nickname": nickname,
+                "mobile": mobile,
+                "vercode": code,
+                "password": password,
+                "confirmPassword": password,
+                "agreement": "on",
+            },
+        )
 
     def login(self, mobile: str, password: str = "s3cure-Passw0rd", remember: bool = False):
-        response = self.post("/api/login", {"mobile": mobile, "password": password, "remember": remember,
-                                            **self.solve_captcha()})
+        response = self.post(
+            "/api/login", {"mobile": mobile, "password": password, "remember": remember, **self.solve_captcha()}
+        )
         self.token = None  # a sign-in starts a new session, and with it a new CSRF token (the page reloads)
         return response
 

@@ -12,7 +12,7 @@ import copy
 import dataclasses
 import uuid
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from domain import errors
@@ -20,27 +20,27 @@ from domain.console import SMS_RECEIPTS, EventFilter, Operator, OperatorSession,
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, SmsStatus, User, UserSession
 from domain.rules import Rules
+from domain.use_cases.change_mobile import ChangeMobile
 from domain.use_cases.change_nickname import ChangeNickname
 from domain.use_cases.change_password import ChangePassword
-from domain.use_cases.issue_captcha import IssueCaptcha, CaptchaRequest
+from domain.use_cases.delete_account import RequestAccountDeletion
+from domain.use_cases.erase_accounts import EraseDueAccounts
+from domain.use_cases.export_account_data import ExportAccountData
+from domain.use_cases.issue_captcha import CaptchaRequest, IssueCaptcha
 from domain.use_cases.list_sessions import ListSessions
 from domain.use_cases.load_session_user import LoadSessionUser
 from domain.use_cases.login import Credentials, Login
+from domain.use_cases.login_sms import LoginWithSms
 from domain.use_cases.logout import Logout
+from domain.use_cases.record_sms_receipts import RecordSmsReceipts
 from domain.use_cases.register_user import RegisterUser, Registration
 from domain.use_cases.request_sms_code import RequestSmsCode, SmsCodeRequest
 from domain.use_cases.reset_password import ResetPassword
 from domain.use_cases.revoke_session import RevokeSession
+from domain.use_cases.settle_sms_sends import SettleInterruptedSends
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
-from domain.use_cases.delete_account import RequestAccountDeletion
-from domain.use_cases.erase_accounts import EraseDueAccounts
-from domain.use_cases.export_account_data import ExportAccountData
 from entrypoints.bootstrap import admin_services
-from domain.use_cases.record_sms_receipts import RecordSmsReceipts
-from domain.use_cases.settle_sms_sends import SettleInterruptedSends
-from domain.use_cases.change_mobile import ChangeMobile
-from domain.use_cases.login_sms import LoginWithSms
 
 # --- repositories -----------------------------------------------------------------------------
 
@@ -113,8 +113,11 @@ class FakeUsers(_NumberedTable):
         del self.rows[user.id]  # next_id only grows: an id is never handed out twice
 
     def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
-        return sorted(u.id for u in self.rows.values()
-                      if u.id > after_id and u.deletion_due_at is not None and u.deletion_due_at <= now)[:limit]
+        return sorted(
+            u.id
+            for u in self.rows.values()
+            if u.id > after_id and u.deletion_due_at is not None and u.deletion_due_at <= now
+        )[:limit]
 
 
 class FakeSmsChallenges(_NumberedTable):
@@ -251,13 +254,15 @@ class FakeAuditLog:
     def pseudonymize(self, user_id, mobile, until, pseudonym, personal_detail) -> int:
         changed = 0
         for i, e in enumerate(self.store.events):
-            if e.mobile is not None and (e.user_id == user_id or
-                                         (e.user_id is None and e.mobile == mobile and e.occurred_at <= until)):
+            if e.mobile is not None and (
+                e.user_id == user_id or (e.user_id is None and e.mobile == mobile and e.occurred_at <= until)
+            ):
                 e = dataclasses.replace(e, mobile=pseudonym(e.mobile))
                 changed += 1
             if e.user_id == user_id and e.type in personal_detail:
-                e = dataclasses.replace(e, detail={k: None if k in personal_detail[e.type] else v
-                                                   for k, v in e.detail.items()})
+                e = dataclasses.replace(
+                    e, detail={k: None if k in personal_detail[e.type] else v for k, v in e.detail.items()}
+                )
             self.store.events[i] = e
         return changed
 
@@ -335,24 +340,30 @@ class FakeConsole:
     def search_users(self, query: UserQuery, offset: int, limit: int) -> list[User]:
         users = self.store.users.rows.values()
         if query.empty:
-            return sorted(users, key=lambda u: -u.id)[offset:offset + limit]
+            return sorted(users, key=lambda u: -u.id)[offset : offset + limit]
         found = [u for u in users if u.id == query.user_id]  # the id, then mobiles in order, then nicknames
         if query.mobile_prefix is not None:
             found += sorted((u for u in users if u.mobile.startswith(query.mobile_prefix)), key=lambda u: u.mobile)
         if query.nickname_prefix is not None:
-            found += sorted((u for u in users if u.nickname.startswith(query.nickname_prefix)),
-                            key=lambda u: (u.nickname, u.id))
-        return list(dict.fromkeys(found))[offset:offset + limit]
+            found += sorted(
+                (u for u in users if u.nickname.startswith(query.nickname_prefix)), key=lambda u: (u.nickname, u.id)
+            )
+        return list(dict.fromkeys(found))[offset : offset + limit]
 
     def events(self, where: EventFilter, offset: int, limit: int) -> list[AuditEvent]:
         def matches(e: AuditEvent) -> bool:
-            return ((not where.types or e.type in where.types) and where.mobile in (None, e.mobile)
-                    and where.user_id in (None, e.user_id) and where.ip in (None, e.client.ip)
-                    and (where.since is None or e.occurred_at >= where.since)
-                    and (where.until is None or e.occurred_at < where.until))
+            return (
+                (not where.types or e.type in where.types)
+                and where.mobile in (None, e.mobile)
+                and where.user_id in (None, e.user_id)
+                and where.ip in (None, e.client.ip)
+                and (where.since is None or e.occurred_at >= where.since)
+                and (where.until is None or e.occurred_at < where.until)
+            )
+
         newest_first = list(reversed(self.store.events))  # appended in commit order
         found = sorted((e for e in newest_first if matches(e)), key=lambda e: e.occurred_at, reverse=True)
-        return found[offset:offset + limit]
+        return found[offset : offset + limit]
 
     def count_by_day(self, boundaries, types):
         counts: dict = {}
@@ -373,8 +384,11 @@ class FakeConsole:
         self.store.day_counts.update(counts)
 
     def delivery_receipts(self, message_ids, since):
-        receipts = [e for e in self.store.events if e.type in SMS_RECEIPTS and e.occurred_at >= since
-                    and e.detail.get("message_id") in message_ids]
+        receipts = [
+            e
+            for e in self.store.events
+            if e.type in SMS_RECEIPTS and e.occurred_at >= since and e.detail.get("message_id") in message_ids
+        ]
         return {e.detail["message_id"]: e for e in receipts}
 
     def refusal_reasons(self, event_type, since):
@@ -407,9 +421,17 @@ class FakeStore:
         self.open_transactions = 0  # units of work entered and not yet left
 
     def snapshot(self):
-        return (self.users.snapshot(), self.sms.snapshot(), self.captchas.snapshot(), self.sessions.snapshot(),
-                self.consents.snapshot(), list(self.events), self.operators.snapshot(),
-                self.operator_sessions.snapshot(), dict(self.day_counts))
+        return (
+            self.users.snapshot(),
+            self.sms.snapshot(),
+            self.captchas.snapshot(),
+            self.sessions.snapshot(),
+            self.consents.snapshot(),
+            list(self.events),
+            self.operators.snapshot(),
+            self.operator_sessions.snapshot(),
+            dict(self.day_counts),
+        )
 
     def restore(self, state) -> None:
         users, sms, captchas, sessions, consents, events, operators, operator_sessions, day_counts = state
@@ -544,14 +566,14 @@ def totp_code_at(step: int) -> str:
 
 
 def totp_code(now: datetime | None = None, steps_ahead: int = 0) -> str:
-    return totp_code_at(totp_step(now or datetime.now(timezone.utc)) + steps_ahead)
+    return totp_code_at(totp_step(now or datetime.now(UTC)) + steps_ahead)
 
 
 class UtcClock:
     """The real clock, so that freezegun's freeze_time controls it."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FakeCodes:
@@ -579,8 +601,9 @@ class FakeCodes:
 
 # --- wiring and helpers -----------------------------------------------------------------------
 
-TEST_RULES = Rules(code_key=b"test-key", common_passwords=frozenset({"password123", "12345678"}),
-                   default_nickname_prefix="用户")  # the words the app gets from entrypoints/messages.py
+TEST_RULES = Rules(
+    code_key=b"test-key", common_passwords=frozenset({"password123", "12345678"}), default_nickname_prefix="用户"
+)  # the words the app gets from entrypoints/messages.py
 CLIENT = ClientContext(ip="203.0.113.7", user_agent="pytest", request_id="req-1")
 OTHER_CLIENT = ClientContext(ip="198.51.100.1", user_agent="pytest", request_id="req-2")  # another address
 MOBILE = "13800138000"
@@ -623,8 +646,7 @@ def make_services(**overrides) -> SimpleNamespace:
     s.request_account_deletion = RequestAccountDeletion(s.uow, s.hasher, s.clock, s.rules)
     s.erase_due_accounts = EraseDueAccounts(s.uow, s.clock, PSEUDONYM_KEY)
     s.export_account_data = ExportAccountData(s.uow, s.uow, s.clock, s.rules)
-    s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules,
-                             webhooks=fake_webhooks_uow(s))
+    s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules, webhooks=fake_webhooks_uow(s))
     s.record_sms_receipts = RecordSmsReceipts(s.uow, s.clock)
     s.settle_sms_sends = SettleInterruptedSends(s.uow, s.clock, s.rules)
     s.login_with_sms = LoginWithSms(s.uow, s.clock, s.codes, s.rules)
@@ -639,8 +661,15 @@ def new_captcha(s, client: ClientContext = CLIENT) -> tuple[str, str]:
     return captcha_id, s.renderer.last_text
 
 
-def sms_request(s, mobile: str | None = MOBILE, *, client: ClientContext = CLIENT, purpose: str = "register",
-                captcha: str | None = None, user_id: int | None = None) -> SmsCodeRequest:
+def sms_request(
+    s,
+    mobile: str | None = MOBILE,
+    *,
+    client: ClientContext = CLIENT,
+    purpose: str = "register",
+    captcha: str | None = None,
+    user_id: int | None = None,
+) -> SmsCodeRequest:
     """A request carrying a freshly issued captcha, solved unless `captcha` gives another answer."""
     captcha_id, text = new_captcha(s, client)
     return SmsCodeRequest(mobile, captcha_id, text if captcha is None else captcha, client, purpose, user_id)
@@ -653,8 +682,9 @@ def request_code(s, mobile: str = MOBILE, **kwargs) -> str:
 
 
 def registration(code: str, mobile: str = MOBILE, **fields) -> Registration:
-    values = dict(nickname="Alice", mobile=mobile, code=code, password=PASSWORD, confirmation=None,
-                  agreement=True, client=CLIENT)
+    values = dict(
+        nickname="Alice", mobile=mobile, code=code, password=PASSWORD, confirmation=None, agreement=True, client=CLIENT
+    )
     values.update(fields)
     if values["confirmation"] is None:
         values["confirmation"] = values["password"]
@@ -663,14 +693,20 @@ def registration(code: str, mobile: str = MOBILE, **fields) -> Registration:
 
 def add_user(s, mobile: str = MOBILE, password: str = PASSWORD, nickname: str = "Alice") -> User:
     """Put a user straight into the store (no events)."""
-    user = User(mobile=mobile, nickname=nickname, password_hash=s.hasher.hash(password),
-                created_at=datetime.now(timezone.utc))
+    user = User(mobile=mobile, nickname=nickname, password_hash=s.hasher.hash(password), created_at=datetime.now(UTC))
     s.store.users.add(user)
     return user
 
 
-def credentials(s, mobile: str = MOBILE, password: str = PASSWORD, *, client: ClientContext = CLIENT,
-                captcha: str | None = None, remember: bool = False) -> Credentials:
+def credentials(
+    s,
+    mobile: str = MOBILE,
+    password: str = PASSWORD,
+    *,
+    client: ClientContext = CLIENT,
+    captcha: str | None = None,
+    remember: bool = False,
+) -> Credentials:
     captcha_id, text = new_captcha(s, client)
     return Credentials(mobile, password, captcha_id, text if captcha is None else captcha, client, remember)
 

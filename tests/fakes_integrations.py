@@ -41,8 +41,9 @@ class FakeWebhookEndpoints:
 
     def add(self, url, event_types, allow_private, full_mobile, secret_salt, created_at) -> int:
         endpoint_id = len(self.rows) + 1
-        self.rows[endpoint_id] = WebhookEndpoint(endpoint_id, url, event_types, allow_private, full_mobile,
-                                                 secret_salt, 0, created_at)
+        self.rows[endpoint_id] = WebhookEndpoint(
+            endpoint_id, url, event_types, allow_private, full_mobile, secret_salt, 0, created_at
+        )
         return endpoint_id
 
     def get(self, endpoint_id: int) -> WebhookEndpoint | None:

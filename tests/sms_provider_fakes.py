@@ -15,7 +15,7 @@ import hmac
 import json
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -117,9 +117,13 @@ class FakeAliyun(FakeProvider):
     Business errors come back as HTTP 200 with their Code; authentication errors as HTTP 4xx."""
 
     name = "aliyun"
-    ERRORS = {"throttled": "isv.BUSINESS_LIMIT_CONTROL", "invalid_number": "isv.MOBILE_NUMBER_ILLEGAL",
-              "balance": "isv.AMOUNT_NOT_ENOUGH", "sign_name": "isv.SMS_SIGNATURE_ILLEGAL",
-              "template": "isv.SMS_TEMPLATE_ILLEGAL"}
+    ERRORS = {
+        "throttled": "isv.BUSINESS_LIMIT_CONTROL",
+        "invalid_number": "isv.MOBILE_NUMBER_ILLEGAL",
+        "balance": "isv.AMOUNT_NOT_ENOUGH",
+        "sign_name": "isv.SMS_SIGNATURE_ILLEGAL",
+        "template": "isv.SMS_TEMPLATE_ILLEGAL",
+    }
 
     def answer(self, method, path, headers, body):
         headers = {k.lower(): v for k, v in headers.items()}
@@ -129,8 +133,12 @@ class FakeAliyun(FakeProvider):
             return 400, {"Code": "InvalidAction.NotFound", "Message": "bad action", "RequestId": request_id}
         if problem := self.check_signature(method, urlsplit(path).path or "/", query, headers, body):
             return problem
-        fields = {"mobile": query.get("PhoneNumbers"), "sign_name": query.get("SignName"),
-                  "template": query.get("TemplateCode"), "code": json.loads(query.get("TemplateParam") or "{}").get("code")}
+        fields = {
+            "mobile": query.get("PhoneNumbers"),
+            "sign_name": query.get("SignName"),
+            "template": query.get("TemplateCode"),
+            "code": json.loads(query.get("TemplateParam") or "{}").get("code"),
+        }
         if not all(fields.values()):
             return 200, {"Code": "isv.INVALID_PARAMETERS", "Message": "missing field", "RequestId": request_id}
         if self.mode in self.ERRORS:
@@ -151,12 +159,23 @@ class FakeAliyun(FakeProvider):
             return 404, {"Code": "InvalidAccessKeyId.NotFound", "Message": "unknown key", "RequestId": "-"}
         payload_hash = hashlib.sha256(body).hexdigest()
         canonical_query = "&".join(f"{k}={quote(v, safe='~')}" for k, v in sorted(query.items()))
-        canonical = "\n".join([method, uri, canonical_query, canonical_headers, parts["SignedHeaders"],
-                               headers.get("x-acs-content-sha256", "")])
+        canonical = "\n".join(
+            [
+                method,
+                uri,
+                canonical_query,
+                canonical_headers,
+                parts["SignedHeaders"],
+                headers.get("x-acs-content-sha256", ""),
+            ]
+        )
         to_sign = f"{algorithm}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
         expected = _hmac(self.secret.encode(), to_sign).hex()
-        if algorithm != "ACS3-HMAC-SHA256" or headers.get("x-acs-content-sha256") != payload_hash \
-                or not hmac.compare_digest(expected, parts.get("Signature", "")):
+        if (
+            algorithm != "ACS3-HMAC-SHA256"
+            or headers.get("x-acs-content-sha256") != payload_hash
+            or not hmac.compare_digest(expected, parts.get("Signature", ""))
+        ):
             return 400, {"Code": "SignatureDoesNotMatch", "Message": "signature mismatch", "RequestId": "-"}
         return None
 
@@ -166,11 +185,15 @@ class FakeTencent(FakeProvider):
     per-number ones in SendStatusSet (both with HTTP 200)."""
 
     name = "tencent"
-    STATUS_ERRORS = {"throttled": "LimitExceeded.PhoneNumberDailyLimit",
-                     "invalid_number": "InvalidParameterValue.IncorrectPhoneNumber"}
-    REQUEST_ERRORS = {"balance": "FailedOperation.InsufficientBalanceInSmsPackage",
-                      "sign_name": "FailedOperation.SignatureIncorrectOrUnapproved",
-                      "template": "FailedOperation.TemplateIncorrectOrUnapproved"}
+    STATUS_ERRORS = {
+        "throttled": "LimitExceeded.PhoneNumberDailyLimit",
+        "invalid_number": "InvalidParameterValue.IncorrectPhoneNumber",
+    }
+    REQUEST_ERRORS = {
+        "balance": "FailedOperation.InsufficientBalanceInSmsPackage",
+        "sign_name": "FailedOperation.SignatureIncorrectOrUnapproved",
+        "template": "FailedOperation.TemplateIncorrectOrUnapproved",
+    }
 
     def __init__(self, key_id: str, secret: str, delay: float = 0.0, app_id: str = "1400006666"):
         super().__init__(key_id, secret, delay)
@@ -190,20 +213,36 @@ class FakeTencent(FakeProvider):
         numbers, template_params = params.get("PhoneNumberSet") or [], params.get("TemplateParamSet") or []
         if params.get("SmsSdkAppId") != self.app_id:
             return error("UnauthorizedOperation.SmsSdkAppIdVerifyFail")
-        if len(numbers) != 1 or not numbers[0].startswith("+86") or len(template_params) != 1 \
-                or not params.get("SignName") or not params.get("TemplateId"):
+        if (
+            len(numbers) != 1
+            or not numbers[0].startswith("+86")
+            or len(template_params) != 1
+            or not params.get("SignName")
+            or not params.get("TemplateId")
+        ):
             return error("InvalidParameterValue.MissingParameter")
-        fields = {"mobile": numbers[0][3:], "sign_name": params["SignName"], "template": params["TemplateId"],
-                  "code": template_params[0], "region": headers.get("X-TC-Region")}
+        fields = {
+            "mobile": numbers[0][3:],
+            "sign_name": params["SignName"],
+            "template": params["TemplateId"],
+            "code": template_params[0],
+            "region": headers.get("X-TC-Region"),
+        }
         if self.mode in self.REQUEST_ERRORS:
             self.record(fields)
             return error(self.REQUEST_ERRORS[self.mode])
         code = self.STATUS_ERRORS.get(self.mode, "Ok")
         self.record({**fields, "accepted": code == "Ok"})
         serial = f"2640:{len(self.received):010d}" if code == "Ok" else ""
-        status = {"SerialNo": serial, "PhoneNumber": numbers[0], "Fee": 1 if code == "Ok" else 0,
-                  "SessionContext": "", "Code": code, "Message": "send success" if code == "Ok" else code,
-                  "IsoCode": "CN"}
+        status = {
+            "SerialNo": serial,
+            "PhoneNumber": numbers[0],
+            "Fee": 1 if code == "Ok" else 0,
+            "SessionContext": "",
+            "Code": code,
+            "Message": "send success" if code == "Ok" else code,
+            "IsoCode": "CN",
+        }
         return 200, {"Response": {"SendStatusSet": [status], "RequestId": request_id}}
 
     def check_signature(self, method, path, headers, body) -> str | None:
@@ -216,12 +255,21 @@ class FakeTencent(FakeProvider):
             return "AuthFailure.SignatureFailure"
         if key_id != self.key_id:
             return "AuthFailure.SecretIdNotFound"
-        if date != datetime.fromtimestamp(int(timestamp), timezone.utc).strftime("%Y-%m-%d"):
+        if date != datetime.fromtimestamp(int(timestamp), UTC).strftime("%Y-%m-%d"):
             return "AuthFailure.SignatureFailure"
-        canonical = "\n".join([method, urlsplit(path).path, "", f"content-type:{headers['Content-Type']}\n"
-                               f"host:{headers['Host']}\n", "content-type;host", hashlib.sha256(body).hexdigest()])
-        to_sign = "\n".join([algorithm, timestamp, f"{date}/{service}/tc3_request",
-                             hashlib.sha256(canonical.encode()).hexdigest()])
+        canonical = "\n".join(
+            [
+                method,
+                urlsplit(path).path,
+                "",
+                f"content-type:{headers['Content-Type']}\nhost:{headers['Host']}\n",
+                "content-type;host",
+                hashlib.sha256(body).hexdigest(),
+            ]
+        )
+        to_sign = "\n".join(
+            [algorithm, timestamp, f"{date}/{service}/tc3_request", hashlib.sha256(canonical.encode()).hexdigest()]
+        )
         key = _hmac(_hmac(_hmac(f"TC3{self.secret}".encode(), date), service), "tc3_request")
         expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, parts.get("Signature", "")):

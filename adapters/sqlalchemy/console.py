@@ -74,8 +74,14 @@ def _event_type(raw: str) -> EventType | str:
 
 
 def to_event(row) -> AuditEvent:
-    return AuditEvent(_event_type(row.type), row.occurred_at, ClientContext(row.ip, row.user_agent, row.request_id),
-                      mobile=row.mobile, user_id=row.user_id, detail=row.detail or {})
+    return AuditEvent(
+        _event_type(row.type),
+        row.occurred_at,
+        ClientContext(row.ip, row.user_agent, row.request_id),
+        mobile=row.mobile,
+        user_id=row.user_id,
+        detail=row.detail or {},
+    )
 
 
 def _prefix(column, prefix: str):
@@ -110,12 +116,17 @@ class SqlConsole:
         if query.user_id is not None:
             found += self.session.scalars(select(User).where(User.id == query.user_id))
         if query.mobile_prefix is not None:
-            found += self.session.scalars(select(User).where(_prefix(User.mobile, query.mobile_prefix))
-                                          .order_by(User.mobile).limit(wanted))
+            found += self.session.scalars(
+                select(User).where(_prefix(User.mobile, query.mobile_prefix)).order_by(User.mobile).limit(wanted)
+            )
         if query.nickname_prefix is not None:
-            found += self.session.scalars(select(User).where(_prefix(User.nickname, query.nickname_prefix))
-                                          .order_by(User.nickname, User.id).limit(wanted))
-        return list(dict.fromkeys(found))[offset:offset + limit]  # one object per row (the identity map)
+            found += self.session.scalars(
+                select(User)
+                .where(_prefix(User.nickname, query.nickname_prefix))
+                .order_by(User.nickname, User.id)
+                .limit(wanted)
+            )
+        return list(dict.fromkeys(found))[offset : offset + limit]  # one object per row (the identity map)
 
     def events(self, where: EventFilter, offset: int, limit: int) -> list[AuditEvent]:
         c = audit_events.c
@@ -131,7 +142,9 @@ class SqlConsole:
             statement = statement.where(c.occurred_at < where.until)
         return [to_event(row) for row in self.session.execute(statement)]
 
-    def count_by_day(self, boundaries: list[datetime], types: tuple[str, ...]) -> dict[tuple[int, str, str | None], int]:
+    def count_by_day(
+        self, boundaries: list[datetime], types: tuple[str, ...]
+    ) -> dict[tuple[int, str, str | None], int]:
         c = audit_events.c
         # The day as a CASE over the boundaries: the same SQL on every database, no date arithmetic dialects.
         day = case(*[(c.occurred_at < end, index) for index, end in enumerate(boundaries[1:])], else_=-1)
@@ -161,8 +174,7 @@ class SqlConsole:
         message_id = c.detail["message_id"].as_string()
         statement = (
             select(audit_events)
-            .where(c.type.in_(SMS_RECEIPTS), c.occurred_at >= since,
-                   message_id.in_(message_ids))
+            .where(c.type.in_(SMS_RECEIPTS), c.occurred_at >= since, message_id.in_(message_ids))
             .order_by(c.occurred_at, c.id)
         )
         return {row.detail["message_id"]: to_event(row) for row in self.session.execute(statement)}  # newest wins

@@ -24,8 +24,9 @@ def make_engine(url: str) -> Engine:
         options["isolation_level"] = "READ COMMITTED"
     # pre-ping: a connection the database dropped (restart, failover) is replaced, not handed out;
     # a short connect timeout and pool wait make an outage a quick 503, not a hung worker.
-    return create_engine(parsed, pool_pre_ping=True, pool_recycle=1800, pool_timeout=5,
-                         connect_args={"connect_timeout": 5}, **options)
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_recycle=1800, pool_timeout=5, connect_args={"connect_timeout": 5}, **options
+    )
 
 
 def sqlite_file(url: URL) -> Path | None:

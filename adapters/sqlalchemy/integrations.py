@@ -23,8 +23,7 @@ class SqlApiKeys:
         self.session = session
 
     def add(self, name: str, key_digest: str, created_at: datetime) -> int:
-        result = self.session.execute(insert(api_keys).values(name=name, key_digest=key_digest,
-                                                              created_at=created_at))
+        result = self.session.execute(insert(api_keys).values(name=name, key_digest=key_digest, created_at=created_at))
         return result.inserted_primary_key[0]
 
     def get(self, key_id: int) -> ApiKey | None:
@@ -47,12 +46,27 @@ class SqlWebhookEndpoints:
     def __init__(self, session: Session):
         self.session = session
 
-    def add(self, url: str, event_types: tuple[str, ...], allow_private: bool, full_mobile: bool, secret_salt: str,
-            created_at: datetime) -> int:
+    def add(
+        self,
+        url: str,
+        event_types: tuple[str, ...],
+        allow_private: bool,
+        full_mobile: bool,
+        secret_salt: str,
+        created_at: datetime,
+    ) -> int:
         position = sequencer_position(self.session.connection())
-        result = self.session.execute(insert(webhook_endpoints).values(
-            url=url, event_types=",".join(event_types), allow_private=allow_private, full_mobile=full_mobile,
-            secret_salt=secret_salt, position=position, created_at=created_at))
+        result = self.session.execute(
+            insert(webhook_endpoints).values(
+                url=url,
+                event_types=",".join(event_types),
+                allow_private=allow_private,
+                full_mobile=full_mobile,
+                secret_salt=secret_salt,
+                position=position,
+                created_at=created_at,
+            )
+        )
         return result.inserted_primary_key[0]
 
     def get(self, endpoint_id: int) -> WebhookEndpoint | None:
@@ -68,16 +82,19 @@ class SqlWebhookEndpoints:
         query = update(webhook_deliveries).where(webhook_deliveries.c.status == "failed")
         if endpoint_id is not None:
             query = query.where(webhook_deliveries.c.endpoint_id == endpoint_id)
-        return self.session.execute(query.values(status="pending", attempts=0, created_at=now,
-                                                 next_attempt_at=now)).rowcount
+        return self.session.execute(
+            query.values(status="pending", attempts=0, created_at=now, next_attempt_at=now)
+        ).rowcount
 
     def statuses(self) -> list[WebhookStatus]:
         d = webhook_deliveries
         counts = {
             (row.endpoint_id, row.status): (row.n, row.oldest)
-            for row in self.session.execute(select(d.c.endpoint_id, d.c.status, func.count().label("n"),
-                                                   func.min(d.c.created_at).label("oldest"))
-                                            .group_by(d.c.endpoint_id, d.c.status))
+            for row in self.session.execute(
+                select(
+                    d.c.endpoint_id, d.c.status, func.count().label("n"), func.min(d.c.created_at).label("oldest")
+                ).group_by(d.c.endpoint_id, d.c.status)
+            )
         }
         head = sequencer_position(self.session.connection())
         statuses = []
@@ -85,8 +102,9 @@ class SqlWebhookEndpoints:
             endpoint = endpoint_from_row(row)
             pending, oldest = counts.get((endpoint.id, "pending"), (0, None))
             failed, _ = counts.get((endpoint.id, "failed"), (0, None))
-            behind = self.session.execute(select(func.count()).where(
-                audit_events.c.seq > endpoint.position, audit_events.c.seq <= head)).scalar()
+            behind = self.session.execute(
+                select(func.count()).where(audit_events.c.seq > endpoint.position, audit_events.c.seq <= head)
+            ).scalar()
             statuses.append(WebhookStatus(endpoint, pending, failed, behind, oldest))
         return statuses
 
@@ -106,7 +124,11 @@ class SqlEventFeed:
         self.engine = engine
 
     def after(self, position: int, limit: int, types: TypeFilter) -> list[OutboxEvent]:
-        query = (select(audit_events).where(audit_events.c.seq > position, type_condition(audit_events.c.type, types))
-                 .order_by(audit_events.c.seq).limit(limit))
+        query = (
+            select(audit_events)
+            .where(audit_events.c.seq > position, type_condition(audit_events.c.type, types))
+            .order_by(audit_events.c.seq)
+            .limit(limit)
+        )
         with self.engine.connect() as connection:
             return [event_from_row(row) for row in connection.execute(query)]

@@ -65,8 +65,9 @@ def schema_lock(connection: Connection):
         yield
     elif dialect in ("mysql", "mariadb"):
         # MySQL's DDL commits as it goes, so a transaction-scoped lock would not last: a named session lock does.
-        taken = connection.execute(text("SELECT GET_LOCK(:name, :seconds)"),
-                                   {"name": LOCK_NAME, "seconds": LOCK_WAIT_SECONDS}).scalar()
+        taken = connection.execute(
+            text("SELECT GET_LOCK(:name, :seconds)"), {"name": LOCK_NAME, "seconds": LOCK_WAIT_SECONDS}
+        ).scalar()
         if taken != 1:
             raise SchemaLockTimeout(f"another process held the migration lock for {LOCK_WAIT_SECONDS} s")
         try:

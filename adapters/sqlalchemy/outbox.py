@@ -28,9 +28,18 @@ SEQUENCER = "sequencer"
 
 
 def event_from_row(row) -> OutboxEvent:
-    return OutboxEvent(id=row.id, seq=row.seq, type=row.type, occurred_at=row.occurred_at, user_id=row.user_id,
-                       mobile=row.mobile, ip=row.ip, user_agent=row.user_agent, request_id=row.request_id,
-                       detail=row.detail or {})
+    return OutboxEvent(
+        id=row.id,
+        seq=row.seq,
+        type=row.type,
+        occurred_at=row.occurred_at,
+        user_id=row.user_id,
+        mobile=row.mobile,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        request_id=row.request_id,
+        detail=row.detail or {},
+    )
 
 
 def _like(pattern: str) -> str:
@@ -51,15 +60,24 @@ def type_condition(column, types: TypeFilter):
 
 def endpoint_from_row(row) -> WebhookEndpoint:
     return WebhookEndpoint(
-        id=row.id, url=row.url, event_types=tuple(t for t in row.event_types.split(",") if t),
-        allow_private=row.allow_private, full_mobile=row.full_mobile, secret_salt=row.secret_salt,
-        position=row.position, created_at=row.created_at, last_success_at=row.last_success_at,
-        last_error=row.last_error, last_error_at=row.last_error_at)
+        id=row.id,
+        url=row.url,
+        event_types=tuple(t for t in row.event_types.split(",") if t),
+        allow_private=row.allow_private,
+        full_mobile=row.full_mobile,
+        secret_salt=row.secret_salt,
+        position=row.position,
+        created_at=row.created_at,
+        last_success_at=row.last_success_at,
+        last_error=row.last_error,
+        last_error_at=row.last_error_at,
+    )
 
 
 def sequencer_position(connection: Connection) -> int:
     position = connection.execute(
-        select(relay_positions.c.position).where(relay_positions.c.sink == SEQUENCER)).scalar()
+        select(relay_positions.c.position).where(relay_positions.c.sink == SEQUENCER)
+    ).scalar()
     if position is None:
         position = connection.execute(select(func.coalesce(func.max(audit_events.c.seq), 0))).scalar()
     return position
@@ -87,8 +105,9 @@ class SqlOutbox:
     def __init__(self, engine: Engine):
         # Read committed on the servers: each statement sees what has committed by then, and the sequencer's
         # UPDATE by primary key takes no gap locks that would stall the web workers' INSERTs on MariaDB.
-        self.engine = engine if engine.dialect.name == "sqlite" else engine.execution_options(
-            isolation_level="READ COMMITTED")
+        self.engine = (
+            engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="READ COMMITTED")
+        )
 
     # --- the delivery order -------------------------------------------------------------------------------
 
@@ -98,20 +117,31 @@ class SqlOutbox:
             lock = select(relay_positions.c.position).where(relay_positions.c.sink == SEQUENCER).with_for_update()
             locked = connection.execute(lock).scalar()
             if locked is None:  # a database emptied by hand: start again after whatever is numbered
-                connection.execute(insert(relay_positions).values(sink=SEQUENCER,
-                                                                  position=sequencer_position(connection)))
+                connection.execute(
+                    insert(relay_positions).values(sink=SEQUENCER, position=sequencer_position(connection))
+                )
                 locked = connection.execute(lock).scalar()
-            ids = connection.execute(select(audit_events.c.id).where(audit_events.c.seq.is_(None))
-                                     .order_by(audit_events.c.id).limit(limit)).scalars().all()
+            ids = (
+                connection.execute(
+                    select(audit_events.c.id)
+                    .where(audit_events.c.seq.is_(None))
+                    .order_by(audit_events.c.id)
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
             if not ids:
                 return 0
             # One statement: seq = id + offset keeps the id order within the batch and puts the whole batch
             # after everything numbered before (offset 0 unless a row committed late).
             offset = max(0, locked + 1 - ids[0])
-            connection.execute(update(audit_events).where(audit_events.c.id.in_(ids))
-                               .values(seq=audit_events.c.id + offset))
-            connection.execute(update(relay_positions).where(relay_positions.c.sink == SEQUENCER)
-                               .values(position=ids[-1] + offset))
+            connection.execute(
+                update(audit_events).where(audit_events.c.id.in_(ids)).values(seq=audit_events.c.id + offset)
+            )
+            connection.execute(
+                update(relay_positions).where(relay_positions.c.sink == SEQUENCER).values(position=ids[-1] + offset)
+            )
         return len(ids)
 
     def head(self) -> int:
@@ -119,8 +149,7 @@ class SqlOutbox:
             return sequencer_position(connection)
 
     def read(self, after: int, limit: int) -> list[OutboxEvent]:
-        query = (select(audit_events).where(audit_events.c.seq > after)
-                 .order_by(audit_events.c.seq).limit(limit))
+        query = select(audit_events).where(audit_events.c.seq > after).order_by(audit_events.c.seq).limit(limit)
         with self.engine.connect() as connection:
             return [event_from_row(row) for row in connection.execute(query)]
 
@@ -130,7 +159,8 @@ class SqlOutbox:
         """The sink's position; a sink seen for the first time starts at the newest sequenced event."""
         with self.engine.begin() as connection:
             position = connection.execute(
-                select(relay_positions.c.position).where(relay_positions.c.sink == sink)).scalar()
+                select(relay_positions.c.position).where(relay_positions.c.sink == sink)
+            ).scalar()
             if position is None:
                 position = sequencer_position(connection)
                 connection.execute(insert(relay_positions).values(sink=sink, position=position))
@@ -138,9 +168,11 @@ class SqlOutbox:
 
     def advance(self, sink: str, position: int, now: datetime) -> None:
         with self.engine.begin() as connection:
-            connection.execute(update(relay_positions).where(relay_positions.c.sink == sink,
-                                                             relay_positions.c.position < position)
-                               .values(position=position, updated_at=now))
+            connection.execute(
+                update(relay_positions)
+                .where(relay_positions.c.sink == sink, relay_positions.c.position < position)
+                .values(position=position, updated_at=now)
+            )
 
     # --- webhooks -----------------------------------------------------------------------------------------
 
@@ -157,15 +189,21 @@ class SqlOutbox:
         """
         with self.engine.begin() as connection:
             for endpoint_id, (before, after) in positions.items():
-                moved = connection.execute(update(webhook_endpoints).where(
-                    webhook_endpoints.c.id == endpoint_id, webhook_endpoints.c.position == before)
-                    .values(position=after)).rowcount
+                moved = connection.execute(
+                    update(webhook_endpoints)
+                    .where(webhook_endpoints.c.id == endpoint_id, webhook_endpoints.c.position == before)
+                    .values(position=after)
+                ).rowcount
                 if moved != 1:
                     raise StaleFanOut(endpoint_id)
             if deliveries:
-                connection.execute(insert(webhook_deliveries), [
-                    {**d, "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
-                    for d in deliveries])
+                connection.execute(
+                    insert(webhook_deliveries),
+                    [
+                        {**d, "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
+                        for d in deliveries
+                    ],
+                )
 
     def due(self, now: datetime, limit: int) -> list[Due]:
         """Pending deliveries due now that no earlier delivery of the same user to the same endpoint is
@@ -173,21 +211,31 @@ class SqlOutbox:
         d, w, a = webhook_deliveries, webhook_endpoints, audit_events
         waiting = webhook_deliveries.alias("waiting")
         held_back = exists().where(
-            waiting.c.endpoint_id == d.c.endpoint_id, waiting.c.user_id == d.c.user_id,
-            waiting.c.status == "pending", waiting.c.seq < d.c.seq, waiting.c.next_attempt_at > now)
+            waiting.c.endpoint_id == d.c.endpoint_id,
+            waiting.c.user_id == d.c.user_id,
+            waiting.c.status == "pending",
+            waiting.c.seq < d.c.seq,
+            waiting.c.next_attempt_at > now,
+        )
         query = (
-            select(d.c.id.label("delivery_id"), d.c.attempts, d.c.created_at.label("delivery_created_at"),
-                   *[c.label(f"w_{c.name}") for c in w.c], *a.c)
-            .join(w, w.c.id == d.c.endpoint_id).join(a, a.c.id == d.c.event_id)
+            select(
+                d.c.id.label("delivery_id"),
+                d.c.attempts,
+                d.c.created_at.label("delivery_created_at"),
+                *[c.label(f"w_{c.name}") for c in w.c],
+                *a.c,
+            )
+            .join(w, w.c.id == d.c.endpoint_id)
+            .join(a, a.c.id == d.c.event_id)
             .where(d.c.status == "pending", d.c.next_attempt_at <= now, ~held_back)
-            .order_by(d.c.seq, d.c.endpoint_id).limit(limit)
+            .order_by(d.c.seq, d.c.endpoint_id)
+            .limit(limit)
         )
         due = []
         with self.engine.connect() as connection:
             for row in connection.execute(query):
                 endpoint = endpoint_from_row(_Prefixed(row, "w_"))
-                due.append(Due(row.delivery_id, endpoint, event_from_row(row), row.attempts,
-                               row.delivery_created_at))
+                due.append(Due(row.delivery_id, endpoint, event_from_row(row), row.attempts, row.delivery_created_at))
         return due
 
     def settle(self, outcomes: Iterable[Outcome], now: datetime) -> None:
@@ -199,18 +247,28 @@ class SqlOutbox:
             if delivered:
                 connection.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id.in_(delivered)))
             for outcome in failed:
-                connection.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == outcome.due.id).values(
-                    attempts=webhook_deliveries.c.attempts + 1, last_error=outcome.error[:512],
-                    status="pending" if outcome.next_attempt_at else "failed",
-                    next_attempt_at=outcome.next_attempt_at or now))
+                connection.execute(
+                    update(webhook_deliveries)
+                    .where(webhook_deliveries.c.id == outcome.due.id)
+                    .values(
+                        attempts=webhook_deliveries.c.attempts + 1,
+                        last_error=outcome.error[:512],
+                        status="pending" if outcome.next_attempt_at else "failed",
+                        next_attempt_at=outcome.next_attempt_at or now,
+                    )
+                )
             succeeded = {o.due.endpoint.id for o in outcomes if o.error is None}
             if succeeded:
-                connection.execute(update(webhook_endpoints).where(webhook_endpoints.c.id.in_(succeeded))
-                                   .values(last_success_at=now))
+                connection.execute(
+                    update(webhook_endpoints).where(webhook_endpoints.c.id.in_(succeeded)).values(last_success_at=now)
+                )
             last_errors = {o.due.endpoint.id: o.error for o in failed}
             for endpoint_id, error in last_errors.items():
-                connection.execute(update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
-                                   .values(last_error=error[:512], last_error_at=now))
+                connection.execute(
+                    update(webhook_endpoints)
+                    .where(webhook_endpoints.c.id == endpoint_id)
+                    .values(last_error=error[:512], last_error_at=now)
+                )
 
 
 class StaleFanOut(RuntimeError):

@@ -11,8 +11,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.tables import (audit_events, captcha_challenges, consents, sms_challenges, sms_quotas,
-                                       user_sessions)
+from adapters.sqlalchemy.tables import (
+    audit_events,
+    captcha_challenges,
+    consents,
+    sms_challenges,
+    sms_quotas,
+    user_sessions,
+)
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, Consent, SmsChallenge, SmsStatus, User, UserSession
@@ -33,16 +39,21 @@ def _upsert_statement(dialect: str, table: Table, names: tuple[str, ...], key: C
         statement = mysql_insert(table).values(values)
         return statement.on_duplicate_key_update({name: statement.inserted[name] for name in changed})
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values)
-    return statement.on_conflict_do_update(index_elements=[key],
-                                           set_={name: statement.excluded[name] for name in changed})
+    return statement.on_conflict_do_update(
+        index_elements=[key], set_={name: statement.excluded[name] for name in changed}
+    )
 
 
 @functools.cache
 def _user_by_mobile_for_update():
     """Built once (after the mapping exists): a statement object keeps its cache key, so each sign-in does not
     rebuild and re-key it."""
-    return (select(User).where(User.mobile == bindparam("mobile")).with_for_update()
-            .execution_options(populate_existing=True))
+    return (
+        select(User)
+        .where(User.mobile == bindparam("mobile"))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 class SqlUsers:
@@ -119,8 +130,9 @@ class SqlSmsChallenges:
 
     def count_for_mobile_and_ip_since(self, mobile: str, ip: str, since: datetime) -> int:
         c = sms_challenges.c
-        return self.session.scalar(select(func.count()).where(
-            c.mobile == mobile, c.client_ip == ip, c.created_at >= since, COUNTED))
+        return self.session.scalar(
+            select(func.count()).where(c.mobile == mobile, c.client_ip == ip, c.created_at >= since, COUNTED)
+        )
 
     def hold_send_locks(self, mobile: str, ip: str | None, now: datetime) -> None:
         for subject in [f"mobile:{mobile}"] + ([f"ip:{ip}"] if ip else []):
@@ -138,20 +150,34 @@ class SqlSmsChallenges:
     def spend_older(self, mobile: str, purpose: str, than_id: int) -> None:
         self.session.execute(
             update(SmsChallenge)
-            .where(SmsChallenge.mobile == mobile, SmsChallenge.purpose == purpose, SmsChallenge.spent.is_(False),
-                   SmsChallenge.id < than_id)
+            .where(
+                SmsChallenge.mobile == mobile,
+                SmsChallenge.purpose == purpose,
+                SmsChallenge.spent.is_(False),
+                SmsChallenge.id < than_id,
+            )
             .values(spent=True)
             .execution_options(synchronize_session=False)
         )
 
     def by_message_id_for_update(self, provider: str, message_id: str) -> SmsChallenge | None:
-        query = (select(SmsChallenge).where(SmsChallenge.message_id == message_id, SmsChallenge.provider == provider)
-                 .order_by(SmsChallenge.id).limit(1).with_for_update())
+        query = (
+            select(SmsChallenge)
+            .where(SmsChallenge.message_id == message_id, SmsChallenge.provider == provider)
+            .order_by(SmsChallenge.id)
+            .limit(1)
+            .with_for_update()
+        )
         return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
     def sending_since_before(self, before: datetime, limit: int) -> list[SmsChallenge]:
-        query = (select(SmsChallenge).where(SmsChallenge.status == SmsStatus.SENDING, SmsChallenge.created_at < before)
-                 .order_by(SmsChallenge.id).limit(limit).with_for_update())
+        query = (
+            select(SmsChallenge)
+            .where(SmsChallenge.status == SmsStatus.SENDING, SmsChallenge.created_at < before)
+            .order_by(SmsChallenge.id)
+            .limit(limit)
+            .with_for_update()
+        )
         return list(self.session.scalars(query.execution_options(populate_existing=True)))
 
 
@@ -163,14 +189,19 @@ class SqlCaptchaChallenges:
 
     def put(self, challenge: CaptchaChallenge) -> None:
         """A new image for an id already issued replaces its answer: only the latest image can be solved."""
-        upsert(self.session, captcha_challenges, {"id": challenge.id, "answer_digest": challenge.answer_digest,
-                                                  "expires_at": challenge.expires_at}, key=captcha_challenges.c.id)
+        upsert(
+            self.session,
+            captcha_challenges,
+            {"id": challenge.id, "answer_digest": challenge.answer_digest, "expires_at": challenge.expires_at},
+            key=captcha_challenges.c.id,
+        )
 
     # Built once, with the id as a parameter (see _upsert_statement).
     REMOVE = delete(captcha_challenges).where(captcha_challenges.c.id == bindparam("id"))
     REMOVE_RETURNING = REMOVE.returning(captcha_challenges.c.answer_digest, captcha_challenges.c.expires_at)
     READ = select(captcha_challenges.c.answer_digest, captcha_challenges.c.expires_at).where(
-        captcha_challenges.c.id == bindparam("id"))
+        captcha_challenges.c.id == bindparam("id")
+    )
 
     def take(self, captcha_id: str) -> CaptchaChallenge | None:
         key = {"id": captcha_id}
@@ -214,11 +245,21 @@ class SqlAuditLog:
 
     def recent_for_user(self, user_id: int, types: tuple[str, ...], limit: int) -> list[AuditEvent]:
         c = audit_events.c
-        query = (select(audit_events).where(c.user_id == user_id, c.type.in_(types))
-                 .order_by(c.occurred_at.desc(), c.id.desc()).limit(limit))
+        query = (
+            select(audit_events)
+            .where(c.user_id == user_id, c.type.in_(types))
+            .order_by(c.occurred_at.desc(), c.id.desc())
+            .limit(limit)
+        )
         return [
-            AuditEvent(EventType(row.type), row.occurred_at, ClientContext(row.ip, row.user_agent, row.request_id),
-                       mobile=row.mobile, user_id=row.user_id, detail=row.detail or {})
+            AuditEvent(
+                EventType(row.type),
+                row.occurred_at,
+                ClientContext(row.ip, row.user_agent, row.request_id),
+                mobile=row.mobile,
+                user_id=row.user_id,
+                detail=row.detail or {},
+            )
             for row in self.session.execute(query)
         ]
 
@@ -238,28 +279,46 @@ class SqlAuditLog:
             at, last_id = after
             query = query.where(or_(c.occurred_at > at, and_(c.occurred_at == at, c.id > last_id)))
         return [
-            (row.id, AuditEvent(EventType(row.type), row.occurred_at,
-                                ClientContext(row.ip, row.user_agent, row.request_id),
-                                mobile=row.mobile, user_id=row.user_id, detail=row.detail or {}))
+            (
+                row.id,
+                AuditEvent(
+                    EventType(row.type),
+                    row.occurred_at,
+                    ClientContext(row.ip, row.user_agent, row.request_id),
+                    mobile=row.mobile,
+                    user_id=row.user_id,
+                    detail=row.detail or {},
+                ),
+            )
             for row in self.session.execute(query)
         ]
 
-    def pseudonymize(self, user_id: int, mobile: str, until: datetime, pseudonym: Callable[[str], str],
-                     personal_detail: Mapping[str, tuple[str, ...]]) -> int:
+    def pseudonymize(
+        self,
+        user_id: int,
+        mobile: str,
+        until: datetime,
+        pseudonym: Callable[[str], str],
+        personal_detail: Mapping[str, tuple[str, ...]],
+    ) -> int:
         c = audit_events.c
         changed = 0
         # One statement per distinct number (usually one): the HMAC is computed here, not in SQL.
         own_mobiles = self.session.scalars(
-            select(c.mobile).where(c.user_id == user_id, c.mobile.is_not(None)).distinct()).all()
+            select(c.mobile).where(c.user_id == user_id, c.mobile.is_not(None)).distinct()
+        ).all()
         for number in own_mobiles:
             changed += self.session.execute(
-                update(audit_events).where(c.user_id == user_id, c.mobile == number)
-                .values(mobile=pseudonym(number))).rowcount
+                update(audit_events).where(c.user_id == user_id, c.mobile == number).values(mobile=pseudonym(number))
+            ).rowcount
         changed += self.session.execute(
-            update(audit_events).where(c.user_id.is_(None), c.mobile == mobile, c.occurred_at <= until)
-            .values(mobile=pseudonym(mobile))).rowcount
+            update(audit_events)
+            .where(c.user_id.is_(None), c.mobile == mobile, c.occurred_at <= until)
+            .values(mobile=pseudonym(mobile))
+        ).rowcount
         rows = self.session.execute(
-            select(c.id, c.type, c.detail).where(c.user_id == user_id, c.type.in_(list(personal_detail)))).all()
+            select(c.id, c.type, c.detail).where(c.user_id == user_id, c.type.in_(list(personal_detail)))
+        ).all()
         for row in rows:
             detail = dict(row.detail or {})
             for key in personal_detail[row.type]:
@@ -298,30 +357,40 @@ class SqlSessions:
         return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
     def live_for_user(self, user_id: int, now: datetime) -> list[UserSession]:
-        query = (select(UserSession)
-                 .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None), UserSession.expires_at > now)
-                 .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+        query = (
+            select(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None), UserSession.expires_at > now)
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
         return list(self.session.scalars(query))
 
     def touch(self, session_id: int, now: datetime, ip: str | None) -> None:
         self.session.execute(
-            update(UserSession).where(UserSession.id == session_id, UserSession.ended_at.is_(None))
-            .values(last_seen_at=now, ip=ip).execution_options(synchronize_session=False))
+            update(UserSession)
+            .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+            .values(last_seen_at=now, ip=ip)
+            .execution_options(synchronize_session=False)
+        )
 
     def end_all(self, user_id: int, now: datetime, reason: str) -> int:
         ended = self.session.execute(
-            update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-            .values(ended_at=now, end_reason=reason).execution_options(synchronize_session=False))
+            update(UserSession)
+            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
         return ended.rowcount
 
     def for_user(self, user_id: int) -> list[UserSession]:
-        query = select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.created_at,
-                                                                                     UserSession.id)
+        query = (
+            select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.created_at, UserSession.id)
+        )
         return list(self.session.scalars(query))
 
     def remove_for_user(self, user_id: int) -> None:
-        self.session.execute(delete(UserSession).where(UserSession.user_id == user_id)
-                             .execution_options(synchronize_session=False))
+        self.session.execute(
+            delete(UserSession).where(UserSession.user_id == user_id).execution_options(synchronize_session=False)
+        )
 
 
 class SqlConsents:
@@ -331,8 +400,11 @@ class SqlConsents:
         self.session = session
 
     def add(self, consent: Consent) -> None:
-        self.session.execute(insert(consents).values(user_id=consent.user_id, document=consent.document,
-                                                     version=consent.version, given_at=consent.given_at))
+        self.session.execute(
+            insert(consents).values(
+                user_id=consent.user_id, document=consent.document, version=consent.version, given_at=consent.given_at
+            )
+        )
 
     def for_user(self, user_id: int) -> list[Consent]:
         c = consents.c

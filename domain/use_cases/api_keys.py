@@ -100,7 +100,15 @@ class UseApiKey:
             key = uow.api_keys.find_active(api_key_digest(use.presented))
             if key is None:
                 raise errors.ApiKeyInvalid()
-            record(uow, EventType.API_KEY_USED, now=self.clock.now(), client=use.client, user_id=use.user_id,
-                   key_id=key.id, name=key.name, endpoint=use.endpoint)
+            record(
+                uow,
+                EventType.API_KEY_USED,
+                now=self.clock.now(),
+                client=use.client,
+                user_id=use.user_id,
+                key_id=key.id,
+                name=key.name,
+                endpoint=use.endpoint,
+            )
             uow.commit()
         return key

@@ -74,7 +74,8 @@ class ChangeMobile:
             uow.commit()
         # Outside any transaction: argon2 takes tens of milliseconds and must not hold the row.
         matches = current_code is not None or self.hasher.verify(
-            user.password_hash, normalize_password(cmd.current_password or ""))
+            user.password_hash, normalize_password(cmd.current_password or "")
+        )
         try:
             return self._change(cmd, mobile, purpose, new_code, current_code, matches, armed_lock, event)
         except errors.Conflict:  # another account took the mobile meanwhile: the unique constraint kept it to one
@@ -93,8 +94,9 @@ class ChangeMobile:
             if user is None or user.mobile != event["mobile"]:
                 raise errors.LoginRequired()  # erased, or moved by a racing change: this request proves nothing now
             if not matches:  # counts toward the lock as at sign-in
-                refuse_wrong_password(uow, user, armed_lock, errors.CurrentPasswordInvalid(),
-                                      EventType.MOBILE_CHANGE_REFUSED, **event)
+                refuse_wrong_password(
+                    uow, user, armed_lock, errors.CurrentPasswordInvalid(), EventType.MOBILE_CHANGE_REFUSED, **event
+                )
             if current_code is None:
                 user.login_succeeded()  # the right current password clears the count, as at sign-in
             if uow.users.get_by_mobile(mobile) is not None:
@@ -106,7 +108,12 @@ class ChangeMobile:
             renewed = rotate_session(uow, self.codes, rules, current=session, now=now, client=cmd.client)
             # Last, so that the first flush to meet a racing account's commit is the commit's own: Conflict.
             old = user.change_mobile(mobile)
-            record(uow, EventType.MOBILE_CHANGED, **{**event, "mobile": mobile},
-                   old_mobile=mask_mobile(old), new_mobile=mask_mobile(mobile))
+            record(
+                uow,
+                EventType.MOBILE_CHANGED,
+                **{**event, "mobile": mobile},
+                old_mobile=mask_mobile(old),
+                new_mobile=mask_mobile(mobile),
+            )
             uow.commit()
             return renewed

@@ -28,7 +28,15 @@ class ChangeNickname:
             if user is None:
                 raise errors.LoginRequired()
             previous, user.nickname = user.nickname, nickname
-            record(uow, EventType.NICKNAME_CHANGED, now=self.clock.now(), client=cmd.client, mobile=user.mobile,
-                   user_id=user.id, previous=previous, nickname=nickname)
+            record(
+                uow,
+                EventType.NICKNAME_CHANGED,
+                now=self.clock.now(),
+                client=cmd.client,
+                mobile=user.mobile,
+                user_id=user.id,
+                previous=previous,
+                nickname=nickname,
+            )
             uow.commit()
         return nickname

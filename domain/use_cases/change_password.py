@@ -62,10 +62,13 @@ class ChangePassword:
             if user is None:
                 raise errors.LoginRequired()
             if first and user.password_hash is not None:  # set by a racing request: this one proves nothing now
-                record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED, **event)
+                record_refusal_and_raise(
+                    uow, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED, **event
+                )
             if not matches:  # counts toward the lock as at sign-in
-                refuse_wrong_password(uow, user, armed_lock, errors.CurrentPasswordInvalid(),
-                                      EventType.PASSWORD_CHANGE_REFUSED, **event)
+                refuse_wrong_password(
+                    uow, user, armed_lock, errors.CurrentPasswordInvalid(), EventType.PASSWORD_CHANGE_REFUSED, **event
+                )
             user.login_succeeded()
             if password_hash is None:
                 record_refusal_and_raise(uow, errors.SamePassword(), EventType.PASSWORD_CHANGE_REFUSED, **event)

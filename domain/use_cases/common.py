@@ -35,9 +35,16 @@ def record_refusal_and_raise(uow: UnitOfWork, error: DomainError, event_type: Ev
     raise error
 
 
-def refuse_wrong_password(uow: UnitOfWork, user: User | Operator | None, armed_lock: bool, error: DomainError,
-                          event_type: EventType, lock_event: EventType = EventType.ACCOUNT_LOCKED, /,
-                          **event: Any) -> NoReturn:
+def refuse_wrong_password(
+    uow: UnitOfWork,
+    user: User | Operator | None,
+    armed_lock: bool,
+    error: DomainError,
+    event_type: EventType,
+    lock_event: EventType = EventType.ACCOUNT_LOCKED,
+    /,
+    **event: Any,
+) -> NoReturn:
     """A wrong password, its try counted (start_login_attempt) and committed before the compare; `user` (an account
     or an operator) re-read for update since. Refused with `error`, unless that try was the last one allowed
     (`armed_lock`) and the lock still stands (a correct password may have lifted it meanwhile): then this failure

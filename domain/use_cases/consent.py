@@ -11,12 +11,12 @@ from domain.rules import Rules
 from domain.use_cases.common import record
 
 
-def record_consent(uow: UnitOfWork, user_id: int, rules: Rules, *, now: datetime, client: ClientContext,
-                   mobile: str | None = None) -> None:
+def record_consent(
+    uow: UnitOfWork, user_id: int, rules: Rules, *, now: datetime, client: ClientContext, mobile: str | None = None
+) -> None:
     """For the sign-up use cases, in the transaction that creates the account: both documents, in the versions
     the pages show now (the request's one `agreement` box covers both)."""
     documents = {"terms": rules.terms_version, "privacy": rules.privacy_version}
     for document, version in documents.items():
         uow.consents.add(Consent(user_id, document, version, now))
-    record(uow, EventType.CONSENT_GIVEN, now=now, client=client, mobile=mobile, user_id=user_id,
-           documents=documents)
+    record(uow, EventType.CONSENT_GIVEN, now=now, client=client, mobile=mobile, user_id=user_id, documents=documents)

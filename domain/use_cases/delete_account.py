@@ -43,11 +43,14 @@ class RequestAccountDeletion:
         event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
         # Outside any transaction, as in a password change: argon2 must not hold the row. An account without a
         # password is refused like a wrong one (it proves itself with a code).
-        if cmd.code is None and not (user.password_hash is not None and self.hasher.verify(
-                user.password_hash, normalize_password(cmd.current_password or ""))):
+        if cmd.code is None and not (
+            user.password_hash is not None
+            and self.hasher.verify(user.password_hash, normalize_password(cmd.current_password or ""))
+        ):
             with self.uow() as uow:
-                record_refusal_and_raise(uow, errors.CurrentPasswordInvalid(), EventType.ACCOUNT_DELETION_REFUSED,
-                                         **event)
+                record_refusal_and_raise(
+                    uow, errors.CurrentPasswordInvalid(), EventType.ACCOUNT_DELETION_REFUSED, **event
+                )
         with self.uow() as uow:
             if cmd.code is not None:  # the code's row, then the user's: the order of the sign-in use cases
                 proven = check_code(uow, user.mobile, "delete_account", cmd.code, now, self.rules, cmd.client)
@@ -59,8 +62,13 @@ class RequestAccountDeletion:
                 raise errors.LoginRequired()  # erased, or moved to another mobile since the code was sent
             if user.request_deletion(now, self.rules):
                 ended = uow.sessions.end_all(user.id, now, SessionEnd.DELETION_REQUESTED)
-                record(uow, EventType.ACCOUNT_DELETION_REQUESTED, due_at=user.deletion_due_at.isoformat(),
-                       sessions_ended=ended, **event)
+                record(
+                    uow,
+                    EventType.ACCOUNT_DELETION_REQUESTED,
+                    due_at=user.deletion_due_at.isoformat(),
+                    sessions_ended=ended,
+                    **event,
+                )
                 uow.commit()
             return user.deletion_due_at
 

@@ -15,8 +15,10 @@ from domain.ports import Clock, UnitOfWorkFactory
 from domain.use_cases.common import record
 
 # Detail keys that name the person, per event type: blanked in the kept events when the account is erased.
-PERSONAL_DETAIL = {EventType.NICKNAME_CHANGED.value: ("previous", "nickname"),
-                   EventType.MOBILE_CHANGED.value: ("old_mobile", "new_mobile")}  # masked, but 7 of 11 digits
+PERSONAL_DETAIL = {
+    EventType.NICKNAME_CHANGED.value: ("previous", "nickname"),
+    EventType.MOBILE_CHANGED.value: ("old_mobile", "new_mobile"),
+}  # masked, but 7 of 11 digits
 
 
 class EraseDueAccounts:
@@ -52,7 +54,14 @@ class EraseDueAccounts:
             uow.consents.remove_for_user(user.id)
             uow.sessions.remove_for_user(user.id)
             uow.users.remove(user)
-            record(uow, EventType.ACCOUNT_ERASED, now=now, client=client, mobile=self.pseudonym(mobile),
-                   user_id=user.id, events_pseudonymized=changed)
+            record(
+                uow,
+                EventType.ACCOUNT_ERASED,
+                now=now,
+                client=client,
+                mobile=self.pseudonym(mobile),
+                user_id=user.id,
+                events_pseudonymized=changed,
+            )
             uow.commit()
             return True

@@ -47,10 +47,20 @@ def account_fields(user: User) -> dict[str, Any]:
 
 def session_records(uow: UnitOfWork, user: User) -> list[dict[str, Any]]:
     """The account's sessions as the server keeps them (never the cookie's secret or its digest)."""
-    return [{"id": s.public_id, "signed_in_at": s.created_at, "last_seen_at": s.last_seen_at, "ip": s.ip,
-             "user_agent": s.user_agent, "remember": s.remember, "expires_at": s.expires_at,
-             "ended_at": s.ended_at, "end_reason": s.end_reason}
-            for s in uow.sessions.for_user(user.id)]
+    return [
+        {
+            "id": s.public_id,
+            "signed_in_at": s.created_at,
+            "last_seen_at": s.last_seen_at,
+            "ip": s.ip,
+            "user_agent": s.user_agent,
+            "remember": s.remember,
+            "expires_at": s.expires_at,
+            "ended_at": s.ended_at,
+            "end_reason": s.end_reason,
+        }
+        for s in uow.sessions.for_user(user.id)
+    ]
 
 
 class ExportAccountData:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain import errors
 from domain.events import ClientContext
 from domain.model import CaptchaChallenge, canonical_captcha_id, digest
 from domain.ports import CaptchaRenderer, Clock, Codes, UnitOfWorkFactory

@@ -9,8 +9,8 @@ from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, record_refusal_and_raise, refuse_wrong_password
 from domain.use_cases.delete_account import cancel_pending_deletion
-from domain.use_cases.take_captcha import take_captcha
 from domain.use_cases.sessions import NewSession, open_session
+from domain.use_cases.take_captcha import take_captcha
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,17 @@ class Login:
             user.login_succeeded()
             if self.hasher.needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)
-            session = open_session(uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now,
-                                   client=cmd.client)
-            record(uow, EventType.LOGIN_SUCCEEDED, session=session.public_id, remember=cmd.remember,
-                   method="password", **event)
+            session = open_session(
+                uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now, client=cmd.client
+            )
+            record(
+                uow,
+                EventType.LOGIN_SUCCEEDED,
+                session=session.public_id,
+                remember=cmd.remember,
+                method="password",
+                **event,
+            )
             cancelled = cancel_pending_deletion(uow, user, **event)
             uow.commit()
             return SignedIn(user.id, user.nickname, session, cancelled)

@@ -72,25 +72,34 @@ class LoginWithSms:
                 record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.LOGIN_FAILED, **event)
             user = uow.users.get_by_mobile_for_update(mobile)
             if user is None and not cmd.agreement:
-                record_refusal_and_raise(uow, errors.AgreementRequired(), EventType.LOGIN_FAILED, **event)  # the code stays usable
+                record_refusal_and_raise(
+                    uow, errors.AgreementRequired(), EventType.LOGIN_FAILED, **event
+                )  # the code stays usable
             if user is not None:
                 event["user_id"] = user.id
                 if remaining := user.lock_remaining(now):  # as in password sign-in: a lock holds for every method
-                    record_refusal_and_raise(uow, errors.AccountLocked.for_seconds(remaining),
-                           EventType.LOGIN_FAILED, **event)
+                    record_refusal_and_raise(
+                        uow, errors.AccountLocked.for_seconds(remaining), EventType.LOGIN_FAILED, **event
+                    )
                 if user.disabled_at is not None:
                     record_refusal_and_raise(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
             spend_code(uow, mobile, PURPOSE, proven)  # checked in this very transaction: it is still the current one
             registered = user is None
             if registered:
-                user = User(mobile=mobile, nickname=default_nickname(mobile, self.rules.default_nickname_prefix), password_hash=None, created_at=now)
+                user = User(
+                    mobile=mobile,
+                    nickname=default_nickname(mobile, self.rules.default_nickname_prefix),
+                    password_hash=None,
+                    created_at=now,
+                )
                 uow.users.add(user)  # Conflict when another sign-up of this mobile committed first
                 event["user_id"] = user.id
                 record(uow, EventType.USER_REGISTERED, **event)
                 record_consent(uow, user.id, rules, now=now, client=cmd.client, mobile=mobile)
             user.login_succeeded()  # the owner proved the mobile: earlier failed passwords no longer count
-            session = open_session(uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now,
-                                   client=cmd.client)
+            session = open_session(
+                uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now, client=cmd.client
+            )
             record(uow, EventType.LOGIN_SUCCEEDED, session=session.public_id, remember=cmd.remember, **event)
             plain = {k: v for k, v in event.items() if k != "method"}
             cancelled = cancel_pending_deletion(uow, user, **plain)

@@ -31,6 +31,13 @@ class Logout:
                 return
             session.end(now, SessionEnd.LOGGED_OUT)
             user = uow.users.get(session.user_id)
-            record(uow, EventType.LOGGED_OUT, now=now, client=cmd.client, mobile=user.mobile if user else None,
-                   user_id=session.user_id, session=session.public_id)
+            record(
+                uow,
+                EventType.LOGGED_OUT,
+                now=now,
+                client=cmd.client,
+                mobile=user.mobile if user else None,
+                user_id=session.user_id,
+                session=session.public_id,
+            )
             uow.commit()

@@ -42,7 +42,16 @@ class RecordSmsReceipts:
                 else:
                     recorded += 1
                     kind = EventType.SMS_CODE_DELIVERED if receipt.delivered else EventType.SMS_CODE_DELIVERY_FAILED
-                    record(uow, kind, now=now, client=client, mobile=challenge.mobile, purpose=challenge.purpose,
-                           provider=receipt.provider, message_id=receipt.message_id, status=receipt.status)
+                    record(
+                        uow,
+                        kind,
+                        now=now,
+                        client=client,
+                        mobile=challenge.mobile,
+                        purpose=challenge.purpose,
+                        provider=receipt.provider,
+                        message_id=receipt.message_id,
+                        status=receipt.status,
+                    )
             uow.commit()
         return ReceiptsRecorded(recorded, repeated, unknown)

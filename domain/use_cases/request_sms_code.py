@@ -135,8 +135,10 @@ class RequestSmsCode:
         since = now - rules.sms_cap_window
         if (
             uow.sms.count_for_mobile_since(mobile, since) >= rules.sms_per_mobile_cap
-            or ip and uow.sms.count_for_ip_since(ip, since) >= rules.sms_per_ip_cap
-            or ip and uow.sms.count_for_mobile_and_ip_since(mobile, ip, since) >= rules.sms_per_mobile_per_ip_cap
+            or ip
+            and uow.sms.count_for_ip_since(ip, since) >= rules.sms_per_ip_cap
+            or ip
+            and uow.sms.count_for_mobile_and_ip_since(mobile, ip, since) >= rules.sms_per_mobile_per_ip_cap
         ):
             return errors.SmsLimitReached(retry_after=int(rules.sms_cap_window.total_seconds()))
         return None
@@ -150,14 +152,21 @@ class RequestSmsCode:
             record(uow, EventType.SMS_CODE_SENT, provider=sent.provider, message_id=sent.message_id, **event)
             uow.commit()
 
-    def _record_failure(self, challenge: SmsChallenge, provider: str | None, provider_code: str,
-                        error: errors.DomainError, event: dict) -> None:
+    def _record_failure(
+        self, challenge: SmsChallenge, provider: str | None, provider_code: str, error: errors.DomainError, event: dict
+    ) -> None:
         with self.uow() as uow:
             stored = uow.sms.get_for_update(challenge.id)
             if stored is not None:
                 stored.send_failed(provider)
-            record(uow, EventType.SMS_CODE_SEND_FAILED, reason=error.slug, provider=provider,
-                   provider_code=provider_code, **event)
+            record(
+                uow,
+                EventType.SMS_CODE_SEND_FAILED,
+                reason=error.slug,
+                provider=provider,
+                provider_code=provider_code,
+                **event,
+            )
             uow.commit()
 
     @staticmethod

@@ -37,6 +37,13 @@ class RevokeSession:
                 raise errors.SessionNotFound()
             session.end(now, SessionEnd.REVOKED)
             user = uow.users.get(cmd.user_id)
-            record(uow, EventType.SESSION_REVOKED, now=now, client=cmd.client, mobile=user.mobile if user else None,
-                   user_id=cmd.user_id, session=session.public_id)
+            record(
+                uow,
+                EventType.SESSION_REVOKED,
+                now=now,
+                client=cmd.client,
+                mobile=user.mobile if user else None,
+                user_id=cmd.user_id,
+                session=session.public_id,
+            )
             uow.commit()

@@ -22,28 +22,67 @@ class NewSession:
     remember: bool
 
 
-def open_session(uow: UnitOfWork, codes: Codes, rules: Rules, *, user_id: int, remember: bool, now: datetime,
-                 client: ClientContext) -> NewSession:
+def open_session(
+    uow: UnitOfWork, codes: Codes, rules: Rules, *, user_id: int, remember: bool, now: datetime, client: ClientContext
+) -> NewSession:
     """A sign-in: the absolute expiry is fixed here, 30 days with 记住我, 12 hours without."""
     lifetime = rules.remembered_session_lifetime if remember else rules.browser_session_lifetime
-    return _add(uow, codes, rules, user_id=user_id, remember=remember, created_at=now, expires_at=now + lifetime,
-                now=now, client=client)
+    return _add(
+        uow,
+        codes,
+        rules,
+        user_id=user_id,
+        remember=remember,
+        created_at=now,
+        expires_at=now + lifetime,
+        now=now,
+        client=client,
+    )
 
 
-def rotate_session(uow: UnitOfWork, codes: Codes, rules: Rules, *, current: UserSession, now: datetime,
-                   client: ClientContext) -> NewSession:
+def rotate_session(
+    uow: UnitOfWork, codes: Codes, rules: Rules, *, current: UserSession, now: datetime, client: ClientContext
+) -> NewSession:
     """The same session under a new id (OWASP: renew the id when privileges change, e.g. a new password):
     sign-in time, absolute expiry and 记住我 carry over, so a password change never extends a session.
     The caller ends the old record."""
-    return _add(uow, codes, rules, user_id=current.user_id, remember=current.remember,
-                created_at=current.created_at, expires_at=current.expires_at, now=now, client=client)
+    return _add(
+        uow,
+        codes,
+        rules,
+        user_id=current.user_id,
+        remember=current.remember,
+        created_at=current.created_at,
+        expires_at=current.expires_at,
+        now=now,
+        client=client,
+    )
 
 
-def _add(uow: UnitOfWork, codes: Codes, rules: Rules, *, user_id: int, remember: bool, created_at: datetime,
-         expires_at: datetime, now: datetime, client: ClientContext) -> NewSession:
+def _add(
+    uow: UnitOfWork,
+    codes: Codes,
+    rules: Rules,
+    *,
+    user_id: int,
+    remember: bool,
+    created_at: datetime,
+    expires_at: datetime,
+    now: datetime,
+    client: ClientContext,
+) -> NewSession:
     token, public_id = codes.token(TOKEN_BYTES), codes.token(PUBLIC_ID_BYTES)
-    uow.sessions.add(UserSession(
-        public_id=public_id, token_digest=session_digest(token, rules), user_id=user_id, remember=remember,
-        created_at=created_at, expires_at=expires_at, last_seen_at=now, ip=client.ip, user_agent=client.user_agent,
-    ))
+    uow.sessions.add(
+        UserSession(
+            public_id=public_id,
+            token_digest=session_digest(token, rules),
+            user_id=user_id,
+            remember=remember,
+            created_at=created_at,
+            expires_at=expires_at,
+            last_seen_at=now,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
+    )
     return NewSession(token, public_id, remember)

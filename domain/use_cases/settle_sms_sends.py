@@ -25,8 +25,17 @@ class SettleInterruptedSends:
                 stale = uow.sms.sending_since_before(now - self.rules.sms_code_ttl, batch_size)
                 for challenge in stale:
                     challenge.send_unconfirmed()
-                    record(uow, EventType.SMS_CODE_SENT, now=now, client=ClientContext(), mobile=challenge.mobile,
-                           purpose=challenge.purpose, provider=None, message_id=None, confirmed=False)
+                    record(
+                        uow,
+                        EventType.SMS_CODE_SENT,
+                        now=now,
+                        client=ClientContext(),
+                        mobile=challenge.mobile,
+                        purpose=challenge.purpose,
+                        provider=None,
+                        message_id=None,
+                        confirmed=False,
+                    )
                 uow.commit()
             settled += len(stale)
             if len(stale) < batch_size:

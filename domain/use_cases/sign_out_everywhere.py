@@ -27,6 +27,13 @@ class SignOutEverywhere:
                 return
             now = self.clock.now()
             ended = uow.sessions.end_all(user.id, now, SessionEnd.SIGNED_OUT_EVERYWHERE)
-            record(uow, EventType.SIGNED_OUT_EVERYWHERE, now=now, client=cmd.client, mobile=user.mobile,
-                   user_id=user.id, ended=ended)
+            record(
+                uow,
+                EventType.SIGNED_OUT_EVERYWHERE,
+                now=now,
+                client=cmd.client,
+                mobile=user.mobile,
+                user_id=user.id,
+                ended=ended,
+            )
             uow.commit()

@@ -15,8 +15,9 @@ from domain.ports import UnitOfWork
 from domain.rules import Rules
 
 
-def check_code(uow: UnitOfWork, mobile: str, purpose: str, code: str, now: datetime, rules: Rules,
-               client: ClientContext) -> int | None:
+def check_code(
+    uow: UnitOfWork, mobile: str, purpose: str, code: str, now: datetime, rules: Rules, client: ClientContext
+) -> int | None:
     """The id of the current code when `code` is it, else None. The try is counted either way."""
     challenge = uow.sms.current_for_update(mobile, purpose)
     if challenge is None or not challenge.try_code(code, now, rules, client.ip):

@@ -9,8 +9,11 @@ from domain.model import mask_mobile
 from domain.ports import UnitOfWorkFactory
 from domain.rules import Rules
 
-SIGN_IN_EVENTS = (EventType.LOGIN_SUCCEEDED.value, EventType.LOGIN_FAILED.value,
-                  EventType.MOBILE_CHANGED.value)  # 换绑手机号 is shown among the sign-ins: it moves the account
+SIGN_IN_EVENTS = (
+    EventType.LOGIN_SUCCEEDED.value,
+    EventType.LOGIN_FAILED.value,
+    EventType.MOBILE_CHANGED.value,
+)  # 换绑手机号 is shown among the sign-ins: it moves the account
 
 
 @dataclass(frozen=True)
@@ -34,5 +37,6 @@ class ViewProfile:
             if user is None:
                 raise errors.LoginRequired()
             sign_ins = uow.audit.recent_for_user(user_id, SIGN_IN_EVENTS, self.rules.security_log_size)
-        return Profile(user.nickname, mask_mobile(user.mobile), user.created_at, sign_ins,
-                       user.password_hash is not None)
+        return Profile(
+            user.nickname, mask_mobile(user.mobile), user.created_at, sign_ins, user.password_hash is not None
+        )

@@ -47,8 +47,14 @@ def parse_target(url: str, allow_private: bool) -> Target:
         port = parts.port
     except ValueError:
         raise errors.WebhookUrlInvalid() from None
-    if (len(url) > MAX_URL or parts.scheme not in ("http", "https") or not parts.hostname
-            or parts.username is not None or parts.password is not None or parts.fragment):
+    if (
+        len(url) > MAX_URL
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or parts.fragment
+    ):
         raise errors.WebhookUrlInvalid()
     if parts.scheme == "http" and not allow_private:
         raise errors.WebhookUrlInvalid()
@@ -56,8 +62,9 @@ def parse_target(url: str, allow_private: bool) -> Target:
 
 
 class AddWebhook:
-    def __init__(self, uow: IntegrationsUnitOfWorkFactory, guard: TargetGuard, clock: Clock, codes: Codes,
-                 signing_key: bytes):
+    def __init__(
+        self, uow: IntegrationsUnitOfWorkFactory, guard: TargetGuard, clock: Clock, codes: Codes, signing_key: bytes
+    ):
         self.uow, self.guard, self.clock, self.codes, self.signing_key = uow, guard, clock, codes, signing_key
 
     def __call__(self, cmd: WebhookRegistration) -> AddedWebhook:
@@ -68,8 +75,17 @@ class AddWebhook:
         now = self.clock.now()
         with self.uow() as uow:
             endpoint_id = uow.webhooks.add(target.url, types, cmd.allow_private, cmd.full_mobile, salt, now)
-            record(uow, EventType.WEBHOOK_ADDED, now=now, client=cmd.client, endpoint_id=endpoint_id,
-                   host=target.host, types=list(types), allow_private=cmd.allow_private, full_mobile=cmd.full_mobile)
+            record(
+                uow,
+                EventType.WEBHOOK_ADDED,
+                now=now,
+                client=cmd.client,
+                endpoint_id=endpoint_id,
+                host=target.host,
+                types=list(types),
+                allow_private=cmd.allow_private,
+                full_mobile=cmd.full_mobile,
+            )
             uow.commit()
         return AddedWebhook(endpoint_id, webhook_secret(self.signing_key, salt))
 
@@ -84,8 +100,14 @@ class RemoveWebhook:
             if endpoint is None:
                 raise errors.WebhookNotFound()
             uow.webhooks.remove(endpoint_id)
-            record(uow, EventType.WEBHOOK_REMOVED, now=self.clock.now(), client=client, endpoint_id=endpoint_id,
-                   host=urlsplit(endpoint.url).hostname)
+            record(
+                uow,
+                EventType.WEBHOOK_REMOVED,
+                now=self.clock.now(),
+                client=client,
+                endpoint_id=endpoint_id,
+                host=urlsplit(endpoint.url).hostname,
+            )
             uow.commit()
 
 
@@ -100,8 +122,9 @@ class ReplayWebhooks:
                 raise errors.WebhookNotFound()
             count = uow.webhooks.replay_failed(endpoint_id, now)
             if count:
-                record(uow, EventType.WEBHOOK_REPLAYED, now=now, client=client, endpoint_id=endpoint_id,
-                       deliveries=count)
+                record(
+                    uow, EventType.WEBHOOK_REPLAYED, now=now, client=client, endpoint_id=endpoint_id, deliveries=count
+                )
             uow.commit()
         return count
 
@@ -113,4 +136,3 @@ class WebhookStatuses:
     def __call__(self) -> list[WebhookStatus]:
         with self.uow() as uow:
             return uow.webhooks.statuses()
-

@@ -10,8 +10,9 @@ from adapters.logging import configure_logging
 from adapters.sqlalchemy import migrate
 from domain import ports
 from entrypoints.bootstrap import bootstrap
-from entrypoints.web.admin import mount_admin
+from entrypoints.integrations import exported_types
 from entrypoints.sms_settings import load_sms_settings, refuse_console_unless_allowed
+from entrypoints.web.admin import mount_admin
 from entrypoints.web.api import api
 from entrypoints.web.assets import init_assets
 from entrypoints.web.auth import init_auth
@@ -19,7 +20,6 @@ from entrypoints.web.client_ip import CheckedForwardedFor
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.health import health
-from entrypoints.integrations import exported_types
 from entrypoints.web.internal import internal
 from entrypoints.web.json_input import BoundedJSONProvider
 from entrypoints.web.openapi import openapi

@@ -7,21 +7,21 @@ import structlog
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
+from domain.use_cases.change_mobile import MobileChange
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
+from domain.use_cases.delete_account import DeletionRequest
+from domain.use_cases.export_account_data import DataExportRequest
 from domain.use_cases.issue_captcha import CaptchaRequest
 from domain.use_cases.login import Credentials
+from domain.use_cases.login_sms import SmsCredentials
 from domain.use_cases.logout import SignOut
 from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
-from domain.use_cases.delete_account import DeletionRequest
-from domain.use_cases.export_account_data import DataExportRequest
 from entrypoints.messages import say
-from domain.use_cases.change_mobile import MobileChange
-from domain.use_cases.login_sms import SmsCredentials
 from entrypoints.web import data_copy
 from entrypoints.web.auth import end_session, session_token, start_session
 from entrypoints.web.context import client_context, services
@@ -45,12 +45,19 @@ def send_sms(purpose: str, *, user_id: int | None = None, own_mobile: bool = Fal
     """own_mobile: to the signed-in account's own mobile, which the request does not carry."""
     data = body()
     sent = services().request_sms_code(
-        SmsCodeRequest(None if own_mobile else data["mobile"], data["captcha_uuid"], data["captcha"],
-                       client_context(), purpose, user_id)
+        SmsCodeRequest(
+            None if own_mobile else data["mobile"],
+            data["captcha_uuid"],
+            data["captcha"],
+            client_context(),
+            purpose,
+            user_id,
+        )
     )
     if not sent.recorded:  # the SMS went out; `accounts purge` will settle its row (README "SMS delivery")
-        structlog.get_logger("sms").error("sms_outcome_not_recorded", provider=sent.provider,
-                                          message_id=sent.message_id, error=sent.record_error)
+        structlog.get_logger("sms").error(
+            "sms_outcome_not_recorded", provider=sent.provider, message_id=sent.message_id, error=sent.record_error
+        )
     minutes = int(services().rules.sms_code_ttl.total_seconds() // 60)
     return ok(say("sms_sent", minutes=minutes))
 
@@ -86,8 +93,9 @@ def register():
 def login():
     data = body()
     signed_in = services().login(
-        Credentials(data["mobile"], data["password"], data["captcha_uuid"], data["captcha"], client_context(),
-                    data["remember"])
+        Credentials(
+            data["mobile"], data["password"], data["captcha_uuid"], data["captcha"], client_context(), data["remember"]
+        )
     )
     start_session(signed_in.session)
     if signed_in.deletion_cancelled:
@@ -116,8 +124,7 @@ def reset_password():
 @api.post("/api/account/nickname")
 @login_required
 def change_nickname():
-    nickname = services().change_nickname(NicknameChange(current_user.user_id, body()["nickname"],
-                                                         client_context()))
+    nickname = services().change_nickname(NicknameChange(current_user.user_id, body()["nickname"], client_context()))
     return ok("昵称已修改", nickname=nickname)
 
 
@@ -127,8 +134,9 @@ def change_password():
     data = body()
     current = data.get("currentPassword", "")  # none: an account without one
     renewed = services().change_password(
-        PasswordChange(current_user.user_id, current, data["password"], data["confirmPassword"], client_context(),
-                       session_token())
+        PasswordChange(
+            current_user.user_id, current, data["password"], data["confirmPassword"], client_context(), session_token()
+        )
     )
     start_session(renewed)  # this browser stays signed in under a new id, with its 记住我; every other session ended
     return ok("密码已修改，其他设备已退出登录")
@@ -150,9 +158,19 @@ def sign_out_everywhere():
 def list_sessions():
     current = current_user.session_public_id
     sessions = sorted(services().list_sessions(current_user.user_id), key=lambda s: s.public_id != current)
-    listed = [{"id": s.public_id, "device": browser_name(s.user_agent), "user_agent": s.user_agent, "ip": s.ip,
-               "signed_in_at": s.created_at.isoformat(), "last_active_at": s.last_seen_at.isoformat(),
-               "remember": s.remember, "current": s.public_id == current} for s in sessions]
+    listed = [
+        {
+            "id": s.public_id,
+            "device": browser_name(s.user_agent),
+            "user_agent": s.user_agent,
+            "ip": s.ip,
+            "signed_in_at": s.created_at.isoformat(),
+            "last_active_at": s.last_seen_at.isoformat(),
+            "remember": s.remember,
+            "current": s.public_id == current,
+        }
+        for s in sessions
+    ]
     return ok("当前登录的设备", sessions=listed), 200, {"Cache-Control": "no-store"}
 
 
@@ -171,19 +189,20 @@ def delete_account():
     data = body()
     code = data.get("vercode")  # an SMS code instead of the password
     password = None if code is not None else data["currentPassword"]
-    due = services().request_account_deletion(
-        DeletionRequest(current_user.user_id, password, client_context(), code))
+    due = services().request_account_deletion(DeletionRequest(current_user.user_id, password, client_context(), code))
     end_session()  # every session of the account has ended, this one too
     when = due.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-    return ok(f"注销申请已提交，您已在所有设备上退出登录。账号将于 {when}（北京时间）后永久删除；"
-              "在此之前重新登录，即可撤销注销。", due_at=due.isoformat())
+    return ok(
+        f"注销申请已提交，您已在所有设备上退出登录。账号将于 {when}（北京时间）后永久删除；"
+        "在此之前重新登录，即可撤销注销。",
+        due_at=due.isoformat(),
+    )
 
 
 @api.get("/api/account/export")
 @login_required
 def export_account_data():
-    return data_copy.download(services().export_account_data(DataExportRequest(current_user.user_id,
-                                                                                client_context())))
+    return data_copy.download(services().export_account_data(DataExportRequest(current_user.user_id, client_context())))
 
 
 @api.post("/api/check_password")
@@ -204,8 +223,9 @@ def send_login_sms():
 @api.post("/api/login_sms")
 def login_sms():
     data = body()
-    signed_in = services().login_with_sms(SmsCredentials(
-        data["mobile"], data["vercode"], client_context(), data["remember"], data["agreement"]))
+    signed_in = services().login_with_sms(
+        SmsCredentials(data["mobile"], data["vercode"], client_context(), data["remember"], data["agreement"])
+    )
     start_session(signed_in.session)
     extra = {"registered": signed_in.registered, "deletion_cancelled": signed_in.deletion_cancelled}
     if signed_in.deletion_cancelled:
@@ -230,9 +250,17 @@ def send_current_mobile_code():
 @login_required
 def change_mobile():
     data = body()
-    renewed = services().change_mobile(MobileChange(
-        current_user.user_id, data["mobile"], data["vercode"], data.get("currentPassword"),
-        data.get("currentVercode"), client_context(), session_token()))
+    renewed = services().change_mobile(
+        MobileChange(
+            current_user.user_id,
+            data["mobile"],
+            data["vercode"],
+            data.get("currentPassword"),
+            data.get("currentVercode"),
+            client_context(),
+            session_token(),
+        )
+    )
     start_session(renewed)  # this browser stays signed in under a new id; every other session ended
     return ok("手机号已更换，其他设备已退出登录")
 

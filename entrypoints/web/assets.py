@@ -45,8 +45,13 @@ def init_assets(app: Flask) -> None:
 
     app.add_template_global(asset)
     app.wsgi_app = StaticFiles(
-        app.wsgi_app, root=build, prefix="/static/", max_age=60, allow_all_origins=False,
-        immutable_file_test=HASHED_NAME, add_headers_function=_nosniff,
+        app.wsgi_app,
+        root=build,
+        prefix="/static/",
+        max_age=60,
+        allow_all_origins=False,
+        immutable_file_test=HASHED_NAME,
+        add_headers_function=_nosniff,
     )
 
 
@@ -95,5 +100,5 @@ def _write_once(path: Path, data: bytes) -> None:
     compressor = Compressor(quiet=True)
     variants = compressor.compress(temporary) if compressor.should_compress(path.name) else []
     for variant in variants:  # the variants first: a file WhiteNoise finds has its variants beside it
-        os.replace(variant, str(path) + variant[len(temporary):])
+        os.replace(variant, str(path) + variant[len(temporary) :])
     os.replace(temporary, path)

@@ -15,9 +15,11 @@ from domain.use_cases.export_account_data import DataCopy
 
 FORMAT = "accounts.data-copy/1"
 EVENTS_PER_CHUNK = 200  # one write to the client per this many events
-ABOUT = ("这是您在本服务的个人信息副本，于 generated_at 所示时间（UTC）按您的请求生成。account 为账号信息"
-         "（密码只以不可逆的哈希保存，不在副本中）；consents 为您同意的协议及版本；sessions 为服务器保存的登录会话记录；"
-         "events 为与您的账号相关的全部安全日志（按时间先后）。")
+ABOUT = (
+    "这是您在本服务的个人信息副本，于 generated_at 所示时间（UTC）按您的请求生成。account 为账号信息"
+    "（密码只以不可逆的哈希保存，不在副本中）；consents 为您同意的协议及版本；sessions 为服务器保存的登录会话记录；"
+    "events 为与您的账号相关的全部安全日志（按时间先后）。"
+)
 
 
 def _plain(value):
@@ -27,9 +29,16 @@ def _plain(value):
 
 
 def _event(event: AuditEvent) -> dict:
-    return {"type": str(event.type), "occurred_at": event.occurred_at, "mobile": event.mobile,
-            "user_id": event.user_id, "ip": event.client.ip, "user_agent": event.client.user_agent,
-            "request_id": event.client.request_id, "detail": event.detail}
+    return {
+        "type": str(event.type),
+        "occurred_at": event.occurred_at,
+        "mobile": event.mobile,
+        "user_id": event.user_id,
+        "ip": event.client.ip,
+        "user_agent": event.client.user_agent,
+        "request_id": event.client.request_id,
+        "detail": event.detail,
+    }
 
 
 def json_chunks(copy: DataCopy) -> Iterator[str]:
@@ -58,6 +67,7 @@ def download(copy: DataCopy) -> Response:
     day = copy.generated_at.strftime("%Y%m%d")
     # An ASCII name for old clients, the Chinese one (RFC 6266 filename*) for everyone else.
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="data-copy-{day}.json"; filename*=UTF-8\'\'{quote(f"个人信息副本-{day}.json")}')
+        f"attachment; filename=\"data-copy-{day}.json\"; filename*=UTF-8''{quote(f'个人信息副本-{day}.json')}"
+    )
     response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a browser or proxy cache
     return response

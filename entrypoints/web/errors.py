@@ -47,7 +47,9 @@ log = structlog.get_logger("web")
 
 
 def error_response(status: int, slug: str, message: str, *, field: str | None = None, retry_after: int | None = None):
-    wants_page = request.method == "GET" and request.accept_mimetypes.accept_html and not request.path.startswith("/api/")
+    wants_page = (
+        request.method == "GET" and request.accept_mimetypes.accept_html and not request.path.startswith("/api/")
+    )
     if wants_page and request.path != "/get_captcha":
         response = make_response(render_template("error.html", status=status, message=message), status)
     else:

@@ -13,10 +13,22 @@ pages = Blueprint("pages", __name__)
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps one zone and no daylight saving
 # Order matters: most agents also claim to be Safari, and Edge and Opera also claim Chrome.
-BROWSERS = [("MicroMessenger/", "微信"), ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
-            ("Chrome/", "Chrome"), ("Safari/", "Safari")]
-SYSTEMS = [("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iPadOS"), ("Windows", "Windows"),
-           ("Mac OS X", "macOS"), ("Linux", "Linux")]
+BROWSERS = [
+    ("MicroMessenger/", "微信"),
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+]
 DURATION_UNITS = [(86400, "天"), (3600, "小时"), (60, "分钟"), (1, "秒")]
 
 

@@ -46,8 +46,11 @@ def _shapes() -> dict[tuple[str, str], BodyShape]:
             properties = _named(schema)["properties"]
             # The components ride along, so that "#/components/..." references resolve from the root.
             validator = jsonschema_rs.Draft202012Validator({**schema, "components": SPEC["components"]})
-            shapes[method.upper(), path] = BodyShape(validator, tuple(properties), frozenset(
-                name for name, field in properties.items() if field.get("$ref") == CHECKBOX))
+            shapes[method.upper(), path] = BodyShape(
+                validator,
+                tuple(properties),
+                frozenset(name for name, field in properties.items() if field.get("$ref") == CHECKBOX),
+            )
     return shapes
 
 
@@ -73,8 +76,10 @@ def body() -> dict:
 def _refused(shape: BodyShape, fields: dict) -> set[str]:
     unencodable = {name for name, value in fields.items() if not _utf8(value)}
     readable = {name: value for name, value in fields.items() if name not in unencodable}
-    return unencodable | {error.kind.property if error.kind.name == "required" else error.instance_path[0]
-                          for error in shape.validator.iter_errors(readable)}
+    return unencodable | {
+        error.kind.property if error.kind.name == "required" else error.instance_path[0]
+        for error in shape.validator.iter_errors(readable)
+    }
 
 
 def _utf8(value) -> bool:

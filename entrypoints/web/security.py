@@ -13,18 +13,20 @@ from entrypoints.web.fetch_metadata import refuse_cross_site_loads
 from entrypoints.web.settings import ConfigurationError
 
 # A page's script, style, image, font and fetch all come from this origin; nothing may frame it.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",  # layui positions its layers with inline styles
-    "img-src 'self' data:",
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",  # layui positions its layers with inline styles
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 # Per client IP, on every JSON endpoint and the captcha: generous for a person, tight for a script.
 API_RATE_LIMIT = "30 per minute; 300 per hour"

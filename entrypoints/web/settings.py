@@ -11,15 +11,39 @@ from pathlib import Path
 
 from flask import Flask
 
-ENV_KEYS = ("DATABASE_URL", "SECRET_KEY", "AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "TRUSTED_PROXIES",
-            "RATELIMIT_STORAGE_URI", "LOG_JSON", "SITE_NAME", "HEADER_LINKS", "STATIC_BUILD_DIR", "RULES")
+ENV_KEYS = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "AUTO_MIGRATE",
+    "SESSION_COOKIE_SECURE",
+    "TRUSTED_PROXIES",
+    "RATELIMIT_STORAGE_URI",
+    "LOG_JSON",
+    "SITE_NAME",
+    "HEADER_LINKS",
+    "STATIC_BUILD_DIR",
+    "RULES",
+)
 TRUE = {"1", "true", "yes", "on"}
 # SMS delivery (README "SMS delivery"): checked when the app is built, by entrypoints/sms_settings.py.
-SMS_ENV_KEYS = ("SMS_PROVIDER", "SMS_TIMEOUT_SECONDS", "SMS_ALLOW_CONSOLE", "SMS_RECEIPT_TOKEN",
-                "ALIYUN_SMS_ACCESS_KEY_ID", "ALIYUN_SMS_ACCESS_KEY_SECRET", "ALIYUN_SMS_SIGN_NAME",
-                "ALIYUN_SMS_TEMPLATES", "ALIYUN_SMS_ENDPOINT", "TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY",
-                "TENCENT_SMS_APP_ID", "TENCENT_SMS_SIGN_NAME", "TENCENT_SMS_TEMPLATES", "TENCENT_SMS_REGION",
-                "TENCENT_SMS_ENDPOINT")
+SMS_ENV_KEYS = (
+    "SMS_PROVIDER",
+    "SMS_TIMEOUT_SECONDS",
+    "SMS_ALLOW_CONSOLE",
+    "SMS_RECEIPT_TOKEN",
+    "ALIYUN_SMS_ACCESS_KEY_ID",
+    "ALIYUN_SMS_ACCESS_KEY_SECRET",
+    "ALIYUN_SMS_SIGN_NAME",
+    "ALIYUN_SMS_TEMPLATES",
+    "ALIYUN_SMS_ENDPOINT",
+    "TENCENT_SMS_SECRET_ID",
+    "TENCENT_SMS_SECRET_KEY",
+    "TENCENT_SMS_APP_ID",
+    "TENCENT_SMS_SIGN_NAME",
+    "TENCENT_SMS_TEMPLATES",
+    "TENCENT_SMS_REGION",
+    "TENCENT_SMS_ENDPOINT",
+)
 
 
 def load_settings(app: Flask, config: dict | None) -> None:
@@ -59,8 +83,11 @@ def _links(value) -> list[tuple[str, str]]:
     Only site paths and http(s) URLs: a `javascript:` link would run script that no CSP check sees coming."""
     links = json.loads(value) if isinstance(value, str) else value
     if not isinstance(links, list) or not all(
-        isinstance(link, (list, tuple)) and len(link) == 2 and all(isinstance(part, str) and part for part in link)
-        and link[1].startswith(("/", "https://", "http://")) and not link[1].startswith("//")
+        isinstance(link, (list, tuple))
+        and len(link) == 2
+        and all(isinstance(part, str) and part for part in link)
+        and link[1].startswith(("/", "https://", "http://"))
+        and not link[1].startswith("//")
         for link in links
     ):
         raise ValueError('HEADER_LINKS must be a JSON list of [label, URL] pairs, e.g. [["首页", "/"]]')

@@ -54,8 +54,9 @@ def field(item: dict, name: str) -> str:
 def record(provider: str, receipts: list[SmsReceipt]) -> None:
     counts = services().record_sms_receipts(receipts, client_context())
     # Unknown ids are acknowledged all the same (a purged code, or another system's message): said here.
-    log.info("sms_receipts", provider=provider, recorded=counts.recorded, repeated=counts.repeated,
-             unknown=counts.unknown)
+    log.info(
+        "sms_receipts", provider=provider, recorded=counts.recorded, repeated=counts.repeated, unknown=counts.unknown
+    )
 
 
 @sms_receipts.post("/aliyun/<token>")

@@ -4,20 +4,21 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-25
 """
-from alembic import op
-import sqlalchemy as sa
 
-revision = '0006'
-down_revision = '0005'
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('sms_challenges', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('tries_by_client', sa.JSON(), nullable=True))
+    with op.batch_alter_table("sms_challenges", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("tries_by_client", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('sms_challenges', schema=None) as batch_op:
-        batch_op.drop_column('tries_by_client')
+    with op.batch_alter_table("sms_challenges", schema=None) as batch_op:
+        batch_op.drop_column("tries_by_client")

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from domain.events import EventType
 from domain.rules import Rules
@@ -59,16 +59,20 @@ def sms_login_body(mobile: str, code: str) -> dict:
 def send_login_codes(server: Server, mobiles: list[str]) -> dict[str, str]:
     """A code for each mobile through POST /api/send_login_sms (solved captcha, own client address)."""
     captchas = solve_captchas(server, len(mobiles))
-    answers = parallel(server, [("POST", "/api/send_login_sms", sms_body(m, c), {"X-Forwarded-For": ip})
-                                for m, c, ip in zip(mobiles, captchas, CLIENTS.take(len(mobiles)))])
+    answers = parallel(
+        server,
+        [
+            ("POST", "/api/send_login_sms", sms_body(m, c), {"X-Forwarded-For": ip})
+            for m, c, ip in zip(mobiles, captchas, CLIENTS.take(len(mobiles)), strict=False)
+        ],
+    )
     refused = [status for status, _ in answers if status != 200]
     if refused:
         raise RuntimeError(f"{len(refused)} of {len(mobiles)} sign-in codes refused (first status {refused[0]})")
     return sms_codes(server, set(mobiles), "login")
 
 
-def signed_in_cookie(server: Server, path: str, body: dict, headers: dict | None = None,
-                     name: str = "session") -> str:
+def signed_in_cookie(server: Server, path: str, body: dict, headers: dict | None = None, name: str = "session") -> str:
     """One sign-in; returns its cookie as `name=value`."""
     got: dict[str, str] = {}
     status, answer = request(server.port, "POST", path, body, headers, response_headers=got)
@@ -85,8 +89,11 @@ def existing(database_url: str, mobiles: list[str]) -> list[str]:
 
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        found = set(connection.execute(text("SELECT mobile FROM users WHERE mobile LIKE :p"),
-                                       {"p": mobiles[0][:2] + "%"}).scalars())
+        found = set(
+            connection.execute(
+                text("SELECT mobile FROM users WHERE mobile LIKE :p"), {"p": mobiles[0][:2] + "%"}
+            ).scalars()
+        )
     engine.dispose()
     return [m for m in mobiles if m in found]
 
@@ -98,9 +105,16 @@ def warm_up(server: Server, mobiles: Mobiles) -> None:
     codes = send_login_codes(server, phones)
     cookies = [signed_in_cookie(server, "/api/login_sms", sms_login_body(m, codes[m])) for m in phones]
     console = operator_cookie(server, "benchwarmup")
-    parallel(server, [("GET", path, None, {"Cookie": cookie}) for cookie in cookies
-                      for path in ("/api/account/sessions", "/api/account/export")]
-             + [("GET", "/admin/", None, {"Cookie": console})] * 4, 4)
+    parallel(
+        server,
+        [
+            ("GET", path, None, {"Cookie": cookie})
+            for cookie in cookies
+            for path in ("/api/account/sessions", "/api/account/export")
+        ]
+        + [("GET", "/admin/", None, {"Cookie": console})] * 4,
+        4,
+    )
 
 
 # --- 验证码登录 -----------------------------------------------------------------------------------------------
@@ -119,9 +133,14 @@ def sms_sign_up_row(server: Server, measured: Measured, mobiles: Mobiles, pool: 
     codes = send_login_codes(server, phones)
     sent_at = time.monotonic()
     ready = [m for m in phones if m in codes]
-    measured("POST /api/login_sms (new account)", 200,
-             [line("POST", "/api/login_sms", sms_login_body(m, codes[m]), ip)
-              for m, ip in zip(ready, CLIENTS.take(len(ready)))])
+    measured(
+        "POST /api/login_sms (new account)",
+        200,
+        [
+            line("POST", "/api/login_sms", sms_login_body(m, codes[m]), ip)
+            for m, ip in zip(ready, CLIENTS.take(len(ready)), strict=False)
+        ],
+    )
     return SignedUp(ready, sent_at)
 
 
@@ -139,9 +158,14 @@ def sms_sign_in_row(server: Server, measured: Measured, signed_up: SignedUp, lab
     log(f"{label}: solving {len(accounts):,} captchas and sending sign-in codes to the accounts")
     codes = send_login_codes(server, accounts)
     ready = [m for m in accounts if m in codes]
-    measured("POST /api/login_sms (success)", 200,
-             [line("POST", "/api/login_sms", sms_login_body(m, codes[m]), ip)
-              for m, ip in zip(ready, CLIENTS.take(len(ready)))])
+    measured(
+        "POST /api/login_sms (success)",
+        200,
+        [
+            line("POST", "/api/login_sms", sms_login_body(m, codes[m]), ip)
+            for m, ip in zip(ready, CLIENTS.take(len(ready)), strict=False)
+        ],
+    )
 
 
 # --- 登录设备管理 and 下载我的数据 ---------------------------------------------------------------------------------
@@ -151,9 +175,12 @@ def session_list_row(server: Server, measured: Measured, mobile: str, pool: int,
     """GET /api/account/sessions for an account signed in on len(DEVICES) devices (password sign-ins)."""
     log(f"{label}: signing {mobile} in on {len(DEVICES)} devices")
     captchas = solve_captchas(server, len(DEVICES))
-    cookies = [signed_in_cookie(server, "/api/login", login_body(mobile, PASSWORD, c),
-                                {"User-Agent": device, "X-Forwarded-For": ip})
-               for device, c, ip in zip(DEVICES, captchas, CLIENTS.take(len(DEVICES)))]
+    cookies = [
+        signed_in_cookie(
+            server, "/api/login", login_body(mobile, PASSWORD, c), {"User-Agent": device, "X-Forwarded-For": ip}
+        )
+        for device, c, ip in zip(DEVICES, captchas, CLIENTS.take(len(DEVICES)), strict=False)
+    ]
     measured("GET /api/account/sessions", 200, [line("GET", "/api/account/sessions", cookie=cookies[-1])] * pool)
 
 
@@ -162,16 +189,28 @@ def export_row(server: Server, measured: Measured, mobiles: Mobiles, pool: int, 
     events, exported in turn (each export adds its own data.exported event: one account exported thousands of
     times would measure a history nobody has)."""
     phones = mobiles.take(EXPORT_ACCOUNTS)
-    log(f"{label}: {EXPORT_ACCOUNTS} accounts for the data copy: SMS sign-up, then "
-        f"{sum(n for _, n, _ in HISTORY)} audit events each")
+    log(
+        f"{label}: {EXPORT_ACCOUNTS} accounts for the data copy: SMS sign-up, then "
+        f"{sum(n for _, n, _ in HISTORY)} audit events each"
+    )
     codes = send_login_codes(server, phones)
     ips = CLIENTS.take(len(phones))
     with ThreadPoolExecutor(max_workers=6) as threads:
-        cookies = list(threads.map(lambda m, ip: signed_in_cookie(server, "/api/login_sms", sms_login_body(m, codes[m]),
-                                                                  {"X-Forwarded-For": ip}), phones, ips))
+        cookies = list(
+            threads.map(
+                lambda m, ip: signed_in_cookie(
+                    server, "/api/login_sms", sms_login_body(m, codes[m]), {"X-Forwarded-For": ip}
+                ),
+                phones,
+                ips,
+            )
+        )
     add_history(server.database_url, phones)
-    measured("GET /api/account/export", 200,
-             [line("GET", "/api/account/export", cookie=cookies[i % len(cookies)]) for i in range(pool)])
+    measured(
+        "GET /api/account/export",
+        200,
+        [line("GET", "/api/account/export", cookie=cookies[i % len(cookies)]) for i in range(pool)],
+    )
 
 
 def add_history(database_url: str, mobiles: list[str]) -> None:
@@ -182,15 +221,24 @@ def add_history(database_url: str, mobiles: list[str]) -> None:
     from adapters.sqlalchemy.tables import audit_events, users
 
     rng = random.Random(len(mobiles))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     engine = create_engine(database_url)
     with engine.begin() as connection:
         ids = dict(connection.execute(select(users.c.mobile, users.c.id).where(users.c.mobile.in_(mobiles))).all())
         rows = [
-            {"type": str(kind), "occurred_at": now - timedelta(days=90 * rng.random()), "mobile": mobile,
-             "user_id": ids[mobile], "ip": f"10.9.{n & 255}.{rng.randrange(256)}", "user_agent": DEVICES[n % len(DEVICES)],
-             "request_id": f"{rng.getrandbits(128):032x}", "detail": detail}
-            for mobile in mobiles for kind, count, detail in HISTORY for n in range(count)
+            {
+                "type": str(kind),
+                "occurred_at": now - timedelta(days=90 * rng.random()),
+                "mobile": mobile,
+                "user_id": ids[mobile],
+                "ip": f"10.9.{n & 255}.{rng.randrange(256)}",
+                "user_agent": DEVICES[n % len(DEVICES)],
+                "request_id": f"{rng.getrandbits(128):032x}",
+                "detail": detail,
+            }
+            for mobile in mobiles
+            for kind, count, detail in HISTORY
+            for n in range(count)
         ]
         connection.execute(audit_events.insert(), rows)
     engine.dispose()
@@ -207,7 +255,11 @@ def operator_cookie(server: Server, username: str) -> str:
     created = subprocess.run(
         [str(VENV_BIN / "accounts"), "admin", "create", "--username", username, "--role", "auditor"],
         env={**os.environ, "DATABASE_URL": server.database_url, "SECRET_KEY": SECRET_KEY},
-        cwd=ROOT, capture_output=True, text=True, timeout=60)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     token = re.search(r"/admin/setup#(\S+)", created.stdout)
     if created.returncode or not token:
         raise RuntimeError(f"accounts admin create: {created.stdout}{created.stderr[-500:]}")
@@ -221,11 +273,17 @@ def operator_cookie(server: Server, username: str) -> str:
         return json.loads(answer)
 
     totp = pyotp.TOTP(post("/admin/api/setup/start", {"token": token})["key"].replace(" ", ""))
-    post("/admin/api/setup/finish", {"token": token, "password": OPERATOR_PASSWORD,
-                                     "confirmPassword": OPERATOR_PASSWORD, "code": totp.now()})
+    post(
+        "/admin/api/setup/finish",
+        {"token": token, "password": OPERATOR_PASSWORD, "confirmPassword": OPERATOR_PASSWORD, "code": totp.now()},
+    )
     # The next time step's code: the one just used for the setup is spent (no replay within its step).
-    return signed_in_cookie(server, "/admin/api/login", {"username": username, "password": OPERATOR_PASSWORD,
-                                                        "code": totp.at(time.time() + 30)}, name="accounts_admin")
+    return signed_in_cookie(
+        server,
+        "/admin/api/login",
+        {"username": username, "password": OPERATOR_PASSWORD, "code": totp.at(time.time() + 30)},
+        name="accounts_admin",
+    )
 
 
 def dashboard_row(server: Server, measured: Measured, username: str, pool: int, label: str) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
@@ -61,13 +61,14 @@ def _ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, sessions: int = 2_500_000,
-         log=print) -> dict[str, float]:
+def seed(
+    conninfo: str, users: int = 1_000_000, events: int = 5_000_000, sessions: int = 2_500_000, log=print
+) -> dict[str, float]:
     """COPY the rows in; returns the seconds each step took. The schema must exist (migrated)."""
     timings: dict[str, float] = {}
     rng = random.Random(20261124)
     shared_hash = Argon2Hasher().hash("seeded-account-nobody-signs-in")
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     start_of_log = now - timedelta(days=365)
 
     with psycopg.connect(conninfo, autocommit=True) as connection:
@@ -137,8 +138,10 @@ def seed(conninfo: str, users: int = 1_000_000, events: int = 5_000_000, session
             "SELECT pg_size_pretty(pg_total_relation_size('users')), pg_size_pretty(pg_total_relation_size('audit_events')),"
             " pg_size_pretty(pg_total_relation_size('user_sessions'))"
         ).fetchone()
-        log(f"  vacuum analyze + checkpoint {timings['vacuum analyze']:.1f}s; users {sizes[0]}, audit_events {sizes[1]}, "
-            f"user_sessions {sizes[2]} with indexes")
+        log(
+            f"  vacuum analyze + checkpoint {timings['vacuum analyze']:.1f}s; users {sizes[0]}, audit_events {sizes[1]}, "
+            f"user_sessions {sizes[2]} with indexes"
+        )
     return timings
 
 
@@ -149,10 +152,13 @@ def _indexes_built_after(cursor, table: str):
     random places in it (the mobiles, ips, session ids and digests are in no order). The primary key stays."""
     constraints = cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'",
-        [table]).fetchall()
+        [table],
+    ).fetchall()
     indexes = cursor.execute(
         "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
-        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)", [table, table]).fetchall()
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass)",
+        [table, table],
+    ).fetchall()
     for name, _ in constraints:
         cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
     for name, _ in indexes:
@@ -169,8 +175,10 @@ def _copy_sessions(cursor, rng: random.Random, low: int, users: int, sessions: i
     an HMAC-SHA256 in hex). Times are whole seconds, formatted from a per-day cache: strftime per field would make
     Python, not PostgreSQL, the slow side of the COPY."""
     weights = [share for share, _, _ in SESSION_STATES]
-    columns = ("public_id, token_digest, user_id, remember, created_at, expires_at, last_seen_at, ip, user_agent, "
-               "ended_at, end_reason")
+    columns = (
+        "public_id, token_digest, user_id, remember, created_at, expires_at, last_seen_at, ip, user_agent, "
+        "ended_at, end_reason"
+    )
     retention = int(SESSION_RETENTION.total_seconds())
     end = int((now - EPOCH).total_seconds())
     days: dict[int, str] = {}

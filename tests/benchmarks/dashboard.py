@@ -70,7 +70,8 @@ def measure(database_url: str, runs: int = 20) -> ConsoleTiming:
             "audit log page 1": lambda: console.search_events(actor, EventFilter(), 1, CLIENT),
             "audit log by IP": lambda: console.search_events(actor, EventFilter(ip="10.0.1.2"), 1, CLIENT),
             "audit log by type, page 50": lambda: console.search_events(
-                actor, EventFilter(types=("login.failed",)), 50, CLIENT),
+                actor, EventFilter(types=("login.failed",)), 50, CLIENT
+            ),
             "users page 1": lambda: console.search_users(actor, "", 1, CLIENT),
             "users by mobile prefix": lambda: console.search_users(actor, "1300001", 1, CLIENT),
             "users by nickname prefix": lambda: console.search_users(actor, "用户9999", 1, CLIENT),
@@ -108,10 +109,17 @@ def main(argv: list[str] | None = None) -> int:
             upgrade(engine)
             engine.dispose()
             sessions = users * 5 // 2  # as make bench seeds them; the dashboard itself reads none
-            print(f"seeding {users:,} users, {events:,} events and {sessions:,} sessions into schema {args.schema}",
-                  file=sys.stderr)
-            bigdata.seed(f"{PG_CONNINFO} options=-csearch_path={args.schema}", users, events, sessions,
-                         log=lambda m: print(m, file=sys.stderr))
+            print(
+                f"seeding {users:,} users, {events:,} events and {sessions:,} sessions into schema {args.schema}",
+                file=sys.stderr,
+            )
+            bigdata.seed(
+                f"{PG_CONNINFO} options=-csearch_path={args.schema}",
+                users,
+                events,
+                sessions,
+                log=lambda m: print(m, file=sys.stderr),
+            )
         timing = measure(url, args.runs)
         print("\n".join(timing.lines(f"PostgreSQL, {users:,} users + {events:,} events")))
         return 0 if timing.met else 1

@@ -58,10 +58,27 @@ def sample(server: Server, name: str, lines: list[str], seconds: float, workdir:
     for pid in server.worker_pids():
         out = workdir / f"spy-{pid}-{uuid.uuid4().hex[:6]}.txt"
         outputs.append(out)
-        spies.append(subprocess.Popen(
-            [PY_SPY, "record", "--pid", str(pid), "--duration", f"{int(seconds) + 1}", "--rate", "200",
-             "--format", "raw", "--idle", "--output", str(out)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        spies.append(
+            subprocess.Popen(
+                [
+                    PY_SPY,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    f"{int(seconds) + 1}",
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--idle",
+                    "--output",
+                    str(out),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     measurement = replay(server, name, lines, seconds, workdir, expected)
     for spy in spies:
         spy.wait(timeout=seconds + 30)
@@ -85,8 +102,12 @@ def summarize(name: str, measurement, stacks: collections.Counter, top: int = 12
         if frames:
             own[frames[-1]] += count
     busy = total - layers["idle (waiting for a connection)"]
-    out = [f"{name}: {measurement.rps:,.1f} req/s under py-spy, p99 {measurement.p99_ms:.1f} ms; {total:,} samples, "
-           f"{busy / total:.0%} busy" if total else f"{name}: no samples (py-spy could not attach?)"]
+    out = [
+        f"{name}: {measurement.rps:,.1f} req/s under py-spy, p99 {measurement.p99_ms:.1f} ms; {total:,} samples, "
+        f"{busy / total:.0%} busy"
+        if total
+        else f"{name}: no samples (py-spy could not attach?)"
+    ]
     for label, count in layers.most_common():
         out.append(f"    {count / total:6.1%}  {label}")
     out.append("    top functions by own time:")
@@ -128,26 +149,43 @@ def main(argv: list[str] | None = None) -> int:
                 report.extend(summarize(name, *sample(server, name, lines, secs, workdir, expected)))
 
             measure("GET /", [line("GET", "/")] * bench.POOL["GET /"])
-            measure("GET /get_captcha",
-                    [line("GET", f"/get_captcha?captcha_uuid={uuid.uuid4()}") for _ in range(bench.POOL["GET /get_captcha"])])
+            measure(
+                "GET /get_captcha",
+                [
+                    line("GET", f"/get_captcha?captcha_uuid={uuid.uuid4()}")
+                    for _ in range(bench.POOL["GET /get_captcha"])
+                ],
+            )
             phones = mobiles.take(bench.POOL["send_sms"])
             captchas = bench.solve_captchas(server, len(phones))
-            measure("POST /api/send_register_sms",
-                    [line("POST", "/api/send_register_sms", bench.sms_body(m, c)) for m, c in zip(phones, captchas)])
+            measure(
+                "POST /api/send_register_sms",
+                [
+                    line("POST", "/api/send_register_sms", bench.sms_body(m, c))
+                    for m, c in zip(phones, captchas, strict=False)
+                ],
+            )
             codes = bench.sms_codes(server, set(phones))
             ready = [m for m in phones if m in codes][: bench.POOL["register"]]
-            measure("POST /api/register",
-                    [line("POST", "/api/register", bench.register_body(m, codes[m])) for m in ready])
+            measure(
+                "POST /api/register", [line("POST", "/api/register", bench.register_body(m, codes[m])) for m in ready]
+            )
             accounts = bench.bench_accounts(url, mobiles.prefix)
             captchas = bench.solve_captchas(server, bench.POOL["login"])
-            measure("POST /api/login (success)",
-                    [line("POST", "/api/login", bench.login_body(accounts[i % len(accounts)], bench.PASSWORD, c))
-                     for i, c in enumerate(captchas)])
+            measure(
+                "POST /api/login (success)",
+                [
+                    line("POST", "/api/login", bench.login_body(accounts[i % len(accounts)], bench.PASSWORD, c))
+                    for i, c in enumerate(captchas)
+                ],
+            )
     finally:
         if args.database == "postgresql":
             bench.pg_admin(f"DROP SCHEMA IF EXISTS {bench.SCHEMA} CASCADE")
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"py-spy profiles, {args.database}, gunicorn {bench.default_workers()} workers (entrypoints/gunicorn_conf.py), wrk -t2 -c8")
+    print(
+        f"py-spy profiles, {args.database}, gunicorn {bench.default_workers()} workers (entrypoints/gunicorn_conf.py), wrk -t2 -c8"
+    )
     print("\n".join(report))
     return 0
 

@@ -48,8 +48,16 @@ class Server:
     """gunicorn with the production settings (entrypoints/gunicorn_conf.py) serving tests.benchmarks.harness:app
     (or `app`: another WSGI app that keeps the harness's ready-file and served-count conventions, peer_app.py)."""
 
-    def __init__(self, database_url: str, workdir: Path, workers: int, name: str, extra_args: list[str] | None = None,
-                 extra_env: dict[str, str] | None = None, app: str = "tests.benchmarks.harness:app"):
+    def __init__(
+        self,
+        database_url: str,
+        workdir: Path,
+        workers: int,
+        name: str,
+        extra_args: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
+        app: str = "tests.benchmarks.harness:app",
+    ):
         self.database_url, self.workdir, self.workers, self.name, self.app = database_url, workdir, workers, name, app
         self.extra_args, self.extra_env = extra_args or [], extra_env or {}
         self.port = free_port()
@@ -76,11 +84,18 @@ class Server:
             WEB_CONCURRENCY=str(self.workers),
         )
         env.update(self.extra_env)
-        command = [GUNICORN, "-c", "python:entrypoints.gunicorn_conf", "--no-control-socket", *self.extra_args,
-                   self.app]
+        command = [
+            GUNICORN,
+            "-c",
+            "python:entrypoints.gunicorn_conf",
+            "--no-control-socket",
+            *self.extra_args,
+            self.app,
+        ]
         with open(self.log_file, "ab") as out:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=out, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -138,8 +153,11 @@ class Server:
 
     def answered(self) -> int:
         """Requests the workers have answered so far, as they count them (harness.ServedCounter)."""
-        return sum(struct.unpack("Q", path.read_bytes()[:8])[0] for path in self.served_dir.glob("served-*")
-                   if path.stat().st_size >= 8)
+        return sum(
+            struct.unpack("Q", path.read_bytes()[:8])[0]
+            for path in self.served_dir.glob("served-*")
+            if path.stat().st_size >= 8
+        )
 
     def settled(self, timeout: float = 10.0) -> tuple[float, int]:
         """CPU seconds used and requests answered, once the workers have finished what was in flight."""
@@ -172,8 +190,15 @@ class Server:
 # --- one request, and many on a few threads ---------------------------------------------------------
 
 
-def request(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None,
-            timeout: float = 30, response_headers: dict | None = None) -> tuple[int, bytes]:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    body: dict | None = None,
+    headers: dict | None = None,
+    timeout: float = 30,
+    response_headers: dict | None = None,
+) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         data = json.dumps(body).encode() if body is not None else None
@@ -190,6 +215,7 @@ def request(port: int, method: str, path: str, body: dict | None = None, headers
 
 def parallel(server: Server, calls: list[tuple], threads: int = 6) -> list[tuple[int, bytes]]:
     """Run (method, path, body, headers) calls on a few threads; results in order."""
+
     def one(call):
         method, path, body, headers = (list(call) + [None, None])[:4]
         return request(server.port, method, path, body, headers)
@@ -237,6 +263,7 @@ def to_ms(value: str) -> float:
 
 def cpu_busy(seconds: float = 0.5) -> float:
     """Share of all CPUs busy over `seconds` (from /proc/stat)."""
+
     def sample():
         fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         idle = fields[3] + fields[4]  # idle + iowait
@@ -259,15 +286,29 @@ def wait_quiet(max_seconds: float, threshold: float = 0.15) -> float:
     return busy
 
 
-def replay(server: Server, name: str, lines: list[str], seconds: float, workdir: Path,
-           expected: int = 200) -> Measurement:
+def replay(
+    server: Server, name: str, lines: list[str], seconds: float, workdir: Path, expected: int = 200
+) -> Measurement:
     """Send each prepared request line (see line()) once with wrk (-t2 -c8), for at most `seconds`."""
     requests_file = workdir / f"requests-{server.name}-{re.sub(r'[^a-z0-9]+', '-', name.lower())}.txt"
     requests_file.write_text("".join(line + "\n" for line in lines))
     background = cpu_busy()
     cpu_before, answered_before = server.settled()
-    command = [WRK, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "20s", "--latency",
-               "-s", str(HERE / "replay.lua"), server.base, "--", str(requests_file), str(WRK_THREADS)]
+    command = [
+        WRK,
+        f"-t{WRK_THREADS}",
+        f"-c{WRK_CONNECTIONS}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "20s",
+        "--latency",
+        "-s",
+        str(HERE / "replay.lua"),
+        server.base,
+        "--",
+        str(requests_file),
+        str(WRK_THREADS),
+    ]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     cpu_after, answered_after = server.settled()
     cpu_used, answered = cpu_after - cpu_before, answered_after - answered_before

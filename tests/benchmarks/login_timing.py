@@ -37,9 +37,13 @@ def measure(tries: int) -> list[str]:
     """The figures and the verdict, as lines (`make bench` prints them too)."""
     with tempfile.TemporaryDirectory() as folder:
         sms, captcha = RecordingSms(), RecordingCaptcha()
-        services = bootstrap(database_url=f"sqlite:///{Path(folder) / 'timing.sqlite3'}", secret_key="timing",
-                             sms_sender=sms, captcha_renderer=captcha,
-                             rule_overrides={"login_max_failures": 10**9})  # measure verification, not the lock
+        services = bootstrap(
+            database_url=f"sqlite:///{Path(folder) / 'timing.sqlite3'}",
+            secret_key="timing",
+            sms_sender=sms,
+            captcha_renderer=captcha,
+            rule_overrides={"login_max_failures": 10**9},
+        )  # measure verification, not the lock
         from adapters.sqlalchemy.migrate import upgrade
 
         upgrade(services.engine)
@@ -50,8 +54,11 @@ def measure(tries: int) -> list[str]:
             return captcha_id, captcha.last_text
 
         services.request_sms_code(SmsCodeRequest("13800138000", *solved(), CLIENT))
-        services.register_user(Registration("t", "13800138000", sms.last_code("13800138000"), "s3cure-Passw0rd",
-                                            "s3cure-Passw0rd", True, CLIENT))
+        services.register_user(
+            Registration(
+                "t", "13800138000", sms.last_code("13800138000"), "s3cure-Passw0rd", "s3cure-Passw0rd", True, CLIENT
+            )
+        )
 
         def attempt(mobile: str) -> float:
             captcha_id, text = solved()
@@ -76,9 +83,13 @@ def measure(tries: int) -> list[str]:
     ratio = statistics.median(unknown) / statistics.median(known)
     spread = (statistics.quantiles(known, n=10)[-1] - statistics.quantiles(known, n=10)[0]) / statistics.median(known)
     verdict = "SAME within noise" if abs(ratio - 1) < max(0.05, spread / 2) else "DIFFERENT"
-    return [f"{tries} tries each, interleaved", row("wrong password", known), row("unknown mobile", unknown),
-            f"median ratio unknown/wrong = {ratio:.3f}; p10-p90 spread of one group = {spread:.1%} of its median",
-            f"verdict: {verdict}"]
+    return [
+        f"{tries} tries each, interleaved",
+        row("wrong password", known),
+        row("unknown mobile", unknown),
+        f"median ratio unknown/wrong = {ratio:.3f}; p10-p90 spread of one group = {spread:.1%} of its median",
+        f"verdict: {verdict}",
+    ]
 
 
 if __name__ == "__main__":

@@ -164,7 +164,9 @@ class RoundTrips:
     transactions: int  # COMMIT/ROLLBACK (a round trip each, except on SQLite where it is a library call)
     checkouts: int  # connection checkouts from the pool: one pre-ping "SELECT 1" round trip each on servers
     sql: list[str]
-    round_trips: int | None = None  # PostgreSQL: protocol round trips (ReadyForQuery messages), BEGIN/COMMIT/ping included
+    round_trips: int | None = (
+        None  # PostgreSQL: protocol round trips (ReadyForQuery messages), BEGIN/COMMIT/ping included
+    )
 
 
 def count_round_trips(database_url: str) -> list[RoundTrips]:
@@ -185,9 +187,16 @@ def _count_round_trips(database_url: str) -> list[RoundTrips]:
     upgrade(make_engine(database_url))
     sms_file = Path(tempfile.mkstemp(prefix="bench-sms-")[1])
     app = create_app(
-        {"DATABASE_URL": database_url, "SECRET_KEY": "round-trips-0123456789abcdef0123456789", "AUTO_MIGRATE": False,
-         "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "LOG_JSON": True},
-        sms_sender=FileSmsSender(str(sms_file)), captcha_renderer=SolvableCaptchaRenderer(),
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "round-trips-0123456789abcdef0123456789",
+            "AUTO_MIGRATE": False,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "LOG_JSON": True,
+        },
+        sms_sender=FileSmsSender(str(sms_file)),
+        captcha_renderer=SolvableCaptchaRenderer(),
     )
     engine = app.extensions["services"].engine
     counts = {"statements": 0, "transactions": 0, "checkouts": 0}
@@ -243,8 +252,17 @@ def _count_round_trips(database_url: str) -> list[RoundTrips]:
         before = ready_for_query()
         response = call()
         trips = ready_for_query() - before if trace is not None else None
-        results.append(RoundTrips(name, response.status_code, counts["statements"], counts["transactions"],
-                                  counts["checkouts"], list(sql), trips))
+        results.append(
+            RoundTrips(
+                name,
+                response.status_code,
+                counts["statements"],
+                counts["transactions"],
+                counts["checkouts"],
+                list(sql),
+                trips,
+            )
+        )
         return response
 
     def solved() -> tuple[str, str]:
@@ -259,19 +277,41 @@ def _count_round_trips(database_url: str) -> list[RoundTrips]:
     client.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}")  # the pool holds a connection now, as in a warm worker
     measured("GET /get_captcha", lambda: client.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}"))
     cid, text = solved()
-    measured("POST /api/send_register_sms",
-             lambda: client.post("/api/send_register_sms", **body(mobile=mobile, captcha=text, captcha_uuid=cid)))
+    measured(
+        "POST /api/send_register_sms",
+        lambda: client.post("/api/send_register_sms", **body(mobile=mobile, captcha=text, captcha_uuid=cid)),
+    )
     code = sms_file.read_text().split()[-1]
-    measured("POST /api/register", lambda: client.post("/api/register", **body(
-        nickname="bench", mobile=mobile, vercode=code, password=PASSWORD, confirmPassword=PASSWORD, agreement=True)))
+    measured(
+        "POST /api/register",
+        lambda: client.post(
+            "/api/register",
+            **body(
+                nickname="bench",
+                mobile=mobile,
+                vercode=code,
+                password=PASSWORD,
+                confirmPassword=PASSWORD,
+                agreement=True,
+            ),
+        ),
+    )
     cid, text = solved()
-    measured("POST /api/login (success)", lambda: client.post("/api/login", **body(
-        mobile=mobile, password=PASSWORD, captcha=text, captcha_uuid=cid, remember=False)))
+    measured(
+        "POST /api/login (success)",
+        lambda: client.post(
+            "/api/login", **body(mobile=mobile, password=PASSWORD, captcha=text, captcha_uuid=cid, remember=False)
+        ),
+    )
     measured("GET / (signed in)", lambda: client.get("/"))
     client.delete_cookie("session")
     cid, text = solved()
-    measured("POST /api/login (failure)", lambda: client.post("/api/login", **body(
-        mobile=mobile, password=PASSWORD + "x", captcha=text, captcha_uuid=cid, remember=False)))
+    measured(
+        "POST /api/login (failure)",
+        lambda: client.post(
+            "/api/login", **body(mobile=mobile, password=PASSWORD + "x", captcha=text, captcha_uuid=cid, remember=False)
+        ),
+    )
     engine.dispose()
     sms_file.unlink()
     if trace is not None:

@@ -58,8 +58,10 @@ class PeerFigures:
 
 
 def versions() -> str:
-    return ", ".join(f"{name} {importlib.metadata.version(name)}"
-                     for name in ("flask-security-too", "flask-sqlalchemy", "libpass", "argon2-cffi"))
+    return ", ".join(
+        f"{name} {importlib.metadata.version(name)}"
+        for name in ("flask-security-too", "flask-sqlalchemy", "libpass", "argon2-cffi")
+    )
 
 
 @contextmanager
@@ -97,8 +99,10 @@ def seed(url: str):
     with app.app_context():
         db.create_all()
         stored = hash_password(micro.PASSWORD)
-        db.session.execute(db.insert(User), [{"email": e, "password": stored, "active": True,
-                                              "fs_uniquifier": uuid.uuid4().hex} for e in emails()])
+        db.session.execute(
+            db.insert(User),
+            [{"email": e, "password": stored, "active": True, "fs_uniquifier": uuid.uuid4().hex} for e in emails()],
+        )
         db.session.commit()
         db.engine.dispose()  # the workers open their own connections
     return app, stored
@@ -168,10 +172,13 @@ def measure(database: str, workdir: Path, seconds: float) -> PeerFigures:
             app, stored = seed(url)
             figures.hash_prefix = check_parameters(stored)
             with Server(url, workdir, bench.default_workers(), f"peer-{database}", app=APP) as server:
-                log(f"peer {figures.database}: Flask-Security-Too under gunicorn ({server.workers} workers), "
-                    f"{USERS} users")
-                warm = parallel(server, [("POST", "/login", {"email": e, "password": micro.PASSWORD})
-                                         for e in emails(40)], 4)
+                log(
+                    f"peer {figures.database}: Flask-Security-Too under gunicorn ({server.workers} workers), "
+                    f"{USERS} users"
+                )
+                warm = parallel(
+                    server, [("POST", "/login", {"email": e, "password": micro.PASSWORD}) for e in emails(40)], 4
+                )
                 if any(status != 200 for status, _ in warm):
                     raise RuntimeError(f"peer sign-ins refused in the warm-up: {warm[0]}")
                 if stored_hashes(app) != {stored}:
@@ -179,8 +186,10 @@ def measure(database: str, workdir: Path, seconds: float) -> PeerFigures:
                 figures.verify_cpu_ms, figures.our_verify_cpu_ms = verify_cpu_ms(app, stored)
                 log(f"  verify CPU: peer {figures.verify_cpu_ms:.2f} ms, ours {figures.our_verify_cpu_ms:.2f} ms")
                 m = figures.signin = replay(server, "POST /login (peer)", signin_lines(SIGNINS), seconds, workdir)
-                log(f"  {m.rps:,.1f} req/s  p50 {m.p50_ms:.2f} ms  p99 {m.p99_ms:.2f} ms  CPU {m.cpu_ms:.2f} ms/req "
-                    f"({m.answered} answered)  [{m.status_text()}]")
+                log(
+                    f"  {m.rps:,.1f} req/s  p50 {m.p50_ms:.2f} ms  p99 {m.p99_ms:.2f} ms  CPU {m.cpu_ms:.2f} ms/req "
+                    f"({m.answered} answered)  [{m.status_text()}]"
+                )
     except ModuleNotFoundError as exc:
         figures.error = f"{exc}: the bench extra is not installed (pip install -e '.[dev,bench]')"
         log(f"peer {LABELS[database]}: {figures.error}")
@@ -205,10 +214,21 @@ def measure_ours(database: str, workdir: Path, seconds: float) -> Measurement:
             accounts = bench.bench_accounts(url, mobiles.prefix)
             captchas = bench.solve_captchas(server, SIGNINS)
             ips = bench.CLIENTS.take(SIGNINS)
-            m = replay(server, "POST /api/login (success)",
-                       [line("POST", "/api/login", bench.login_body(accounts[i % len(accounts)], micro.PASSWORD,
-                                                                    captchas[i]), ips[i]) for i in range(SIGNINS)],
-                       seconds, workdir)
+            m = replay(
+                server,
+                "POST /api/login (success)",
+                [
+                    line(
+                        "POST",
+                        "/api/login",
+                        bench.login_body(accounts[i % len(accounts)], micro.PASSWORD, captchas[i]),
+                        ips[i],
+                    )
+                    for i in range(SIGNINS)
+                ],
+                seconds,
+                workdir,
+            )
             log(f"ours {LABELS[database]}: {m.rps:,.1f} req/s  CPU {m.cpu_ms:.2f} ms/req  [{m.status_text()}]")
             return m
 
@@ -218,16 +238,19 @@ def lines(figures: list[PeerFigures], ours: dict[str, Measurement] | None = None
     if not figures:
         return []
     first = next((f for f in figures if f.hash_prefix), figures[0])
-    out = ["", f"Peer: a minimal Flask-Security-Too app (tests/benchmarks/peer_app.py; {first.versions}), JSON "
-           "POST /login {email, password}, CSRF off as ours,",
-           "      its default HMAC-SHA512 pre-hash with SECURITY_PASSWORD_SALT kept, argon2 with our parameters "
-           f"({first.hash_prefix or 'not checked'}),",
-           "      fsqla_v3 models through Flask-SQLAlchemy, served and loaded as ours (same gunicorn config, wrk "
-           "replay, fresh request each)",
-           "      verify CPU: one argon2 verify in-process (time.process_time, median, the two interleaved); "
-           "beyond the hash = CPU per sign-in - verify CPU",
-           f"  {'sign-in':<30} {'database':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'verify':>7} "
-           f"{'beyond':>7} {'n':>6}  statuses"]
+    out = [
+        "",
+        f"Peer: a minimal Flask-Security-Too app (tests/benchmarks/peer_app.py; {first.versions}), JSON "
+        "POST /login {email, password}, CSRF off as ours,",
+        "      its default HMAC-SHA512 pre-hash with SECURITY_PASSWORD_SALT kept, argon2 with our parameters "
+        f"({first.hash_prefix or 'not checked'}),",
+        "      fsqla_v3 models through Flask-SQLAlchemy, served and loaded as ours (same gunicorn config, wrk "
+        "replay, fresh request each)",
+        "      verify CPU: one argon2 verify in-process (time.process_time, median, the two interleaved); "
+        "beyond the hash = CPU per sign-in - verify CPU",
+        f"  {'sign-in':<30} {'database':<11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'verify':>7} "
+        f"{'beyond':>7} {'n':>6}  statuses",
+    ]
     for f in figures:
         if f.error:
             out.append(f"  {'POST /login (peer)':<30} {f.database:<11} NOT MEASURED: {f.error}")
@@ -236,8 +259,10 @@ def lines(figures: list[PeerFigures], ours: dict[str, Measurement] | None = None
         if ours and ours.get(f.database):
             rows.append(("POST /api/login (ours)", ours[f.database], f.our_verify_cpu_ms))
         for name, m, verify in rows:
-            out.append(f"  {name:<30} {f.database:<11} {m.rps:>8,.1f} {m.p50_ms:>7.2f} {m.p99_ms:>7.2f} "
-                       f"{m.cpu_ms:>7.2f} {verify:>7.2f} {m.cpu_ms - verify:>7.2f} {m.requests:>6}  {m.status_text()}")
+            out.append(
+                f"  {name:<30} {f.database:<11} {m.rps:>8,.1f} {m.p50_ms:>7.2f} {m.p99_ms:>7.2f} "
+                f"{m.cpu_ms:>7.2f} {verify:>7.2f} {m.cpu_ms - verify:>7.2f} {m.requests:>6}  {m.status_text()}"
+            )
     return out
 
 

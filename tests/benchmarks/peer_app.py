@@ -39,9 +39,14 @@ class User(db.Model, fsqla.FsUserMixin):
 def argon2_options() -> dict:
     """Our hasher's argon2 parameters, in passlib's CryptContext words."""
     ours = Argon2Hasher().hasher
-    return {"argon2__type": "ID", "argon2__time_cost": ours.time_cost, "argon2__memory_cost": ours.memory_cost,
-            "argon2__parallelism": ours.parallelism, "argon2__digest_size": ours.hash_len,
-            "argon2__salt_size": ours.salt_len}
+    return {
+        "argon2__type": "ID",
+        "argon2__time_cost": ours.time_cost,
+        "argon2__memory_cost": ours.memory_cost,
+        "argon2__parallelism": ours.parallelism,
+        "argon2__digest_size": ours.hash_len,
+        "argon2__salt_size": ours.salt_len,
+    }
 
 
 def build(database_url: str) -> Flask:

@@ -45,7 +45,7 @@ def solve_captchas(server: Server, n: int) -> list[tuple[str, str]]:
     bad = [status for status, _ in answers if status != 200]
     if bad:
         raise RuntimeError(f"{len(bad)} of {n} captchas refused (first status {bad[0]})")
-    return [(i, body.decode()) for i, (_, body) in zip(ids, answers)]
+    return [(i, body.decode()) for i, (_, body) in zip(ids, answers, strict=False)]
 
 
 def sms_codes(server: Server, mobiles: set[str], purpose: str = "register") -> dict[str, str]:
@@ -61,10 +61,14 @@ def sms_codes(server: Server, mobiles: set[str], purpose: str = "register") -> d
 def bench_accounts(database_url: str, prefix: str) -> list[str]:
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        rows = connection.execute(
-            text("SELECT mobile FROM users WHERE nickname = :n AND mobile LIKE :p ORDER BY id"),
-            {"n": NICKNAME, "p": prefix + "%"},
-        ).scalars().all()
+        rows = (
+            connection.execute(
+                text("SELECT mobile FROM users WHERE nickname = :n AND mobile LIKE :p ORDER BY id"),
+                {"n": NICKNAME, "p": prefix + "%"},
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     return list(rows)
 
@@ -74,10 +78,21 @@ def sms_body(mobile: str, captcha: tuple[str, str]) -> dict:
 
 
 def register_body(mobile: str, code: str) -> dict:
-    return {"nickname": NICKNAME, "mobile": mobile, "vercode": code, "password": PASSWORD,
-            "confirmPassword": PASSWORD, "agreement": True}
+    return {
+        "nickname": NICKNAME,
+        "mobile": mobile,
+        "vercode": code,
+        "password": PASSWORD,
+        "confirmPassword": PASSWORD,
+        "agreement": True,
+    }
 
 
 def login_body(mobile: str, password: str, captcha: tuple[str, str]) -> dict:
-    return {"mobile": mobile, "password": password, "captcha": captcha[1], "captcha_uuid": captcha[0],
-            "remember": False}
+    return {
+        "mobile": mobile,
+        "password": password,
+        "captcha": captcha[1],
+        "captcha_uuid": captcha[0],
+        "remember": False,
+    }

@@ -23,14 +23,13 @@ import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
@@ -80,8 +79,11 @@ class ReceiverProcess:
     def __init__(self):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.benchmarks.relay", "--receiver",
-                                         str(self.port)], cwd=ROOT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.benchmarks.relay", "--receiver", str(self.port)],
+            cwd=ROOT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -97,8 +99,9 @@ class ReceiverProcess:
             return json.loads(answer.read())
 
     def reset(self) -> None:
-        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{self.port}/reset", method="POST"),
-                               timeout=10).close()
+        urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{self.port}/reset", method="POST"), timeout=10
+        ).close()
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -121,12 +124,23 @@ def preload(engine, n: int) -> None:
     """n committed events for 1,000 users, not yet sequenced: what a relay finds after a busy spell."""
     from adapters.sqlalchemy.tables import audit_events
 
-    now = datetime.now(timezone.utc)
-    rows = [{"type": "login.succeeded", "occurred_at": now, "mobile": f"138{i % 1000:08d}", "user_id": i % 1000 + 1,
-             "ip": "203.0.113.7", "user_agent": "bench", "request_id": f"r{i}", "detail": {}} for i in range(n)]
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "type": "login.succeeded",
+            "occurred_at": now,
+            "mobile": f"138{i % 1000:08d}",
+            "user_id": i % 1000 + 1,
+            "ip": "203.0.113.7",
+            "user_agent": "bench",
+            "request_id": f"r{i}",
+            "detail": {},
+        }
+        for i in range(n)
+    ]
     with engine.begin() as connection:
         for start in range(0, n, 5000):
-            connection.execute(insert(audit_events), rows[start:start + 5000])
+            connection.execute(insert(audit_events), rows[start : start + 5000])
 
 
 def clear(engine) -> None:
@@ -267,8 +281,14 @@ def latency(url: str, engine, receiver: ReceiverProcess, seconds: float, with_na
         subscriber = threading.Thread(target=lambda: asyncio.run(subscribe(ready)), daemon=True)
         subscriber.start()
         ready.wait(10)
-    relay = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "relay"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "relay"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         time.sleep(3)  # the relay is up and idle
         next_at = time.perf_counter()
@@ -307,8 +327,10 @@ def measure(smoke: bool = False, databases: tuple[str, ...] = ("sqlite", "postgr
     workdir = Path(tempfile.mkdtemp(prefix="accounts-relay-bench-"))
     with_nats = nats_answers()
     receiver = ReceiverProcess()
-    lines = [f"Event relay ({'SMOKE: numbers mean nothing' if smoke else 'full'}): {n:,} events preloaded per "
-             f"throughput row; latency at 100 events/s for {seconds:g} s; receiver answers 204 without verifying"]
+    lines = [
+        f"Event relay ({'SMOKE: numbers mean nothing' if smoke else 'full'}): {n:,} events preloaded per "
+        f"throughput row; latency at 100 events/s for {seconds:g} s; receiver answers 204 without verifying"
+    ]
     lines.append(f"{'sink':<12} {'database':<12} {'events/s':>10} {'CPU ms':>7} {'p50 ms':>8} {'p99 ms':>8} {'n':>7}")
     targets = []
     pg_database = f"accounts_relay_bench_{secrets.token_hex(3)}"
@@ -337,15 +359,21 @@ def measure(smoke: bool = False, databases: tuple[str, ...] = ("sqlite", "postgr
                 throughputs["JetStream"] = nats_throughput(engine, n)
             for sink, (rate, cpu_ms) in throughputs.items():
                 lines.append(f"{sink:<12} {label:<12} {rate:>10,.0f} {cpu_ms:>7.3f}")
-                targets.append(f"relay -> {sink} {label}: {rate:,.0f} events/s  (target >= 1,000)  "
-                               f"{'MET' if rate >= 1000 else 'NOT MET'}; the relay's CPU {cpu_ms:.3f} ms per event "
-                               f"(target <= 1 ms: one core keeps up with 1,000/s)  {'MET' if cpu_ms <= 1 else 'NOT MET'}")
+                targets.append(
+                    f"relay -> {sink} {label}: {rate:,.0f} events/s  (target >= 1,000)  "
+                    f"{'MET' if rate >= 1000 else 'NOT MET'}; the relay's CPU {cpu_ms:.3f} ms per event "
+                    f"(target <= 1 ms: one core keeps up with 1,000/s)  {'MET' if cpu_ms <= 1 else 'NOT MET'}"
+                )
             log(f"{label}: latency at 100 events/s for {seconds:g} s")
             for sink, (p50, p99, arrived, sent) in latency(url, engine, receiver, seconds, with_nats).items():
-                lines.append(f"{sink:<12} {label:<12} {'':>10} {'':>7} {p50:>8.1f} {p99:>8.1f} {arrived:>7}"
-                             + ("" if arrived == sent else f"  <-- {sent - arrived} never arrived"))
-                targets.append(f"relay -> {sink} {label}: commit-to-delivery p99 {p99:.1f} ms at 100 events/s  "
-                               f"(target <= 1,000 ms)  {'MET' if p99 <= 1000 and arrived == sent else 'NOT MET'}")
+                lines.append(
+                    f"{sink:<12} {label:<12} {'':>10} {'':>7} {p50:>8.1f} {p99:>8.1f} {arrived:>7}"
+                    + ("" if arrived == sent else f"  <-- {sent - arrived} never arrived")
+                )
+                targets.append(
+                    f"relay -> {sink} {label}: commit-to-delivery p99 {p99:.1f} ms at 100 events/s  "
+                    f"(target <= 1,000 ms)  {'MET' if p99 <= 1000 and arrived == sent else 'NOT MET'}"
+                )
             engine.dispose()
         if not with_nats:
             lines.append(f"JetStream: not measured (no server at {NATS_URL})")

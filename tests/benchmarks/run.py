@@ -22,7 +22,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.passwords import OWASP
@@ -64,8 +64,18 @@ BASELINE = Path(os.environ.get("BENCH_BASELINE", "/work/shared/baseline"))
 
 # How many requests are prepared per measurement: more than the endpoint can serve in the window on this kind
 # of machine, so the window, not the pool, ends the run (the report says "pool ran out" otherwise).
-POOL = {"GET /": 40_000, "GET / (signed in)": 20_000, "GET /get_captcha": 12_000, "send_sms": 5_000, "register": 1_500,
-        "login": 1_400, "login_sms": 1_500, "sessions": 20_000, "export": 3_000, "dashboard": 5_000}
+POOL = {
+    "GET /": 40_000,
+    "GET / (signed in)": 20_000,
+    "GET /get_captcha": 12_000,
+    "send_sms": 5_000,
+    "register": 1_500,
+    "login": 1_400,
+    "login_sms": 1_500,
+    "sessions": 20_000,
+    "export": 3_000,
+    "dashboard": 5_000,
+}
 
 ENDPOINTS = [
     ("GET /", 200),
@@ -120,20 +130,44 @@ def warm_up(server: Server, mobiles: Mobiles, target: int = 100) -> None:
     """About `target` requests touching every endpoint (argon2 included), so "after 100" is a warm worker."""
     captchas = solve_captchas(server, 30)
     phones = mobiles.take(10)
-    parallel(server, [("POST", "/api/send_register_sms", sms_body(m, c), {"X-Forwarded-For": ip})
-                      for m, c, ip in zip(phones, captchas[:10], CLIENTS.take(10))], 4)
+    parallel(
+        server,
+        [
+            ("POST", "/api/send_register_sms", sms_body(m, c), {"X-Forwarded-For": ip})
+            for m, c, ip in zip(phones, captchas[:10], CLIENTS.take(10), strict=False)
+        ],
+        4,
+    )
     codes = sms_codes(server, set(phones))
     parallel(server, [("POST", "/api/register", register_body(m, codes[m])) for m in phones], 4)
-    parallel(server, [("POST", "/api/login", login_body(m, PASSWORD, c)) for m, c in zip(phones, captchas[10:20])], 4)
-    parallel(server, [("POST", "/api/login", login_body(m, PASSWORD + "!", c))
-                      for m, c in zip(phones, captchas[20:30])], 4)
+    parallel(
+        server,
+        [("POST", "/api/login", login_body(m, PASSWORD, c)) for m, c in zip(phones, captchas[10:20], strict=False)],
+        4,
+    )
+    parallel(
+        server,
+        [
+            ("POST", "/api/login", login_body(m, PASSWORD + "!", c))
+            for m, c in zip(phones, captchas[20:30], strict=False)
+        ],
+        4,
+    )
     parallel(server, [("GET", f"/get_captcha?captcha_uuid={uuid.uuid4()}") for _ in range(10)], 4)
     account_rows.warm_up(server, mobiles)
     parallel(server, [("GET", "/")] * max(0, target - server.served), 4)
 
 
-def run_sequence(server: Server, run: ServerRun, label: str, mobiles: Mobiles, sms_mobiles: Mobiles, seconds: float,
-                 workdir: Path, quiet: float = 0) -> Sequence:
+def run_sequence(
+    server: Server,
+    run: ServerRun,
+    label: str,
+    mobiles: Mobiles,
+    sms_mobiles: Mobiles,
+    seconds: float,
+    workdir: Path,
+    quiet: float = 0,
+) -> Sequence:
     """mobiles: for sign-up by password; sms_mobiles (another prefix): for 验证码登录 and the exported accounts."""
     sequence = Sequence(label)
     results = sequence.results
@@ -143,8 +177,10 @@ def run_sequence(server: Server, run: ServerRun, label: str, mobiles: Mobiles, s
         log(f"{label}: {name} ({len(lines):,} prepared, {seconds:g}s max)")
         results[name] = replay(server, name, lines, seconds, workdir, expected)
         m = results[name]
-        log(f"  {m.rps:,.1f} req/s  p50 {m.p50_ms:.2f} ms  p99 {m.p99_ms:.2f} ms  CPU {m.cpu_ms:.2f} ms/req "
-            f"({m.answered} answered)  [{m.status_text()}] {m.note}")
+        log(
+            f"  {m.rps:,.1f} req/s  p50 {m.p50_ms:.2f} ms  p99 {m.p99_ms:.2f} ms  CPU {m.cpu_ms:.2f} ms/req "
+            f"({m.answered} answered)  [{m.status_text()}] {m.note}"
+        )
         run.snapshots.append(Snapshot(f"{label}: after {name}", server.served, server.rss_mib()))
 
     def row(prepare_and_measure, *args):
@@ -157,8 +193,11 @@ def run_sequence(server: Server, run: ServerRun, label: str, mobiles: Mobiles, s
             return None
 
     measured("GET /", 200, [line("GET", "/")] * POOL["GET /"])
-    measured("GET /get_captcha", 200,
-             [line("GET", f"/get_captcha?captcha_uuid={uuid.uuid4()}") for _ in range(POOL["GET /get_captcha"])])
+    measured(
+        "GET /get_captcha",
+        200,
+        [line("GET", f"/get_captcha?captcha_uuid={uuid.uuid4()}") for _ in range(POOL["GET /get_captcha"])],
+    )
     # Early in the sequence: the accounts it makes are signed in to by SMS again at the end, once the per-mobile
     # cooldown since their first code has passed.
     signed_up = row(account_rows.sms_sign_up_row, sms_mobiles, POOL["login_sms"])
@@ -166,25 +205,47 @@ def run_sequence(server: Server, run: ServerRun, label: str, mobiles: Mobiles, s
     log(f"{label}: solving {POOL['send_sms']:,} captchas for the SMS requests")
     phones = mobiles.take(POOL["send_sms"])
     captchas = solve_captchas(server, POOL["send_sms"])
-    measured("POST /api/send_register_sms", 200,
-             [line("POST", "/api/send_register_sms", sms_body(m, c), ip)
-              for m, c, ip in zip(phones, captchas, CLIENTS.take(len(phones)))])
+    measured(
+        "POST /api/send_register_sms",
+        200,
+        [
+            line("POST", "/api/send_register_sms", sms_body(m, c), ip)
+            for m, c, ip in zip(phones, captchas, CLIENTS.take(len(phones)), strict=False)
+        ],
+    )
 
     codes = sms_codes(server, set(phones))
     ready = [m for m in phones if m in codes][: POOL["register"]]
-    measured("POST /api/register", 200, [line("POST", "/api/register", register_body(m, codes[m]), ip)
-                                         for m, ip in zip(ready, CLIENTS.take(len(ready)))])
+    measured(
+        "POST /api/register",
+        200,
+        [
+            line("POST", "/api/register", register_body(m, codes[m]), ip)
+            for m, ip in zip(ready, CLIENTS.take(len(ready)), strict=False)
+        ],
+    )
 
     # The refused path: one client address that has had its 30 codes today asks for more.
     log(f"{label}: solving {REFUSED_POOL + 30:,} captchas for refused SMS requests (one client at its cap)")
     capped = CLIENTS.take(1)[0]
     captchas = solve_captchas(server, REFUSED_POOL + 30)
     phones = mobiles.take(REFUSED_POOL + 30)
-    parallel(server, [("POST", "/api/send_register_sms", sms_body(m, c), {"X-Forwarded-For": capped})
-                      for m, c in zip(phones[:30], captchas[:30])], 4)
-    measured("POST /api/send_register_sms (refused)", 429,
-             [line("POST", "/api/send_register_sms", sms_body(m, c), capped)
-              for m, c in zip(phones[30:], captchas[30:])])
+    parallel(
+        server,
+        [
+            ("POST", "/api/send_register_sms", sms_body(m, c), {"X-Forwarded-For": capped})
+            for m, c in zip(phones[:30], captchas[:30], strict=False)
+        ],
+        4,
+    )
+    measured(
+        "POST /api/send_register_sms (refused)",
+        429,
+        [
+            line("POST", "/api/send_register_sms", sms_body(m, c), capped)
+            for m, c in zip(phones[30:], captchas[30:], strict=False)
+        ],
+    )
 
     accounts = bench_accounts(server.database_url, mobiles.prefix)
     if not accounts:
@@ -198,8 +259,9 @@ def run_sequence(server: Server, run: ServerRun, label: str, mobiles: Mobiles, s
     ips = CLIENTS.take(n + failures)
     # A signed-in page view: the session cookie of one sign-in, sent with every request.
     headers: dict[str, str] = {}
-    status, _ = request(server.port, "POST", "/api/login", login_body(accounts[-1], PASSWORD, captchas[-1]),
-                        response_headers=headers)
+    status, _ = request(
+        server.port, "POST", "/api/login", login_body(accounts[-1], PASSWORD, captchas[-1]), response_headers=headers
+    )
     server.served += 1
     cookie = headers.get("set-cookie", "").split(";", 1)[0]
     if status != 200 or not cookie.startswith("session="):
@@ -216,22 +278,48 @@ def run_sequence(server: Server, run: ServerRun, label: str, mobiles: Mobiles, s
     sequence.verify_median_ms, sequence.verify_cpu_ms = hasher.verify_median_ms, hasher.verify_cpu_ms
     verifies = micro.parallel_verifies(server.workers)
     sequence.parallel_verifies, sequence.parallel_verify_cpu_ms = verifies.per_second, verifies.cpu_ms
-    log(f"  verify median {sequence.verify_median_ms:.2f} ms; {sequence.parallel_verifies:.1f} verifies/s "
-        f"with {server.workers} processes, {sequence.parallel_verify_cpu_ms:.2f} ms CPU each")
-    measured("POST /api/login (success)", 200,
-             [line("POST", "/api/login", login_body(accounts[i % len(accounts)], PASSWORD, captchas[i]), ips[i])
-              for i in range(n)])
-    measured("POST /api/login (failure)", 401,
-             [line("POST", "/api/login", login_body(accounts[i % len(accounts)], PASSWORD + "!", captchas[n + i]),
-                   ips[n + i]) for i in range(failures)])
+    log(
+        f"  verify median {sequence.verify_median_ms:.2f} ms; {sequence.parallel_verifies:.1f} verifies/s "
+        f"with {server.workers} processes, {sequence.parallel_verify_cpu_ms:.2f} ms CPU each"
+    )
+    measured(
+        "POST /api/login (success)",
+        200,
+        [
+            line("POST", "/api/login", login_body(accounts[i % len(accounts)], PASSWORD, captchas[i]), ips[i])
+            for i in range(n)
+        ],
+    )
+    measured(
+        "POST /api/login (failure)",
+        401,
+        [
+            line(
+                "POST",
+                "/api/login",
+                login_body(accounts[i % len(accounts)], PASSWORD + "!", captchas[n + i]),
+                ips[n + i],
+            )
+            for i in range(failures)
+        ],
+    )
     if signed_up:
         row(account_rows.sms_sign_in_row, signed_up)
     return sequence
 
 
-def serve_and_measure(name: str, database_url: str, workers: int, seconds: float, workdir: Path,
-                      big: bool = False, users: int = 0, events: int = 0, sessions: int = 0,
-                      quiet: float = 0) -> ServerRun:
+def serve_and_measure(
+    name: str,
+    database_url: str,
+    workers: int,
+    seconds: float,
+    workdir: Path,
+    big: bool = False,
+    users: int = 0,
+    events: int = 0,
+    sessions: int = 0,
+    quiet: float = 0,
+) -> ServerRun:
     from adapters.sqlalchemy.engine import make_engine
     from adapters.sqlalchemy.migrate import upgrade
 
@@ -239,18 +327,22 @@ def serve_and_measure(name: str, database_url: str, workers: int, seconds: float
     engine = make_engine(database_url)
     upgrade(engine)  # once, here: the workers start together and must not race to create tables
     engine.dispose()
-    server = Server(database_url, workdir, workers, name.split()[0].lower(),
-                    extra_env={"BENCH_SECRET_KEY": account_rows.SECRET_KEY})
+    server = Server(
+        database_url, workdir, workers, name.split()[0].lower(), extra_env={"BENCH_SECRET_KEY": account_rows.SECRET_KEY}
+    )
     log(f"{name}: starting gunicorn ({workers} workers) on {server.base}")
     with server:
         warm_up(server, Mobiles(9))
         run.snapshots.append(Snapshot("after warm-up", server.served, server.rss_mib()))
         run.sequences.append(run_sequence(server, run, f"{name}", Mobiles(5), Mobiles(7), seconds, workdir, quiet))
         if big:
-            log(f"{name}: seeding {users:,} users, {events:,} audit events and {sessions:,} sessions with COPY "
-                "(server idle)")
-            run.seed_timings = bigdata.seed(f"{PG_CONNINFO} options=-csearch_path={SCHEMA}", users, events, sessions,
-                                            log=lambda m: log(m))
+            log(
+                f"{name}: seeding {users:,} users, {events:,} audit events and {sessions:,} sessions with COPY "
+                "(server idle)"
+            )
+            run.seed_timings = bigdata.seed(
+                f"{PG_CONNINFO} options=-csearch_path={SCHEMA}", users, events, sessions, log=lambda m: log(m)
+            )
             label = f"{name}, {users / 1e6:g}M users + {events / 1e6:g}M events"
             log(f"{label}: the console's dashboard and lists, in this process (server idle)")
             run.console = dashboard.measure(database_url)
@@ -265,12 +357,16 @@ def measure_seed(workdir: Path, seconds: float) -> dict[str, tuple[float, float,
     copy = workdir / "baseline"
     shutil.copytree(BASELINE, copy)
     seed_app = copy / "seed_app"
-    subprocess.run([sys.executable, "-c", "from db import db; db.create_table()"], cwd=seed_app, check=True,
-                   timeout=60)
+    subprocess.run([sys.executable, "-c", "from db import db; db.create_table()"], cwd=seed_app, check=True, timeout=60)
     env = dict(os.environ, GUNICORN=GUNICORN, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    process = subprocess.Popen(["bash", str(copy / "measure.sh"), "app:app", str(seed_app), str(free_port()),
-                                f"{seconds:g}"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        ["bash", str(copy / "measure.sh"), "app:app", str(seed_app), str(free_port()), f"{seconds:g}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         stdout, stderr = process.communicate(timeout=3 * seconds + 120)
     except subprocess.TimeoutExpired:
@@ -315,12 +411,21 @@ def pg_url() -> str:
 
 
 def machine() -> list[str]:
-    model = next((entry.split(":", 1)[1].strip() for entry in Path("/proc/cpuinfo").read_text().splitlines()
-                  if entry.startswith("model name")), platform.processor())
-    mem_kib = next(int(entry.split()[1]) for entry in Path("/proc/meminfo").read_text().splitlines()
-                   if entry.startswith("MemTotal"))
+    model = next(
+        (
+            entry.split(":", 1)[1].strip()
+            for entry in Path("/proc/cpuinfo").read_text().splitlines()
+            if entry.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kib = next(
+        int(entry.split()[1])
+        for entry in Path("/proc/meminfo").read_text().splitlines()
+        if entry.startswith("MemTotal")
+    )
     return [
-        f"date        {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"date        {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"machine     nproc {len(os.sched_getaffinity(0))}, CPU {model}, RAM {mem_kib / 1024 / 1024:.1f} GiB, "
         f"Linux {platform.release()}",
     ]
@@ -334,10 +439,12 @@ def versions(pg_version: str | None) -> str:
             return "-"
 
     wrk = subprocess.run([WRK, "-v"], capture_output=True, text=True).stdout.split("Copyright")[0].strip()
-    return (f"versions    python {platform.python_version()}, flask {v('flask')}, sqlalchemy {v('sqlalchemy')}, "
-            f"argon2-cffi {v('argon2-cffi')}, gunicorn {v('gunicorn')}, psycopg {v('psycopg')}, pillow {v('pillow')}, "
-            f"captcha {v('captcha')}, sqlite {sqlite3.sqlite_version}, postgres {pg_version or 'not reachable'}, "
-            f"{wrk}")
+    return (
+        f"versions    python {platform.python_version()}, flask {v('flask')}, sqlalchemy {v('sqlalchemy')}, "
+        f"argon2-cffi {v('argon2-cffi')}, gunicorn {v('gunicorn')}, psycopg {v('psycopg')}, pillow {v('pillow')}, "
+        f"captcha {v('captcha')}, sqlite {sqlite3.sqlite_version}, postgres {pg_version or 'not reachable'}, "
+        f"{wrk}"
+    )
 
 
 def verdict(ok: bool) -> str:
@@ -350,8 +457,7 @@ def disturbed(*measurements: Measurement) -> str:
 
 
 def big_data(ctx: dict) -> str:
-    return (f"{ctx['users'] / 1e6:g}M users + {ctx['events'] / 1e6:g}M events + {ctx['sessions'] / 1e6:g}M "
-            "sessions")
+    return f"{ctx['users'] / 1e6:g}M users + {ctx['events'] / 1e6:g}M events + {ctx['sessions'] / 1e6:g}M sessions"
 
 
 def account_targets(ctx: dict) -> list[str]:
@@ -360,12 +466,24 @@ def account_targets(ctx: dict) -> list[str]:
     out: list[str] = []
     yardsticks = [
         # (row, yardstick row, factor, why)
-        ("POST /api/login_sms (success)", "POST /api/send_register_sms", 1.0,
-         "a sign-in by SMS code costs no more than sending the code did: no argon2, one transaction"),
-        ("GET /api/account/sessions", "GET / (signed in)", 2.0,
-         "the signed-in page already loads the session; the list adds one indexed read of a few rows"),
-        ("GET /api/account/export", "POST /api/login (success)", 1.0,
-         "a copy of a few dozen events costs less than the sign-in (one argon2 verify) that guards it"),
+        (
+            "POST /api/login_sms (success)",
+            "POST /api/send_register_sms",
+            1.0,
+            "a sign-in by SMS code costs no more than sending the code did: no argon2, one transaction",
+        ),
+        (
+            "GET /api/account/sessions",
+            "GET / (signed in)",
+            2.0,
+            "the signed-in page already loads the session; the list adds one indexed read of a few rows",
+        ),
+        (
+            "GET /api/account/export",
+            "POST /api/login (success)",
+            1.0,
+            "a copy of a few dozen events costs less than the sign-in (one argon2 verify) that guards it",
+        ),
     ]
     for run in ctx["runs"]:
         for sequence in run.sequences:
@@ -374,18 +492,24 @@ def account_targets(ctx: dict) -> list[str]:
                 m, y = results.get(name), results.get(against)
                 if m and y:
                     ratio = m.cpu_ms / y.cpu_ms
-                    out.append(f"7. CPU {name} {sequence.label}: {m.cpu_ms:.2f} ms/req = {ratio:.2f}x {against}'s "
-                               f"{y.cpu_ms:.2f}  (target <= {factor:g}x: {why})  {verdict(ratio <= factor)}")
+                    out.append(
+                        f"7. CPU {name} {sequence.label}: {m.cpu_ms:.2f} ms/req = {ratio:.2f}x {against}'s "
+                        f"{y.cpu_ms:.2f}  (target <= {factor:g}x: {why})  {verdict(ratio <= factor)}"
+                    )
             new_account = results.get("POST /api/login_sms (new account)")
             if new_account and results.get("POST /api/register"):
-                out.append(f"   for reference: one-step sign-up by SMS {new_account.cpu_ms:.2f} ms/req vs by password "
-                           f"(POST /api/register, argon2 hash) {results['POST /api/register'].cpu_ms:.2f} ms/req")
+                out.append(
+                    f"   for reference: one-step sign-up by SMS {new_account.cpu_ms:.2f} ms/req vs by password "
+                    f"(POST /api/register, argon2 hash) {results['POST /api/register'].cpu_ms:.2f} ms/req"
+                )
             console = results.get("GET /admin/")
             if console:
-                out.append(f"7. p99 GET /admin/ (dashboard, {WRK_CONNECTIONS} connections) {sequence.label}: "
-                           f"{console.p99_ms:.1f} ms, CPU {console.cpu_ms:.2f} ms/view  (target < "
-                           f"{dashboard.TARGET_MS:.0f} ms)  {verdict(console.p99_ms < dashboard.TARGET_MS)}"
-                           f"{disturbed(console)}")
+                out.append(
+                    f"7. p99 GET /admin/ (dashboard, {WRK_CONNECTIONS} connections) {sequence.label}: "
+                    f"{console.p99_ms:.1f} ms, CPU {console.cpu_ms:.2f} ms/view  (target < "
+                    f"{dashboard.TARGET_MS:.0f} ms)  {verdict(console.p99_ms < dashboard.TARGET_MS)}"
+                    f"{disturbed(console)}"
+                )
     return out
 
 
@@ -398,32 +522,52 @@ def report(ctx: dict) -> str:
     p("=" * 100)
     out.extend(machine())
     p(versions(ctx["pg_version"]))
-    p(f"serving     gunicorn -c entrypoints/gunicorn_conf.py: {workers} gthread workers (= cores), 127.0.0.1 only; app "
-      "from tests/benchmarks/harness.py")
-    p(f"load        wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, each request sent once with fresh data "
-      f"(replay.lua), {ctx['seconds']:g} s per row; wrk, the")
+    p(
+        f"serving     gunicorn -c entrypoints/gunicorn_conf.py: {workers} gthread workers (= cores), 127.0.0.1 only; app "
+        "from tests/benchmarks/harness.py"
+    )
+    p(
+        f"load        wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, each request sent once with fresh data "
+        f"(replay.lua), {ctx['seconds']:g} s per row; wrk, the"
+    )
     p("            database and the app share the same cores, as they do in the seed's measure.sh")
-    p("harness     CSRF off (the load generator does not scrape CSRF tokens); Flask-Limiter off; one trusted proxy "
-      "hop, each request")
-    p("            from its own X-Forwarded-For address (the domain's per-IP SMS cap sees many clients); domain "
-      "rules at their defaults;")
-    p("            captcha PNG rendered for real except when the load generator solves one (X-Bench-Captcha: text); "
-      "SMS codes appended to a file")
+    p(
+        "harness     CSRF off (the load generator does not scrape CSRF tokens); Flask-Limiter off; one trusted proxy "
+        "hop, each request"
+    )
+    p(
+        "            from its own X-Forwarded-For address (the domain's per-IP SMS cap sees many clients); domain "
+        "rules at their defaults;"
+    )
+    p(
+        "            captcha PNG rendered for real except when the load generator solves one (X-Bench-Captcha: text); "
+        "SMS codes appended to a file"
+    )
     p("")
     h = ctx["hasher"]
     params = f"t={OWASP['time_cost']} m={OWASP['memory_cost'] // 1024}MiB p={OWASP['parallelism']}"
-    p(f"argon2id (adapters.passwords.Argon2Hasher, {params}), one process: verify median "
-      f"{h.verify_median_ms:.2f} ms (p99 {h.verify_p99_ms:.2f}), hash median {h.hash_median_ms:.2f} ms, "
-      f"n={h.samples}")
-    p(f"captcha renderer (ImageCaptchaRenderer().render, 120x38, level 1), one process: {ctx['render_rps']:,.0f} "
-      f"renders/s; seed-style per request (new ImageCaptcha(), 160x60, PNG level 6): {ctx['seed_render_ms']:.2f} ms")
+    p(
+        f"argon2id (adapters.passwords.Argon2Hasher, {params}), one process: verify median "
+        f"{h.verify_median_ms:.2f} ms (p99 {h.verify_p99_ms:.2f}), hash median {h.hash_median_ms:.2f} ms, "
+        f"n={h.samples}"
+    )
+    p(
+        f"captcha renderer (ImageCaptchaRenderer().render, 120x38, level 1), one process: {ctx['render_rps']:,.0f} "
+        f"renders/s; seed-style per request (new ImageCaptcha(), 160x60, PNG level 6): {ctx['seed_render_ms']:.2f} ms"
+    )
     draw_ms, levels = ctx["compress"]
-    p(f"PNG compress level (200 captchas, draw {draw_ms:.2f} ms each):  "
-      + "   ".join(f"level {c.level}: {c.mean_bytes:,.0f} B, encode {c.encode_ms:.2f} ms, render {c.render_ms:.2f} ms"
-                   for c in levels))
+    p(
+        f"PNG compress level (200 captchas, draw {draw_ms:.2f} ms each):  "
+        + "   ".join(
+            f"level {c.level}: {c.mean_bytes:,.0f} B, encode {c.encode_ms:.2f} ms, render {c.render_ms:.2f} ms"
+            for c in levels
+        )
+    )
     p("")
-    p(f"{'endpoint':<38} {'database':<38} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'n':>6} {'busy':>5}  "
-      "statuses")
+    p(
+        f"{'endpoint':<38} {'database':<38} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms':>7} {'n':>6} {'busy':>5}  "
+        "statuses"
+    )
     p("-" * 129)
     for name, expected in ENDPOINTS:
         for run in ctx["runs"]:
@@ -432,9 +576,11 @@ def report(ctx: dict) -> str:
                 if m is None:
                     continue
                 flag = "" if m.ok_share >= 0.99 else f"  <-- only {m.ok_share:.0%} answered {expected}"
-                p(f"{name:<38} {sequence.label:<38} {m.rps:>8,.1f} {m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.cpu_ms:>7.2f} "
-                  f"{m.requests:>6} "
-                  f"{m.background:>5.0%}  {m.status_text()}{' ' + m.note if m.note else ''}{flag}")
+                p(
+                    f"{name:<38} {sequence.label:<38} {m.rps:>8,.1f} {m.p50_ms:>7.2f} {m.p99_ms:>7.2f} {m.cpu_ms:>7.2f} "
+                    f"{m.requests:>6} "
+                    f"{m.background:>5.0%}  {m.status_text()}{' ' + m.note if m.note else ''}{flag}"
+                )
     seed = ctx.get("seed")
     if seed:
         for name, (rps, p50, p99) in seed.items():
@@ -448,28 +594,42 @@ def report(ctx: dict) -> str:
     if ctx.get("peer"):
         from tests.benchmarks import peer
 
-        out.extend(peer.lines(ctx["peer"], {run.name: run.sequences[0].results.get("POST /api/login (success)")
-                                            for run in ctx["runs"] if run.sequences}))
+        out.extend(
+            peer.lines(
+                ctx["peer"],
+                {
+                    run.name: run.sequences[0].results.get("POST /api/login (success)")
+                    for run in ctx["runs"]
+                    if run.sequences
+                },
+            )
+        )
     p("")
     for run in ctx["runs"]:
         if run.seed_timings:
             t = run.seed_timings
-            p(f"big data ({run.name}): COPY {ctx['users']:,} users {t['copy users']:.1f} s, COPY {ctx['events']:,} audit "
-              f"events {t['copy audit_events']:.1f} s, COPY {ctx['sessions']:,} sessions {t['copy user_sessions']:.1f} s, "
-              f"VACUUM ANALYZE + CHECKPOINT {t['vacuum analyze']:.1f} s")
+            p(
+                f"big data ({run.name}): COPY {ctx['users']:,} users {t['copy users']:.1f} s, COPY {ctx['events']:,} audit "
+                f"events {t['copy audit_events']:.1f} s, COPY {ctx['sessions']:,} sessions {t['copy user_sessions']:.1f} s, "
+                f"VACUUM ANALYZE + CHECKPOINT {t['vacuum analyze']:.1f} s"
+            )
     p("busy: share of the CPUs already busy in the 0.5 s before the row, with the server idle (other work on the")
     p("      machine: figures taken at a high value are disturbed; the targets' ratios are taken in the same window)")
     p("")
-    p("SQL per request, one request each through the Flask test client: statements / transactions / pool checkouts"
-      " / PostgreSQL round trips")
+    p(
+        "SQL per request, one request each through the Flask test client: statements / transactions / pool checkouts"
+        " / PostgreSQL round trips"
+    )
     p("(round trips from libpq's protocol trace: BEGIN, each statement, the pool's pre-ping SELECT 1, COMMIT)")
     names = [t.endpoint for t in next(iter(ctx["round_trips"].values()), [])]
     for endpoint in names:
         cells = []
         for db_name, trips in ctx["round_trips"].items():
             t = next(t for t in trips if t.endpoint == endpoint)
-            cells.append(f"{db_name} {t.statements}/{t.transactions}/{t.checkouts}"
-                         + (f"/{t.round_trips}" if t.round_trips is not None else ""))
+            cells.append(
+                f"{db_name} {t.statements}/{t.transactions}/{t.checkouts}"
+                + (f"/{t.round_trips}" if t.round_trips is not None else "")
+            )
         p(f"  {endpoint:<30} " + "   ".join(cells))
     p("")
     p("Resident memory per worker (VmRSS, MiB)")
@@ -486,19 +646,25 @@ def report(ctx: dict) -> str:
             if login and sequence.parallel_verify_cpu_ms:
                 verify = sequence.parallel_verify_cpu_ms
                 ratio = login.cpu_ms / verify
-                p(f"1. sign-in CPU {sequence.label}: {login.cpu_ms:.2f} ms per sign-in = {ratio:.2f}x the {verify:.2f} ms of "
-                  f"CPU an argon2 verify takes with {workers} processes verifying at once, as the workers do  "
-                  f"(target <= 1.10x)  {verdict(ratio <= 1.10)}")
+                p(
+                    f"1. sign-in CPU {sequence.label}: {login.cpu_ms:.2f} ms per sign-in = {ratio:.2f}x the {verify:.2f} ms of "
+                    f"CPU an argon2 verify takes with {workers} processes verifying at once, as the workers do  "
+                    f"(target <= 1.10x)  {verdict(ratio <= 1.10)}"
+                )
                 limit = workers / (sequence.verify_median_ms / 1000)
-                p(f"   beyond the hash {login.cpu_ms - verify:.2f} ms; one quiet process verifies in "
-                  f"{sequence.verify_cpu_ms:.2f} ms of CPU ({login.cpu_ms / sequence.verify_cpu_ms:.2f}x). Throughput, no "
-                  f"target (wrk, the database and the app share the cores): {login.rps:,.1f} req/s = "
-                  f"{login.rps / limit:.0%} of {workers} workers / {sequence.verify_median_ms:.2f} ms median verify, "
-                  f"{login.rps / sequence.parallel_verifies:.0%} of {sequence.parallel_verifies:,.1f} parallel verifies/s"
-                  f"{disturbed(login)}")
+                p(
+                    f"   beyond the hash {login.cpu_ms - verify:.2f} ms; one quiet process verifies in "
+                    f"{sequence.verify_cpu_ms:.2f} ms of CPU ({login.cpu_ms / sequence.verify_cpu_ms:.2f}x). Throughput, no "
+                    f"target (wrk, the database and the app share the cores): {login.rps:,.1f} req/s = "
+                    f"{login.rps / limit:.0%} of {workers} workers / {sequence.verify_median_ms:.2f} ms median verify, "
+                    f"{login.rps / sequence.parallel_verifies:.0%} of {sequence.parallel_verifies:,.1f} parallel verifies/s"
+                    f"{disturbed(login)}"
+                )
     if ctx.get("login_timing"):
-        p("1c. failed sign-in timing (known mobile + wrong password vs unknown mobile, in one process; "
-          "target: the same within noise): " + ctx["login_timing"][-1].removeprefix("verdict: "))
+        p(
+            "1c. failed sign-in timing (known mobile + wrong password vs unknown mobile, in one process; "
+            "target: the same within noise): " + ctx["login_timing"][-1].removeprefix("verdict: ")
+        )
         out.extend(f"    {entry}" for entry in ctx["login_timing"][:-1])
     render_limit = ctx["render_rps"] * workers
     seed_captcha = seed["GET /get_captcha"][0] if seed else None
@@ -509,16 +675,22 @@ def report(ctx: dict) -> str:
         captcha = first.results.get("GET /get_captcha")
         if captcha and run.name == "SQLite":
             share = ctx["render_cpu_ms"] / captcha.cpu_ms
-            p(f"2a. /get_captcha {first.label}: the renderer's {ctx['render_cpu_ms']:.2f} ms of CPU per image (one "
-              f"process) = {share:.0%} of the {captcha.cpu_ms:.2f} ms a request costs a worker  (target >= 70%)  "
-              f"{verdict(share >= 0.70)}")
-            p(f"    throughput, no target: {captcha.rps:,.1f} req/s = {captcha.rps / render_limit:.0%} of the renderer's "
-              f"{render_limit:,.0f}/s ({ctx['render_rps']:,.0f}/s x {workers}){disturbed(captcha)}")
+            p(
+                f"2a. /get_captcha {first.label}: the renderer's {ctx['render_cpu_ms']:.2f} ms of CPU per image (one "
+                f"process) = {share:.0%} of the {captcha.cpu_ms:.2f} ms a request costs a worker  (target >= 70%)  "
+                f"{verdict(share >= 0.70)}"
+            )
+            p(
+                f"    throughput, no target: {captcha.rps:,.1f} req/s = {captcha.rps / render_limit:.0%} of the renderer's "
+                f"{render_limit:,.0f}/s ({ctx['render_rps']:,.0f}/s x {workers}){disturbed(captcha)}"
+            )
         if captcha:
             if seed_captcha:
                 ratio = captcha.rps / seed_captcha
-                p(f"2b. /get_captcha {first.label}: {ratio:.2f}x the seed's {seed_captcha:,.1f} req/s  "
-                  f"(target >= 1.5x)  {verdict(ratio >= 1.5)}{disturbed(captcha)}")
+                p(
+                    f"2b. /get_captcha {first.label}: {ratio:.2f}x the seed's {seed_captcha:,.1f} req/s  "
+                    f"(target >= 1.5x)  {verdict(ratio >= 1.5)}{disturbed(captcha)}"
+                )
             else:
                 p("2b. /get_captcha vs the seed: seed not measured  NOT MET")
     big_runs = [run for run in ctx["runs"] if len(run.sequences) > 1]
@@ -526,13 +698,20 @@ def report(ctx: dict) -> str:
         p("3. big database: not run (--no-big, or PostgreSQL unreachable)  NOT MET")
     for run in big_runs:
         empty, big = run.sequences[0], run.sequences[1]
-        for name in ("POST /api/login (success)", "POST /api/register", "GET /api/account/sessions", "GET /admin/",
-                     "GET /api/account/export"):
+        for name in (
+            "POST /api/login (success)",
+            "POST /api/register",
+            "GET /api/account/sessions",
+            "GET /admin/",
+            "GET /api/account/export",
+        ):
             e, b = empty.results.get(name), big.results.get(name)
             if e and b:
                 ratio = b.p99_ms / e.p99_ms
-                p(f"3. p99 {name}: {b.p99_ms:.2f} ms with {big_data(ctx)} vs {e.p99_ms:.2f} ms empty = {ratio:.2f}x  "
-                  f"(target <= 1.25x)  {verdict(ratio <= 1.25)}{disturbed(e, b)}")
+                p(
+                    f"3. p99 {name}: {b.p99_ms:.2f} ms with {big_data(ctx)} vs {e.p99_ms:.2f} ms empty = {ratio:.2f}x  "
+                    f"(target <= 1.25x)  {verdict(ratio <= 1.25)}{disturbed(e, b)}"
+                )
     for run in big_runs:
         if run.console:
             out.extend(run.console.lines(f"{run.name}, {big_data(ctx)}"))
@@ -549,9 +728,11 @@ def report(ctx: dict) -> str:
                 p(f"4. memory {run.name} worker {pid}: restarted during the run  NOT MET")
                 continue
             growth = peak.rss[pid] / mib - 1
-            p(f"4. memory {run.name} worker {pid}: {mib:.1f} MiB after {base.served:,} requests, at most "
-              f"{peak.rss[pid]:.1f} MiB after >= 10,000 (peak at {peak.served:,}): {growth:+.1%}  "
-              f"(target within 10%)  {verdict(growth <= 0.10)}")
+            p(
+                f"4. memory {run.name} worker {pid}: {mib:.1f} MiB after {base.served:,} requests, at most "
+                f"{peak.rss[pid]:.1f} MiB after >= 10,000 (peak at {peak.served:,}): {growth:+.1%}  "
+                f"(target within 10%)  {verdict(growth <= 0.10)}"
+            )
     if ctx.get("relay"):  # tests/benchmarks/relay.py (issue 14)
         p("")
         out.extend(ctx["relay"])
@@ -574,38 +755,76 @@ def default_workers() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", 6)),
-                        help="length of each wrk measurement (default 6)")
-    parser.add_argument("--big", dest="big", action="store_true", default=os.environ.get("BENCH_BIG", "1") != "0",
-                        help="seed PostgreSQL with 1M users and 5M audit events and measure again (default on)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=float(os.environ.get("BENCH_SECONDS", 6)),
+        help="length of each wrk measurement (default 6)",
+    )
+    parser.add_argument(
+        "--big",
+        dest="big",
+        action="store_true",
+        default=os.environ.get("BENCH_BIG", "1") != "0",
+        help="seed PostgreSQL with 1M users and 5M audit events and measure again (default on)",
+    )
     parser.add_argument("--no-big", dest="big", action="store_false")
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=5_000_000)
-    parser.add_argument("--sessions", type=int, default=None, help="session records in the big part "
-                        "(default 2.5 per user: 2,500,000)")
+    parser.add_argument(
+        "--sessions", type=int, default=None, help="session records in the big part (default 2.5 per user: 2,500,000)"
+    )
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--no-seed", dest="seed", action="store_false", default=True,
-                        help="skip measuring the seed tutorial's backend")
+    parser.add_argument(
+        "--no-seed", dest="seed", action="store_false", default=True, help="skip measuring the seed tutorial's backend"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and the PostgreSQL schema")
-    parser.add_argument("--wait-quiet", type=float, default=float(os.environ.get("BENCH_WAIT_QUIET", 0)),
-                        metavar="SECONDS", help="before each measurement, wait up to this long for other work on "
-                        "the machine to stop (default 0: do not wait; the report shows how busy it was)")
-    parser.add_argument("--no-peer", dest="peer", action="store_false", default=True,
-                        help="skip the Flask-Security-Too peer's sign-in (tests/benchmarks/peer.py)")
-    parser.add_argument("--no-relay", dest="relay", action="store_false", default=True,
-                        help="skip the event relay's benchmark (tests/benchmarks/relay.py)")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=float(os.environ.get("BENCH_WAIT_QUIET", 0)),
+        metavar="SECONDS",
+        help="before each measurement, wait up to this long for other work on "
+        "the machine to stop (default 0: do not wait; the report shows how busy it was)",
+    )
+    parser.add_argument(
+        "--no-peer",
+        dest="peer",
+        action="store_false",
+        default=True,
+        help="skip the Flask-Security-Too peer's sign-in (tests/benchmarks/peer.py)",
+    )
+    parser.add_argument(
+        "--no-relay",
+        dest="relay",
+        action="store_false",
+        default=True,
+        help="skip the event relay's benchmark (tests/benchmarks/relay.py)",
+    )
     parser.add_argument("--relay-smoke", action="store_true", help="the event relay's benchmark in its short form")
-    parser.add_argument("--no-slow-provider", dest="slow_provider", action="store_false", default=True,
-                        help="skip the slow SMS provider rows (tests/benchmarks/slow_provider.py; --smoke there)")
+    parser.add_argument(
+        "--no-slow-provider",
+        dest="slow_provider",
+        action="store_false",
+        default=True,
+        help="skip the slow SMS provider rows (tests/benchmarks/slow_provider.py; --smoke there)",
+    )
     args = parser.parse_args(argv)
 
     began = time.monotonic()
     workers = default_workers()
     workdir = Path(tempfile.mkdtemp(prefix="accounts-bench-"))
     databases = [name.strip() for name in args.databases.split(",") if name.strip()]
-    ctx: dict = {"workers": workers, "seconds": args.seconds, "runs": [], "round_trips": {}, "pg_version": None,
-                 "users": args.users, "events": args.events,
-                 "sessions": args.users * 5 // 2 if args.sessions is None else args.sessions}
+    ctx: dict = {
+        "workers": workers,
+        "seconds": args.seconds,
+        "runs": [],
+        "round_trips": {},
+        "pg_version": None,
+        "users": args.users,
+        "events": args.events,
+        "sessions": args.users * 5 // 2 if args.sessions is None else args.sessions,
+    }
     pg_ok = False
     if "postgresql" in databases:
         try:
@@ -644,31 +863,52 @@ def main(argv: list[str] | None = None) -> int:
             if name == "sqlite":
                 url = f"sqlite:///{workdir / 'bench.sqlite3'}"
                 try:
-                    ctx["runs"].append(serve_and_measure("SQLite", url, workers, args.seconds, workdir,
-                                                         quiet=args.wait_quiet))
+                    ctx["runs"].append(
+                        serve_and_measure("SQLite", url, workers, args.seconds, workdir, quiet=args.wait_quiet)
+                    )
                 except Exception as exc:  # noqa: BLE001
                     log(f"SQLite run failed: {exc}")
                     ctx["runs"].append(ServerRun("SQLite", error=str(exc)))
             elif name == "postgresql" and pg_ok:
                 try:
-                    ctx["runs"].append(serve_and_measure("PostgreSQL", pg_url(), workers, args.seconds, workdir,
-                                                         big=args.big, users=args.users, events=args.events,
-                                                         sessions=ctx["sessions"],
-                                                         quiet=args.wait_quiet))
+                    ctx["runs"].append(
+                        serve_and_measure(
+                            "PostgreSQL",
+                            pg_url(),
+                            workers,
+                            args.seconds,
+                            workdir,
+                            big=args.big,
+                            users=args.users,
+                            events=args.events,
+                            sessions=ctx["sessions"],
+                            quiet=args.wait_quiet,
+                        )
+                    )
                 except Exception as exc:  # noqa: BLE001
                     log(f"PostgreSQL run failed: {exc}")
                     ctx["runs"].append(ServerRun("PostgreSQL", error=str(exc)))
         wait_quiet(args.wait_quiet)
         log("sign-in timing: wrong password vs unknown mobile (tests/benchmarks/login_timing.py)")
-        timing = subprocess.run([sys.executable, "-m", "tests.benchmarks.login_timing", "--tries", "200"],
-                                capture_output=True, text=True, timeout=600)
-        ctx["login_timing"] = timing.stdout.splitlines()[-5:] if timing.returncode == 0 else [
-            f"NOT MEASURED: login_timing exited with {timing.returncode}: {timing.stderr[-300:]}"]
+        timing = subprocess.run(
+            [sys.executable, "-m", "tests.benchmarks.login_timing", "--tries", "200"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        ctx["login_timing"] = (
+            timing.stdout.splitlines()[-5:]
+            if timing.returncode == 0
+            else [f"NOT MEASURED: login_timing exited with {timing.returncode}: {timing.stderr[-300:]}"]
+        )
         if args.peer:  # a Flask-Security-Too app's sign-in, measured the same way (tests/benchmarks/peer.py)
             from tests.benchmarks import peer
 
-            ctx["peer"] = [peer.measure(name, workdir, args.seconds) for name in databases
-                           if name == "sqlite" or (name == "postgresql" and pg_ok)]
+            ctx["peer"] = [
+                peer.measure(name, workdir, args.seconds)
+                for name in databases
+                if name == "sqlite" or (name == "postgresql" and pg_ok)
+            ]
         if args.relay:
             wait_quiet(args.wait_quiet)
             try:
@@ -682,7 +922,10 @@ def main(argv: list[str] | None = None) -> int:
             ctx["slow_provider_rounds"] = 2
             ctx["slow_provider"] = slow_provider.measure_all(
                 [name for name in databases if name == "sqlite" or (name == "postgresql" and pg_ok)],
-                args.seconds, ctx["slow_provider_rounds"], workdir)
+                args.seconds,
+                ctx["slow_provider_rounds"],
+                workdir,
+            )
     finally:
         if pg_ok and not args.keep:
             try:

@@ -27,10 +27,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from entrypoints.sms_settings import TEMPLATE_EXAMPLE
 from tests.benchmarks import run as bench
 from tests.benchmarks.loadgen import Server, line, log, parallel, replay, request
 from tests.sms_provider_fakes import FakeAliyun
-from entrypoints.sms_settings import TEMPLATE_EXAMPLE
 
 PROVIDER_DELAY = 0.3  # seconds: a provider's round trip
 SENDERS = 4
@@ -40,10 +40,16 @@ ACCOUNTS = 20
 
 
 def provider_env(fake: FakeAliyun) -> dict[str, str]:
-    return {"BENCH_PROVIDER_SMS": "1", "SMS_PROVIDER": "aliyun", "SMS_TIMEOUT_SECONDS": "5",
-            "ALIYUN_SMS_ACCESS_KEY_ID": KEY_ID, "ALIYUN_SMS_ACCESS_KEY_SECRET": SECRET,
-            "ALIYUN_SMS_SIGN_NAME": "压测", "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
-            "ALIYUN_SMS_ENDPOINT": fake.url}
+    return {
+        "BENCH_PROVIDER_SMS": "1",
+        "SMS_PROVIDER": "aliyun",
+        "SMS_TIMEOUT_SECONDS": "5",
+        "ALIYUN_SMS_ACCESS_KEY_ID": KEY_ID,
+        "ALIYUN_SMS_ACCESS_KEY_SECRET": SECRET,
+        "ALIYUN_SMS_SIGN_NAME": "压测",
+        "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
+        "ALIYUN_SMS_ENDPOINT": fake.url,
+    }
 
 
 @dataclass
@@ -54,7 +60,7 @@ class Figures:
     with_senders: list[float] = field(default_factory=list)
 
     def ratios(self) -> list[float]:
-        return [w / wo for w, wo in zip(self.with_senders, self.without) if wo]
+        return [w / wo for w, wo in zip(self.with_senders, self.without, strict=False) if wo]
 
 
 @dataclass
@@ -83,8 +89,9 @@ class Senders:
             if self.stopping.is_set():
                 return
             try:
-                status, _ = request(self.server.port, "POST", "/api/send_register_sms", body,
-                                    {"X-Forwarded-For": ip}, timeout=30)
+                status, _ = request(
+                    self.server.port, "POST", "/api/send_register_sms", body, {"X-Forwarded-For": ip}, timeout=30
+                )
             except OSError:
                 status = 0
             with self.lock:
@@ -111,7 +118,9 @@ class Senders:
 def sender_bodies(server: Server, mobiles: bench.Mobiles, seconds: float) -> list[tuple[dict, str]]:
     n = SENDERS * (int(seconds / PROVIDER_DELAY * 1.5) + 5)  # more than 4 clients can send in the window
     captchas = bench.solve_captchas(server, n)
-    return [(bench.sms_body(m, c), ip) for m, c, ip in zip(mobiles.take(n), captchas, bench.CLIENTS.take(n))]
+    return [
+        (bench.sms_body(m, c), ip) for m, c, ip in zip(mobiles.take(n), captchas, bench.CLIENTS.take(n), strict=False)
+    ]
 
 
 def captcha_lines(seconds: float) -> list[str]:
@@ -121,19 +130,36 @@ def captcha_lines(seconds: float) -> list[str]:
 def login_lines(server: Server, accounts: list[str], seconds: float) -> list[str]:
     n = int(250 * seconds) + 50
     captchas = bench.solve_captchas(server, n)
-    return [line("POST", "/api/login", bench.login_body(accounts[i % len(accounts)], bench.PASSWORD, c), ip)
-            for i, (c, ip) in enumerate(zip(captchas, bench.CLIENTS.take(n)))]
+    return [
+        line("POST", "/api/login", bench.login_body(accounts[i % len(accounts)], bench.PASSWORD, c), ip)
+        for i, (c, ip) in enumerate(zip(captchas, bench.CLIENTS.take(n), strict=False))
+    ]
 
 
 def register_accounts(server: Server, fake: FakeAliyun, mobiles: bench.Mobiles) -> list[str]:
     phones = mobiles.take(ACCOUNTS)
     captchas = bench.solve_captchas(server, ACCOUNTS)
-    parallel(server, [("POST", "/api/send_register_sms", bench.sms_body(m, c), {"X-Forwarded-For": ip})
-                      for m, c, ip in zip(phones, captchas, bench.CLIENTS.take(ACCOUNTS))], SENDERS)
+    parallel(
+        server,
+        [
+            ("POST", "/api/send_register_sms", bench.sms_body(m, c), {"X-Forwarded-For": ip})
+            for m, c, ip in zip(phones, captchas, bench.CLIENTS.take(ACCOUNTS), strict=False)
+        ],
+        SENDERS,
+    )
     codes = dict(fake.codes())
-    answers = parallel(server, [("POST", "/api/register", bench.register_body(m, codes[m]), {"X-Forwarded-For": ip})
-                                for m, ip in zip(phones, bench.CLIENTS.take(ACCOUNTS)) if m in codes], SENDERS)
-    registered = [m for m, (status, _) in zip([m for m in phones if m in codes], answers) if status == 200]
+    answers = parallel(
+        server,
+        [
+            ("POST", "/api/register", bench.register_body(m, codes[m]), {"X-Forwarded-For": ip})
+            for m, ip in zip(phones, bench.CLIENTS.take(ACCOUNTS), strict=False)
+            if m in codes
+        ],
+        SENDERS,
+    )
+    registered = [
+        m for m, (status, _) in zip([m for m in phones if m in codes], answers, strict=False) if status == 200
+    ]
     if not registered:
         raise RuntimeError("no account could be registered through the fake provider")
     return registered
@@ -149,15 +175,22 @@ def measure(name: str, url: str, workdir: Path, seconds: float, rounds: int, gun
     workers = bench.default_workers()
     model = " ".join(gunicorn_args) or "entrypoints/gunicorn_conf.py"
     result = Result(f"{name}, {workers} workers, {model}")
-    with FakeAliyun(KEY_ID, SECRET, delay=PROVIDER_DELAY) as fake, \
-            Server(url, workdir, workers, f"sms-{name.lower()}", gunicorn_args, provider_env(fake)) as server:
+    with (
+        FakeAliyun(KEY_ID, SECRET, delay=PROVIDER_DELAY) as fake,
+        Server(url, workdir, workers, f"sms-{name.lower()}", gunicorn_args, provider_env(fake)) as server,
+    ):
         mobiles = bench.Mobiles(7 if name == "SQLite" else 8)
         accounts = register_accounts(server, fake, mobiles)
         for round_ in range(rounds):
-            for endpoint, figures in (("GET /get_captcha", result.captcha), ("POST /api/login (success)", result.login)):
+            for endpoint, figures in (
+                ("GET /get_captcha", result.captcha),
+                ("POST /api/login (success)", result.login),
+            ):
                 order = (False, True) if round_ % 2 == 0 else (True, False)
                 for senders_on in order:
-                    lines = captcha_lines(seconds) if endpoint.startswith("GET") else login_lines(server, accounts, seconds)
+                    lines = (
+                        captcha_lines(seconds) if endpoint.startswith("GET") else login_lines(server, accounts, seconds)
+                    )
                     expected = 200
                     if senders_on:
                         bodies = sender_bodies(server, mobiles, seconds)
@@ -171,13 +204,16 @@ def measure(name: str, url: str, workdir: Path, seconds: float, rounds: int, gun
                         m = replay(server, endpoint, lines, seconds, workdir, expected)
                         figures.without.append(m.rps)
                     tag = "with 4 senders" if senders_on else "alone"
-                    log(f"{name} round {round_ + 1}: {endpoint} {tag}: {m.rps:,.1f} req/s, p99 {m.p99_ms:.1f} ms "
-                        f"[{m.status_text()}]" + (f"; codes {result.codes_per_second[-1]:.1f}/s" if senders_on else ""))
+                    log(
+                        f"{name} round {round_ + 1}: {endpoint} {tag}: {m.rps:,.1f} req/s, p99 {m.p99_ms:.1f} ms "
+                        f"[{m.status_text()}]" + (f"; codes {result.codes_per_second[-1]:.1f}/s" if senders_on else "")
+                    )
     return result
 
 
-def measure_all(databases: list[str], seconds: float, rounds: int, workdir: Path,
-                gunicorn_args: list[str] | None = None) -> list[Result]:
+def measure_all(
+    databases: list[str], seconds: float, rounds: int, workdir: Path, gunicorn_args: list[str] | None = None
+) -> list[Result]:
     results = []
     for name in databases:
         label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[name]
@@ -210,10 +246,13 @@ def _runs(values: list[float], unit: str = "") -> str:
 def report_lines(results: list[Result] | None, seconds: float = 0, rounds: int = 0) -> list[str]:
     if not results:
         return []
-    out = ["", f"Slow SMS provider: a fake Aliyun answering after {PROVIDER_DELAY * 1000:.0f} ms; {SENDERS} clients "
-           f"sending codes while wrk (-t2 -c8) measures the endpoint; {rounds} interleaved rounds of {seconds:g} s",
-           "(each round's req/s alone, then with the senders; the ratio of medians is the target, the range of the "
-           "rounds' ratios shows the noise)"]
+    out = [
+        "",
+        f"Slow SMS provider: a fake Aliyun answering after {PROVIDER_DELAY * 1000:.0f} ms; {SENDERS} clients "
+        f"sending codes while wrk (-t2 -c8) measures the endpoint; {rounds} interleaved rounds of {seconds:g} s",
+        "(each round's req/s alone, then with the senders; the ratio of medians is the target, the range of the "
+        "rounds' ratios shows the noise)",
+    ]
     for r in results:
         if r.error:
             out.append(f"  {r.label}: NOT MEASURED: {r.error}")
@@ -223,13 +262,17 @@ def report_lines(results: list[Result] | None, seconds: float = 0, rounds: int =
                 continue
             share = statistics.median(figures.with_senders) / statistics.median(figures.without)
             ratios = figures.ratios()
-            out.append(f"  {r.label}: {endpoint}: alone {_runs(figures.without)} req/s; with senders "
-                       f"{_runs(figures.with_senders)} req/s = {share:.1%} (rounds {min(ratios):.0%}-{max(ratios):.0%})"
-                       f"  (target >= 85%)  {bench.verdict(share >= 0.85)}")
+            out.append(
+                f"  {r.label}: {endpoint}: alone {_runs(figures.without)} req/s; with senders "
+                f"{_runs(figures.with_senders)} req/s = {share:.1%} (rounds {min(ratios):.0%}-{max(ratios):.0%})"
+                f"  (target >= 85%)  {bench.verdict(share >= 0.85)}"
+            )
         codes = statistics.median(r.codes_per_second) if r.codes_per_second else 0.0
         statuses = " ".join(f"{s}x{n}" for s, n in sorted(r.send_statuses.items()))
-        out.append(f"  {r.label}: codes sent with {SENDERS} clients: {_runs(r.codes_per_second, '/s')} "
-                   f"[{statuses}]  (target >= 10/s)  {bench.verdict(codes >= 10)}")
+        out.append(
+            f"  {r.label}: codes sent with {SENDERS} clients: {_runs(r.codes_per_second, '/s')} "
+            f"[{statuses}]  (target >= 10/s)  {bench.verdict(codes >= 10)}"
+        )
     return out
 
 
@@ -253,33 +296,46 @@ def ab_signin(models: list[str], seconds: float, rounds: int, workdir: Path) -> 
             servers[model].start()
             mobiles = bench.Mobiles(7, start=i * 1000)
             phones, captchas = mobiles.take(ACCOUNTS), bench.solve_captchas(servers[model], ACCOUNTS)
-            parallel(servers[model], [("POST", "/api/send_register_sms", bench.sms_body(m, c), {"X-Forwarded-For": ip})
-                                      for m, c, ip in zip(phones, captchas, bench.CLIENTS.take(ACCOUNTS))], SENDERS)
+            parallel(
+                servers[model],
+                [
+                    ("POST", "/api/send_register_sms", bench.sms_body(m, c), {"X-Forwarded-For": ip})
+                    for m, c, ip in zip(phones, captchas, bench.CLIENTS.take(ACCOUNTS), strict=False)
+                ],
+                SENDERS,
+            )
             codes = bench.sms_codes(servers[model], set(phones))
-            parallel(servers[model], [("POST", "/api/register", bench.register_body(m, codes[m])) for m in codes],
-                     SENDERS)
+            parallel(
+                servers[model], [("POST", "/api/register", bench.register_body(m, codes[m])) for m in codes], SENDERS
+            )
             accounts[model] = list(codes)
         for round_ in range(rounds):
-            for model in (models if round_ % 2 == 0 else list(reversed(models))):
+            for model in models if round_ % 2 == 0 else list(reversed(models)):
                 lines = login_lines(servers[model], accounts[model], seconds)
                 before = servers[model].cpu_seconds()
                 m = replay(servers[model], "POST /api/login (success)", lines, seconds, workdir, 200)
                 figures[model].append(m.rps)
                 cpu_ms[model].append((servers[model].cpu_seconds() - before) * 1000 / max(1, m.requests))
-                log(f"A/B round {round_ + 1}: {model}: {m.rps:,.1f} sign-ins/s, {cpu_ms[model][-1]:.1f} ms CPU each "
-                    f"[{m.status_text()}]")
+                log(
+                    f"A/B round {round_ + 1}: {model}: {m.rps:,.1f} sign-ins/s, {cpu_ms[model][-1]:.1f} ms CPU each "
+                    f"[{m.status_text()}]"
+                )
     finally:
         for server in servers.values():
             server.stop()
     base = models[0]
     out = [f"Sign-in alone (no senders), SQLite, {rounds} interleaved rounds of {seconds:g} s per worker model:"]
     for model in models:
-        ratios = [x / b for x, b in zip(figures[model], figures[base]) if b]
-        out.append(f"  {model:<15} {_runs(figures[model], ' /s')}; vs {base}: median "
-                   f"{statistics.median(figures[model]) / statistics.median(figures[base]):.1%}, rounds "
-                   f"{min(ratios):.0%}-{max(ratios):.0%}")
-        out.append(f"  {'':<15} worker CPU per sign-in {_runs(cpu_ms[model], ' ms')}; vs {base}: "
-                   f"{statistics.median(cpu_ms[model]) / statistics.median(cpu_ms[base]):.1%}")
+        ratios = [x / b for x, b in zip(figures[model], figures[base], strict=False) if b]
+        out.append(
+            f"  {model:<15} {_runs(figures[model], ' /s')}; vs {base}: median "
+            f"{statistics.median(figures[model]) / statistics.median(figures[base]):.1%}, rounds "
+            f"{min(ratios):.0%}-{max(ratios):.0%}"
+        )
+        out.append(
+            f"  {'':<15} worker CPU per sign-in {_runs(cpu_ms[model], ' ms')}; vs {base}: "
+            f"{statistics.median(cpu_ms[model]) / statistics.median(cpu_ms[base]):.1%}"
+        )
     return out
 
 
@@ -291,8 +347,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-class", help="override the production worker class (sync, gthread, gevent)")
     parser.add_argument("--threads", type=int, help="override the threads per worker (gthread)")
     parser.add_argument("--smoke", action="store_true", help="SQLite, one round of 1 s: checks that it runs")
-    parser.add_argument("--ab-signin", metavar="MODELS", help="instead: sign-in alone under each worker model, "
-                        "interleaved, e.g. sync,gthread:8 (class[:threads])")
+    parser.add_argument(
+        "--ab-signin",
+        metavar="MODELS",
+        help="instead: sign-in alone under each worker model, interleaved, e.g. sync,gthread:8 (class[:threads])",
+    )
     args = parser.parse_args(argv)
     if args.ab_signin:
         workdir = Path(tempfile.mkdtemp(prefix="accounts-ab-"))
@@ -304,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.seconds, args.rounds, args.databases = 1.0, 1, "sqlite"
     gunicorn_args = (["-k", args.worker_class] if args.worker_class else []) + (
-        ["--threads", str(args.threads)] if args.threads else [])
+        ["--threads", str(args.threads)] if args.threads else []
+    )
     workdir = Path(tempfile.mkdtemp(prefix="accounts-slow-provider-"))
     try:
         databases = [d.strip() for d in args.databases.split(",") if d.strip()]

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ class Live:
 
     def register_user(self, mobile: str, password: str = PASSWORD, nickname: str = "小明") -> None:
         """A user registered a while ago: the sign-up code is old enough not to hold up another SMS."""
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timedelta
 
         from adapters.sqlalchemy.tables import sms_challenges
 
@@ -103,8 +104,9 @@ class Live:
         assert response.status_code == 200, response.get_data(as_text=True)
         with self.app.extensions["services"].engine.begin() as connection:
             connection.execute(
-                sms_challenges.update().where(sms_challenges.c.mobile == mobile)
-                .values(created_at=datetime.now(timezone.utc) - timedelta(minutes=10))
+                sms_challenges.update()
+                .where(sms_challenges.c.mobile == mobile)
+                .values(created_at=datetime.now(UTC) - timedelta(minutes=10))
             )
 
 
@@ -186,7 +188,7 @@ class Watch:
             self.problems.append(f"uncaught exception on {page.url}: {error}")
 
         def on_response(response):
-            path = response.url[len(self.base_url):] if response.url.startswith(self.base_url) else response.url
+            path = response.url[len(self.base_url) :] if response.url.startswith(self.base_url) else response.url
             if response.status >= 500 or (response.status >= 400 and path.startswith("/static/")):
                 self.problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
 
@@ -209,7 +211,9 @@ def open_page(browser, live):
 
     def open_(width: int = 1280, height: int = 800, **context_options):
         context = browser.new_context(
-            viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai",
+            viewport={"width": width, "height": height},
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
             **context_options,
         )
         context.set_default_timeout(10_000)

@@ -40,8 +40,16 @@ def field_error(page, name: str):
     return page.locator(f".layui-form-item:has([name='{name}']) .field-error")
 
 
-def sign_in(page, live, mobile: str, password: str = PASSWORD, *, remember: bool = False, succeed: bool = True,
-            landing: str = "/"):
+def sign_in(
+    page,
+    live,
+    mobile: str,
+    password: str = PASSWORD,
+    *,
+    remember: bool = False,
+    succeed: bool = True,
+    landing: str = "/",
+):
     if not page.url.startswith(live.url("/login")):
         page.goto(live.url("/login"))
     if page.get_attribute("#tab-password", "aria-selected") != "true":  # phones open on 验证码登录

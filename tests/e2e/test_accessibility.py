@@ -22,11 +22,21 @@ pytestmark = pytest.mark.browser
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 BLOCKING = {"serious", "critical"}
 
-ANONYMOUS_PAGES = [("index-anon", "/"), ("register", "/register"), ("login", "/login"),
-                   ("forgot", "/forgot-password"), ("terms", "/terms"), ("privacy", "/privacy"),
-                   ("error-404", "/no-such-page")]
-SIGNED_IN_PAGES = [("index-signed-in", "/"), ("profile", "/profile"), ("settings", "/settings"),
-                   ("delete-account", "/settings/delete-account")]
+ANONYMOUS_PAGES = [
+    ("index-anon", "/"),
+    ("register", "/register"),
+    ("login", "/login"),
+    ("forgot", "/forgot-password"),
+    ("terms", "/terms"),
+    ("privacy", "/privacy"),
+    ("error-404", "/no-such-page"),
+]
+SIGNED_IN_PAGES = [
+    ("index-signed-in", "/"),
+    ("profile", "/profile"),
+    ("settings", "/settings"),
+    ("delete-account", "/settings/delete-account"),
+]
 
 
 def axe_violations(page) -> list[str]:
@@ -36,9 +46,12 @@ def axe_violations(page) -> list[str]:
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{page.url} [{violation['impact']}] {violation['id']}: {violation['help']} at "
-        + ", ".join(" ".join(node["target"]) + " " + str((node.get("any") or [{}])[0].get("message", ""))[:160]
-                    for node in violation["nodes"][:3])
-        for violation in results["violations"] if violation["impact"] in BLOCKING
+        + ", ".join(
+            " ".join(node["target"]) + " " + str((node.get("any") or [{}])[0].get("message", ""))[:160]
+            for node in violation["nodes"][:3]
+        )
+        for violation in results["violations"]
+        if violation["impact"] in BLOCKING
     ]
 
 

@@ -114,8 +114,10 @@ def test_download_my_data_from_the_profile(open_page, live, screenshots, width):
     assert download.value.suggested_filename.endswith(".json")
     copy = json.loads(open(download.value.path(), encoding="utf-8").read())
     assert copy["account"]["mobile"] == mobile and copy["account"]["nickname"] == "小明"
-    assert [(c["document"], c["version"]) for c in copy["consents"]] == [("terms", TERMS_VERSION),
-                                                                          ("privacy", PRIVACY_VERSION)]
+    assert [(c["document"], c["version"]) for c in copy["consents"]] == [
+        ("terms", TERMS_VERSION),
+        ("privacy", PRIVACY_VERSION),
+    ]
     types = [e["type"] for e in copy["events"]]
     assert types[:3] == ["sms_code.sent", "user.registered", "consent.given"]
     assert "login.succeeded" in types and types[-1] == "data.exported"

@@ -23,16 +23,25 @@ pytestmark = pytest.mark.browser
 
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 OPERATOR_PASSWORD = "Caozuoyuan-2026!"
-PAGES = [("/admin/", "概览"), ("/admin/users", "用户"), ("/admin/users/1", "用户详情"), ("/admin/audit", "审计日志"),
-         ("/admin/sms", "短信"), ("/admin/webhooks", "Webhook")]
+PAGES = [
+    ("/admin/", "概览"),
+    ("/admin/users", "用户"),
+    ("/admin/users/1", "用户详情"),
+    ("/admin/audit", "审计日志"),
+    ("/admin/sms", "短信"),
+    ("/admin/webhooks", "Webhook"),
+]
 
 
 def axe_violations(page) -> list[str]:
     """Serious and critical axe-core findings on the page as it is now (WCAG 2.x A and AA rules and best practice)."""
     page.evaluate(AXE)  # through the DevTools protocol: the page's CSP (no inline script) stays as it is
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def assert_accessible(page) -> None:
@@ -77,8 +86,11 @@ def nav(page, name: str) -> None:
 
 def add_webhook(live) -> None:
     """An endpoint for the Webhook page to list (as `accounts webhooks add` makes one), with both of its flags."""
-    live.app.extensions["services"].integrations.add_webhook(WebhookRegistration(
-        "http://127.0.0.1:9/hook?token=x", "user.*,login.succeeded", True, ClientContext(), full_mobile=True))
+    live.app.extensions["services"].integrations.add_webhook(
+        WebhookRegistration(
+            "http://127.0.0.1:9/hook?token=x", "user.*,login.succeeded", True, ClientContext(), full_mobile=True
+        )
+    )
 
 
 def confirm(page, button_name: str) -> None:

@@ -69,8 +69,7 @@ def test_register_sign_in_profile_and_sign_out(open_page, live):
     expect(page).to_have_url(live.url("/profile"))
     expect(page.locator("#profile-nickname")).to_have_text(nickname)
     expect(page.locator("#profile-mobile")).to_have_text("138****8001")
-    expect(page.locator("#profile-member-since")).to_have_text(
-        re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"))
+    expect(page.locator("#profile-member-since")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"))
     rows = page.locator("#sign-in-table tbody tr")
     expect(rows).to_have_count(2)
     newest = rows.nth(0).locator("td")
@@ -267,10 +266,13 @@ def test_a_common_password_is_refused_before_any_sms_is_sent(open_page, live):
     assert [m for m, _, _ in live.sms.sent] == [mobile]
 
 
-@pytest.mark.parametrize("path, button, key, registered", [
-    ("/register", "#reg-get-vercode", "sms-countdown-until:register", False),
-    ("/forgot-password", "#forgot-get-vercode", "sms-countdown-until:reset_password", True),
-])
+@pytest.mark.parametrize(
+    "path, button, key, registered",
+    [
+        ("/register", "#reg-get-vercode", "sms-countdown-until:register", False),
+        ("/forgot-password", "#forgot-get-vercode", "sms-countdown-until:reset_password", True),
+    ],
+)
 def test_sms_countdown_survives_reload(open_page, live, path, button, key, registered):
     mobile = "13800138006"
     if registered:
@@ -433,22 +435,46 @@ def test_remember_me_cookie_and_the_right_autocomplete(open_page, live):
     # the captcha is never remembered; no page arrives with a password filled in
     anonymous = open_page()
     expected = {
-        "/register": {"nickname": "nickname", "mobile": "tel", "password": "new-password",
-                      "confirmPassword": "new-password", "captcha": "off", "vercode": "one-time-code",
-                      "agreement": None},
-        "/login": {"mobile": "tel", "password": "current-password", "captcha": "off", "vercode": "one-time-code",
-                   "agreement": None, "remember": None},
-        "/forgot-password": {"mobile": "tel", "password": "new-password", "confirmPassword": "new-password",
-                             "captcha": "off", "vercode": "one-time-code"},
-        "/settings": {"nickname": "nickname", "currentPassword": "current-password", "password": "new-password",
-                      "confirmPassword": "new-password", "mobile": "tel", "captcha": "off",
-                      "vercode": "one-time-code"},  # the last four: 换绑手机号 (its currentPassword as above)
+        "/register": {
+            "nickname": "nickname",
+            "mobile": "tel",
+            "password": "new-password",
+            "confirmPassword": "new-password",
+            "captcha": "off",
+            "vercode": "one-time-code",
+            "agreement": None,
+        },
+        "/login": {
+            "mobile": "tel",
+            "password": "current-password",
+            "captcha": "off",
+            "vercode": "one-time-code",
+            "agreement": None,
+            "remember": None,
+        },
+        "/forgot-password": {
+            "mobile": "tel",
+            "password": "new-password",
+            "confirmPassword": "new-password",
+            "captcha": "off",
+            "vercode": "one-time-code",
+        },
+        "/settings": {
+            "nickname": "nickname",
+            "currentPassword": "current-password",
+            "password": "new-password",
+            "confirmPassword": "new-password",
+            "mobile": "tel",
+            "captcha": "off",
+            "vercode": "one-time-code",
+        },  # the last four: 换绑手机号 (its currentPassword as above)
     }
     for path, fields in expected.items():
         page = forgotten if path == "/settings" else anonymous
         page.goto(live.url(path))
         found = page.eval_on_selector_all(
-            "main input", "inputs => Object.fromEntries(inputs.map(i => [i.name, i.getAttribute('autocomplete')]))")
+            "main input", "inputs => Object.fromEntries(inputs.map(i => [i.name, i.getAttribute('autocomplete')]))"
+        )
         assert found == fields, path
         for i in range(page.locator("input[type=password]").count()):
             assert page.locator("input[type=password]").nth(i).input_value() == "", (path, i)

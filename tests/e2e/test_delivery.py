@@ -57,14 +57,20 @@ def test_first_visit_to_login_is_small_and_a_repeat_visit_asks_for_no_static_fil
     assert [path for path in asked if path.startswith("/static/")] == []
 
 
-@pytest.mark.parametrize("path, action", [
-    ("/login", "登录"), ("/register", "注册"), ("/forgot-password", "重置密码"),
-])
+@pytest.mark.parametrize(
+    "path, action",
+    [
+        ("/login", "登录"),
+        ("/register", "注册"),
+        ("/forgot-password", "重置密码"),
+    ],
+)
 def test_without_javascript_a_notice_and_no_submittable_form(open_page, live, path, action):
     page = open_page(java_script_enabled=False)
     page.goto(live.url(path))
     expect(page.locator("main form .form-banner.is-error").first).to_have_text(
-        f"请启用浏览器的 JavaScript 后刷新本页，才能{action}。")
+        f"请启用浏览器的 JavaScript 后刷新本页，才能{action}。"
+    )
     # every submit button is disabled, so pressing Enter in a field submits nothing (HTML implicit submission)
     buttons = page.locator("main form button")
     assert buttons.count() >= 1

@@ -11,8 +11,10 @@ from tests.e2e.helpers import WIDTHS, banner, confirm_dialog, expect_signed_out,
 
 pytestmark = pytest.mark.browser
 
-PHONE_AGENT = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-               "Mobile/15E148 MicroMessenger/8.0.50")
+PHONE_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.50"
+)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -15,9 +15,18 @@ from tests.e2e.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
-ESCAPES = ["/.//evil.example/x", "/..//evil.example/x", "/a/..//evil.example/x", "/%2e//evil.example/x",
-           "/%2E%2e//evil.example/x", "//evil.example/x", "/\\evil.example/x", "https://evil.example/x",
-           "/\t/evil.example/x", "javascript:alert(1)"]
+ESCAPES = [
+    "/.//evil.example/x",
+    "/..//evil.example/x",
+    "/a/..//evil.example/x",
+    "/%2e//evil.example/x",
+    "/%2E%2e//evil.example/x",
+    "//evil.example/x",
+    "/\\evil.example/x",
+    "https://evil.example/x",
+    "/\t/evil.example/x",
+    "javascript:alert(1)",
+]
 
 
 @pytest.mark.parametrize("next_path", ESCAPES)

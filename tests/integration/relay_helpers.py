@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select
 
-from adapters.sqlalchemy.engine import make_engine
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.integrations import SqlIntegrationsUnitOfWork
 from adapters.sqlalchemy.migrate import upgrade
 from adapters.sqlalchemy.outbox import RelayLease, SqlOutbox
-from adapters.sqlalchemy.engine import make_session_factory
 from adapters.sqlalchemy.tables import audit_events, webhook_endpoints
 from adapters.target_guard import DnsTargetGuard
 from domain.events import ClientContext
@@ -27,7 +26,7 @@ OPERATOR = ClientContext(user_agent="pytest")
 
 class Clock:
     def __init__(self):
-        self.moment = datetime.now(timezone.utc)
+        self.moment = datetime.now(UTC)
 
     def now(self) -> datetime:
         return self.moment
@@ -47,19 +46,30 @@ def commit_events(engine: Engine, specs: list[tuple[str, int | None]], mobile: s
     ids = []
     for event_type, user_id in specs:
         with engine.begin() as connection:
-            result = connection.execute(insert(audit_events).values(
-                type=event_type, occurred_at=datetime.now(timezone.utc), mobile=mobile, user_id=user_id,
-                ip="203.0.113.7", user_agent="pytest", request_id="req", detail={"n": len(ids)}))
+            result = connection.execute(
+                insert(audit_events).values(
+                    type=event_type,
+                    occurred_at=datetime.now(UTC),
+                    mobile=mobile,
+                    user_id=user_id,
+                    ip="203.0.113.7",
+                    user_agent="pytest",
+                    request_id="req",
+                    detail={"n": len(ids)},
+                )
+            )
             ids.append(result.inserted_primary_key[0])
     return ids
 
 
-def add_endpoint(engine: Engine, url: str, types: str = "", allow_private: bool = True,
-                 full_mobile: bool = False) -> tuple[int, str]:
+def add_endpoint(
+    engine: Engine, url: str, types: str = "", allow_private: bool = True, full_mobile: bool = False
+) -> tuple[int, str]:
     factory = make_session_factory(engine)
     uow = lambda: SqlIntegrationsUnitOfWork(factory, after_commit=lambda e: None)  # noqa: E731
     added = AddWebhook(uow, DnsTargetGuard(), Clock(), FakeCodes(texts=[f"salt-{url}-{types}"]), SIGNING_KEY)(
-        WebhookRegistration(url, types, allow_private, OPERATOR, full_mobile))
+        WebhookRegistration(url, types, allow_private, OPERATOR, full_mobile)
+    )
     return added.id, added.secret
 
 

@@ -32,9 +32,23 @@ class Served:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / f"gunicorn-{self.port}.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *args, "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
-             "--graceful-timeout", "5", "tests.integration.served_app:build()"],
-            cwd=ROOT, env={**os.environ, **env}, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                *args,
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "5",
+                "tests.integration.served_app:build()",
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
@@ -70,8 +84,11 @@ class Harness:
     def __init__(self, workdir: Path, config: dict):
         self.sms_file, self.captcha_file = workdir / "sms.jsonl", workdir / "captcha.txt"
         self.sms_file.touch()
-        self.env = {"SERVED_SMS_FILE": str(self.sms_file), "SERVED_CAPTCHA_FILE": str(self.captcha_file),
-                    "SERVED_CONFIG": json.dumps(config)}
+        self.env = {
+            "SERVED_SMS_FILE": str(self.sms_file),
+            "SERVED_CAPTCHA_FILE": str(self.captcha_file),
+            "SERVED_CONFIG": json.dumps(config),
+        }
 
     def last_code(self, mobile: str) -> str:
         sent = [json.loads(line) for line in self.sms_file.read_text().splitlines()]
@@ -104,12 +121,22 @@ class Browser:
         return self.post(base, "/api/send_register_sms", {"mobile": mobile, **self.captcha(base)})
 
     def register(self, base: str, mobile: str, password: str = "s3cure-Passw0rd") -> requests.Response:
-        return self.post(base, "/api/register", {
-            "nickname": "多进程", "mobile": mobile, "vercode": self.harness.last_code(mobile), "password": password,
-            "confirmPassword": password, "agreement": True})
+        return self.post(
+            base,
+            "/api/register",
+            {
+                "nickname": "多进程",
+                "mobile": mobile,
+                "vercode": self.harness.last_code(mobile),
+                "password": password,
+                "confirmPassword": password,
+                "agreement": True,
+            },
+        )
 
     def login(self, base: str, mobile: str, password: str = "s3cure-Passw0rd", **extra) -> requests.Response:
-        response = self.post(base, "/api/login", {"mobile": mobile, "password": password, **self.captcha(base),
-                                                  **extra})
+        response = self.post(
+            base, "/api/login", {"mobile": mobile, "password": password, **self.captcha(base), **extra}
+        )
         self.token = None  # a new session brings a new CSRF token
         return response

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -28,7 +28,7 @@ from tests.integration.test_openapi import assert_conforms
 MOBILE, OTHER = "13800138000", "13900139000"
 PASSWORD = "s3cure-Passw0rd"
 SECRET = "test-secret-key-not-for-production"  # what make_app gives the app
-T0 = datetime(2026, 3, 1, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 COOL_OFF = timedelta(days=15)
 
 
@@ -127,10 +127,14 @@ def test_deletion_ends_every_session_and_after_the_cool_off_purge_erases_the_acc
         events_after = query(api, select(audit_events).order_by(audit_events.c.id))
         assert [e["id"] for e in events_after[:-1]] == [e["id"] for e in events_before]  # every row kept
         assert all(e["mobile"] != MOBILE for e in events_after)
-        for old, new in zip(events_before, events_after):
+        for old, new in zip(events_before, events_after, strict=False):
             assert new["mobile"] == (pseudonym if old["mobile"] == MOBILE else old["mobile"])
             assert (new["type"], new["occurred_at"], new["ip"], new["user_agent"]) == (
-                old["type"], old["occurred_at"], old["ip"], old["user_agent"])
+                old["type"],
+                old["occurred_at"],
+                old["ip"],
+                old["user_agent"],
+            )
         renamed = next(e for e in events_after if e["type"] == "nickname.changed")
         assert renamed["detail"] == {"previous": None, "nickname": None}
         erased = events_after[-1]
@@ -186,8 +190,19 @@ def test_the_cancellation_page_says_what_goes_and_what_stays(api):
     settings = api.get("/settings").get_data(as_text=True)
     assert 'href="/settings/delete-account"' in settings
     html = api.get("/settings/delete-account").get_data(as_text=True)
-    for words in ("15 天冷静期", "永久删除", "手机号", "昵称", "登录密码", "安全日志", "180 天", "假名",
-                  'href="/api/account/export"', 'name="currentPassword"', 'autocomplete="current-password"'):
+    for words in (
+        "15 天冷静期",
+        "永久删除",
+        "手机号",
+        "昵称",
+        "登录密码",
+        "安全日志",
+        "180 天",
+        "假名",
+        'href="/api/account/export"',
+        'name="currentPassword"',
+        'autocomplete="current-password"',
+    ):
         assert words in html, words
     assert re.search(r'<script src="/static/js/delete_account\.[0-9a-f]{12}\.js"></script>', html)  # asset()
     assert 'name="understood"' in html and "checked" not in html.split('name="understood"')[1].split(">")[0]
@@ -208,28 +223,58 @@ def test_the_copy_is_a_utf8_json_attachment_with_consents_and_every_event(make_a
         # A long history with many events at one instant, so that pages end in the middle of a tie.
         engine = create_engine(database_url)
         with engine.begin() as connection:
-            connection.execute(insert(audit_events), [
-                {"type": "login.succeeded", "occurred_at": T0 + timedelta(minutes=i // 10), "mobile": MOBILE,
-                 "user_id": user_id, "ip": "10.0.0.1", "user_agent": "测试浏览器", "detail": {"n": i}}
-                for i in range(95)
-            ] + [{"type": "login.succeeded", "occurred_at": T0, "mobile": OTHER, "user_id": user_id + 1000,
-                  "ip": None, "user_agent": None, "detail": {}}])
+            connection.execute(
+                insert(audit_events),
+                [
+                    {
+                        "type": "login.succeeded",
+                        "occurred_at": T0 + timedelta(minutes=i // 10),
+                        "mobile": MOBILE,
+                        "user_id": user_id,
+                        "ip": "10.0.0.1",
+                        "user_agent": "测试浏览器",
+                        "detail": {"n": i},
+                    }
+                    for i in range(95)
+                ]
+                + [
+                    {
+                        "type": "login.succeeded",
+                        "occurred_at": T0,
+                        "mobile": OTHER,
+                        "user_id": user_id + 1000,
+                        "ip": None,
+                        "user_agent": None,
+                        "detail": {},
+                    }
+                ],
+            )
         engine.dispose()
         response = api.get("/api/account/export")
     body = assert_conforms("GET", "/api/account/export", response)
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
     assert response.headers["Cache-Control"] == "no-store"
-    assert re.fullmatch(r'attachment; filename="data-copy-\d{8}\.json"; '
-                        r"filename\*=UTF-8''%E4%B8%AA%E4%BA%BA%E4%BF%A1%E6%81%AF%E5%89%AF%E6%9C%AC-\d{8}\.json",
-                        response.headers["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="data-copy-\d{8}\.json"; '
+        r"filename\*=UTF-8''%E4%B8%AA%E4%BA%BA%E4%BF%A1%E6%81%AF%E5%89%AF%E6%9C%AC-\d{8}\.json",
+        response.headers["Content-Disposition"],
+    )
     assert "测试浏览器" in response.get_data(as_text=True)  # UTF-8, not \\u escapes
     assert body["account"]["mobile"] == MOBILE and "password_hash" not in json.dumps(body)
-    assert [(c["document"], c["version"]) for c in body["consents"]] == [("terms", TERMS_VERSION),
-                                                                          ("privacy", PRIVACY_VERSION)]
+    assert [(c["document"], c["version"]) for c in body["consents"]] == [
+        ("terms", TERMS_VERSION),
+        ("privacy", PRIVACY_VERSION),
+    ]
 
-    stored = query(api, select(audit_events).where(
-        (audit_events.c.user_id == user_id) | ((audit_events.c.user_id.is_(None)) & (audit_events.c.mobile == MOBILE)))
-        .order_by(audit_events.c.occurred_at, audit_events.c.id))
+    stored = query(
+        api,
+        select(audit_events)
+        .where(
+            (audit_events.c.user_id == user_id)
+            | ((audit_events.c.user_id.is_(None)) & (audit_events.c.mobile == MOBILE))
+        )
+        .order_by(audit_events.c.occurred_at, audit_events.c.id),
+    )
     exported = body["events"]
     assert len(exported) == len(stored) == 95 + 5  # every one of them, once (and not the other account's)
     assert [(e["type"], e["detail"]) for e in exported] == [(e["type"], e["detail"]) for e in stored]
@@ -246,10 +291,21 @@ def test_a_long_history_streams_in_bounded_memory(make_app, database_url, sms, c
     engine = create_engine(database_url)
     with engine.begin() as connection:
         for start in range(0, 20_000, 5_000):
-            connection.execute(insert(audit_events), [
-                {"type": "login.failed", "occurred_at": T0 + timedelta(seconds=i), "mobile": MOBILE,
-                 "user_id": user_id, "ip": "203.0.113.9", "user_agent": "Mozilla/5.0 " + "x" * 200,
-                 "detail": {"reason": "bad_credentials"}} for i in range(start, start + 5_000)])
+            connection.execute(
+                insert(audit_events),
+                [
+                    {
+                        "type": "login.failed",
+                        "occurred_at": T0 + timedelta(seconds=i),
+                        "mobile": MOBILE,
+                        "user_id": user_id,
+                        "ip": "203.0.113.9",
+                        "user_agent": "Mozilla/5.0 " + "x" * 200,
+                        "detail": {"reason": "bad_credentials"},
+                    }
+                    for i in range(start, start + 5_000)
+                ],
+            )
     engine.dispose()
 
     tracemalloc.start()
@@ -284,8 +340,17 @@ def test_sign_up_asks_for_both_documents_unticked_and_records_their_versions(api
         api.token = None
         assert api.send_sms(MOBILE).status_code == 200
         code = api.sms.last_code(MOBILE)
-        refused = api.post("/api/register", {"nickname": "小明", "mobile": MOBILE, "vercode": code,
-                                             "password": PASSWORD, "confirmPassword": PASSWORD, "agreement": False})
+        refused = api.post(
+            "/api/register",
+            {
+                "nickname": "小明",
+                "mobile": MOBILE,
+                "vercode": code,
+                "password": PASSWORD,
+                "confirmPassword": PASSWORD,
+                "agreement": False,
+            },
+        )
         assert error_of(refused, 400, "agreement_required")["field"] == "agreement"
         assert query(api, select(consents)) == []
 
@@ -293,18 +358,34 @@ def test_sign_up_asks_for_both_documents_unticked_and_records_their_versions(api
         user_id = signed_up(api)
     given_at = T0 + timedelta(seconds=61)
     assert [(r["user_id"], r["document"], r["version"], r["given_at"]) for r in query(api, select(consents))] == [
-        (user_id, "terms", TERMS_VERSION, given_at), (user_id, "privacy", PRIVACY_VERSION, given_at)]
+        (user_id, "terms", TERMS_VERSION, given_at),
+        (user_id, "privacy", PRIVACY_VERSION, given_at),
+    ]
     [given] = query(api, select(audit_events).where(audit_events.c.type == "consent.given"))
     assert given["user_id"] == user_id and given["detail"] == {
-        "documents": {"terms": TERMS_VERSION, "privacy": PRIVACY_VERSION}}
+        "documents": {"terms": TERMS_VERSION, "privacy": PRIVACY_VERSION}
+    }
 
 
 def test_the_privacy_policy_says_what_why_how_long_and_how_to_leave(api):
     page = api.get("/privacy")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for words in ("隐私政策", f"版本：{PRIVACY_VERSION}", "手机号", "昵称", "IP 地址", "设备与浏览器信息", "User-Agent",
-                  "180 天", "15 天的冷静期", "注销账号", "下载我的数据", "无法还原的假名", "短信服务商"):
+    for words in (
+        "隐私政策",
+        f"版本：{PRIVACY_VERSION}",
+        "手机号",
+        "昵称",
+        "IP 地址",
+        "设备与浏览器信息",
+        "User-Agent",
+        "180 天",
+        "15 天的冷静期",
+        "注销账号",
+        "下载我的数据",
+        "无法还原的假名",
+        "短信服务商",
+    ):
         assert words in html, words
     terms = api.get("/terms").get_data(as_text=True)
     assert f"版本：{TERMS_VERSION}" in terms and 'href="/privacy"' in terms
@@ -318,12 +399,15 @@ def test_the_migration_keeps_every_account_both_ways(database_url):
     engine = make_engine(database_url)
     upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(insert(users), [
-            {"mobile": f"1380013800{i}", "nickname": "甲", "password_hash": "h", "created_at": T0} for i in range(3)])
+        connection.execute(
+            insert(users),
+            [{"mobile": f"1380013800{i}", "nickname": "甲", "password_hash": "h", "created_at": T0} for i in range(3)],
+        )
     run_alembic(engine, command.downgrade, "0002")
     assert "deletion_due_at" not in {c["name"] for c in inspect(engine).get_columns("users")}
     upgrade(engine)
     with engine.connect() as connection:
         assert connection.execute(select(users.c.mobile).order_by(users.c.id)).scalars().all() == [
-            f"1380013800{i}" for i in range(3)]
+            f"1380013800{i}" for i in range(3)
+        ]
     engine.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -12,7 +12,7 @@ from domain.errors import DomainError
 from domain.events import ClientContext
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.login import Credentials
-from tests.integration.test_races import CLIENT, MOBILE, N, Kit, race
+from tests.integration.test_races import CLIENT, MOBILE, Kit, N, race
 
 pytestmark = pytest.mark.slow
 PASSWORD = "s3cure-Passw0rd"  # what Kit.register gives every account
@@ -37,7 +37,7 @@ def make_due(kit: Kit, mobile: str) -> int:
     kit.register(kit.send_code(mobile), mobile)
     user_id = user_id_of(kit, mobile)
     kit.services.request_account_deletion(DeletionRequest(user_id, PASSWORD, CLIENT))
-    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    past = datetime.now(UTC) - timedelta(seconds=1)
     engine = kit.services.engine
     with engine.begin() as connection:
         connection.execute(update(users).where(users.c.id == user_id).values(deletion_due_at=past))
@@ -48,7 +48,8 @@ def test_twenty_racing_deletion_requests_record_one(kit):
     kit.register(kit.send_code())
     user_id = user_id_of(kit, MOBILE)
     wins, refusals = race(
-        lambda _: kit.services.request_account_deletion(DeletionRequest(user_id, PASSWORD, CLIENT)), range(N))
+        lambda _: kit.services.request_account_deletion(DeletionRequest(user_id, PASSWORD, CLIENT)), range(N)
+    )
     assert refusals == [] and len(wins) == N
     assert len(set(wins)) == 1  # every answer names the same date: the first request's
     assert count(kit, "account.deletion_requested", user_id) == 1
@@ -89,8 +90,10 @@ def test_a_sign_in_racing_the_erasure_either_keeps_the_whole_account_or_finds_no
         assert sign_ins == [] and len(refusals) == N - 1  # none got in: not before, not after
         assert row is None and kit.scalar(select(users.c.id).where(users.c.mobile == mobile)) is None
         # No event ties the erased account to its number, not even a sign-in refused after the erasure.
-        assert kit.scalar(select(func.count()).where(audit_events.c.mobile == mobile,
-                                                     audit_events.c.user_id == user_id)) == 0
+        assert (
+            kit.scalar(select(func.count()).where(audit_events.c.mobile == mobile, audit_events.c.user_id == user_id))
+            == 0
+        )
         assert count(kit, "account.deletion_cancelled", user_id) == 0
         assert count(kit, "login.succeeded", user_id) == 0
     else:
@@ -116,8 +119,7 @@ class EraseWhileVerifying:
     def verify(self, password_hash, password):
         assert self.kit.services.erase_due_accounts(PURGE) == 1
         with self.kit.services.engine.begin() as connection:  # the sign-up code's cooldown is not the point here
-            connection.execute(update(sms_challenges).values(
-                created_at=datetime.now(timezone.utc) - timedelta(minutes=10)))
+            connection.execute(update(sms_challenges).values(created_at=datetime.now(UTC) - timedelta(minutes=10)))
         self.kit.register(self.kit.send_code(MOBILE), MOBILE)  # with the very same password
         return self.real.verify(password_hash, password)
 

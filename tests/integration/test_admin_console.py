@@ -29,8 +29,10 @@ class Operator:
         started = self.post("/admin/api/setup/start", {"token": link.token})
         assert started.status_code == 200, started.get_json()
         self.totp = pyotp.TOTP(started.get_json()["key"].replace(" ", ""))
-        finished = self.post("/admin/api/setup/finish", {"token": link.token, "password": PASSWORD,
-                                                         "confirmPassword": PASSWORD, "code": self.totp.now()})
+        finished = self.post(
+            "/admin/api/setup/finish",
+            {"token": link.token, "password": PASSWORD, "confirmPassword": PASSWORD, "code": self.totp.now()},
+        )
         assert finished.status_code == 200, finished.get_json()
         self.recovery_codes = finished.get_json()["recovery_codes"]
 
@@ -44,8 +46,10 @@ class Operator:
 
     def sign_in(self, code=None):
         self.token = None  # from the login page, as a browser would
-        response = self.post("/admin/api/login", {"username": self.username, "password": PASSWORD,
-                                                  "code": code or self.totp.at(time.time() + 30)})
+        response = self.post(
+            "/admin/api/login",
+            {"username": self.username, "password": PASSWORD, "code": code or self.totp.at(time.time() + 30)},
+        )
         self.token = None  # a new session, a new CSRF token
         if response.status_code == 200:
             self.token = CSRF_META.search(self.http.get("/admin/").get_data(as_text=True)).group(1)
@@ -96,15 +100,28 @@ def test_nothing_in_the_console_is_reachable_without_an_operator_session(app, cl
                 assert (response.status_code, response.headers["Location"]) == (302, "/admin/login"), path
             else:
                 assert response.status_code == 401, path
-                assert response.get_json() == {"code": 401, "error": "login_required", "message": "请先登录管理后台",
-                                               "field": None}
+                assert response.get_json() == {
+                    "code": 401,
+                    "error": "login_required",
+                    "message": "请先登录管理后台",
+                    "field": None,
+                }
 
 
 def test_every_page_answers_an_operator_with_the_defences(admin, user_id):
-    for path in ("/admin/", "/admin/users", "/admin/users?q=138", "/admin/users/1", "/admin/audit",
-                 "/admin/audit?type=login.succeeded&mobile=13800138000&user_id=1&ip=127.0.0.1"
-                 "&since=2020-01-01T00:00&until=2099-01-01T00:00", "/admin/sms", "/admin/login", "/admin/setup",
-                 "/admin/webhooks"):
+    for path in (
+        "/admin/",
+        "/admin/users",
+        "/admin/users?q=138",
+        "/admin/users/1",
+        "/admin/audit",
+        "/admin/audit?type=login.succeeded&mobile=13800138000&user_id=1&ip=127.0.0.1"
+        "&since=2020-01-01T00:00&until=2099-01-01T00:00",
+        "/admin/sms",
+        "/admin/login",
+        "/admin/setup",
+        "/admin/webhooks",
+    ):
         response = admin.http.get(path)
         assert response.status_code == 200, path
         assert response.headers["Cache-Control"] == "no-store"
@@ -154,8 +171,12 @@ def test_the_session_idles_out_after_thirty_minutes_and_ends_after_eight_hours(a
 def test_an_auditor_gets_403_forbidden_for_every_action(auditor, user_id, action):
     response = auditor.post(f"/admin/api/users/{user_id}/{action}")
     assert response.status_code == 403
-    assert response.get_json() == {"code": 403, "error": "forbidden", "message": "您的角色无权执行此操作",
-                                   "field": None}
+    assert response.get_json() == {
+        "code": 403,
+        "error": "forbidden",
+        "message": "您的角色无权执行此操作",
+        "field": None,
+    }
     page = auditor.http.get("/admin/audit?type=admin.action_refused").get_data(as_text=True)
     assert "越权操作被拒绝" in page and f"action={'view_mobile' if action == 'mobile' else action}" in page
 
@@ -166,8 +187,13 @@ def test_an_admin_may_do_every_action_and_finds_it_in_the_audit_log(admin, user_
         admin.post(f"/admin/api/users/{user_id}/disable")
     response = admin.post(f"/admin/api/users/{user_id}/{action}")
     assert response.status_code == 200 and response.get_json()["code"] == 0
-    event = {"mobile": "admin.mobile_viewed", "unlock": None, "disable": "admin.user_disabled",
-             "enable": "admin.user_enabled", "end_sessions": "admin.sessions_ended"}[action]
+    event = {
+        "mobile": "admin.mobile_viewed",
+        "unlock": None,
+        "disable": "admin.user_disabled",
+        "enable": "admin.user_enabled",
+        "end_sessions": "admin.sessions_ended",
+    }[action]
     if event:
         page = admin.http.get(f"/admin/audit?type={event}&user_id={user_id}").get_data(as_text=True)
         assert "操作员 wang" in page and f'href="/admin/users/{user_id}"' in page
@@ -195,8 +221,12 @@ def test_a_disabled_user_is_signed_out_and_told_why_at_sign_in(admin, client, us
     assert client.get("/profile").status_code == 302
     refused = client.login("13800138000")
     assert refused.status_code == 403
-    assert refused.get_json() == {"code": 403, "error": "account_disabled", "message": "该账号已被停用，如有疑问请联系客服",
-                                  "field": None}
+    assert refused.get_json() == {
+        "code": 403,
+        "error": "account_disabled",
+        "message": "该账号已被停用，如有疑问请联系客服",
+        "field": None,
+    }
 
 
 def test_actions_on_an_unknown_user_are_404_in_the_error_shape(admin):
@@ -228,9 +258,9 @@ def test_sign_in_failures_are_generic_and_recorded(app, admin):
 
 
 def test_csv_export_is_utf8_with_bom_masked_formula_safe_and_audited(admin, client, user_id):
-    client.post("/api/account/nickname", {"nickname": "=HYPERLINK(\"x\")"})
+    client.post("/api/account/nickname", {"nickname": '=HYPERLINK("x")'})
     client.login("13800138000")
-    client.post("/api/account/nickname", {"nickname": "=HYPERLINK(\"x\")"})
+    client.post("/api/account/nickname", {"nickname": '=HYPERLINK("x")'})
     response = admin.http.get("/admin/audit.csv?user_id=1")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="audit-')
@@ -276,15 +306,20 @@ def test_the_console_answers_conform_to_the_api_contract(app, client):
     started = anonymous.post("/admin/api/setup/start", {"token": link.token})
     assert assert_conforms("POST", "/admin/api/setup/start", started)["username"] == "wang"
     totp = pyotp.TOTP(started.get_json()["key"].replace(" ", ""))
-    wrong = anonymous.post("/admin/api/setup/finish", {"token": link.token, "password": PASSWORD,
-                                                       "confirmPassword": PASSWORD, "code": "12345"})
+    wrong = anonymous.post(
+        "/admin/api/setup/finish",
+        {"token": link.token, "password": PASSWORD, "confirmPassword": PASSWORD, "code": "12345"},
+    )
     assert assert_conforms("POST", "/admin/api/setup/finish", wrong)["error"] == "totp_invalid"
-    finished = anonymous.post("/admin/api/setup/finish", {"token": link.token, "password": PASSWORD,
-                                                          "confirmPassword": PASSWORD, "code": totp.now()})
+    finished = anonymous.post(
+        "/admin/api/setup/finish",
+        {"token": link.token, "password": PASSWORD, "confirmPassword": PASSWORD, "code": totp.now()},
+    )
     assert len(assert_conforms("POST", "/admin/api/setup/finish", finished)["recovery_codes"]) == 10
     for action in ACTIONS:
-        assert_conforms("POST", f"/admin/api/users/{{user_id}}/{action}",
-                        anonymous.post(f"/admin/api/users/1/{action}"))  # 401
+        assert_conforms(
+            "POST", f"/admin/api/users/{{user_id}}/{action}", anonymous.post(f"/admin/api/users/1/{action}")
+        )  # 401
     assert_conforms("POST", "/admin/api/logout", anonymous.post("/admin/api/logout"))  # 401
     refused = anonymous.post("/admin/api/login", {"username": "wang", "password": "nope", "code": "1"})
     assert assert_conforms("POST", "/admin/api/login", refused)["error"] == "bad_credentials"
@@ -297,8 +332,12 @@ def test_the_console_answers_conform_to_the_api_contract(app, client):
     for action in ACTIONS:
         if action == "enable":
             admin.post("/admin/api/users/1/disable")
-        assert assert_conforms("POST", f"/admin/api/users/{{user_id}}/{action}",
-                               admin.post(f"/admin/api/users/1/{action}"))["code"] == 0
+        assert (
+            assert_conforms(
+                "POST", f"/admin/api/users/{{user_id}}/{action}", admin.post(f"/admin/api/users/1/{action}")
+            )["code"]
+            == 0
+        )
         missing = admin.post(f"/admin/api/users/{2**64}/{action}")
         assert assert_conforms("POST", f"/admin/api/users/{{user_id}}/{action}", missing)["error"] == "not_found"
     unsigned = admin.http.post("/admin/api/users/1/unlock", json={})

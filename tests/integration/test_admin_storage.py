@@ -3,7 +3,7 @@ buckets, prefix searches), and races that must leave exactly one winner."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -25,7 +25,7 @@ from tests.integration.test_races import N, race
 pytestmark = pytest.mark.databases
 CLIENT = ClientContext(ip="127.0.0.1", user_agent="storage-test", request_id="storage")
 PASSWORD = "operator pass phrase"
-NOW = datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing
+NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 
 
 @pytest.fixture
@@ -65,27 +65,45 @@ def test_operators_sessions_and_recovery_codes_persist(kit):
 
 def seed_events(kit, events):
     with kit.engine.begin() as connection:
-        connection.execute(insert(audit_events), [
-            {"type": t, "occurred_at": at, "mobile": "13800138000", "user_id": 7, "ip": "198.51.100.1",
-             "detail": detail} for t, at, detail in events])
+        connection.execute(
+            insert(audit_events),
+            [
+                {
+                    "type": t,
+                    "occurred_at": at,
+                    "mobile": "13800138000",
+                    "user_id": 7,
+                    "ip": "198.51.100.1",
+                    "detail": detail,
+                }
+                for t, at, detail in events
+            ],
+        )
 
 
 def test_day_counts_split_sign_ins_by_method_at_beijing_midnight(kit):
-    midnight = datetime(2026, 3, 9, 16, 0, tzinfo=timezone.utc)  # 2026-03-10 00:00 in Beijing
-    seed_events(kit, [
-        ("login.succeeded", midnight - timedelta(microseconds=1), {}),
-        ("login.succeeded", midnight, {"method": "sms"}),
-        ("login.succeeded", midnight, {"method": "password"}),
-        ("login.succeeded", midnight, {}),
-        ("user.registered", midnight + timedelta(hours=5), {"method": "sms"}),
-        ("captcha.issued", midnight, {}),
-    ])
+    midnight = datetime(2026, 3, 9, 16, 0, tzinfo=UTC)  # 2026-03-10 00:00 in Beijing
+    seed_events(
+        kit,
+        [
+            ("login.succeeded", midnight - timedelta(microseconds=1), {}),
+            ("login.succeeded", midnight, {"method": "sms"}),
+            ("login.succeeded", midnight, {"method": "password"}),
+            ("login.succeeded", midnight, {}),
+            ("user.registered", midnight + timedelta(hours=5), {"method": "sms"}),
+            ("captcha.issued", midnight, {}),
+        ],
+    )
     boundaries = [midnight - timedelta(days=1), midnight, midnight + timedelta(days=1)]
     with Session(kit.engine) as session:
         counts = SqlConsole(session).count_by_day(boundaries, ("login.succeeded", "user.registered"))
-    assert counts == {(0, "login.succeeded", None): 1, (1, "login.succeeded", "sms"): 1,
-                      (1, "login.succeeded", "password"): 1, (1, "login.succeeded", None): 1,
-                      (1, "user.registered", None): 1}
+    assert counts == {
+        (0, "login.succeeded", None): 1,
+        (1, "login.succeeded", "sms"): 1,
+        (1, "login.succeeded", "password"): 1,
+        (1, "login.succeeded", None): 1,
+        (1, "user.registered", None): 1,
+    }
 
 
 def test_dashboard_rolls_up_and_reads_back(kit):
@@ -103,17 +121,29 @@ def test_dashboard_rolls_up_and_reads_back(kit):
 
 def test_console_queries(kit):
     with kit.engine.begin() as connection:
-        connection.execute(insert(users), [
-            {"mobile": m, "nickname": n, "password_hash": "x", "created_at": NOW} for m, n in [
-                ("13800138000", "小明"), ("13800139000", "100%_real"), ("13900139000", "小红"), ("13812345678", "Bob")]])
-    seed_events(kit, [
-        ("sms_code.sent", NOW - timedelta(minutes=5), {"purpose": "register", "message_id": "biz-1"}),
-        ("sms_code.delivered", NOW - timedelta(minutes=4), {"message_id": "biz-1"}),
-        ("sms_code.delivered", NOW - timedelta(minutes=4), {"message_id": "biz-2"}),
-        ("sms_code.refused", NOW - timedelta(minutes=3), {"reason": "sms_cooldown"}),
-        ("sms_code.refused", NOW - timedelta(minutes=2), {"reason": "sms_cooldown"}),
-        ("sms_code.refused", NOW - timedelta(minutes=1), {"reason": "captcha_invalid"}),
-    ])
+        connection.execute(
+            insert(users),
+            [
+                {"mobile": m, "nickname": n, "password_hash": "x", "created_at": NOW}
+                for m, n in [
+                    ("13800138000", "小明"),
+                    ("13800139000", "100%_real"),
+                    ("13900139000", "小红"),
+                    ("13812345678", "Bob"),
+                ]
+            ],
+        )
+    seed_events(
+        kit,
+        [
+            ("sms_code.sent", NOW - timedelta(minutes=5), {"purpose": "register", "message_id": "biz-1"}),
+            ("sms_code.delivered", NOW - timedelta(minutes=4), {"message_id": "biz-1"}),
+            ("sms_code.delivered", NOW - timedelta(minutes=4), {"message_id": "biz-2"}),
+            ("sms_code.refused", NOW - timedelta(minutes=3), {"reason": "sms_cooldown"}),
+            ("sms_code.refused", NOW - timedelta(minutes=2), {"reason": "sms_cooldown"}),
+            ("sms_code.refused", NOW - timedelta(minutes=1), {"reason": "captcha_invalid"}),
+        ],
+    )
     with Session(kit.engine) as session:  # bootstrap (the kit) has mapped the domain classes
         console = SqlConsole(session)
 
@@ -131,9 +161,16 @@ def test_console_queries(kit):
         receipts = console.delivery_receipts(["biz-1"], NOW - timedelta(hours=1))
         assert list(receipts) == ["biz-1"] and receipts["biz-1"].type == "sms_code.delivered"
         assert console.refusal_reasons("sms_code.refused", NOW - timedelta(hours=1)) == [
-            ("sms_cooldown", 2), ("captcha_invalid", 1)]
-        found = console.events(EventFilter(types=("sms_code.refused",), since=NOW - timedelta(minutes=3),
-                                           until=NOW - timedelta(minutes=1)), 0, 10)
+            ("sms_cooldown", 2),
+            ("captcha_invalid", 1),
+        ]
+        found = console.events(
+            EventFilter(
+                types=("sms_code.refused",), since=NOW - timedelta(minutes=3), until=NOW - timedelta(minutes=1)
+            ),
+            0,
+            10,
+        )
         assert [e.detail["reason"] for e in found] == ["sms_cooldown", "sms_cooldown"]
         assert console.events(EventFilter(ip="198.51.100.1", user_id=7, mobile="13800138000"), 5, 10)[0].type
         assert console.stored_day_counts(date(2026, 3, 1), date(2026, 3, 2)) == {}
@@ -153,7 +190,8 @@ def test_racing_uses_of_one_setup_link_enrol_once(kit):
     link = kit.admin.create_operator("wang", "admin", CLIENT)
     kit.admin.start_enrolment(link.token)
     wins, refusals = race(
-        lambda n: kit.admin.finish_enrolment(Enrolment(link.token, PASSWORD, PASSWORD, totp_code(), CLIENT)), range(N))
+        lambda n: kit.admin.finish_enrolment(Enrolment(link.token, PASSWORD, PASSWORD, totp_code(), CLIENT)), range(N)
+    )
     assert len(wins) == 1 and {e.slug for e in refusals} == {"setup_link_invalid"}
     assert rows(kit, select(func.count()).where(audit_events.c.type == "admin.enrolled"))[0][0] == 1
 

@@ -82,4 +82,5 @@ def test_an_admin_reads_the_same_page_and_can_change_nothing_from_it(app):
     assert "尚未添加 Webhook 端点" in page and "<form" not in page and 'aria-current="page"' in page
     rules = app.extensions["console_app"].url_map.iter_rules()
     assert [(r.rule, sorted(r.methods)) for r in rules if "webhook" in r.rule] == [
-        ("/webhooks", ["GET", "HEAD", "OPTIONS"])]  # the console has no way to change an endpoint
+        ("/webhooks", ["GET", "HEAD", "OPTIONS"])
+    ]  # the console has no way to change an endpoint

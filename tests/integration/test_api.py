@@ -161,8 +161,17 @@ def test_sms_code_is_single_use(api, sms):
     assert api.send_sms(MOBILE).status_code == 200
     code = sms.last_code(MOBILE)
     assert api.register(MOBILE, code=code).status_code == 200
-    other = api.post("/api/register", {"nickname": "x", "mobile": MOBILE, "vercode": code, "password": "another-pass-1",
-                                       "confirmPassword": "another-pass-1", "agreement": True})
+    other = api.post(
+        "/api/register",
+        {
+            "nickname": "x",
+            "mobile": MOBILE,
+            "vercode": code,
+            "password": "another-pass-1",
+            "confirmPassword": "another-pass-1",
+            "agreement": True,
+        },
+    )
     assert other.status_code in (400, 409)
 
 
@@ -198,8 +207,15 @@ def test_sms_code_expires_after_five_minutes(api, sms):
 )
 def test_register_rules_refuse_with_a_field(api, sms, change, slug):
     assert api.send_sms(MOBILE).status_code == 200
-    form = {"nickname": "小明", "mobile": MOBILE, "vercode": sms.last_code(MOBILE), "password": "s3cure-Passw0rd",
-            "confirmPassword": "s3cure-Passw0rd", "agreement": "on", **change}
+    form = {
+        "nickname": "小明",
+        "mobile": MOBILE,
+        "vercode": sms.last_code(MOBILE),
+        "password": "s3cure-Passw0rd",
+        "confirmPassword": "s3cure-Passw0rd",
+        "agreement": "on",
+        **change,
+    }
     body = assert_error(api.post("/api/register", form), 400, slug)
     assert body["field"]
     assert rows(api, users) == []
@@ -284,8 +300,11 @@ def test_unknown_api_path_is_json_404(api):
 
 
 def test_every_response_carries_a_request_id_stored_with_its_events(api):
-    response = api.post("/api/login", {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"},
-                        headers={"X-Request-ID": "req-abc-123"})
+    response = api.post(
+        "/api/login",
+        {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"},
+        headers={"X-Request-ID": "req-abc-123"},
+    )
     assert response.headers["X-Request-ID"] == "req-abc-123"
     [event] = rows(api, audit_events)
     assert event["request_id"] == "req-abc-123" and event["type"] == "login.failed"

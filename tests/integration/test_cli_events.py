@@ -47,8 +47,14 @@ def test_add_prints_one_line_on_stdout(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     migrated(url).dispose()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes"}
-    added = subprocess.run([sys.executable, "-m", "entrypoints.cli", "webhooks", "add", "https://127.0.0.1/hook",
-                            "--allow-private"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    added = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "webhooks", "add", "https://127.0.0.1/hook", "--allow-private"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert added.returncode == 0, added.stderr
     assert re.fullmatch(r"id=1 secret=whsec_[A-Za-z0-9+/]{43}=\n", added.stdout), added.stdout
     assert "webhook.added" in added.stderr and "whsec_" not in added.stderr  # audited, secret not logged
@@ -83,14 +89,17 @@ def test_a_new_user_adds_a_webhook_and_sees_a_signed_event_arrive(operator_env):
     assert gone.exit_code == 1 and "webhook_not_found" in gone.errors
 
 
-@pytest.mark.parametrize("url, slug", [
-    ("http://127.0.0.1:9/hook", "webhook_url_invalid"),  # plain http only inside the network
-    ("https://127.0.0.1:9/hook", "webhook_target_refused"),
-    ("https://localhost:9/hook", "webhook_target_refused"),
-    ("https://169.254.169.254/latest/meta-data", "webhook_target_refused"),
-    ("https://[::1]/hook", "webhook_target_refused"),
-    ("https://10.0.0.1/hook", "webhook_target_refused"),
-])
+@pytest.mark.parametrize(
+    "url, slug",
+    [
+        ("http://127.0.0.1:9/hook", "webhook_url_invalid"),  # plain http only inside the network
+        ("https://127.0.0.1:9/hook", "webhook_target_refused"),
+        ("https://localhost:9/hook", "webhook_target_refused"),
+        ("https://169.254.169.254/latest/meta-data", "webhook_target_refused"),
+        ("https://[::1]/hook", "webhook_target_refused"),
+        ("https://10.0.0.1/hook", "webhook_target_refused"),
+    ],
+)
 def test_private_targets_are_refused_without_allow_private(tmp_path, monkeypatch, url, slug):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     migrated(f"sqlite:///{tmp_path / 'cli.sqlite3'}").dispose()
@@ -117,11 +126,23 @@ def test_a_relay_killed_mid_batch_loses_nothing(operator_env, database_url):
     receiver = Receiver(delay=0.01)
     added = accounts("webhooks", "add", receiver.url, "--allow-private")
     assert added.exit_code == 0, added.output
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes", "LOG_JSON": "1",
-           "WEBHOOK_CONCURRENCY": "2", "RELAY_BATCH_SIZE": "50"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes",
+        "LOG_JSON": "1",
+        "WEBHOOK_CONCURRENCY": "2",
+        "RELAY_BATCH_SIZE": "50",
+    }
     ids = commit_events(operator_env, [("login.succeeded", n % 10) for n in range(300)])
-    relay = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "relay"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "relay"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while len(receiver.ids()) < 60 and time.monotonic() < deadline:
@@ -129,8 +150,14 @@ def test_a_relay_killed_mid_batch_loses_nothing(operator_env, database_url):
         os.killpg(relay.pid, signal.SIGKILL)  # mid-batch: deliveries in flight, none of this batch settled
         relay.wait(10)
         assert 60 <= len(set(receiver.ids())) < len(ids)
-        again = subprocess.run([sys.executable, "-m", "entrypoints.cli", "relay", "--once"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, timeout=120)
+        again = subprocess.run(
+            [sys.executable, "-m", "entrypoints.cli", "relay", "--once"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert again.returncode == 0, again.stdout + again.stderr
     finally:
         if relay.poll() is None:

@@ -13,6 +13,7 @@ import collections
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import pytest
 import schemathesis
@@ -44,9 +45,14 @@ CHECKS = [
 # The fixed seed keeps CI repeatable; FUZZ_SEED=<n> runs the same harness with other inputs (as an outside tester).
 FUZZ_SEED = os.environ.get("FUZZ_SEED")
 # Answered 200, these end the session and with it the CSRF token (and the sign-in).
-ENDS_SESSION = {"/api/login", "/api/logout", "/api/reset_password", "/api/account/password",
-                "/api/account/sign_out_everywhere",
-                "/api/account/delete"}  # the next sign-in cancels the deletion
+ENDS_SESSION = {
+    "/api/login",
+    "/api/logout",
+    "/api/reset_password",
+    "/api/account/password",
+    "/api/account/sign_out_everywhere",
+    "/api/account/delete",
+}  # the next sign-in cancels the deletion
 
 
 @dataclass
@@ -105,12 +111,11 @@ class ConsoleBrowser:
 def console_cookie(app) -> str:
     """A signed console cookie naming a fresh server-side session of the auditor `fuzz`."""
     import secrets
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from domain.console import OperatorSession, session_digest
-    from domain.events import ClientContext
-
     from domain.errors import UsernameTaken
+    from domain.events import ClientContext
 
     console = app.extensions["console_app"]
     admin = app.extensions["services"].admin
@@ -120,10 +125,13 @@ def console_cookie(app) -> str:
         pass
     with admin.sign_out.uow() as uow:
         operator = uow.operators.get_by_username_for_update("fuzz")
-        operator.enrolled_at, operator.password_hash = datetime.now(timezone.utc), "not-a-hash"
-        session_id, now = secrets.token_urlsafe(24), datetime.now(timezone.utc)
-        uow.operator_sessions.add(OperatorSession(session_digest(admin.sign_out.rules, session_id), operator.id,
-                                                  started_at=now, last_seen_at=now))
+        operator.enrolled_at, operator.password_hash = datetime.now(UTC), "not-a-hash"
+        session_id, now = secrets.token_urlsafe(24), datetime.now(UTC)
+        uow.operator_sessions.add(
+            OperatorSession(
+                session_digest(admin.sign_out.rules, session_id), operator.id, started_at=now, last_seen_at=now
+            )
+        )
         uow.commit()
     return console.session_interface.get_signing_serializer(console).dumps({"sid": session_id})
 
@@ -138,6 +146,7 @@ class Tally:
 
 RECEIPT_TOKEN = "fuzz-receipt-token-0123456789abcdef"
 
+
 @pytest.fixture
 def fuzz_app(make_app):
     # The per-IP limit (30 a minute per endpoint) would answer nearly every generated request with 429 within the
@@ -145,8 +154,7 @@ def fuzz_app(make_app):
     # Wrong current passwords in 设置 count toward the lockout, so the generated ones would lock the signed-in member
     # (and the next sign-in this harness needs) within five requests; the 423 is checked in test_openapi.py.
     # The receipt routes take a secret in the URL: with one configured, the generated bodies reach the parser too.
-    return make_app(RATELIMIT_ENABLED=False, RULES={"login_max_failures": 1_000_000},
-                    SMS_RECEIPT_TOKEN=RECEIPT_TOKEN)
+    return make_app(RATELIMIT_ENABLED=False, RULES={"login_max_failures": 1_000_000}, SMS_RECEIPT_TOKEN=RECEIPT_TOKEN)
 
 
 def test_fuzz_every_operation(fuzz_app, sms, captcha, capsys):
@@ -180,9 +188,11 @@ def test_fuzz_every_operation(fuzz_app, sms, captcha, capsys):
 
     for operation in operations:
         has_inputs = operation.body or any(
-            len(group) for group in (operation.path_parameters, operation.query, operation.headers, operation.cookies))
+            len(group) for group in (operation.path_parameters, operation.query, operation.headers, operation.cookies)
+        )
         modes = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE] if has_inputs else [GenerationMode.POSITIVE]
         for mode in modes:
+
             @settings(
                 max_examples=EXAMPLES_PER_MODE,
                 derandomize=FUZZ_SEED is None,  # the same requests on every run and every machine
@@ -201,8 +211,10 @@ def test_fuzz_every_operation(fuzz_app, sms, captcha, capsys):
 
     elapsed = time.monotonic() - started
     with capsys.disabled():
-        print(f"\nfuzz: {tally.requests} generated requests in {elapsed:.1f} s "
-              f"(+{anonymous.setups + member.setups + operator.setups} page loads and sign-ins to keep sessions valid)")
+        print(
+            f"\nfuzz: {tally.requests} generated requests in {elapsed:.1f} s "
+            f"(+{anonymous.setups + member.setups + operator.setups} page loads and sign-ins to keep sessions valid)"
+        )
         print("fuzz: per operation:", dict(sorted(tally.by_operation.items())))
         print("fuzz: statuses:", dict(sorted(tally.statuses.items())), "error slugs:", dict(tally.slugs.most_common()))
 
@@ -211,7 +223,6 @@ def test_fuzz_every_operation(fuzz_app, sms, captcha, capsys):
     # otherwise the fuzzer would only have tested those guards.
     assert tally.slugs["csrf_invalid"] == 0 and tally.slugs["login_required"] == 0, tally.slugs
     assert len(tally.by_operation) == len(operations)
-
 
 
 def nested(depth: int, kind: str) -> str:
@@ -235,7 +246,8 @@ def test_deeply_nested_json_is_invalid_input(fuzz_app, sms, captcha, kind, depth
     operator = ConsoleBrowser(ApiClient(fuzz_app, sms, captcha, ip="198.51.100.30"))
     for path in (path.replace("{token}", RECEIPT_TOKEN) for path in paths):
         browser = operator if path.startswith("/admin/") else member  # each app checks its own CSRF token
-        response = browser.api.http.post(path, data=nested(depth, kind), content_type="application/json",
-                                         headers=browser.ready())
+        response = browser.api.http.post(
+            path, data=nested(depth, kind), content_type="application/json", headers=browser.ready()
+        )
         assert response.status_code == 400, (path, response.status_code, response.get_data(as_text=True)[:200])
         assert response.get_json()["error"] == "invalid_input", path

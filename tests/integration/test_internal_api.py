@@ -36,8 +36,13 @@ def test_without_a_valid_key_neither_endpoint_answers(setup):
     revoked = app.extensions["services"].integrations.create_api_key("old", ClientContext())
     app.extensions["services"].integrations.revoke_api_key(revoked.id, ClientContext())
     for path in ("/api/internal/events", "/api/internal/session"):
-        for headers in ({}, {"Authorization": "Bearer ak_wrong"}, {"Authorization": key},
-                        {"Authorization": f"Basic {key}"}, {"Authorization": f"Bearer {revoked.key}"}):
+        for headers in (
+            {},
+            {"Authorization": "Bearer ak_wrong"},
+            {"Authorization": key},
+            {"Authorization": f"Basic {key}"},
+            {"Authorization": f"Bearer {revoked.key}"},
+        ):
             assert_refusal("GET", path, c.get(path, headers=headers), 403, "api_key_invalid", None)
     assert used(engine) == 0  # refusals write nothing
     assert c.http.post("/api/internal/events", headers={"Authorization": f"Bearer {key}"}).status_code == 405
@@ -51,8 +56,9 @@ def test_events_come_in_order_with_next_and_without_noise(setup):
     first = assert_conforms("GET", "/api/internal/events", c.get("/api/internal/events?after=0&limit=2", headers=auth))
     types = [e["type"] for e in first["events"]]
     assert types == ["api_key.created", "sms_code.sent"] and first["next"] > 0
-    rest = assert_conforms("GET", "/api/internal/events",
-                           c.get(f"/api/internal/events?after={first['next']}&limit=1000", headers=auth))
+    rest = assert_conforms(
+        "GET", "/api/internal/events", c.get(f"/api/internal/events?after={first['next']}&limit=1000", headers=auth)
+    )
     assert [e["type"] for e in rest["events"]] == ["user.registered", "consent.given", "login.succeeded"]
     assert rest["events"][0]["mobile_masked"] == "138****8000" and MOBILE not in str(rest)
     ids = [e["id"] for e in first["events"] + rest["events"]]
@@ -60,25 +66,34 @@ def test_events_come_in_order_with_next_and_without_noise(setup):
     empty = c.get(f"/api/internal/events?after={rest['next']}", headers=auth).get_json()
     assert empty == {"events": [], "next": rest["next"]}
     for query in ("after=-1", "limit=0", "limit=1001", "after=x", "limit=1.5", "after=１"):
-        assert_refusal("GET", "/api/internal/events", c.get(f"/api/internal/events?{query}", headers=auth),
-                       400, "invalid_input", query.split("=")[0])
+        assert_refusal(
+            "GET",
+            "/api/internal/events",
+            c.get(f"/api/internal/events?{query}", headers=auth),
+            400,
+            "invalid_input",
+            query.split("=")[0],
+        )
     assert used(engine) == 3 + 6  # each admitted call is a use, whatever its parameters
 
 
 def test_the_session_check_answers_who_is_signed_in_for_nginx(setup):
     app, c, key, engine = setup
     auth = {"Authorization": f"Bearer {key}"}
-    assert_refusal("GET", "/api/internal/session", c.get("/api/internal/session", headers=auth), 401,
-                   "login_required", None)
+    assert_refusal(
+        "GET", "/api/internal/session", c.get("/api/internal/session", headers=auth), 401, "login_required", None
+    )
     assert c.register(MOBILE, nickname="小明 😀").status_code == 200 and c.login(MOBILE).status_code == 200
     answer = c.get("/api/internal/session", headers=auth)
     body = assert_conforms("GET", "/api/internal/session", answer)
     assert unquote(answer.headers["X-User-Nickname"]) == "小明 😀" == body["nickname"]
     assert answer.headers["X-User-Id"] == str(body["user_id"])
     with engine.connect() as connection:
-        checked = connection.execute(select(audit_events.c.user_id, audit_events.c.detail)
-                                     .where(audit_events.c.type == "api_key.used")
-                                     .order_by(audit_events.c.id)).all()
+        checked = connection.execute(
+            select(audit_events.c.user_id, audit_events.c.detail)
+            .where(audit_events.c.type == "api_key.used")
+            .order_by(audit_events.c.id)
+        ).all()
     assert [(u, d["endpoint"]) for u, d in checked] == [(None, "session"), (body["user_id"], "session")]
     assert c.post("/api/logout").status_code == 200
     assert c.get("/api/internal/session", headers=auth).status_code == 401

@@ -29,9 +29,14 @@ def redis_url() -> str:
 @pytest.fixture
 def two_processes(tmp_path):
     url = server_database("postgresql")
-    config = {"DATABASE_URL": url, "SECRET_KEY": "shared-by-every-process-0123456789abcdef", "AUTO_MIGRATE": False,
-              "RATELIMIT_STORAGE_URI": redis_url(), "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-              "API_RATE_LIMIT": "45 per minute"}
+    config = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "shared-by-every-process-0123456789abcdef",
+        "AUTO_MIGRATE": False,
+        "RATELIMIT_STORAGE_URI": redis_url(),
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "API_RATE_LIMIT": "45 per minute",
+    }
     harness = Harness(tmp_path, config)
     with Served(tmp_path, harness.env) as a, Served(tmp_path, harness.env) as b:
         assert a.process.pid != b.process.pid
@@ -71,7 +76,9 @@ def test_rules_hold_across_two_processes(two_processes):
 
 def test_rate_limit_is_shared_through_redis(two_processes):
     harness, a, b = two_processes
-    statuses = [requests.get(f"{(a, b)[i % 2]}/get_captcha?captcha_uuid={uuid.uuid4()}", timeout=10).status_code
-                for i in range(46)]
+    statuses = [
+        requests.get(f"{(a, b)[i % 2]}/get_captcha?captcha_uuid={uuid.uuid4()}", timeout=10).status_code
+        for i in range(46)
+    ]
     assert statuses[:45] == [200] * 45  # 45 per minute per IP, counted across both processes
     assert statuses[45] == 429

@@ -7,7 +7,14 @@ from alembic import command
 from sqlalchemy import inspect
 
 from adapters.sqlalchemy.engine import make_engine
-from adapters.sqlalchemy.migrate import SchemaOutOfDate, current_revision, head_revision, require_head, run_alembic, upgrade
+from adapters.sqlalchemy.migrate import (
+    SchemaOutOfDate,
+    current_revision,
+    head_revision,
+    require_head,
+    run_alembic,
+    upgrade,
+)
 from adapters.sqlalchemy.tables import metadata
 
 

@@ -110,8 +110,10 @@ def validator(schema_json: str) -> jsonschema_rs.Validator:
 
 
 def schema_errors(schema: dict, instance) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message}"
-            for e in validator(json.dumps(schema, sort_keys=True)).iter_errors(instance)]
+    return [
+        f"{'/'.join(map(str, e.instance_path)) or '(body)'}: {e.message}"
+        for e in validator(json.dumps(schema, sort_keys=True)).iter_errors(instance)
+    ]
 
 
 def assert_conforms(method: str, path: str, response):
@@ -159,12 +161,21 @@ def test_the_document_is_valid_openapi_3_1():
     validate_document(SPEC)
 
 
-@pytest.mark.parametrize("break_it", [
-    pytest.param(lambda d: d["paths"]["/healthz"]["get"]["responses"]["200"].pop("description"), id="no-description"),
-    pytest.param(lambda d: d["components"]["schemas"]["Success"].update(type="strng"), id="schema-typo"),
-    pytest.param(lambda d: d["paths"]["/api/login"]["post"]["requestBody"]["content"]["application/json"]
-                 .update(schema={"$ref": "#/components/schemas/Nope"}), id="dangling-ref"),
-])
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        pytest.param(
+            lambda d: d["paths"]["/healthz"]["get"]["responses"]["200"].pop("description"), id="no-description"
+        ),
+        pytest.param(lambda d: d["components"]["schemas"]["Success"].update(type="strng"), id="schema-typo"),
+        pytest.param(
+            lambda d: d["paths"]["/api/login"]["post"]["requestBody"]["content"]["application/json"].update(
+                schema={"$ref": "#/components/schemas/Nope"}
+            ),
+            id="dangling-ref",
+        ),
+    ],
+)
 def test_the_validation_catches_a_broken_document(break_it):
     """So that a green validity test means something."""
     broken = copy.deepcopy(SPEC)
@@ -282,8 +293,10 @@ def test_a_happy_path_conforms(client, sms):
         renamed = c.post("/api/account/nickname", {"nickname": " 小红 "})
         assert assert_conforms("POST", "/api/account/nickname", renamed)["nickname"] == "小红"
 
-        changed = c.post("/api/account/password", {"currentPassword": PASSWORD, "password": NEW_PASSWORD,
-                                                   "confirmPassword": NEW_PASSWORD})
+        changed = c.post(
+            "/api/account/password",
+            {"currentPassword": PASSWORD, "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD},
+        )
         assert assert_conforms("POST", "/api/account/password", changed)["code"] == 0
         c.token = None  # a new session, a new CSRF token
 
@@ -299,8 +312,15 @@ def test_a_happy_path_conforms(client, sms):
         clock.tick(61)  # one code a minute per mobile
         reset_sent = c.post("/api/send_reset_sms", {"mobile": MOBILE, **c.solve_captcha()})
         assert assert_conforms("POST", "/api/send_reset_sms", reset_sent)["code"] == 0
-        reset = c.post("/api/reset_password", {"mobile": MOBILE, "vercode": sms.last_code(MOBILE, "reset_password"),
-                                               "password": PASSWORD, "confirmPassword": PASSWORD})
+        reset = c.post(
+            "/api/reset_password",
+            {
+                "mobile": MOBILE,
+                "vercode": sms.last_code(MOBILE, "reset_password"),
+                "password": PASSWORD,
+                "confirmPassword": PASSWORD,
+            },
+        )
         assert assert_conforms("POST", "/api/reset_password", reset)["code"] == 0
 
     assert assert_conforms("GET", "/healthz", c.get("/healthz")) == {"status": "ok"}
@@ -323,14 +343,30 @@ def test_refusals_conform(client, sms, captcha):
     assert_refusal("POST", "/api/login", no_token, 400, "csrf_invalid", None)
     assert_refusal("POST", "/api/logout", c.http.post("/api/logout"), 400, "csrf_invalid", None)
     # A body of the wrong shape (invalid_input): the request bodies' section below.
-    assert_refusal("POST", "/api/send_register_sms",
-                   post("/api/send_register_sms", {"mobile": "12345", **c.solve_captcha()}),
-                   400, "invalid_mobile", "mobile")
-    assert_refusal("POST", "/api/send_register_sms",
-                   post("/api/send_register_sms", {"mobile": MOBILE, "captcha_uuid": str(uuid.uuid4()),
-                                                   "captcha": "AAAA"}), 400, "captcha_invalid", "captcha")
-    assert_refusal("POST", "/api/send_reset_sms", post("/api/send_reset_sms", {"mobile": MOBILE, **c.solve_captcha()}),
-                   400, "mobile_not_registered", "mobile")
+    assert_refusal(
+        "POST",
+        "/api/send_register_sms",
+        post("/api/send_register_sms", {"mobile": "12345", **c.solve_captcha()}),
+        400,
+        "invalid_mobile",
+        "mobile",
+    )
+    assert_refusal(
+        "POST",
+        "/api/send_register_sms",
+        post("/api/send_register_sms", {"mobile": MOBILE, "captcha_uuid": str(uuid.uuid4()), "captcha": "AAAA"}),
+        400,
+        "captcha_invalid",
+        "captcha",
+    )
+    assert_refusal(
+        "POST",
+        "/api/send_reset_sms",
+        post("/api/send_reset_sms", {"mobile": MOBILE, **c.solve_captcha()}),
+        400,
+        "mobile_not_registered",
+        "mobile",
+    )
     too_large = c.post("/api/login", data="x" * (16 * 1024 + 1), headers={"Content-Type": "application/json"})
     assert_refusal("POST", "/api/login", too_large, 413, "payload_too_large", None)
 
@@ -356,8 +392,15 @@ def test_refusals_conform(client, sms, captcha):
             ("agreement", {"agreement": False}, "agreement_required"),
             ("vercode", {"vercode": "000000" if code != "000000" else "111111"}, "sms_code_invalid"),
         ]:
-            registration = {"nickname": "小明", "mobile": MOBILE, "vercode": code, "password": PASSWORD,
-                            "confirmPassword": PASSWORD, "agreement": "on", **change}
+            registration = {
+                "nickname": "小明",
+                "mobile": MOBILE,
+                "vercode": code,
+                "password": PASSWORD,
+                "confirmPassword": PASSWORD,
+                "agreement": "on",
+                **change,
+            }
             assert_refusal("POST", "/api/register", post("/api/register", registration), 400, slug, field)
         assert c.register(MOBILE, code=code).status_code == 200
         # A registered mobile is not told apart from any other by a spent or made-up code (409 needs a live one).
@@ -375,8 +418,14 @@ def test_refusals_conform(client, sms, captcha):
         clock.tick(15 * 60 + 1)
         assert c.login(MOBILE).status_code == 200
 
-        assert_refusal("POST", "/api/account/nickname", post("/api/account/nickname", {"nickname": ""}),
-                       400, "invalid_nickname", "nickname")
+        assert_refusal(
+            "POST",
+            "/api/account/nickname",
+            post("/api/account/nickname", {"nickname": ""}),
+            400,
+            "invalid_nickname",
+            "nickname",
+        )
         for change, slug, field in [
             ({"currentPassword": "wrong-password"}, "current_password_invalid", "currentPassword"),
             ({"password": PASSWORD, "confirmPassword": PASSWORD}, "same_password", "password"),
@@ -388,16 +437,24 @@ def test_refusals_conform(client, sms, captcha):
         wrong_current = {"currentPassword": "wrong-password", "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}
         for _ in range(4):
             post("/api/account/password", wrong_current)
-        locked = assert_refusal("POST", "/api/account/password", post("/api/account/password", wrong_current),
-                                423, "account_locked", None)
+        locked = assert_refusal(
+            "POST", "/api/account/password", post("/api/account/password", wrong_current), 423, "account_locked", None
+        )
         assert locked["retry_after"] == 15 * 60
 
         clock.tick(61)
         reset = {"mobile": MOBILE, "vercode": "123456", "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}
-        assert_refusal("POST", "/api/reset_password", post("/api/reset_password", reset), 400, "sms_code_invalid",
-                       "vercode")
-        assert_refusal("POST", "/api/reset_password", post("/api/reset_password", {**reset, "mobile": "13900139000"}),
-                       400, "sms_code_invalid", "vercode")
+        assert_refusal(
+            "POST", "/api/reset_password", post("/api/reset_password", reset), 400, "sms_code_invalid", "vercode"
+        )
+        assert_refusal(
+            "POST",
+            "/api/reset_password",
+            post("/api/reset_password", {**reset, "mobile": "13900139000"}),
+            400,
+            "sms_code_invalid",
+            "vercode",
+        )
 
 
 def test_the_rate_limit_refusal_conforms(make_app, sms, captcha):
@@ -420,8 +477,9 @@ def test_database_trouble_conforms(client, monkeypatch):
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database down"))
 
     object.__setattr__(services, "issue_captcha", down)  # a frozen dataclass: swapped for this app only
-    body = assert_refusal("GET", "/get_captcha", client.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}"), 503,
-                          "service_unavailable", None)
+    body = assert_refusal(
+        "GET", "/get_captcha", client.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}"), 503, "service_unavailable", None
+    )
     assert body["retry_after"] == 5
 
     health_module = importlib.import_module("entrypoints.web.health")  # the package's `health` is the blueprint
@@ -432,9 +490,11 @@ def test_database_trouble_conforms(client, monkeypatch):
 
 def test_unknown_paths_and_methods_under_api_answer_in_the_error_shape(client):
     error = {"$ref": "#/components/schemas/Error"}
-    for response, status, slug in [(client.get("/api/nope"), 404, "not_found"),
-                                   (client.get("/api/login"), 405, "method_not_allowed"),
-                                   (client.post("/api/docs"), 405, "method_not_allowed")]:
+    for response, status, slug in [
+        (client.get("/api/nope"), 404, "not_found"),
+        (client.get("/api/login"), 405, "method_not_allowed"),
+        (client.post("/api/docs"), 405, "method_not_allowed"),
+    ]:
         assert response.status_code == status and response.mimetype == "application/json"
         body = response.get_json()
         assert not schema_errors(error, body) and body["error"] == slug and body["code"] == status
@@ -449,8 +509,9 @@ def test_every_object_body_is_bounded_strings_and_checkboxes_that_a_refusal_can_
     the Checkbox. The described bodies are exactly the ones body() checks."""
     described = set()
     for path, method, operation in operations(SPEC):
-        schema = resolve(operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-                         .get("schema", {}))
+        schema = resolve(
+            operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        )
         if schema.get("type") != "object":
             continue
         described.add((method.upper(), path))
@@ -459,8 +520,7 @@ def test_every_object_body_is_bounded_strings_and_checkboxes_that_a_refusal_can_
         named = {*schema.get("required", []), *schema.get("else", {}).get("required", [])}
         assert named <= set(schema["properties"]), path
         for name, field in schema["properties"].items():
-            assert field.get("$ref") == CHECKBOX or (field["type"], field["maxLength"]) == ("string", 256), \
-                (path, name)
+            assert field.get("$ref") == CHECKBOX or (field["type"], field["maxLength"]) == ("string", 256), (path, name)
     assert described == set(SHAPES) and len(described) > 15
 
 
@@ -514,8 +574,14 @@ def test_of_several_refused_fields_the_first_the_document_lists_is_named(reader)
     assert reader("/api/login", {"remember": "maybe"}) == ("field", "remember")  # login reads 记住我 first
     assert reader("/api/send_register_sms", {"mobile": MOBILE}) == ("missing_field", "captcha_uuid")
     assert reader("/api/register", {"agreement": "maybe", "password": 5}) == ("missing_field", "nickname")
-    registration = {"nickname": "小明", "mobile": MOBILE, "vercode": "123456", "password": "\ud800",
-                    "confirmPassword": 5, "agreement": []}
+    registration = {
+        "nickname": "小明",
+        "mobile": MOBILE,
+        "vercode": "123456",
+        "password": "\ud800",
+        "confirmPassword": 5,
+        "agreement": [],
+    }
     assert reader("/api/register", registration) == ("missing_field", "password")
     # Optional fields: the current password of an account without one, the SMS code that replaces a password.
     change = {"password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD}
@@ -537,8 +603,13 @@ def test_a_refused_body_is_answered_with_the_field_and_the_catalogue_s_words(cli
     ]:
         if path.startswith("/admin/"):  # the console's own CSRF token, from a console page
             client.token = CSRF_META.search(client.get("/admin/login").get_data(as_text=True)).group(1)
-        response = client.http.post(path, data=raw, content_type=content_type, environ_base=client.environ,
-                                    headers={"X-CSRFToken": client.csrf()})
+        response = client.http.post(
+            path,
+            data=raw,
+            content_type=content_type,
+            environ_base=client.environ,
+            headers={"X-CSRFToken": client.csrf()},
+        )
         assert assert_refusal("POST", path, response, 400, "invalid_input", field)["message"] == message
 
 
@@ -555,21 +626,30 @@ def test_the_rule_numbers_the_descriptions_quote_are_the_default_rules():
         r"(\d+)-(\d+) characters after NFC": (1, r.nickname_max),
         r"(\d+)-(\d+) characters(?: after NFKC|, not a common)": (r.password_min, r.password_max),
         r"(\d+)-digit": (r.sms_code_length,),
-        r"answer is (\d+) characters, case-insensitive, valid for (\d+) minutes":
-            (r.captcha_length, whole(r.captcha_ttl, minute)),
+        r"answer is (\d+) characters, case-insensitive, valid for (\d+) minutes": (
+            r.captcha_length,
+            whole(r.captcha_ttl, minute),
+        ),
         r"code valid for (\d+) minutes": (whole(r.sms_code_ttl, minute),),
         r"\b(\d+) s\b": (whole(r.sms_cooldown, 1),),
         r"\((\d+) tries per client address, (\d+) in all": (r.sms_max_attempts_per_client, r.sms_max_attempts),
-        r"(\d+) wrong passwords within (\d+) minutes lock the account for (\d+) minutes":
-            (r.login_max_failures, whole(r.login_failure_window, minute), whole(r.lock_duration, minute)),
+        r"(\d+) wrong passwords within (\d+) minutes lock the account for (\d+) minutes": (
+            r.login_max_failures,
+            whole(r.login_failure_window, minute),
+            whole(r.lock_duration, minute),
+        ),
         r"(\d+) failures lock the operator for (\d+) minutes": (r.login_max_failures, whole(r.lock_duration, minute)),
         r"(?:session for |lasts |expiry \()(\d+) days": (whole(r.remembered_session_lifetime, day),),
-        r"(\d+) hours without\) and, without 记住我, active in the last (\d+) minutes":
-            (whole(r.browser_session_lifetime, hour), whole(r.browser_session_idle_timeout, minute)),
+        r"(\d+) hours without\) and, without 记住我, active in the last (\d+) minutes": (
+            whole(r.browser_session_lifetime, hour),
+            whole(r.browser_session_idle_timeout, minute),
+        ),
         r"at most every (\d+) minutes": (whole(r.session_touch_interval, minute),),
         r"cool-off \((\d+) days": (whole(r.deletion_cool_off, day),),
-        r"\((\d+) hours after sign-in, (\d+) idle minutes":
-            (whole(r.operator_session_lifetime, hour), whole(r.operator_idle_timeout, minute)),
+        r"\((\d+) hours after sign-in, (\d+) idle minutes": (
+            whole(r.operator_session_lifetime, hour),
+            whole(r.operator_idle_timeout, minute),
+        ),
     }
     for pattern, numbers in quoted.items():
         found = {tuple(map(int, match.groups())) for match in re.finditer(pattern, text)}
@@ -588,8 +668,11 @@ def test_the_docs_page_loads_only_scripts_and_styles_of_this_origin(client):
     assert scripts and all(re.fullmatch(r' src="/static/[^"]+"', attrs) and not text.strip() for attrs, text in scripts)
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
     unhashed = {re.sub(r"\.[0-9a-f]{12}(\.\w+)$", r"\1", asset) for asset in assets}  # content-hashed names
-    assert {"/static/apidocs/swagger-ui-bundle.js", "/static/apidocs/api-docs.js",
-            "/static/apidocs/swagger-ui.css"} <= unhashed
+    assert {
+        "/static/apidocs/swagger-ui-bundle.js",
+        "/static/apidocs/api-docs.js",
+        "/static/apidocs/swagger-ui.css",
+    } <= unhashed
     for asset in assets:
         response = client.get(asset)
         assert response.status_code == 200, asset
@@ -618,8 +701,10 @@ def test_the_docs_page_renders_under_the_csp_in_chromium(app):
             page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.on("request", lambda r: None if r.url.startswith((base, "data:")) else outside.append(r.url))
-            page.add_init_script("document.addEventListener('securitypolicyviolation', e => "
-                                 "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))")
+            page.add_init_script(
+                "document.addEventListener('securitypolicyviolation', e => "
+                "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI))"
+            )
             page.goto(f"{base}/api/docs")
             page.wait_for_selector(".opblock", timeout=20_000)
             assert page.locator(".opblock").count() == len(list(operations(SPEC)))

@@ -45,8 +45,16 @@ def test_site_name_and_header_links_come_from_settings(make_app, sms, captcha):
     assert ">首页</a>" not in page
 
 
-@pytest.mark.parametrize("links", ['[["脚本", "javascript:alert(1)"]]', '[["没有地址"]]', '{"a": "/"}',
-                                   '[["另一台主机", "//evil.example/"]]', "not json"])
+@pytest.mark.parametrize(
+    "links",
+    [
+        '[["脚本", "javascript:alert(1)"]]',
+        '[["没有地址"]]',
+        '{"a": "/"}',
+        '[["另一台主机", "//evil.example/"]]',
+        "not json",
+    ],
+)
 def test_malformed_header_links_stop_the_app_at_start(make_app, links):
     with pytest.raises(ValueError):
         make_app(HEADER_LINKS=links)
@@ -58,11 +66,17 @@ def test_malformed_header_links_stop_the_app_at_start(make_app, links):
 def test_pages_get_their_limits_from_the_rules(make_app, sms, captcha):
     from tests.conftest import ApiClient
 
-    app = make_app(RULES={"sms_cooldown": __import__("datetime").timedelta(seconds=90), "nickname_max": 20,
-                          "password_min": 10})
+    app = make_app(
+        RULES={"sms_cooldown": __import__("datetime").timedelta(seconds=90), "nickname_max": 20, "password_min": 10}
+    )
     page = html(ApiClient(app, sms, captcha), "/register")
-    assert page_rules(page) == {"mobilePattern": "1[3-9][0-9]{9}", "smsCooldown": 90, "nicknameMax": 20,
-                                "passwordMin": 10, "passwordMax": 128}
+    assert page_rules(page) == {
+        "mobilePattern": "1[3-9][0-9]{9}",
+        "smsCooldown": 90,
+        "nicknameMax": 20,
+        "passwordMin": 10,
+        "passwordMax": 128,
+    }
     assert "1-20 个字符" in page and "10-128 个字符" in page
     assert 'pattern="1[3-9][0-9]{9}"' in page
 
@@ -81,23 +95,26 @@ def test_no_script_repeats_a_limit():
 # --- the sign-in target (issue 10 row 1) --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw, vetted", [
-    ("/settings", "/settings"),
-    ("/profile?tab=log", "/profile?tab=log"),
-    ("/a/./b/../c", "/a/c"),
-    ("/.//evil.example/x", "/"),
-    ("/..//evil.example/x", "/"),
-    ("/a/..//evil.example/x", "/"),
-    ("/%2e//evil.example/x", "/"),
-    ("/%2E%2e//evil.example/x", "/"),
-    ("/a/%2e%2e//evil.example/x", "/"),
-    ("//evil.example/x", "/"),
-    ("/\\evil.example/x", "/"),
-    ("/\t/evil.example/x", "/"),
-    ("https://evil.example/x", "/"),
-    ("javascript:alert(1)", "/"),
-    ("", "/"),
-])
+@pytest.mark.parametrize(
+    "raw, vetted",
+    [
+        ("/settings", "/settings"),
+        ("/profile?tab=log", "/profile?tab=log"),
+        ("/a/./b/../c", "/a/c"),
+        ("/.//evil.example/x", "/"),
+        ("/..//evil.example/x", "/"),
+        ("/a/..//evil.example/x", "/"),
+        ("/%2e//evil.example/x", "/"),
+        ("/%2E%2e//evil.example/x", "/"),
+        ("/a/%2e%2e//evil.example/x", "/"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example/x", "/"),
+        ("/\t/evil.example/x", "/"),
+        ("https://evil.example/x", "/"),
+        ("javascript:alert(1)", "/"),
+        ("", "/"),
+    ],
+)
 def test_the_login_page_gets_only_a_vetted_target(client, raw, vetted):
     from urllib.parse import quote
 
@@ -141,10 +158,11 @@ def test_a_changed_file_gets_a_new_name_and_stylesheets_point_at_hashed_fonts(tm
     (source / "css").mkdir()
     (source / "font" / "icons.woff2").write_bytes(b"font v1")
     (source / "css" / "site.css").write_text(
-        '@font-face{src:url(../font/icons.woff2?v=1) format("woff2")}.a{background:url(data:image/png;base64,AA==)}')
+        '@font-face{src:url(../font/icons.woff2?v=1) format("woff2")}.a{background:url(data:image/png;base64,AA==)}'
+    )
     first = build_assets(source, build)
     css = (build / first["css/site.css"]).read_text()
-    assert f'url(../font/{first["font/icons.woff2"].split("/")[-1]}?v=1)' in css
+    assert f"url(../font/{first['font/icons.woff2'].split('/')[-1]}?v=1)" in css
     assert "url(data:image/png;base64,AA==)" in css
 
     (source / "font" / "icons.woff2").write_bytes(b"font v2")  # a new font: new font name, so new CSS name
@@ -172,7 +190,9 @@ def test_every_field_has_a_label_and_every_form_needs_its_script(client, path):
     page = html(client, path)
     ids = re.findall(r'<input [^>]*id="([^"]+)"', page)
     labelled = set(re.findall(r'<label class="field-label" for="([^"]+)"', page))
-    checkboxes = set(re.findall(r'<label class="check-label"><input type="checkbox" name="\w+"(?: id="([^"]*)")?', page))
+    checkboxes = set(
+        re.findall(r'<label class="check-label"><input type="checkbox" name="\w+"(?: id="([^"]*)")?', page)
+    )
     assert ids and all(i in labelled or i in checkboxes for i in ids), (ids, labelled)
     assert "<noscript>" in page and "请启用浏览器的 JavaScript" in page
     buttons = re.findall(r"<button\b[^>]*>", page.split("<main")[1])

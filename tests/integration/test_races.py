@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, event, func, select
@@ -33,8 +33,13 @@ class Kit:
 
         upgrade(make_engine(url))
         self.sms, self.captcha = RecordingSms(), RecordingCaptcha()
-        self.services = bootstrap(database_url=url, secret_key="race", sms_sender=self.sms,
-                                  captcha_renderer=self.captcha, rule_overrides={"sms_per_ip_cap": 1000})
+        self.services = bootstrap(
+            database_url=url,
+            secret_key="race",
+            sms_sender=self.sms,
+            captcha_renderer=self.captcha,
+            rule_overrides={"sms_per_ip_cap": 1000},
+        )
         self.url = url
 
     def captcha_pair(self) -> tuple[str, str]:
@@ -49,7 +54,8 @@ class Kit:
 
     def register(self, code: str, mobile: str = MOBILE):
         return self.services.register_user(
-            Registration("racer", mobile, code, "s3cure-Passw0rd", "s3cure-Passw0rd", True, CLIENT))
+            Registration("racer", mobile, code, "s3cure-Passw0rd", "s3cure-Passw0rd", True, CLIENT)
+        )
 
     def scalar(self, query):
         engine = create_engine(self.url)
@@ -61,6 +67,7 @@ class Kit:
 
 def race(fn, args) -> tuple[list, list[DomainError]]:
     """Run fn over args on N threads at once; split the results into successes and domain refusals."""
+
     def attempt(arg):
         try:
             return ("ok", fn(arg))
@@ -108,28 +115,39 @@ def test_racing_wrong_sms_codes_from_many_addresses_are_all_counted(kit):
     code = kit.send_code()
     wrong = "000000" if code != "000000" else "111111"
     clients = [ClientContext(ip=f"203.0.113.{n % 8}", user_agent="race-test") for n in range(2 * N)]
-    wins, refusals = race(lambda client: kit.services.register_user(
-        Registration("racer", MOBILE, wrong, "s3cure-Passw0rd", "s3cure-Passw0rd", True, client)), clients)
+    wins, refusals = race(
+        lambda client: kit.services.register_user(
+            Registration("racer", MOBILE, wrong, "s3cure-Passw0rd", "s3cure-Passw0rd", True, client)
+        ),
+        clients,
+    )
     assert wins == [] and all(e.slug == "sms_code_invalid" for e in refusals)
     # 40 tries from 8 addresses: each address stopped after 5, the code after 20 overall.
     assert kit.scalar(select(sms_challenges.c.attempts)) == 20
     assert kit.scalar(select(sms_challenges.c.spent)) in (True, 1)
     with pytest.raises(SmsCodeInvalid):
-        kit.services.register_user(Registration("owner", MOBILE, code, "s3cure-Passw0rd", "s3cure-Passw0rd", True,
-                                                ClientContext(ip="198.51.100.1")))
+        kit.services.register_user(
+            Registration(
+                "owner", MOBILE, code, "s3cure-Passw0rd", "s3cure-Passw0rd", True, ClientContext(ip="198.51.100.1")
+            )
+        )
 
 
 def test_racing_wrong_passwords_are_all_counted(kit):
     kit.register(kit.send_code())
     captchas = [kit.captcha_pair() for _ in range(N)]
     wins, refusals = race(
-        lambda pair: kit.services.login(Credentials(MOBILE, "wrong-password-1", pair[0], pair[1], CLIENT)), captchas)
+        lambda pair: kit.services.login(Credentials(MOBILE, "wrong-password-1", pair[0], pair[1], CLIENT)), captchas
+    )
     assert wins == [] and len(refusals) == N
     # Exactly five tries reached the password; every later one met the lock.
     reasons = [e.slug for e in refusals]
     assert reasons.count("bad_credentials") == 4 and reasons.count("account_locked") == N - 4
-    failed = kit.scalar(select(func.count()).where(audit_events.c.type == "login.failed",
-                                                   audit_events.c.detail["reason"].as_string() == "bad_credentials"))
+    failed = kit.scalar(
+        select(func.count()).where(
+            audit_events.c.type == "login.failed", audit_events.c.detail["reason"].as_string() == "bad_credentials"
+        )
+    )
     assert failed == 5
     pair = kit.captcha_pair()
     with pytest.raises(DomainError) as locked:
@@ -157,15 +175,16 @@ def test_racing_takes_of_one_captcha_give_it_to_one(database_url, returning):
         def refuse_returning(conn, cursor, statement, *args):
             if statement.lstrip().upper().startswith("DELETE") and "RETURNING" in statement.upper():
                 raise ProgrammingError(statement, {}, RuntimeError("1064: You have an error in your SQL syntax"))
+
     sessions = make_session_factory(engine)
     uow = lambda: SqlUnitOfWork(sessions, after_commit=lambda event: None)  # noqa: E731
     for round_ in range(3):
         captcha_id = str(uuid.uuid4())
         with uow() as u:
-            u.captchas.put(CaptchaChallenge(captcha_id, f"digest-{round_}", datetime.now(timezone.utc)))
+            u.captchas.put(CaptchaChallenge(captcha_id, f"digest-{round_}", datetime.now(UTC)))
             u.commit()
 
-        def take(_):
+        def take(_, captcha_id=captcha_id):
             with uow() as u:
                 taken = u.captchas.take(captcha_id)
                 u.commit()

@@ -66,8 +66,9 @@ def test_an_event_that_commits_after_a_higher_id_is_delivered_after_it_not_skipp
     outbox = SqlOutbox(engine)
     with engine.connect() as slow:
         transaction = slow.begin()
-        slow_id = slow.execute(insert(audit_events).values(
-            type="user.registered", occurred_at=Clock().now(), user_id=1, detail={})).inserted_primary_key[0]
+        slow_id = slow.execute(
+            insert(audit_events).values(type="user.registered", occurred_at=Clock().now(), user_id=1, detail={})
+        ).inserted_primary_key[0]
         [fast_id] = commit_events(engine, [("login.succeeded", 2)])
         assert slow_id < fast_id
         outbox.sequence(100)
@@ -90,8 +91,17 @@ def test_events_arrive_signed_filtered_masked_and_in_order(database_url, receive
     receiver.secret = secret
     logins = Receiver()
     _, logins.secret = add_endpoint(engine, logins.url, types="login.*", full_mobile=True)
-    ids = commit_events(engine, [("user.registered", 1), ("captcha.issued", None), ("login.failed", 1),
-                                 ("admin.user_locked", 1), ("login.succeeded", 2), ("api_key.used", None)])
+    ids = commit_events(
+        engine,
+        [
+            ("user.registered", 1),
+            ("captcha.issued", None),
+            ("login.failed", 1),
+            ("admin.user_locked", 1),
+            ("login.succeeded", 2),
+            ("api_key.used", None),
+        ],
+    )
     relay = make_relay(engine, types=EXPORTED)
     asyncio.run(drain(relay))
     asyncio.run(relay.close())

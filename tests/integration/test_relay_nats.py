@@ -9,8 +9,8 @@ import os
 import secrets
 
 import nats
-from nats.js.errors import NotFoundError
 import pytest
+from nats.js.errors import NotFoundError
 from sqlalchemy import update
 
 from adapters.jetstream import JetStreamSink

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -33,8 +33,7 @@ def uow_factory(database_url):
 
 
 def user(mobile="13800138000", created_at=None, nickname="小明"):
-    return User(mobile=mobile, nickname=nickname, password_hash="h",
-                created_at=created_at or datetime.now(timezone.utc))
+    return User(mobile=mobile, nickname=nickname, password_hash="h", created_at=created_at or datetime.now(UTC))
 
 
 def test_times_round_trip_as_the_same_instant_in_utc(uow_factory):
@@ -45,7 +44,7 @@ def test_times_round_trip_as_the_same_instant_in_utc(uow_factory):
         uow.commit()
     with uow_factory() as uow:
         stored = uow.users.get_by_mobile("13800138000")
-    assert stored.created_at == moment and stored.created_at.tzinfo == timezone.utc
+    assert stored.created_at == moment and stored.created_at.tzinfo == UTC
     assert stored.created_at.microsecond == 123456  # MySQL keeps fractions too (DATETIME(6))
     assert stored.nickname == "时区😀"
 
@@ -59,7 +58,7 @@ def test_naive_datetimes_are_refused(uow_factory):
 def test_nothing_is_written_without_commit(uow_factory):
     with uow_factory() as uow:
         uow.users.add(user())
-        uow.record(AuditEvent(EventType.USER_REGISTERED, datetime.now(timezone.utc), CLIENT))
+        uow.record(AuditEvent(EventType.USER_REGISTERED, datetime.now(UTC), CLIENT))
     with uow_factory() as uow:
         assert uow.users.get_by_mobile("13800138000") is None
     assert uow_factory.logged == []
@@ -68,7 +67,7 @@ def test_nothing_is_written_without_commit(uow_factory):
 def test_events_commit_with_the_state_and_are_logged_after(uow_factory):
     with uow_factory() as uow:
         uow.users.add(user())
-        uow.record(AuditEvent(EventType.USER_REGISTERED, datetime.now(timezone.utc), CLIENT, mobile="13800138000"))
+        uow.record(AuditEvent(EventType.USER_REGISTERED, datetime.now(UTC), CLIENT, mobile="13800138000"))
         uow.commit()
     assert [e.type for e in uow_factory.logged] == [EventType.USER_REGISTERED]
     with uow_factory.engine.connect() as connection:
@@ -85,11 +84,20 @@ def test_a_taken_mobile_is_a_conflict(uow_factory):
 
 
 def test_a_taken_session_id_is_a_conflict(uow_factory):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def record(public_id):
-        return UserSession(public_id=public_id, token_digest="same digest", user_id=1, remember=False, created_at=now,
-                           expires_at=now + timedelta(hours=1), last_seen_at=now, ip=None, user_agent=None)
+        return UserSession(
+            public_id=public_id,
+            token_digest="same digest",
+            user_id=1,
+            remember=False,
+            created_at=now,
+            expires_at=now + timedelta(hours=1),
+            last_seen_at=now,
+            ip=None,
+            user_agent=None,
+        )
 
     with uow_factory() as uow:
         uow.sessions.add(record("a"))
@@ -102,8 +110,9 @@ def test_a_taken_session_id_is_a_conflict(uow_factory):
 
 
 def test_a_captcha_is_taken_once(uow_factory):
-    captcha = CaptchaChallenge("0b9f6a4e-3a5b-4a63-9a53-2f6c3c1b1f00", "digest",
-                               datetime.now(timezone.utc) + timedelta(minutes=3))
+    captcha = CaptchaChallenge(
+        "0b9f6a4e-3a5b-4a63-9a53-2f6c3c1b1f00", "digest", datetime.now(UTC) + timedelta(minutes=3)
+    )
     with uow_factory() as uow:
         uow.captchas.put(replace(captcha, answer_digest="first image"))
         uow.captchas.put(captcha)  # a new image under the same id replaces the answer: one upsert

@@ -57,8 +57,11 @@ def test_a_broken_migration_fails_loudly_and_its_database_is_dropped(monkeypatch
 
 
 def database_exists(server: str, name: str) -> bool:
-    query = ("SELECT count(*) FROM pg_database WHERE datname = :name" if server == "postgresql"
-             else "SELECT count(*) FROM information_schema.schemata WHERE schema_name = :name")
+    query = (
+        "SELECT count(*) FROM pg_database WHERE datname = :name"
+        if server == "postgresql"
+        else "SELECT count(*) FROM information_schema.schemata WHERE schema_name = :name"
+    )
     engine = create_engine(conftest.SERVER_URLS[server])
     try:
         with engine.connect() as connection:

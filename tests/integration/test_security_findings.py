@@ -44,8 +44,9 @@ def count(api: ApiClient, table) -> int:
 
 
 def reset(client: ApiClient, code: str, password: str = NEW_PASSWORD):
-    response = client.post("/api/reset_password", {"mobile": MOBILE, "vercode": code, "password": password,
-                                                   "confirmPassword": password})
+    response = client.post(
+        "/api/reset_password", {"mobile": MOBILE, "vercode": code, "password": password, "confirmPassword": password}
+    )
     client.token = None  # a reset ends this browser's session, and with it the CSRF token
     return response
 
@@ -126,8 +127,10 @@ def test_wrong_current_passwords_lock_the_account_like_failed_sign_ins(owner, at
     assert owner.register(MOBILE).status_code == 200 and owner.login(MOBILE).status_code == 200
 
     def change(current: str):
-        return owner.post("/api/account/password", {"currentPassword": current, "password": NEW_PASSWORD,
-                                                    "confirmPassword": NEW_PASSWORD})
+        return owner.post(
+            "/api/account/password",
+            {"currentPassword": current, "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD},
+        )
 
     answers = [change(f"guess-{n}").get_json()["error"] for n in range(5)]
     assert answers == ["current_password_invalid"] * 4 + ["account_locked"]
@@ -145,14 +148,18 @@ def captcha_load(client: ApiClient, **headers):
     return client.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}", headers=headers)
 
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "image"},
-    {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Dest": "image"},
-    {"Sec-Fetch-Site": "none", "Sec-Fetch-Dest": "image"},
-    {"Referer": "https://evil.example/page"},  # a browser without fetch metadata
-    {"Origin": "null"},
-    {"Referer": "http://localhost.evil.example/"},
-], ids=["cross-site", "same-site", "none-image", "referer", "origin-null", "lookalike-host"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "image"},
+        {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Dest": "image"},
+        {"Sec-Fetch-Site": "none", "Sec-Fetch-Dest": "image"},
+        {"Referer": "https://evil.example/page"},  # a browser without fetch metadata
+        {"Origin": "null"},
+        {"Referer": "http://localhost.evil.example/"},
+    ],
+    ids=["cross-site", "same-site", "none-image", "referer", "origin-null", "lookalike-host"],
+)
 def test_cross_site_captcha_loads_are_refused_before_they_spend_anything(make_app, sms, captcha, headers):
     api = ApiClient(make_app(API_RATE_LIMIT="3 per minute"), sms, captcha)
     for _ in range(5):
@@ -162,12 +169,16 @@ def test_cross_site_captcha_loads_are_refused_before_they_spend_anything(make_ap
     assert [captcha_load(api, **{"Sec-Fetch-Site": "same-origin"}).status_code for _ in range(3)] == [200] * 3
 
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "image"},  # our own pages
-    {"Sec-Fetch-Site": "none", "Sec-Fetch-Dest": "document"},  # typed into the address bar
-    {"Referer": "http://localhost/register"},  # a browser without fetch metadata, on our page
-    {},  # no browser at all
-], ids=["same-origin", "typed", "own-referer", "no-browser"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "image"},  # our own pages
+        {"Sec-Fetch-Site": "none", "Sec-Fetch-Dest": "document"},  # typed into the address bar
+        {"Referer": "http://localhost/register"},  # a browser without fetch metadata, on our page
+        {},  # no browser at all
+    ],
+    ids=["same-origin", "typed", "own-referer", "no-browser"],
+)
 def test_our_own_pages_load_the_captcha(client, headers):
     assert captcha_load(client, **headers).status_code == 200
 
@@ -181,20 +192,27 @@ def test_captcha_views_do_not_grow_the_audit_log(owner):
 # --- row 8: behind trusted proxies, only an IP address is taken as the client's ----------------------
 
 
-@pytest.mark.parametrize(("forwarded_for", "ip", "flagged"), [
-    ("203.0.113.5", "203.0.113.5", False),
-    ("2001:DB8:0:0::1", "2001:db8::1", False),  # stored in its canonical spelling
-    ("not-an-ip", "127.0.0.1", True),
-    ("203.0.113.5, <script>alert(1)</script>", "127.0.0.1", True),  # the proxy appended garbage it was sent
-    ("9" * 100, "127.0.0.1", True),  # was a 500 on PostgreSQL (the column holds 45)
-    ("fe80::1%" + "eth0" * 20, "127.0.0.1", True),  # a zone id names the proxy's interface
-    ("203.0.113.5:4711", "127.0.0.1", True),
-])
-def test_a_forwarded_for_that_is_no_ip_address_is_not_taken(make_app, database_url, sms, captcha, forwarded_for,
-                                                             ip, flagged):
+@pytest.mark.parametrize(
+    ("forwarded_for", "ip", "flagged"),
+    [
+        ("203.0.113.5", "203.0.113.5", False),
+        ("2001:DB8:0:0::1", "2001:db8::1", False),  # stored in its canonical spelling
+        ("not-an-ip", "127.0.0.1", True),
+        ("203.0.113.5, <script>alert(1)</script>", "127.0.0.1", True),  # the proxy appended garbage it was sent
+        ("9" * 100, "127.0.0.1", True),  # was a 500 on PostgreSQL (the column holds 45)
+        ("fe80::1%" + "eth0" * 20, "127.0.0.1", True),  # a zone id names the proxy's interface
+        ("203.0.113.5:4711", "127.0.0.1", True),
+    ],
+)
+def test_a_forwarded_for_that_is_no_ip_address_is_not_taken(
+    make_app, database_url, sms, captcha, forwarded_for, ip, flagged
+):
     api = ApiClient(make_app(database_url, TRUSTED_PROXIES=1), sms, captcha)
-    response = api.post("/api/login", {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"},
-                        headers={"X-Forwarded-For": forwarded_for})
+    response = api.post(
+        "/api/login",
+        {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
     assert response.status_code == 400
     engine = create_engine(api.app.config["DATABASE_URL"])
     with engine.connect() as connection:
@@ -225,9 +243,14 @@ def test_nothing_showing_account_data_may_be_cached(owner):
     assert "no-store" not in owner.get("/static/css/app.css").headers.get("Cache-Control", "")  # assets may be
 
 
-@pytest.mark.parametrize(("method", "path", "allowed"), [
-    ("GET", "/api/login", {"POST"}), ("POST", "/get_captcha", {"GET", "HEAD"}), ("DELETE", "/readyz", {"GET", "HEAD"}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/api/login", {"POST"}),
+        ("POST", "/get_captcha", {"GET", "HEAD"}),
+        ("DELETE", "/readyz", {"GET", "HEAD"}),
+    ],
+)
 def test_405_says_which_methods_are_allowed(client, method, path, allowed):
     response = client.http.open(path, method=method, headers={"X-CSRFToken": client.csrf()})
     assert response.status_code == 405 and response.get_json()["error"] == "method_not_allowed"

@@ -57,8 +57,12 @@ def served_with_production_settings(tmp_path, workers: int, **config) -> Served:
     """gunicorn with entrypoints/gunicorn_conf.py, as production runs it."""
     url = f"sqlite:///{tmp_path / 'limits.sqlite3'}"
     harness = Harness(tmp_path, {"DATABASE_URL": url, "SECRET_KEY": SECRET, **config})
-    return Served(tmp_path, {**harness.env, "SESSION_COOKIE_SECURE": "0"}, workers=workers,
-                  args=("-c", "python:entrypoints.gunicorn_conf"))
+    return Served(
+        tmp_path,
+        {**harness.env, "SESSION_COOKIE_SECURE": "0"},
+        workers=workers,
+        args=("-c", "python:entrypoints.gunicorn_conf"),
+    )
 
 
 def test_several_workers_counting_rate_limits_in_memory_are_refused_at_start(tmp_path):
@@ -68,7 +72,9 @@ def test_several_workers_counting_rate_limits_in_memory_are_refused_at_start(tmp
 
 @pytest.mark.parametrize("workers, shared", [(1, False), (2, True)], ids=["one-worker", "redis"])
 def test_one_worker_or_shared_limits_start(tmp_path, workers, shared):
-    config = {"RATELIMIT_STORAGE_URI": redis_url(), "RATELIMIT_KEY_PREFIX": f"serving-{tmp_path.name}"} if shared else {}
+    config = (
+        {"RATELIMIT_STORAGE_URI": redis_url(), "RATELIMIT_KEY_PREFIX": f"serving-{tmp_path.name}"} if shared else {}
+    )
     with served_with_production_settings(tmp_path, workers=workers, **config) as served:
         assert requests.get(served.base + "/healthz", timeout=10).status_code == 200
 

@@ -3,7 +3,7 @@ On every database; the database, not luck, keeps each session's end final and ea
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -14,7 +14,7 @@ from domain.use_cases.login import Credentials
 from domain.use_cases.logout import SignOut
 from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
-from tests.integration.test_races import CLIENT, MOBILE, N, Kit, race
+from tests.integration.test_races import CLIENT, MOBILE, Kit, N, race
 
 pytestmark = pytest.mark.slow
 
@@ -45,8 +45,7 @@ def count_events(kit: Kit, event_type: str) -> int:
 def make_quiet(kit: Kit, minutes: int = 6) -> None:
     """Every session last seen a while ago: the next use of each wants to record activity."""
     with kit.services.engine.begin() as connection:
-        connection.execute(update(user_sessions).values(
-            last_seen_at=datetime.now(timezone.utc) - timedelta(minutes=minutes)))
+        connection.execute(update(user_sessions).values(last_seen_at=datetime.now(UTC) - timedelta(minutes=minutes)))
 
 
 def test_racing_sign_ins_each_get_a_session_of_their_own(kit):
@@ -55,8 +54,12 @@ def test_racing_sign_ins_each_get_a_session_of_their_own(kit):
     for mobile in mobiles:
         kit.register(kit.send_code(mobile), mobile)
     captchas = [(mobile, *kit.captcha_pair()) for mobile in mobiles]
-    wins, refusals = race(lambda attempt: kit.services.login(
-        Credentials(attempt[0], "s3cure-Passw0rd", attempt[1], attempt[2], CLIENT)).session, captchas)
+    wins, refusals = race(
+        lambda attempt: (
+            kit.services.login(Credentials(attempt[0], "s3cure-Passw0rd", attempt[1], attempt[2], CLIENT)).session
+        ),
+        captchas,
+    )
     assert refusals == [] and len(wins) == N
     assert len({new.token for new in wins}) == len({new.public_id for new in wins}) == N
     assert all(kit.services.load_session_user(new.token, None) for new in wins)
@@ -85,7 +88,8 @@ def test_racing_revokes_of_one_session_end_it_once(kit):
     sign_in(kit)
     public_id = row(kit, sign_in(kit))["public_id"]
     wins, refusals = race(
-        lambda _: kit.services.revoke_session(SessionRevocation(kit.user_id, public_id, CLIENT)), range(N))
+        lambda _: kit.services.revoke_session(SessionRevocation(kit.user_id, public_id, CLIENT)), range(N)
+    )
     assert len(wins) == 1 and [e.slug for e in refusals] == ["session_not_found"] * (N - 1)
     assert count_events(kit, "session.revoked") == 1
 

@@ -4,7 +4,7 @@ across `accounts purge`), 退出 of one session, password change, 退出所有�
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -21,10 +21,14 @@ from tests.integration.test_openapi import assert_conforms, assert_refusal
 
 MOBILE, OTHER_MOBILE = "13800138000", "13900139000"
 PASSWORD, NEW, THIRD = "s3cure-Passw0rd", "n3w-Passw0rd-x", "th1rd-Passw0rd-y"
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
-CHROME_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
-WECHAT_ANDROID = ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile "
-                  "Safari/537.36 MicroMessenger/8.0.50")
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+CHROME_WINDOWS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+)
+WECHAT_ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile "
+    "Safari/537.36 MicroMessenger/8.0.50"
+)
 
 
 @pytest.fixture
@@ -52,7 +56,9 @@ def login(client: ApiClient, mobile: str = MOBILE, password: str = PASSWORD, rem
 
 def cookie_payload(client: ApiClient) -> dict:
     """What Flask's signed (readable, not encrypted) session cookie holds."""
-    return client.app.session_interface.get_signing_serializer(client.app).loads(client.http.get_cookie("session").value)
+    return client.app.session_interface.get_signing_serializer(client.app).loads(
+        client.http.get_cookie("session").value
+    )
 
 
 def refreshed_copy(client: ApiClient, payload: dict) -> str:
@@ -76,8 +82,9 @@ def rows(api: ApiClient, table, *where) -> list[dict]:
 
 
 def change_password(client: ApiClient, current: str, new: str):
-    response = client.post("/api/account/password", {"currentPassword": current, "password": new,
-                                                     "confirmPassword": new})
+    response = client.post(
+        "/api/account/password", {"currentPassword": current, "password": new, "confirmPassword": new}
+    )
     assert response.status_code == 200, response.get_json()
     client.token = None  # a new session id, and with it a new CSRF token
     return response
@@ -100,8 +107,9 @@ def test_the_cookie_carries_only_a_random_session_id_and_the_server_only_its_dig
     assert api.register(MOBILE).status_code == 200
     before = api.csrf()
     login(api, remember=True)
-    stale = api.http.post("/api/account/nickname", json={"nickname": "x"}, headers={"X-CSRFToken": before},
-                          environ_base=api.environ)
+    stale = api.http.post(
+        "/api/account/nickname", json={"nickname": "x"}, headers={"X-CSRFToken": before}, environ_base=api.environ
+    )
     assert stale.get_json()["error"] == "csrf_invalid"  # a sign-in starts a fresh cookie: nothing carries over
     api.csrf()  # a page: Flask-WTF adds its CSRF secret
     payload = cookie_payload(api)
@@ -174,7 +182,7 @@ def test_without_remember_me_the_session_ends_after_12_hours_or_30_quiet_minutes
         login(api)
         assert api.http.get_cookie("session").expires is None  # the cookie ends with the browser
         payload = cookie_payload(api)
-        while datetime.now(timezone.utc) + timedelta(minutes=25) < T0 + timedelta(hours=12):
+        while datetime.now(UTC) + timedelta(minutes=25) < T0 + timedelta(hours=12):
             clock.tick(timedelta(minutes=25))
             assert signed_in(api)
         clock.move_to(T0 + timedelta(hours=12))
@@ -237,7 +245,9 @@ def test_the_devices_list_shows_this_session_first_and_every_other_live_one(api)
     assert response.headers["Cache-Control"] == "no-store"
     sessions = body["sessions"]
     assert [(s["current"], s["device"], s["ip"], s["remember"]) for s in sessions] == [
-        (True, "Chrome / Windows", "127.0.0.5", False), (False, "微信 / Android", "127.0.0.6", True)]
+        (True, "Chrome / Windows", "127.0.0.5", False),
+        (False, "微信 / Android", "127.0.0.6", True),
+    ]
     for session in sessions:
         assert datetime.fromisoformat(session["signed_in_at"]) <= datetime.fromisoformat(session["last_active_at"])
         assert session["id"] not in (cookie_payload(laptop)["sid"], cookie_payload(phone)["sid"])
@@ -264,10 +274,12 @@ def test_another_users_session_is_refused_like_a_made_up_one(api):
     stranger = login(browser(api), OTHER_MOBILE)
     [theirs] = stranger.get("/api/account/sessions").get_json()["sessions"]
     path = "/api/account/sessions/{public_id}/revoke"
-    foreign = assert_refusal("POST", path, api.post(f"/api/account/sessions/{theirs['id']}/revoke"), 404,
-                             "session_not_found", None)
-    made_up = assert_refusal("POST", path, api.post("/api/account/sessions/AAAAAAAAAAAAAAAAAAAAAA/revoke"), 404,
-                             "session_not_found", None)
+    foreign = assert_refusal(
+        "POST", path, api.post(f"/api/account/sessions/{theirs['id']}/revoke"), 404, "session_not_found", None
+    )
+    made_up = assert_refusal(
+        "POST", path, api.post("/api/account/sessions/AAAAAAAAAAAAAAAAAAAAAA/revoke"), 404, "session_not_found", None
+    )
     malformed = api.post("/api/account/sessions/%00%27%20OR%201=1/revoke")
     assert foreign == made_up == assert_refusal("POST", path, malformed, 404, "session_not_found", None)
     assert signed_in(stranger) and rows(api, audit_events, audit_events.c.type == "session.revoked") == []
@@ -312,8 +324,11 @@ def test_upgrading_from_0002_keeps_the_users_and_replaces_the_epoch_and_ended_se
     run_alembic(engine, command.upgrade, "0002")
     old_users = Table("users", MetaData(), autoload_with=engine)
     with engine.begin() as connection:
-        connection.execute(insert(old_users).values(mobile=MOBILE, nickname="小明", password_hash="h",
-                                                    created_at=T0.replace(tzinfo=None), session_epoch=3))
+        connection.execute(
+            insert(old_users).values(
+                mobile=MOBILE, nickname="小明", password_hash="h", created_at=T0.replace(tzinfo=None), session_epoch=3
+            )
+        )
     upgrade(engine)
     inspector = inspect(engine)
     assert "ended_sessions" not in inspector.get_table_names() and "user_sessions" in inspector.get_table_names()

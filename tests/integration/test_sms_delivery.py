@@ -7,12 +7,12 @@ from __future__ import annotations
 import importlib
 import json
 import os
-from datetime import datetime, timedelta, timezone
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -24,14 +24,13 @@ from sqlalchemy.exc import OperationalError
 
 from adapters.sqlalchemy.tables import audit_events, sms_challenges
 from entrypoints import cli
-from entrypoints.sms_settings import InvalidSetting
+from entrypoints.sms_settings import TEMPLATE_EXAMPLE, InvalidSetting
 from entrypoints.web import create_app
 from tests.conftest import ApiClient, RecordingSms, server_database
-from tests.integration.tcp_proxy import TcpProxy
 from tests.integration.servers import ROOT, free_port
+from tests.integration.tcp_proxy import TcpProxy
 from tests.integration.test_openapi import assert_conforms
 from tests.sms_provider_fakes import FakeAliyun, FakeTencent
-from entrypoints.sms_settings import TEMPLATE_EXAMPLE
 
 MOBILE = "13800138000"
 ALIYUN_SECRET, TENCENT_SECRET = "aliyun-Secret-0123456789abcdef", "tencent-Secret-0123456789abcdef"
@@ -59,25 +58,39 @@ def providers():
 
 def provider_settings(aliyun, tencent, order: str = "aliyun,tencent") -> dict:
     return {
-        "SMS_PROVIDER": order, "SMS_TIMEOUT_SECONDS": "5", "SMS_RECEIPT_TOKEN": TOKEN,
-        "ALIYUN_SMS_ACCESS_KEY_ID": aliyun.key_id, "ALIYUN_SMS_ACCESS_KEY_SECRET": ALIYUN_SECRET,
-        "ALIYUN_SMS_SIGN_NAME": "账号服务", "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
+        "SMS_PROVIDER": order,
+        "SMS_TIMEOUT_SECONDS": "5",
+        "SMS_RECEIPT_TOKEN": TOKEN,
+        "ALIYUN_SMS_ACCESS_KEY_ID": aliyun.key_id,
+        "ALIYUN_SMS_ACCESS_KEY_SECRET": ALIYUN_SECRET,
+        "ALIYUN_SMS_SIGN_NAME": "账号服务",
+        "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
         "ALIYUN_SMS_ENDPOINT": aliyun.url,
-        "TENCENT_SMS_SECRET_ID": tencent.key_id, "TENCENT_SMS_SECRET_KEY": TENCENT_SECRET,
-        "TENCENT_SMS_APP_ID": tencent.app_id, "TENCENT_SMS_SIGN_NAME": "账号服务",
-        "TENCENT_SMS_TEMPLATES": TEMPLATE_EXAMPLE["tencent"], "TENCENT_SMS_ENDPOINT": tencent.url,
+        "TENCENT_SMS_SECRET_ID": tencent.key_id,
+        "TENCENT_SMS_SECRET_KEY": TENCENT_SECRET,
+        "TENCENT_SMS_APP_ID": tencent.app_id,
+        "TENCENT_SMS_SIGN_NAME": "账号服务",
+        "TENCENT_SMS_TEMPLATES": TEMPLATE_EXAMPLE["tencent"],
+        "TENCENT_SMS_ENDPOINT": tencent.url,
     }
 
 
 @pytest.fixture
 def make_real_app(tmp_path, captcha, providers):
     """The app with no SMS sender handed in: it builds the provider chain from its settings, as in production."""
+
     def make(database_url: str | None = None, **config):
-        return create_app({
-            "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'app.sqlite3'}",
-            "SECRET_KEY": "test-secret-key-not-for-production", "TESTING": True, "AUTO_MIGRATE": True,
-            **provider_settings(*providers), **config,
-        }, captcha_renderer=captcha)
+        return create_app(
+            {
+                "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'app.sqlite3'}",
+                "SECRET_KEY": "test-secret-key-not-for-production",
+                "TESTING": True,
+                "AUTO_MIGRATE": True,
+                **provider_settings(*providers),
+                **config,
+            },
+            captcha_renderer=captcha,
+        )
 
     return make
 
@@ -125,10 +138,13 @@ def test_a_provider_side_failure_fails_over_to_the_next(api, providers, mode):
     assert (challenge["provider"], challenge["message_id"]) == ("tencent", "2640:0000000001")
 
 
-@pytest.mark.parametrize("mode, status, slug", [
-    ("throttled", 429, "sms_limit"),
-    ("invalid_number", 400, "invalid_mobile"),
-])
+@pytest.mark.parametrize(
+    "mode, status, slug",
+    [
+        ("throttled", 429, "sms_limit"),
+        ("invalid_number", 400, "invalid_mobile"),
+    ],
+)
 def test_a_refusal_of_the_number_is_answered_as_the_projects_own(api, providers, mode, status, slug):
     aliyun, tencent = providers
     aliyun.mode = mode
@@ -153,7 +169,9 @@ def test_when_every_provider_fails_it_is_503_and_the_log_names_each_provider_and
     assert (response.status_code, body["error"]) == (503, "sms_unavailable")
     [failed] = events(api, "sms_code.send_failed")
     assert (failed["detail"]["provider"], failed["detail"]["provider_code"]) == (
-        "tencent", "FailedOperation.InsufficientBalanceInSmsPackage")
+        "tencent",
+        "FailedOperation.InsufficientBalanceInSmsPackage",
+    )
     logged = capfd.readouterr().out
     assert '"provider": "aliyun", "code": "isv.SMS_SIGNATURE_ILLEGAL"' in logged
     assert '"provider": "tencent", "provider_code": "FailedOperation.InsufficientBalanceInSmsPackage"' in logged
@@ -176,7 +194,8 @@ class RecordingLogs:
 
 
 def test_a_sent_code_whose_outcome_cannot_be_stored_answers_200_and_purge_settles_it(
-        make_real_app, providers, captcha, monkeypatch):
+    make_real_app, providers, captcha, monkeypatch
+):
     aliyun, _ = providers
     app = make_real_app()
     logged = RecordingLogs()
@@ -198,15 +217,16 @@ def test_a_sent_code_whose_outcome_cannot_be_stored_answers_200_and_purge_settle
     response = api.post("/api/send_register_sms", payload)
     send.uow = working_uow
     assert response.status_code == 200  # the SMS went out: the user is told so
-    assert logged.lines == [("sms_outcome_not_recorded", {"provider": "aliyun", "message_id": "000001^0",
-                                                          "error": "OperationalError"})]
+    assert logged.lines == [
+        ("sms_outcome_not_recorded", {"provider": "aliyun", "message_id": "000001^0", "error": "OperationalError"})
+    ]
     [challenge] = rows(api, sms_challenges)
     assert (challenge["status"], challenge["message_id"]) == ("sending", None)  # counted, and the code works
     assert api.register(MOBILE, code=aliyun.codes()[-1][1]).status_code == 200
 
     monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("SECRET_KEY", app.config["SECRET_KEY"])
-    with freeze_time(datetime.now(timezone.utc) + timedelta(minutes=6)):  # once the code has expired
+    with freeze_time(datetime.now(UTC) + timedelta(minutes=6)):  # once the code has expired
         purged = CliRunner().invoke(cli.cli, ["purge"])
     assert purged.exit_code == 0 and "sms sends settled as unconfirmed: 1" in purged.output, purged.output
     assert rows(api, sms_challenges)[0]["status"] == "unconfirmed"
@@ -230,8 +250,11 @@ def test_database_connections_cut_during_the_provider_call_leave_the_sent_codes_
 
     sms = CutWhileSending()
     via_proxy = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    app = create_app({"DATABASE_URL": via_proxy, "SECRET_KEY": "k" * 32, "TESTING": True, "AUTO_MIGRATE": True},
-                     sms_sender=sms, captcha_renderer=captcha)
+    app = create_app(
+        {"DATABASE_URL": via_proxy, "SECRET_KEY": "k" * 32, "TESTING": True, "AUTO_MIGRATE": True},
+        sms_sender=sms,
+        captcha_renderer=captcha,
+    )
     try:
         response = ApiClient(app, sms, captcha).send_sms(MOBILE)
         assert response.status_code == 200 and sms.sent  # delivered, and said so
@@ -247,26 +270,29 @@ def test_database_connections_cut_during_the_provider_call_leave_the_sent_codes_
 # --- settings ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("change, named", [
-    ({"SMS_PROVIDER": "aliyun,sendgrid"}, "SMS_PROVIDER"),
-    ({"SMS_PROVIDER": "aliyun,aliyun"}, "SMS_PROVIDER"),
-    ({"SMS_PROVIDER": "console,aliyun"}, "SMS_PROVIDER"),
-    ({"ALIYUN_SMS_ACCESS_KEY_SECRET": ""}, "ALIYUN_SMS_ACCESS_KEY_SECRET"),
-    ({"ALIYUN_SMS_SIGN_NAME": None}, "ALIYUN_SMS_SIGN_NAME"),
-    ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001"}, "ALIYUN_SMS_TEMPLATES"),
-    ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=449740"}, "ALIYUN_SMS_TEMPLATES"),
-    ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=SMS_002,signup=SMS_003"}, "ALIYUN_SMS_TEMPLATES"),
-    ({"ALIYUN_SMS_ENDPOINT": "ftp://127.0.0.1:21"}, "ALIYUN_SMS_ENDPOINT"),
-    ({"ALIYUN_SMS_ENDPOINT": "http://127.0.0.1:99999"}, "ALIYUN_SMS_ENDPOINT"),
-    ({"TENCENT_SMS_SECRET_KEY": None}, "TENCENT_SMS_SECRET_KEY"),
-    ({"TENCENT_SMS_APP_ID": "my-app"}, "TENCENT_SMS_APP_ID"),
-    ({"TENCENT_SMS_TEMPLATES": "register=449739;reset_password=449740"}, "TENCENT_SMS_TEMPLATES"),
-    ({"TENCENT_SMS_REGION": "Guangzhou!"}, "TENCENT_SMS_REGION"),
-    ({"TENCENT_SMS_ENDPOINT": "http://127.0.0.1:8089/path?x=1"}, "TENCENT_SMS_ENDPOINT"),
-    ({"SMS_TIMEOUT_SECONDS": "forever"}, "SMS_TIMEOUT_SECONDS"),
-    ({"SMS_RECEIPT_TOKEN": "short"}, "SMS_RECEIPT_TOKEN"),
-    ({"SMS_ALLOW_CONSOLE": "maybe"}, "SMS_ALLOW_CONSOLE"),
-])
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"SMS_PROVIDER": "aliyun,sendgrid"}, "SMS_PROVIDER"),
+        ({"SMS_PROVIDER": "aliyun,aliyun"}, "SMS_PROVIDER"),
+        ({"SMS_PROVIDER": "console,aliyun"}, "SMS_PROVIDER"),
+        ({"ALIYUN_SMS_ACCESS_KEY_SECRET": ""}, "ALIYUN_SMS_ACCESS_KEY_SECRET"),
+        ({"ALIYUN_SMS_SIGN_NAME": None}, "ALIYUN_SMS_SIGN_NAME"),
+        ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001"}, "ALIYUN_SMS_TEMPLATES"),
+        ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=449740"}, "ALIYUN_SMS_TEMPLATES"),
+        ({"ALIYUN_SMS_TEMPLATES": "register=SMS_001,reset_password=SMS_002,signup=SMS_003"}, "ALIYUN_SMS_TEMPLATES"),
+        ({"ALIYUN_SMS_ENDPOINT": "ftp://127.0.0.1:21"}, "ALIYUN_SMS_ENDPOINT"),
+        ({"ALIYUN_SMS_ENDPOINT": "http://127.0.0.1:99999"}, "ALIYUN_SMS_ENDPOINT"),
+        ({"TENCENT_SMS_SECRET_KEY": None}, "TENCENT_SMS_SECRET_KEY"),
+        ({"TENCENT_SMS_APP_ID": "my-app"}, "TENCENT_SMS_APP_ID"),
+        ({"TENCENT_SMS_TEMPLATES": "register=449739;reset_password=449740"}, "TENCENT_SMS_TEMPLATES"),
+        ({"TENCENT_SMS_REGION": "Guangzhou!"}, "TENCENT_SMS_REGION"),
+        ({"TENCENT_SMS_ENDPOINT": "http://127.0.0.1:8089/path?x=1"}, "TENCENT_SMS_ENDPOINT"),
+        ({"SMS_TIMEOUT_SECONDS": "forever"}, "SMS_TIMEOUT_SECONDS"),
+        ({"SMS_RECEIPT_TOKEN": "short"}, "SMS_RECEIPT_TOKEN"),
+        ({"SMS_ALLOW_CONSOLE": "maybe"}, "SMS_ALLOW_CONSOLE"),
+    ],
+)
 def test_a_missing_or_malformed_setting_stops_the_app_naming_it_and_no_secret(make_real_app, change, named):
     with pytest.raises(InvalidSetting) as stopped:
         make_real_app(**change)
@@ -278,8 +304,10 @@ def test_a_missing_or_malformed_setting_stops_the_app_naming_it_and_no_secret(ma
 def test_settings_come_from_the_environment(providers, captcha, tmp_path, monkeypatch):
     for name, value in provider_settings(*providers, order="tencent").items():
         monkeypatch.setenv(name, value)
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'env.sqlite3'}", "SECRET_KEY": "k" * 32,
-                      "TESTING": True}, captcha_renderer=captcha)
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'env.sqlite3'}", "SECRET_KEY": "k" * 32, "TESTING": True},
+        captcha_renderer=captcha,
+    )
     assert ApiClient(app, Inbox(*providers), captcha).send_sms(MOBILE).status_code == 200
     aliyun, tencent = providers
     assert aliyun.received == [] and [m for m, _ in tencent.codes()] == [MOBILE]
@@ -299,10 +327,22 @@ def _gunicorn(tmp_path, env: dict) -> tuple[subprocess.Popen, str]:
     port = free_port()
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("SMS_", "ALIYUN_", "TENCENT_"))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:entrypoints.gunicorn_conf", "--no-control-socket"], cwd=ROOT,
-        env={**base_env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "SECRET_KEY": "k" * 32,
-             "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}", "SESSION_COOKIE_SECURE": "0", **env},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        [sys.executable, "-m", "gunicorn", "-c", "python:entrypoints.gunicorn_conf", "--no-control-socket"],
+        cwd=ROOT,
+        env={
+            **base_env,
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "1",
+            "SECRET_KEY": "k" * 32,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
+            "SESSION_COOKIE_SECURE": "0",
+            **env,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -339,14 +379,29 @@ def test_gunicorn_serves_with_the_console_when_the_operator_allows_it(tmp_path):
 
 
 def aliyun_report(biz_id: str, success: bool = True, code: str = "DELIVERED") -> dict:
-    return {"phone_number": MOBILE, "send_time": "2026-01-01 12:00:00", "report_time": "2026-01-01 12:00:05",
-            "success": success, "err_code": code, "err_msg": "用户接收成功", "sms_size": "1", "biz_id": biz_id,
-            "out_id": ""}
+    return {
+        "phone_number": MOBILE,
+        "send_time": "2026-01-01 12:00:00",
+        "report_time": "2026-01-01 12:00:05",
+        "success": success,
+        "err_code": code,
+        "err_msg": "用户接收成功",
+        "sms_size": "1",
+        "biz_id": biz_id,
+        "out_id": "",
+    }
 
 
 def tencent_report(sid: str, status: str = "SUCCESS", code: str = "DELIVRD") -> dict:
-    return {"user_receive_time": "2026-01-01 12:00:05", "nationcode": "86", "mobile": MOBILE,
-            "report_status": status, "errmsg": code, "description": "用户短信送达成功", "sid": sid}
+    return {
+        "user_receive_time": "2026-01-01 12:00:05",
+        "nationcode": "86",
+        "mobile": MOBILE,
+        "report_status": status,
+        "errmsg": code,
+        "description": "用户短信送达成功",
+        "sid": sid,
+    }
 
 
 def post_receipts(api: ApiClient, provider: str, body, token: str = TOKEN):
@@ -363,7 +418,11 @@ def test_aliyun_receipts_are_recorded_once_and_shown_by_accounts_audit(api, prov
         assert assert_conforms("POST", "/api/sms/receipts/aliyun/{token}", response) == {"code": 0, "msg": "成功"}
     [delivered] = events(api, "sms_code.delivered")
     assert delivered["mobile"] == MOBILE and delivered["detail"] == {
-        "purpose": "register", "provider": "aliyun", "message_id": "000001^0", "status": "DELIVERED"}
+        "purpose": "register",
+        "provider": "aliyun",
+        "message_id": "000001^0",
+        "status": "DELIVERED",
+    }
     assert rows(api, sms_challenges)[0]["delivery"] == "delivered"
 
     monkeypatch.setenv("DATABASE_URL", api.app.config["DATABASE_URL"])
@@ -394,8 +453,13 @@ def test_receipts_need_the_token_and_a_well_formed_batch(api, providers, make_re
     biz_id = rows(api, sms_challenges)[0]["message_id"]
     wrong = post_receipts(api, "aliyun", [aliyun_report(biz_id)], token="x" * 40)
     assert assert_conforms("POST", "/api/sms/receipts/aliyun/{token}", wrong)["error"] == "not_found"
-    for body, field in [({"biz_id": biz_id}, None), ([], None), ([{"biz_id": biz_id}], "success"),
-                        ([{**aliyun_report(biz_id), "biz_id": 7}], "biz_id"), ([[[[[]]]]] * 2, None)]:
+    for body, field in [
+        ({"biz_id": biz_id}, None),
+        ([], None),
+        ([{"biz_id": biz_id}], "success"),
+        ([{**aliyun_report(biz_id), "biz_id": 7}], "biz_id"),
+        ([[[[[]]]]] * 2, None),
+    ]:
         refused = post_receipts(api, "aliyun", body)
         assert assert_conforms("POST", "/api/sms/receipts/aliyun/{token}", refused)["field"] == field
         assert refused.status_code == 400
@@ -409,7 +473,8 @@ def test_receipts_need_the_token_and_a_well_formed_batch(api, providers, make_re
 
 
 def test_receipts_pass_without_csrf_but_the_api_still_needs_it(api):
-    response = api.http.post("/api/send_register_sms", json={"mobile": MOBILE, "captcha_uuid": str(uuid.uuid4()),
-                                                             "captcha": "AAAA"})
+    response = api.http.post(
+        "/api/send_register_sms", json={"mobile": MOBILE, "captcha_uuid": str(uuid.uuid4()), "captcha": "AAAA"}
+    )
     assert response.status_code == 400 and response.get_json()["error"] == "csrf_invalid"
     assert post_receipts(api, "tencent", [tencent_report("2640:1")]).status_code == 200

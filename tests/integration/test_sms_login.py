@@ -4,7 +4,7 @@ and twenty racing changes to one new mobile."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -25,7 +25,7 @@ from tests.integration.test_races import N, race
 
 MOBILE, NEW = "13800138000", "13900139000"
 PASSWORD = "s3cure-Passw0rd"
-T0 = datetime(2026, 3, 1, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 MINUTE = timedelta(seconds=61)  # past the 60 s between two codes to one mobile
 
 
@@ -84,15 +84,18 @@ def test_sms_sign_in_signs_up_in_one_step_and_the_account_sets_a_password_later(
         assert assert_conforms("POST", "/api/account/password", first)["code"] == 0
         api.token = None
         assert len(events(api, "password.set")) == 1
-        error_of(api.post("/api/account/password", {"password": "an0ther-Passw0rd", "confirmPassword":
-                                                    "an0ther-Passw0rd"}), 400, "current_password_invalid")
+        error_of(
+            api.post("/api/account/password", {"password": "an0ther-Passw0rd", "confirmPassword": "an0ther-Passw0rd"}),
+            400,
+            "current_password_invalid",
+        )
         assert other.login(MOBILE, "n3w-Passw0rd!").status_code == 200
         assert events(api, "login.succeeded")[-1]["detail"]["method"] == "password"
 
 
 def test_sms_sign_in_of_an_existing_account_needs_no_agreement_and_a_wrong_code_signs_in_nobody(api, sms):
     api.register(MOBILE, PASSWORD)
-    with freeze_time(datetime.now(timezone.utc) + MINUTE):
+    with freeze_time(datetime.now(UTC) + MINUTE):
         send(api, "/api/send_login_sms", MOBILE)
         code = sms.last_code(MOBILE, "login")
         error_of(sms_login(api, "000000" if code != "000000" else "111111"), 400, "sms_code_invalid")
@@ -113,9 +116,11 @@ def test_change_mobile_with_the_password_ends_the_other_sessions(api, sms):
         error_of(send(api, "/api/account/mobile/send_code", "13700137000"), 409, "mobile_in_use")
         send(api, "/api/account/mobile/send_code", NEW)
         code = sms.last_code(NEW, "change_mobile")
-        for fields, slug in (({"mobile": MOBILE, "vercode": code}, "mobile_unchanged"),
-                             ({"mobile": NEW, "vercode": code, "currentPassword": "wrong"}, "current_password_invalid"),
-                             ({"mobile": NEW, "vercode": "000000" if code != "000000" else "1"}, "sms_code_invalid")):
+        for fields, slug in (
+            ({"mobile": MOBILE, "vercode": code}, "mobile_unchanged"),
+            ({"mobile": NEW, "vercode": code, "currentPassword": "wrong"}, "current_password_invalid"),
+            ({"mobile": NEW, "vercode": "000000" if code != "000000" else "1"}, "sms_code_invalid"),
+        ):
             refused = api.post("/api/account/mobile", {"currentPassword": PASSWORD, **fields})
             assert assert_conforms("POST", "/api/account/mobile", refused)["error"] == slug
         changed = api.post("/api/account/mobile", {"mobile": NEW, "vercode": code, "currentPassword": PASSWORD})
@@ -164,10 +169,12 @@ def test_a_passwordless_account_changes_mobile_and_cancels_by_codes_to_its_own_m
 
 
 def test_the_account_endpoints_need_a_session(api):
-    for path, body in (("/api/account/mobile/send_code", {"mobile": NEW, **api.solve_captcha()}),
-                       ("/api/account/mobile/send_current_code", api.solve_captcha()),
-                       ("/api/account/delete/send_code", api.solve_captcha()),
-                       ("/api/account/mobile", {"mobile": NEW, "vercode": "123456", "currentPassword": "x"})):
+    for path, body in (
+        ("/api/account/mobile/send_code", {"mobile": NEW, **api.solve_captcha()}),
+        ("/api/account/mobile/send_current_code", api.solve_captcha()),
+        ("/api/account/delete/send_code", api.solve_captcha()),
+        ("/api/account/mobile", {"mobile": NEW, "vercode": "123456", "currentPassword": "x"}),
+    ):
         error_of(api.post(path, body), 401, "login_required")
 
 
@@ -186,10 +193,18 @@ def test_twenty_accounts_racing_for_one_new_mobile_leave_it_to_one(database_url)
 
     upgrade(make_engine(database_url))
     sms, captcha = RecordingSms(), RecordingCaptcha()
-    services = bootstrap(database_url=database_url, secret_key="race-" + "k" * 32, sms_sender=sms,
-                         captcha_renderer=captcha, rule_overrides={
-                             "sms_cooldown": timedelta(0), "sms_per_mobile_cap": 1000, "sms_per_ip_cap": 1000,
-                             "sms_per_mobile_per_ip_cap": 1000})
+    services = bootstrap(
+        database_url=database_url,
+        secret_key="race-" + "k" * 32,
+        sms_sender=sms,
+        captcha_renderer=captcha,
+        rule_overrides={
+            "sms_cooldown": timedelta(0),
+            "sms_per_mobile_cap": 1000,
+            "sms_per_ip_cap": 1000,
+            "sms_per_mobile_per_ip_cap": 1000,
+        },
+    )
 
     def solved():
         captcha_id = str(uuid.uuid4())
@@ -205,8 +220,9 @@ def test_twenty_accounts_racing_for_one_new_mobile_leave_it_to_one(database_url)
         services.request_sms_code(SmsCodeRequest(NEW, *solved(), CLIENT, "change_mobile", signed_in.user_id))
         racers.append((signed_in.user_id, sms.last_code(NEW, "change_mobile"), signed_in.session.token))
 
-    wins, refusals = race(lambda r: services.change_mobile(
-        MobileChange(r[0], NEW, r[1], PASSWORD, None, CLIENT, r[2])), racers)
+    wins, refusals = race(
+        lambda r: services.change_mobile(MobileChange(r[0], NEW, r[1], PASSWORD, None, CLIENT, r[2])), racers
+    )
     assert len(wins) == 1 and {e.slug for e in refusals} == {"mobile_in_use"}, [e.slug for e in refusals]
     engine = services.engine
     with engine.connect() as connection:

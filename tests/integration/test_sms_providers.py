@@ -23,12 +23,26 @@ TIMEOUT = 3.0  # generous: a loaded CI machine must not turn a slow answer into 
 def make_sender(kind: str, fake, secret: str = SECRET, key_id: str | None = None):
     host = fake.url.removeprefix("http://")
     if kind == "aliyun":
-        return AliyunSmsSender(access_key_id=key_id or fake.key_id, access_key_secret=secret, sign_name="阿里签名",
-                               templates={"register": "SMS_001", "reset_password": "SMS_002"}, timeout=TIMEOUT,
-                               endpoint=host, protocol="http")
-    return TencentSmsSender(secret_id=key_id or fake.key_id, secret_key=secret, app_id="1400006666",
-                            sign_name="腾讯签名", templates={"register": "449739", "reset_password": "449740"},
-                            region="ap-shanghai", timeout=TIMEOUT, endpoint=host, protocol="http")
+        return AliyunSmsSender(
+            access_key_id=key_id or fake.key_id,
+            access_key_secret=secret,
+            sign_name="阿里签名",
+            templates={"register": "SMS_001", "reset_password": "SMS_002"},
+            timeout=TIMEOUT,
+            endpoint=host,
+            protocol="http",
+        )
+    return TencentSmsSender(
+        secret_id=key_id or fake.key_id,
+        secret_key=secret,
+        app_id="1400006666",
+        sign_name="腾讯签名",
+        templates={"register": "449739", "reset_password": "449740"},
+        region="ap-shanghai",
+        timeout=TIMEOUT,
+        endpoint=host,
+        protocol="http",
+    )
 
 
 def make_fake(kind: str, delay: float = 0.0):
@@ -55,18 +69,31 @@ def test_success_returns_the_message_id_and_sends_the_right_fields(kind, fake):
     template = {"aliyun": "SMS_002", "tencent": "449740"}[kind]
     sign = {"aliyun": "阿里签名", "tencent": "腾讯签名"}[kind]
     assert (received["mobile"], received["code"], received["template"], received["sign_name"]) == (
-        MOBILE, CODE, template, sign)
+        MOBILE,
+        CODE,
+        template,
+        sign,
+    )
     if kind == "tencent":
         assert received["region"] == "ap-shanghai"
     assert sent.provider == kind and sent.message_id == {"aliyun": "000001^0", "tencent": "2640:0000000001"}[kind]
 
 
-@pytest.mark.parametrize("mode, refusal, code", [
-    ("throttled", errors.SmsNumberThrottled, {"aliyun": "isv.BUSINESS_LIMIT_CONTROL",
-                                              "tencent": "LimitExceeded.PhoneNumberDailyLimit"}),
-    ("invalid_number", errors.SmsNumberRejected, {"aliyun": "isv.MOBILE_NUMBER_ILLEGAL",
-                                                  "tencent": "InvalidParameterValue.IncorrectPhoneNumber"}),
-])
+@pytest.mark.parametrize(
+    "mode, refusal, code",
+    [
+        (
+            "throttled",
+            errors.SmsNumberThrottled,
+            {"aliyun": "isv.BUSINESS_LIMIT_CONTROL", "tencent": "LimitExceeded.PhoneNumberDailyLimit"},
+        ),
+        (
+            "invalid_number",
+            errors.SmsNumberRejected,
+            {"aliyun": "isv.MOBILE_NUMBER_ILLEGAL", "tencent": "InvalidParameterValue.IncorrectPhoneNumber"},
+        ),
+    ],
+)
 def test_refusals_about_the_number(kind, fake, mode, refusal, code):
     fake.mode = mode
     with pytest.raises(refusal) as raised:
@@ -74,12 +101,21 @@ def test_refusals_about_the_number(kind, fake, mode, refusal, code):
     assert (raised.value.provider, raised.value.provider_code) == (kind, code[kind])
 
 
-@pytest.mark.parametrize("mode, code", [
-    ("balance", {"aliyun": "isv.AMOUNT_NOT_ENOUGH", "tencent": "FailedOperation.InsufficientBalanceInSmsPackage"}),
-    ("sign_name", {"aliyun": "isv.SMS_SIGNATURE_ILLEGAL", "tencent": "FailedOperation.SignatureIncorrectOrUnapproved"}),
-    ("template", {"aliyun": "isv.SMS_TEMPLATE_ILLEGAL", "tencent": "FailedOperation.TemplateIncorrectOrUnapproved"}),
-    ("http_500", {"aliyun": "bad_response", "tencent": "ServerNetworkError"}),
-])
+@pytest.mark.parametrize(
+    "mode, code",
+    [
+        ("balance", {"aliyun": "isv.AMOUNT_NOT_ENOUGH", "tencent": "FailedOperation.InsufficientBalanceInSmsPackage"}),
+        (
+            "sign_name",
+            {"aliyun": "isv.SMS_SIGNATURE_ILLEGAL", "tencent": "FailedOperation.SignatureIncorrectOrUnapproved"},
+        ),
+        (
+            "template",
+            {"aliyun": "isv.SMS_TEMPLATE_ILLEGAL", "tencent": "FailedOperation.TemplateIncorrectOrUnapproved"},
+        ),
+        ("http_500", {"aliyun": "bad_response", "tencent": "ServerNetworkError"}),
+    ],
+)
 def test_provider_side_failures(kind, fake, mode, code):
     fake.mode = mode
     with pytest.raises(errors.SmsProviderFailed) as raised:
@@ -93,8 +129,13 @@ def test_wrong_credentials_get_the_providers_own_authentication_errors(kind, fak
         make_sender(kind, fake, secret="not-the-secret").send_code(MOBILE, CODE, "register")
     with pytest.raises(errors.SmsProviderFailed) as unknown_key:
         make_sender(kind, fake, key_id="someone-else").send_code(MOBILE, CODE, "register")
-    assert wrong_secret.value.code == {"aliyun": "SignatureDoesNotMatch", "tencent": "AuthFailure.SignatureFailure"}[kind]
-    assert unknown_key.value.code == {"aliyun": "InvalidAccessKeyId.NotFound", "tencent": "AuthFailure.SecretIdNotFound"}[kind]
+    assert (
+        wrong_secret.value.code == {"aliyun": "SignatureDoesNotMatch", "tencent": "AuthFailure.SignatureFailure"}[kind]
+    )
+    assert (
+        unknown_key.value.code
+        == {"aliyun": "InvalidAccessKeyId.NotFound", "tencent": "AuthFailure.SecretIdNotFound"}[kind]
+    )
     assert fake.received == []
 
 
@@ -166,8 +207,12 @@ def test_a_provider_side_failure_moves_on_to_the_next_provider_and_the_log_names
     sent = chain.send_code(MOBILE, CODE, "register")
     assert sent.provider == "tencent" and tencent.codes() == [(MOBILE, CODE)]
     [(event, fields)] = logged.lines
-    expected = {"balance": "isv.AMOUNT_NOT_ENOUGH", "http_500": "bad_response", "hang": "timeout",
-                "sign_name": "isv.SMS_SIGNATURE_ILLEGAL"}[mode]
+    expected = {
+        "balance": "isv.AMOUNT_NOT_ENOUGH",
+        "http_500": "bad_response",
+        "hang": "timeout",
+        "sign_name": "isv.SMS_SIGNATURE_ILLEGAL",
+    }[mode]
     assert (event, fields["provider"], fields["code"]) == ("sms_provider_failed", "aliyun", expected)
     assert CODE not in repr(fields) and SECRET not in repr(fields)
 

@@ -46,7 +46,7 @@ def client(app, sms, captcha, ip: str) -> ApiClient:
 def solved_requests(app, sms, captcha, mobiles: list[str], ips: list[str]) -> list[tuple[ApiClient, dict]]:
     """One browser per request, its captcha solved beforehand (one at a time: the renderer remembers the last)."""
     prepared = []
-    for mobile, ip in zip(mobiles, ips):
+    for mobile, ip in zip(mobiles, ips, strict=False):
         browser = client(app, sms, captcha, ip)
         browser.csrf()
         prepared.append((browser, {"mobile": mobile, **browser.solve_captcha()}))
@@ -86,6 +86,7 @@ def statuses(outcomes) -> dict:
 def racing_app(make_app, database_url):
     def make(**rules):
         return make_app(database_url, RATELIMIT_ENABLED=False, RULES=rules)
+
     return make
 
 
@@ -127,8 +128,9 @@ def test_a_slow_provider_holds_no_lock_sends_overlap(make_app, database_url, cap
     slow = SlowSms(seconds=0.5)
     from entrypoints.web import create_app
 
-    app = create_app({**make_app(database_url).config, "RATELIMIT_ENABLED": False}, sms_sender=slow,
-                     captcha_renderer=captcha)
+    app = create_app(
+        {**make_app(database_url).config, "RATELIMIT_ENABLED": False}, sms_sender=slow, captcha_renderer=captcha
+    )
     mobiles = [f"1370000{i:04d}" for i in range(10)]
     prepared = solved_requests(app, slow, captcha, mobiles, [f"198.51.100.{i}" for i in range(10)])
     started = time.monotonic()
@@ -143,8 +145,9 @@ def test_while_a_send_waits_on_the_provider_other_requests_go_on(make_app, datab
     stuck.release = threading.Event()
     from entrypoints.web import create_app
 
-    app = create_app({**make_app(database_url).config, "RATELIMIT_ENABLED": False}, sms_sender=stuck,
-                     captcha_renderer=captcha)
+    app = create_app(
+        {**make_app(database_url).config, "RATELIMIT_ENABLED": False}, sms_sender=stuck, captcha_renderer=captcha
+    )
     [(browser, body)] = solved_requests(app, stuck, captcha, [MOBILE], ["198.51.100.1"])
     with ThreadPoolExecutor(max_workers=1) as pool:
         waiting = pool.submit(browser.post, "/api/send_register_sms", body)

@@ -16,9 +16,13 @@ CLIENTS, ROUNDS = 8, 5  # bounded by count, not time: a busy machine makes it sl
 
 
 def test_four_workers_on_one_sqlite_file(tmp_path):
-    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}", "SECRET_KEY": "sqlite-workers-test-key-0123456789abcdef",
-              "WTF_CSRF_ENABLED": False, "API_RATE_LIMIT": "100000 per minute",
-              "RULES": {"sms_per_ip_cap": 100000}}
+    config = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+        "SECRET_KEY": "sqlite-workers-test-key-0123456789abcdef",
+        "WTF_CSRF_ENABLED": False,
+        "API_RATE_LIMIT": "100000 per minute",
+        "RULES": {"sms_per_ip_cap": 100000},
+    }
     harness = Harness(tmp_path, config)
     statuses: Counter[int] = Counter()
 
@@ -40,9 +44,17 @@ def test_four_workers_on_one_sqlite_file(tmp_path):
 
             if post("/api/send_register_sms", {"mobile": mobile, **captcha()}).status_code != 200:
                 continue
-            post("/api/register", {"nickname": "压测", "mobile": mobile, "vercode": harness.last_code(mobile),
-                                   "password": "s3cure-Passw0rd", "confirmPassword": "s3cure-Passw0rd",
-                                   "agreement": True})
+            post(
+                "/api/register",
+                {
+                    "nickname": "压测",
+                    "mobile": mobile,
+                    "vercode": harness.last_code(mobile),
+                    "password": "s3cure-Passw0rd",
+                    "confirmPassword": "s3cure-Passw0rd",
+                    "agreement": True,
+                },
+            )
             post("/api/login", {"mobile": mobile, "password": "s3cure-Passw0rd", **captcha()})
             post("/api/login", {"mobile": mobile, "password": "wrong-password-1", **captcha()})
 

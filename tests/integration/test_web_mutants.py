@@ -3,7 +3,7 @@ through (issue 11; `make mutate`, target web). Each test names the change it cat
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -13,10 +13,19 @@ from adapters.sqlalchemy.tables import users
 from tests.conftest import ApiClient
 from tests.integration.test_account_lifecycle import error_of, query
 from tests.integration.test_sessions import (
-    MOBILE, NEW, OTHER_MOBILE, PASSWORD, browser, change_password, cookie_payload, login, refreshed_copy, signed_in,
+    MOBILE,
+    NEW,
+    OTHER_MOBILE,
+    PASSWORD,
+    browser,
+    change_password,
+    cookie_payload,
+    login,
+    refreshed_copy,
+    signed_in,
 )
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 NEW_MOBILE = "13700137000"
 MINUTE = timedelta(seconds=61)  # past the 60 s between two codes to one mobile
 
@@ -76,8 +85,9 @@ def test_a_password_reset_in_a_signed_in_browser_signs_it_out(api):
         other = login(browser(api))
         clock.tick(MINUTE)
         code = sms_code(api, "/api/send_reset_sms", "reset_password")
-        reset = api.post("/api/reset_password", {"mobile": MOBILE, "vercode": code, "password": NEW,
-                                                 "confirmPassword": NEW})
+        reset = api.post(
+            "/api/reset_password", {"mobile": MOBILE, "vercode": code, "password": NEW, "confirmPassword": NEW}
+        )
         assert reset.status_code == 200, reset.get_json()
         assert api.http.get_cookie("session") is None and not signed_in(api) and not signed_in(other)
 
@@ -141,8 +151,7 @@ def test_sms_sign_in_and_a_mobile_change_keep_remember_me_as_ticked(api, sms, re
         api.token = None
         clock.tick(MINUTE)
         code = sms_code(api, "/api/account/mobile/send_code", "change_mobile", NEW_MOBILE)
-        changed = api.post("/api/account/mobile", {"mobile": NEW_MOBILE, "vercode": code,
-                                                   "currentPassword": PASSWORD})
+        changed = api.post("/api/account/mobile", {"mobile": NEW_MOBILE, "vercode": code, "currentPassword": PASSWORD})
         assert changed.status_code == 200, changed.get_json()
         assert signed_in(api) and remembered(api) is remember
 
@@ -153,8 +162,13 @@ def test_sms_sign_in_and_a_mobile_change_keep_remember_me_as_ticked(api, sms, re
 @pytest.mark.parametrize("agreement", [None, False, "", "off", "0"], ids=["absent", "false", "empty", "off", "0"])
 def test_sign_up_without_the_ticked_agreement_is_refused(api, sms, agreement):
     assert api.send_sms(MOBILE).status_code == 200
-    form = {"nickname": "小明", "mobile": MOBILE, "vercode": sms.last_code(MOBILE), "password": PASSWORD,
-            "confirmPassword": PASSWORD}
+    form = {
+        "nickname": "小明",
+        "mobile": MOBILE,
+        "vercode": sms.last_code(MOBILE),
+        "password": PASSWORD,
+        "confirmPassword": PASSWORD,
+    }
     if agreement is not None:
         form["agreement"] = agreement
     assert error_of(api.post("/api/register", form), 400, "agreement_required")["field"] == "agreement"
@@ -164,20 +178,34 @@ def test_sign_up_without_the_ticked_agreement_is_refused(api, sms, agreement):
 # --- what a checkbox may carry (openapi.json: "on", booleans, and for old clients a few more) -----------------
 
 
-CHECKBOX = [("on", True), (True, True), ("true", True), ("1", True), (1, True),
-            ("off", False), (False, False), ("false", False), ("0", False), ("", False), (0, False), (None, False)]
+CHECKBOX = [
+    ("on", True),
+    (True, True),
+    ("true", True),
+    ("1", True),
+    (1, True),
+    ("off", False),
+    (False, False),
+    ("false", False),
+    ("0", False),
+    ("", False),
+    (0, False),
+    (None, False),
+]
 
 
 def test_remember_me_reads_every_documented_checkbox_value_and_refuses_any_other(api):
     assert api.register(MOBILE).status_code == 200
     for value, ticked in CHECKBOX:
-        signed = api.post("/api/login", {"mobile": MOBILE, "password": PASSWORD, "remember": value,
-                                         **api.solve_captcha()})
+        signed = api.post(
+            "/api/login", {"mobile": MOBILE, "password": PASSWORD, "remember": value, **api.solve_captcha()}
+        )
         assert signed.status_code == 200 and remembered(api) is ticked, value
         api.token = None
     for value in ("yes", 2, [True], {"on": True}):
-        refused = api.post("/api/login", {"mobile": MOBILE, "password": PASSWORD, "remember": value,
-                                          **api.solve_captcha()})
+        refused = api.post(
+            "/api/login", {"mobile": MOBILE, "password": PASSWORD, "remember": value, **api.solve_captcha()}
+        )
         body = error_of(refused, 400, "invalid_input")
         assert body["field"] == "remember" and "remember" in body["message"], (value, body)
 

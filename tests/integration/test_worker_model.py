@@ -16,31 +16,60 @@ import pytest
 import requests
 
 from adapters.passwords import Argon2Hasher
+from entrypoints.sms_settings import TEMPLATE_EXAMPLE
 from tests.integration.servers import ROOT, Browser, Harness, free_port
 from tests.sms_provider_fakes import FakeAliyun
-from entrypoints.sms_settings import TEMPLATE_EXAMPLE
 
 pytestmark = pytest.mark.slow
 PROVIDER_DELAY = 6.0
 
 
 def test_one_worker_serves_other_requests_while_a_send_waits_on_the_provider(tmp_path):
-    harness = Harness(tmp_path, {"DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
-                                 "SECRET_KEY": "k" * 32, "AUTO_MIGRATE": True, "RATELIMIT_ENABLED": False})
+    harness = Harness(
+        tmp_path,
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
+            "SECRET_KEY": "k" * 32,
+            "AUTO_MIGRATE": True,
+            "RATELIMIT_ENABLED": False,
+        },
+    )
     with_provider = threading.Event()
     with FakeAliyun("LTAI-key", "aliyun-secret-0123456789", delay=PROVIDER_DELAY) as fake:
         fake.on_request = with_provider.set
         port = free_port()
-        env = {**os.environ, **harness.env, "SERVED_PROVIDER_SMS": "1", "BIND": f"127.0.0.1:{port}",
-               "WEB_CONCURRENCY": "1", "SESSION_COOKIE_SECURE": "0", "SMS_PROVIDER": "aliyun",
-               "ALIYUN_SMS_ACCESS_KEY_ID": "LTAI-key", "ALIYUN_SMS_ACCESS_KEY_SECRET": "aliyun-secret-0123456789",
-               "ALIYUN_SMS_SIGN_NAME": "账号服务", "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
-               "ALIYUN_SMS_ENDPOINT": fake.url, "SMS_TIMEOUT_SECONDS": "20"}
+        env = {
+            **os.environ,
+            **harness.env,
+            "SERVED_PROVIDER_SMS": "1",
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "1",
+            "SESSION_COOKIE_SECURE": "0",
+            "SMS_PROVIDER": "aliyun",
+            "ALIYUN_SMS_ACCESS_KEY_ID": "LTAI-key",
+            "ALIYUN_SMS_ACCESS_KEY_SECRET": "aliyun-secret-0123456789",
+            "ALIYUN_SMS_SIGN_NAME": "账号服务",
+            "ALIYUN_SMS_TEMPLATES": TEMPLATE_EXAMPLE["aliyun"],
+            "ALIYUN_SMS_ENDPOINT": fake.url,
+            "SMS_TIMEOUT_SECONDS": "20",
+        }
         log = (tmp_path / "gunicorn.log").open("w")
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:entrypoints.gunicorn_conf", "--no-control-socket",
-             "tests.integration.served_app:build()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:entrypoints.gunicorn_conf",
+                "--no-control-socket",
+                "tests.integration.served_app:build()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -73,6 +102,7 @@ def test_the_hasher_runs_one_hash_at_a_time_however_many_threads_ask():
     stored = hasher.hash("s3cure-Passw0rd")
     inside, most = 0, 0
     lock = threading.Lock()
+
     class Counting:
         """argon2's PasswordHasher, counting how many verifies run at once."""
 

@@ -29,16 +29,29 @@ PRESETS = {"mobile": [], "desktop": ["--preset=desktop"]}
 CATEGORIES = ["performance", "accessibility", "best-practices"]
 TARGETS = {  # (preset, category) -> the lowest score that passes
     ("mobile", "performance"): 90,
-    ("mobile", "accessibility"): 95, ("desktop", "accessibility"): 95,
-    ("mobile", "best-practices"): 100, ("desktop", "best-practices"): 100,
+    ("mobile", "accessibility"): 95,
+    ("desktop", "accessibility"): 95,
+    ("mobile", "best-practices"): 100,
+    ("desktop", "best-practices"): 100,
 }
 
 
 def install_lighthouse() -> None:
     if not LIGHTHOUSE.exists():
         TOOLS.mkdir(exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund", "--silent",
-                        f"lighthouse@{LIGHTHOUSE_VERSION}"], check=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(TOOLS),
+                "--no-audit",
+                "--no-fund",
+                "--silent",
+                f"lighthouse@{LIGHTHOUSE_VERSION}",
+            ],
+            check=True,
+        )
 
 
 def free_port() -> int:
@@ -48,10 +61,22 @@ def free_port() -> int:
 
 
 def serve(folder: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'lighthouse.sqlite3'}", "SECRET_KEY": secrets.token_hex(32),
-           "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "SESSION_COOKIE_SECURE": "0", "LOG_JSON": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:entrypoints.gunicorn_conf"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'lighthouse.sqlite3'}",
+        "SECRET_KEY": secrets.token_hex(32),
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "SESSION_COOKIE_SECURE": "0",
+        "LOG_JSON": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "python:entrypoints.gunicorn_conf"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -65,9 +90,20 @@ def serve(folder: Path, port: int) -> subprocess.Popen:
 
 def audit(url: str, preset: str, report: Path) -> dict[str, int]:
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    subprocess.run([str(LIGHTHOUSE), url, *PRESETS[preset], f"--only-categories={','.join(CATEGORIES)}",
-                    "--output=json", f"--output-path={report}", "--quiet",
-                    "--chrome-flags=--headless=new --no-sandbox --disable-gpu"], env=env, check=True)
+    subprocess.run(
+        [
+            str(LIGHTHOUSE),
+            url,
+            *PRESETS[preset],
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--output=json",
+            f"--output-path={report}",
+            "--quiet",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+        ],
+        env=env,
+        check=True,
+    )
     categories = json.loads(report.read_text())["categories"]
     return {name: round(categories[name]["score"] * 100) for name in CATEGORIES}
 
@@ -84,8 +120,11 @@ def main() -> int:
                 for preset in PRESETS:
                     scores = audit(f"http://127.0.0.1:{port}{path}", preset, Path(folder) / "report.json")
                     print(f"{path:<10} {preset:<8} " + " ".join(f"{scores[c]:>15}" for c in CATEGORIES))
-                    failures += [f"{path} {preset} {c}: {scores[c]} < {TARGETS[preset, c]}"
-                                 for c in CATEGORIES if scores[c] < TARGETS.get((preset, c), 0)]
+                    failures += [
+                        f"{path} {preset} {c}: {scores[c]} < {TARGETS[preset, c]}"
+                        for c in CATEGORIES
+                        if scores[c] < TARGETS.get((preset, c), 0)
+                    ]
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -30,19 +30,39 @@ HERE = Path(__file__).parent
 MUTMUT = str(Path(sys.executable).with_name("mutmut"))
 NOT_KILLED = {"survived", "no tests"}  # a mutant no selected test even runs is a survivor too
 
-WEB_TESTS = ["test_api.py", "test_sessions.py", "test_session_races.py", "test_security_findings.py",
-             "test_sms_login.py", "test_account_lifecycle.py", "test_attacks.py", "test_openapi.py",
-             "test_pages.py", "test_passwords.py", "test_fuzz.py", "test_web_mutants.py",
-             # the one test of the log line for an SMS whose outcome could not be stored (the rest start servers)
-             "test_sms_delivery.py::test_a_sent_code_whose_outcome_cannot_be_stored_answers_200_and_purge_settles_it"]
+WEB_TESTS = [
+    "test_api.py",
+    "test_sessions.py",
+    "test_session_races.py",
+    "test_security_findings.py",
+    "test_sms_login.py",
+    "test_account_lifecycle.py",
+    "test_attacks.py",
+    "test_openapi.py",
+    "test_pages.py",
+    "test_passwords.py",
+    "test_fuzz.py",
+    "test_web_mutants.py",
+    # the one test of the log line for an SMS whose outcome could not be stored (the rest start servers)
+    "test_sms_delivery.py::test_a_sent_code_whose_outcome_cannot_be_stored_answers_200_and_purge_settles_it",
+]
 WEB_CONFIG = {
     "source_paths": ["entrypoints/"],  # all of it, so the mutated package imports whole; only two files mutate
     "only_mutate": ["entrypoints/web/auth.py", "entrypoints/web/api.py"],
     "also_copy": ["domain/", "adapters/", "migrations/"],  # bootstrap finds its data files beside entrypoints/
     "pytest_add_cli_args_test_selection": [f"tests/integration/{name}" for name in WEB_TESTS],
     # SQLite only; no browser; not the 8-minute fuzzing run (its small JSON-depth tests stay).
-    "pytest_add_cli_args": ["-q", "-p", "no:cacheprovider", "-m", "not browser", "-k", "not postgresql and not mariadb",
-                            "--deselect", "tests/integration/test_fuzz.py::test_fuzz_every_operation"],
+    "pytest_add_cli_args": [
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not browser",
+        "-k",
+        "not postgresql and not mariadb",
+        "--deselect",
+        "tests/integration/test_fuzz.py::test_fuzz_every_operation",
+    ],
 }
 
 
@@ -65,12 +85,17 @@ class Target:
         pyproject = f"{pyproject.rstrip()}\n\n[tool.mutmut]\n{settings}\n"
         (self.cwd / "pyproject.toml").write_text(pyproject, encoding="utf-8")
         # mutmut copies templates, static files and openapi.json only once: refresh them.
-        shutil.copytree(ROOT / "entrypoints", self.cwd / "mutants" / "entrypoints", dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        shutil.copytree(
+            ROOT / "entrypoints",
+            self.cwd / "mutants" / "entrypoints",
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("*.py", "__pycache__"),
+        )
 
     def mutmut(self, *args: str, check: bool = False) -> subprocess.CompletedProcess:
-        return subprocess.run([MUTMUT, *args], cwd=self.cwd, check=check, capture_output=args[0] == "results",
-                              text=True)
+        return subprocess.run(
+            [MUTMUT, *args], cwd=self.cwd, check=check, capture_output=args[0] == "results", text=True
+        )
 
     def results(self) -> dict[str, str]:
         if not (self.cwd / "mutants").is_dir():
@@ -131,9 +156,11 @@ def report(target: Target) -> bool:
     total = len(status)
     rate = (counts["killed"] + counts["timeout"] + equivalent) / total if total else 0.0
     unfinished = total - sum(counts[s] for s in ("killed", "timeout", *NOT_KILLED))  # not checked, suspicious...
-    print(f"{target.name}: mutants {total}, killed {counts['killed']}, timeout {counts['timeout']}, "
-          f"listed {equivalent}, survived {counts['survived']}, no tests {counts['no tests']}, "
-          f"other {unfinished}: {rate:.1%} killed or listed")
+    print(
+        f"{target.name}: mutants {total}, killed {counts['killed']}, timeout {counts['timeout']}, "
+        f"listed {equivalent}, survived {counts['survived']}, no tests {counts['no tests']}, "
+        f"other {unfinished}: {rate:.1%} killed or listed"
+    )
     for name in stale:
         print(f"  listed but no longer surviving (remove from {target.equivalents.name}): {name}")
     for name in unexplained:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain.console import Actor, Role
 from domain.use_cases.admin.enrolment import Enrolment
@@ -19,10 +19,11 @@ def enrol(s, username: str = "wang", role: str = "admin", password: str = OPERAT
     return s.admin.finish_enrolment(Enrolment(link.token, password, password, totp_code(), CLIENT))
 
 
-def sign_in(s, username: str = "wang", password: str = OPERATOR_PASSWORD, code: str | None = None,
-            session_id: str = "session-1") -> Actor:
+def sign_in(
+    s, username: str = "wang", password: str = OPERATOR_PASSWORD, code: str | None = None, session_id: str = "session-1"
+) -> Actor:
     # One step ahead: the enrolment used this step's code, and each code works once.
-    code = totp_code(datetime.now(timezone.utc), steps_ahead=1) if code is None else code
+    code = totp_code(datetime.now(UTC), steps_ahead=1) if code is None else code
     return s.admin.sign_in(OperatorCredentials(username, password, code, session_id, CLIENT))
 
 

@@ -1,7 +1,7 @@
 """忘记密码, 修改密码, 修改昵称, 退出所有设备, 个人中心."""
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -14,7 +14,16 @@ from domain.use_cases.check_password import CheckNewPassword
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from tests.fakes import (
-    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, TEST_RULES, add_user, credentials, make_services, request_code, sign_in,
+    CLIENT,
+    MOBILE,
+    OTHER_CLIENT,
+    PASSWORD,
+    TEST_RULES,
+    add_user,
+    credentials,
+    make_services,
+    request_code,
+    sign_in,
 )
 
 NEW = "a brand new secret"
@@ -225,7 +234,7 @@ def test_profile_keeps_only_the_last_twenty():
 
 # --- every field of the events, and the races between the two transactions ---------------------------------
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def test_a_reset_records_who_when_and_from_where():
@@ -234,7 +243,8 @@ def test_a_reset_records_who_when_and_from_where():
     with freeze_time(T0):
         reset(s, request_code(s, purpose="reset_password"))
     assert s.store.events_of(EventType.PASSWORD_RESET) == [
-        AuditEvent(EventType.PASSWORD_RESET, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={})]
+        AuditEvent(EventType.PASSWORD_RESET, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={})
+    ]
 
 
 def test_a_reset_code_used_by_a_racing_reset_while_hashing_is_refused():
@@ -252,8 +262,10 @@ def test_a_reset_code_used_by_a_racing_reset_while_hashing_is_refused():
         reset(s, code)
     assert s.hasher.verify(user.password_hash, PASSWORD)
     assert s.store.events_of(EventType.PASSWORD_RESET_REFUSED) == [
-        AuditEvent(EventType.PASSWORD_RESET_REFUSED, T0, CLIENT, mobile="13800138000", detail={
-            "reason": "sms_code_invalid"})]
+        AuditEvent(
+            EventType.PASSWORD_RESET_REFUSED, T0, CLIENT, mobile="13800138000", detail={"reason": "sms_code_invalid"}
+        )
+    ]
 
 
 def test_a_reset_for_an_account_erased_while_hashing_is_refused_and_spends_the_code():
@@ -271,8 +283,14 @@ def test_a_reset_for_an_account_erased_while_hashing_is_refused_and_spends_the_c
         reset(s, code)
     assert s.store.sms.rows[-1].spent
     assert s.store.events_of(EventType.PASSWORD_RESET_REFUSED) == [
-        AuditEvent(EventType.PASSWORD_RESET_REFUSED, T0, CLIENT, mobile="13800138000", detail={
-            "reason": "mobile_not_registered"})]
+        AuditEvent(
+            EventType.PASSWORD_RESET_REFUSED,
+            T0,
+            CLIENT,
+            mobile="13800138000",
+            detail={"reason": "mobile_not_registered"},
+        )
+    ]
 
 
 def test_a_second_reset_ends_the_sessions_started_after_the_first():
@@ -291,7 +309,8 @@ def test_a_password_change_records_who_when_and_from_where():
         token = sign_in(s)
         s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, token))
     assert s.store.events_of(EventType.PASSWORD_CHANGED) == [
-        AuditEvent(EventType.PASSWORD_CHANGED, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={})]
+        AuditEvent(EventType.PASSWORD_CHANGED, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={})
+    ]
 
 
 def test_a_second_password_change_ends_the_sessions_started_after_the_first():
@@ -320,8 +339,15 @@ def test_a_first_password_set_by_a_racing_request_while_hashing_refuses_this_one
     assert s.hasher.verify(user.password_hash, "set by the other request")
     assert s.load_session_user(token, None) is not None
     assert s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED) == [
-        AuditEvent(EventType.PASSWORD_CHANGE_REFUSED, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={
-            "reason": "current_password_invalid"})]
+        AuditEvent(
+            EventType.PASSWORD_CHANGE_REFUSED,
+            T0,
+            CLIENT,
+            mobile="13800138000",
+            user_id=user.id,
+            detail={"reason": "current_password_invalid"},
+        )
+    ]
 
 
 def test_a_nickname_change_records_who_when_from_where_and_both_names():
@@ -330,8 +356,15 @@ def test_a_nickname_change_records_who_when_from_where_and_both_names():
     with freeze_time(T0):
         s.change_nickname(NicknameChange(user.id, "Bob", CLIENT))
     assert s.store.events_of(EventType.NICKNAME_CHANGED) == [
-        AuditEvent(EventType.NICKNAME_CHANGED, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={
-            "previous": "Alice", "nickname": "Bob"})]
+        AuditEvent(
+            EventType.NICKNAME_CHANGED,
+            T0,
+            CLIENT,
+            mobile="13800138000",
+            user_id=user.id,
+            detail={"previous": "Alice", "nickname": "Bob"},
+        )
+    ]
 
 
 def test_sign_out_everywhere_records_who_when_and_from_where():
@@ -341,8 +374,10 @@ def test_sign_out_everywhere_records_who_when_and_from_where():
     with freeze_time(T0):
         s.sign_out_everywhere(SignOutEverywhereRequest(user.id, CLIENT))
     assert s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE) == [
-        AuditEvent(EventType.SIGNED_OUT_EVERYWHERE, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={
-            "ended": 1})]
+        AuditEvent(
+            EventType.SIGNED_OUT_EVERYWHERE, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={"ended": 1}
+        )
+    ]
 
 
 def test_an_event_says_when_its_ip_is_the_proxys():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -18,12 +18,12 @@ from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.export_account_data import DataExportRequest
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from tests.fakes import (
-    FakeAuditLog,
     CLIENT,
     MOBILE,
     PASSWORD,
     PSEUDONYM_KEY,
     TEST_RULES,
+    FakeAuditLog,
     add_user,
     credentials,
     make_services,
@@ -31,7 +31,7 @@ from tests.fakes import (
     request_code,
 )
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 COOL_OFF = timedelta(days=15)
 PURGE = ClientContext(user_agent="accounts purge", request_id="purge-1")
 
@@ -67,7 +67,11 @@ def test_a_deletion_request_with_the_password_starts_the_cool_off_and_ends_every
     assert s.store.users.get(user.id) is user  # nothing is erased yet
     [event] = s.store.events_of(EventType.ACCOUNT_DELETION_REQUESTED)
     assert (event.user_id, event.mobile, event.client, event.detail) == (
-        user.id, MOBILE, CLIENT, {"due_at": (T0 + COOL_OFF).isoformat(), "sessions_ended": 2})
+        user.id,
+        MOBILE,
+        CLIENT,
+        {"due_at": (T0 + COOL_OFF).isoformat(), "sessions_ended": 2},
+    )
 
 
 def test_a_wrong_password_is_refused_and_recorded_and_changes_nothing():
@@ -256,9 +260,13 @@ def test_erasure_replaces_the_mobile_in_every_kept_event_by_a_keyed_pseudonym():
         s.erase_due_accounts(PURGE)
     pseudonym = pseudonymize_mobile(PSEUDONYM_KEY, MOBILE)
     assert len(s.store.events) == len(before) + 1  # no row removed: one more, the erasure itself
-    for old, new in zip(before, s.store.events):
-        assert (old.type, old.occurred_at, old.user_id, old.client) == (new.type, new.occurred_at, new.user_id,
-                                                                       new.client)
+    for old, new in zip(before, s.store.events, strict=False):
+        assert (old.type, old.occurred_at, old.user_id, old.client) == (
+            new.type,
+            new.occurred_at,
+            new.user_id,
+            new.client,
+        )
         if old.mobile == MOBILE:
             assert new.mobile == pseudonym
         else:
@@ -270,7 +278,11 @@ def test_erasure_replaces_the_mobile_in_every_kept_event_by_a_keyed_pseudonym():
     [erased] = s.store.events_of(EventType.ACCOUNT_ERASED)
     changed = sum(1 for e in before if e.mobile == MOBILE)
     assert (erased.user_id, erased.mobile, erased.client, erased.detail) == (
-        user.id, pseudonym, PURGE, {"events_pseudonymized": changed})
+        user.id,
+        pseudonym,
+        PURGE,
+        {"events_pseudonymized": changed},
+    )
 
 
 def test_the_pseudonym_is_stable_keyed_short_and_never_a_mobile():
@@ -326,8 +338,9 @@ def test_erasure_lists_the_due_accounts_a_batch_at_a_time():
             request_deletion(s, user)
     listed = []
     due_for_erasure = s.store.users.due_for_erasure
-    s.store.users.due_for_erasure = lambda now, after, limit: listed.append(
-        due_for_erasure(now, after, limit)) or listed[-1]
+    s.store.users.due_for_erasure = lambda now, after, limit: (
+        listed.append(due_for_erasure(now, after, limit)) or listed[-1]
+    )
     with freeze_time(T0 + COOL_OFF):
         assert s.erase_due_accounts(PURGE, batch_size=2) == 5
     assert [len(batch) for batch in listed] == [2, 2, 1, 0]
@@ -401,12 +414,20 @@ def test_the_copy_holds_the_account_consents_sessions_and_every_event_oldest_fir
         copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
     assert s.store.pages_read == pages_before  # nothing read yet: the events come as they are consumed
     assert copy.generated_at == T0 + timedelta(seconds=66)
-    assert copy.account == {"id": user_id, "mobile": MOBILE, "nickname": "小明", "created_at": T0 + timedelta(seconds=60),
-                            "failed_logins": 0, "last_failure_at": None, "locked_until": None}
+    assert copy.account == {
+        "id": user_id,
+        "mobile": MOBILE,
+        "nickname": "小明",
+        "created_at": T0 + timedelta(seconds=60),
+        "failed_logins": 0,
+        "last_failure_at": None,
+        "locked_until": None,
+    }
     assert "password_hash" not in copy.account
     assert [(c.document, c.version) for c in copy.consents] == [("terms", TERMS_VERSION), ("privacy", PRIVACY_VERSION)]
     assert [(x["signed_in_at"], x["ended_at"]) for x in copy.sessions] == [
-        (T0 + timedelta(seconds=60 + i), None) for i in (1, 2, 3, 4, 5, 6, 6)]  # its seven sign-ins, not Bob's
+        (T0 + timedelta(seconds=60 + i), None) for i in (1, 2, 3, 4, 5, 6, 6)
+    ]  # its seven sign-ins, not Bob's
     assert not any("token" in key or "digest" in key for x in copy.sessions for key in x)  # never the secret
     events = list(copy.events)
     mine = [e for e in s.store.events if e.user_id == user_id or (e.user_id is None and e.mobile == MOBILE)]
@@ -420,8 +441,11 @@ def test_the_copy_merges_both_histories_by_time_in_pages_without_repeats(monkeyp
     s = make_services(rules=dataclasses.replace(TEST_RULES, export_page_size=3, sms_cooldown=timedelta(0)))
     limits = []
     page_unattributed = FakeAuditLog.page_unattributed
-    monkeypatch.setattr(FakeAuditLog, "page_unattributed", lambda self, mobile, after, limit: limits.append(
-        limit) or page_unattributed(self, mobile, after, limit))
+    monkeypatch.setattr(
+        FakeAuditLog,
+        "page_unattributed",
+        lambda self, mobile, after, limit: limits.append(limit) or page_unattributed(self, mobile, after, limit),
+    )
     with freeze_time(T0) as clock:
         for _ in range(4):  # codes sent before the account: they name the mobile only
             request_code(s, MOBILE)
@@ -429,18 +453,23 @@ def test_the_copy_merges_both_histories_by_time_in_pages_without_repeats(monkeyp
         user_id = s.register_user(registration(s.sender.sent[-1][1]))
     # A sign-in that started between the second and third code but committed last: its event is older than
     # what was logged before it.
-    late = AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(seconds=15), CLIENT, MOBILE, user_id,
-                      {"reason": "bad_credentials"})
+    late = AuditEvent(
+        EventType.LOGIN_FAILED, T0 + timedelta(seconds=15), CLIENT, MOBILE, user_id, {"reason": "bad_credentials"}
+    )
     s.store.events.append(late)
     with freeze_time(T0 + timedelta(seconds=50)):
         copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
     events = list(copy.events)
     assert [(e.type, e.occurred_at - T0) for e in events] == [
-        (EventType.SMS_CODE_SENT, timedelta(seconds=0)), (EventType.SMS_CODE_SENT, timedelta(seconds=10)),
+        (EventType.SMS_CODE_SENT, timedelta(seconds=0)),
+        (EventType.SMS_CODE_SENT, timedelta(seconds=10)),
         (EventType.LOGIN_FAILED, timedelta(seconds=15)),
-        (EventType.SMS_CODE_SENT, timedelta(seconds=20)), (EventType.SMS_CODE_SENT, timedelta(seconds=30)),
-        (EventType.USER_REGISTERED, timedelta(seconds=40)), (EventType.CONSENT_GIVEN, timedelta(seconds=40)),
-        (EventType.DATA_EXPORTED, timedelta(seconds=50))]
+        (EventType.SMS_CODE_SENT, timedelta(seconds=20)),
+        (EventType.SMS_CODE_SENT, timedelta(seconds=30)),
+        (EventType.USER_REGISTERED, timedelta(seconds=40)),
+        (EventType.CONSENT_GIVEN, timedelta(seconds=40)),
+        (EventType.DATA_EXPORTED, timedelta(seconds=50)),
+    ]
     assert limits == [3, 3]  # four unattributed events: a full page, then the rest
 
 
@@ -453,10 +482,19 @@ def test_the_copy_lists_each_session_as_the_server_keeps_it():
     with freeze_time(T0 + timedelta(hours=1)):
         s.sign_out_everywhere(SignOutEverywhereRequest(user_id, CLIENT))
         copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
-    assert copy.sessions == [{
-        "id": signed_in.session.public_id, "signed_in_at": T0, "last_seen_at": T0, "ip": "203.0.113.7",
-        "user_agent": "pytest", "remember": True, "expires_at": T0 + timedelta(days=30),
-        "ended_at": T0 + timedelta(hours=1), "end_reason": "signed_out_everywhere"}]
+    assert copy.sessions == [
+        {
+            "id": signed_in.session.public_id,
+            "signed_in_at": T0,
+            "last_seen_at": T0,
+            "ip": "203.0.113.7",
+            "user_agent": "pytest",
+            "remember": True,
+            "expires_at": T0 + timedelta(days=30),
+            "ended_at": T0 + timedelta(hours=1),
+            "end_reason": "signed_out_everywhere",
+        }
+    ]
 
 
 def test_the_copy_is_recorded():
@@ -482,10 +520,15 @@ def test_a_sign_up_records_both_documents_in_their_current_versions():
     with freeze_time(T0):
         user_id = s.register_user(registration(request_code(s)))
     assert [(c.user_id, c.document, c.version, c.given_at) for c in s.store.consents.rows] == [
-        (user_id, "terms", TERMS_VERSION, T0), (user_id, "privacy", PRIVACY_VERSION, T0)]
+        (user_id, "terms", TERMS_VERSION, T0),
+        (user_id, "privacy", PRIVACY_VERSION, T0),
+    ]
     [event] = s.store.events_of(EventType.CONSENT_GIVEN)
     assert (event.user_id, event.mobile, event.detail) == (
-        user_id, MOBILE, {"documents": {"terms": TERMS_VERSION, "privacy": PRIVACY_VERSION}})
+        user_id,
+        MOBILE,
+        {"documents": {"terms": TERMS_VERSION, "privacy": PRIVACY_VERSION}},
+    )
 
 
 def test_a_refused_sign_up_records_no_consent():

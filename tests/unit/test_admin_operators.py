@@ -1,14 +1,14 @@
 """Operators: created, reset, disabled and listed from the command line; setup links work once."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
 
 from domain import errors
 from domain.events import AuditEvent, EventType
-from domain.use_cases.admin.operators import SetupLink
 from domain.use_cases.admin.enrolment import Enrolment
+from domain.use_cases.admin.operators import SetupLink
 from tests.fakes import CLIENT, FakeCodes, make_services, totp_code
 from tests.unit.admin_helpers import OPERATOR_PASSWORD, enrol, sign_in
 
@@ -51,8 +51,9 @@ def test_a_setup_link_works_once():
     with pytest.raises(errors.SetupLinkInvalid):
         s.admin.start_enrolment(link.token)
     with pytest.raises(errors.SetupLinkInvalid):
-        s.admin.finish_enrolment(Enrolment(link.token, "another pass phrase", "another pass phrase", totp_code(),
-                                           CLIENT))
+        s.admin.finish_enrolment(
+            Enrolment(link.token, "another pass phrase", "another pass phrase", totp_code(), CLIENT)
+        )
 
 
 def test_a_setup_link_expires_after_a_day():
@@ -101,7 +102,7 @@ def test_disable_ends_sessions_and_sign_in_and_only_records_a_change():
 
 # --- every field stored, returned and recorded -----------------------------------------------------------
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 TOKEN_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 
 
@@ -126,8 +127,10 @@ def test_refusals_of_operator_commands_say_which_part_is_wrong():
     with pytest.raises(errors.InvalidInput) as disabled:
         s.admin.reset_operator("wang", CLIENT)
     assert [(e.key, e.field) for e in (role.value, missing.value, disabled.value)] == [
-        ("invalid_input.unknown_role", "role"), ("not_found.operator", None),
-        ("invalid_input.operator_disabled", "username")]
+        ("invalid_input.unknown_role", "role"),
+        ("not_found.operator", None),
+        ("invalid_input.operator_disabled", "username"),
+    ]
 
 
 def test_disabling_clears_the_setup_link_ends_sessions_then_and_records_it_in_full():
@@ -140,8 +143,11 @@ def test_disabling_clears_the_setup_link_ends_sessions_then_and_records_it_in_fu
     assert (operator.disabled_at, operator.setup_digest, operator.setup_expires_at) == (T0, None, None)
     [session] = s.store.operator_sessions.rows.values()
     assert session.ended_at == T0
-    assert s.store.events_of(EventType.ADMIN_OPERATOR_DISABLED) == [AuditEvent(
-        EventType.ADMIN_OPERATOR_DISABLED, T0, CLIENT, None, None, {"operator_id": operator.id, "operator": "wang"})]
+    assert s.store.events_of(EventType.ADMIN_OPERATOR_DISABLED) == [
+        AuditEvent(
+            EventType.ADMIN_OPERATOR_DISABLED, T0, CLIENT, None, None, {"operator_id": operator.id, "operator": "wang"}
+        )
+    ]
 
 
 def test_a_reset_clears_every_factor_and_records_it_in_full():
@@ -154,9 +160,17 @@ def test_a_reset_clears_every_factor_and_records_it_in_full():
         link = s.admin.reset_operator(" WANG ", CLIENT)
     assert s.codes.calls == [("text", TOKEN_LETTERS, 32)]
     assert link == SetupLink("wang", "b" * 32, T0 + timedelta(hours=24))
-    assert (operator.password_hash, operator.totp_secret, operator.enrolled_at, operator.recovery_codes,
-            operator.last_totp_step) == (None, None, None, [], 0)
+    assert (
+        operator.password_hash,
+        operator.totp_secret,
+        operator.enrolled_at,
+        operator.recovery_codes,
+        operator.last_totp_step,
+    ) == (None, None, None, [], 0)
     [session] = s.store.operator_sessions.rows.values()
     assert session.ended_at == T0
-    assert s.store.events_of(EventType.ADMIN_OPERATOR_RESET) == [AuditEvent(
-        EventType.ADMIN_OPERATOR_RESET, T0, CLIENT, None, None, {"operator_id": operator.id, "operator": "wang"})]
+    assert s.store.events_of(EventType.ADMIN_OPERATOR_RESET) == [
+        AuditEvent(
+            EventType.ADMIN_OPERATOR_RESET, T0, CLIENT, None, None, {"operator_id": operator.id, "operator": "wang"}
+        )
+    ]

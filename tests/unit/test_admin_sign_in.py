@@ -1,7 +1,7 @@
 """Operator enrolment and sign-in: password + TOTP (or a recovery code, once), lockout as for users, sessions that
 end after 8 hours or 30 idle minutes."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -41,12 +41,15 @@ def test_enrolment_shows_the_same_secret_until_finished_and_keeps_recovery_codes
     assert event.detail == {"operator_id": 1, "operator": "wang"}
 
 
-@pytest.mark.parametrize("password, confirmation, code, slug", [
-    ("short", "short", None, "invalid_password"),
-    (OPERATOR_PASSWORD, "something else", None, "password_mismatch"),
-    ("password123", "password123", None, "weak_password"),
-    (OPERATOR_PASSWORD, OPERATOR_PASSWORD, "000000", "totp_invalid"),
-])
+@pytest.mark.parametrize(
+    "password, confirmation, code, slug",
+    [
+        ("short", "short", None, "invalid_password"),
+        (OPERATOR_PASSWORD, "something else", None, "password_mismatch"),
+        ("password123", "password123", None, "weak_password"),
+        (OPERATOR_PASSWORD, OPERATOR_PASSWORD, "000000", "totp_invalid"),
+    ],
+)
 def test_enrolment_refusals_leave_the_link_usable(password, confirmation, code, slug):
     s = make_services()
     link = s.admin.create_operator("wang", "admin", CLIENT)
@@ -85,8 +88,9 @@ def test_sign_in_starts_a_server_side_session_and_records_it():
 def test_every_wrong_factor_gets_one_generic_answer(field):
     s = make_services()
     enrol(s)
-    wrong = {"username": {"username": "li"}, "password": {"password": "wrong pass phrase"},
-             "code": {"code": "999999"}}[field]
+    wrong = {"username": {"username": "li"}, "password": {"password": "wrong pass phrase"}, "code": {"code": "999999"}}[
+        field
+    ]
     error = refused(s, **wrong)
     assert (error.slug, error.key, error.facts) == ("bad_credentials", "bad_credentials.operator", {})
     assert s.store.operator_sessions.rows == {}
@@ -202,7 +206,7 @@ def test_sign_out_ends_the_session_for_good():
 
 # --- every field stored and recorded; the races and edges -------------------------------------------------
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 TOKEN_LETTERS = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 
 
@@ -210,7 +214,8 @@ def test_starting_an_enrolment_shows_the_role_the_uri_and_the_key_to_type():
     s = make_services()
     link = s.admin.create_operator("wang", "auditor", CLIENT)
     assert s.admin.start_enrolment(link.token) == EnrolmentStart(
-        "wang", "auditor", "otpauth://totp/wang?secret=secret-1", "secret-1")
+        "wang", "auditor", "otpauth://totp/wang?secret=secret-1", "secret-1"
+    )
 
 
 def test_ten_recovery_codes_of_12_unambiguous_characters_and_the_code_checked_against_the_operators_secret():
@@ -232,8 +237,9 @@ def test_a_dead_setup_link_is_refused_and_recorded():
     s = make_services()
     with freeze_time(T0), pytest.raises(errors.SetupLinkInvalid):
         s.admin.finish_enrolment(Enrolment("no such link", OPERATOR_PASSWORD, OPERATOR_PASSWORD, "123456", CLIENT))
-    assert s.store.events_of(EventType.ADMIN_ENROLMENT_REFUSED) == [AuditEvent(
-        EventType.ADMIN_ENROLMENT_REFUSED, T0, CLIENT, None, None, {"reason": "setup_link_invalid"})]
+    assert s.store.events_of(EventType.ADMIN_ENROLMENT_REFUSED) == [
+        AuditEvent(EventType.ADMIN_ENROLMENT_REFUSED, T0, CLIENT, None, None, {"reason": "setup_link_invalid"})
+    ]
 
 
 def test_a_setup_link_used_by_a_racing_request_while_hashing_is_refused():
@@ -251,9 +257,16 @@ def test_a_setup_link_used_by_a_racing_request_while_hashing_is_refused():
     with freeze_time(T0), pytest.raises(errors.SetupLinkInvalid):
         s.admin.finish_enrolment(Enrolment(link.token, OPERATOR_PASSWORD, OPERATOR_PASSWORD, totp_code(), CLIENT))
     assert operator.enrolled_at is None
-    assert s.store.events_of(EventType.ADMIN_ENROLMENT_REFUSED) == [AuditEvent(
-        EventType.ADMIN_ENROLMENT_REFUSED, T0, CLIENT, None, None,
-        {"operator_id": operator.id, "operator": "wang", "reason": "setup_link_invalid"})]
+    assert s.store.events_of(EventType.ADMIN_ENROLMENT_REFUSED) == [
+        AuditEvent(
+            EventType.ADMIN_ENROLMENT_REFUSED,
+            T0,
+            CLIENT,
+            None,
+            None,
+            {"operator_id": operator.id, "operator": "wang", "reason": "setup_link_invalid"},
+        )
+    ]
 
 
 def test_the_failure_that_locks_an_operator_records_both_events_in_full_and_the_lock_refusal_too():
@@ -267,9 +280,11 @@ def test_the_failure_that_locks_an_operator_records_both_events_in_full_and_the_
     failed = s.store.events_of(EventType.ADMIN_SIGN_IN_FAILED)
     assert failed[4:] == [
         AuditEvent(EventType.ADMIN_SIGN_IN_FAILED, T0, CLIENT, None, None, {**who, "reason": "bad_credentials"}),
-        AuditEvent(EventType.ADMIN_SIGN_IN_FAILED, T0, CLIENT, None, None, {**who, "reason": "account_locked"})]
-    assert s.store.events_of(EventType.ADMIN_LOCKED) == [AuditEvent(
-        EventType.ADMIN_LOCKED, T0, CLIENT, None, None, {**who, "until": "2026-03-01T08:15:00+00:00"})]
+        AuditEvent(EventType.ADMIN_SIGN_IN_FAILED, T0, CLIENT, None, None, {**who, "reason": "account_locked"}),
+    ]
+    assert s.store.events_of(EventType.ADMIN_LOCKED) == [
+        AuditEvent(EventType.ADMIN_LOCKED, T0, CLIENT, None, None, {**who, "until": "2026-03-01T08:15:00+00:00"})
+    ]
 
 
 def test_only_the_try_that_armed_the_operators_lock_reports_it():
@@ -281,7 +296,7 @@ def test_only_the_try_that_armed_the_operators_lock_reports_it():
 
     def verify_while_a_concurrent_try_locks(password_hash, password):
         operator = s.store.operators.rows[1]
-        operator.failed_logins, operator.locked_until = 5, datetime.now(timezone.utc) + timedelta(minutes=15)
+        operator.failed_logins, operator.locked_until = 5, datetime.now(UTC) + timedelta(minutes=15)
         return verify(password_hash, password)
 
     s.hasher.verify = verify_while_a_concurrent_try_locks
@@ -293,8 +308,15 @@ def test_only_the_try_that_armed_the_operators_lock_reports_it():
 def test_a_console_session_keeps_where_it_signed_in_from(user_agent, kept):
     s = make_services()
     enrol(s)
-    s.admin.sign_in(OperatorCredentials("wang", OPERATOR_PASSWORD, totp_code(steps_ahead=1), "session-1",
-                                        ClientContext(ip="198.51.100.4", user_agent=user_agent)))
+    s.admin.sign_in(
+        OperatorCredentials(
+            "wang",
+            OPERATOR_PASSWORD,
+            totp_code(steps_ahead=1),
+            "session-1",
+            ClientContext(ip="198.51.100.4", user_agent=user_agent),
+        )
+    )
     [session] = s.store.operator_sessions.rows.values()
     assert (session.ip, session.user_agent) == ("198.51.100.4", kept)
 
@@ -303,7 +325,7 @@ def test_a_disabled_operators_live_session_lets_nobody_in():
     s = make_services()
     enrol(s)
     sign_in(s)
-    s.store.operators.get_by_username_for_update("wang").disabled_at = datetime.now(timezone.utc)
+    s.store.operators.get_by_username_for_update("wang").disabled_at = datetime.now(UTC)
     assert s.admin.load_session("session-1") is None
 
 
@@ -327,5 +349,8 @@ def test_signing_out_is_recorded_in_full():
     actor = sign_in(s)
     with freeze_time(T0):
         s.admin.sign_out(actor, "session-1", CLIENT)
-    assert s.store.events_of(EventType.ADMIN_SIGNED_OUT) == [AuditEvent(
-        EventType.ADMIN_SIGNED_OUT, T0, CLIENT, None, None, {"operator_id": actor.operator_id, "operator": "wang"})]
+    assert s.store.events_of(EventType.ADMIN_SIGNED_OUT) == [
+        AuditEvent(
+            EventType.ADMIN_SIGNED_OUT, T0, CLIENT, None, None, {"operator_id": actor.operator_id, "operator": "wang"}
+        )
+    ]

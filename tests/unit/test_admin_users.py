@@ -1,7 +1,7 @@
 """Console actions on users: each checks the role in the domain (an auditor gets `forbidden`, recorded), each
 change is one audit event naming the operator and the user, and nothing is recorded when nothing changed."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -37,9 +37,9 @@ def test_an_auditor_is_refused_every_action_and_the_refusal_is_recorded(name):
     s, auditor = console("auditor")
     user = add_user(s)
     token = s.login(credentials(s)).session.token if name != "enable_user" else None
-    user.locked_until, user.failed_logins, user.disabled_at = datetime.now(timezone.utc) + timedelta(minutes=5), 5, None
+    user.locked_until, user.failed_logins, user.disabled_at = datetime.now(UTC) + timedelta(minutes=5), 5, None
     if name == "enable_user":
-        user.disabled_at = datetime.now(timezone.utc)
+        user.disabled_at = datetime.now(UTC)
     before = (user.locked_until, user.failed_logins, user.disabled_at)
     with pytest.raises(errors.Forbidden) as exc:
         act(s, auditor, name, user.id)
@@ -48,8 +48,11 @@ def test_an_auditor_is_refused_every_action_and_the_refusal_is_recorded(name):
     assert token is None or s.load_session_user(token, CLIENT.ip) is not None  # no session ended
     assert s.store.events_of(ACTIONS[name]) == []
     [event] = s.store.events_of(EventType.ADMIN_ACTION_REFUSED)
-    assert (event.user_id, event.detail["operator_id"], event.detail["reason"]) == (user.id, auditor.operator_id,
-                                                                                   "forbidden")
+    assert (event.user_id, event.detail["operator_id"], event.detail["reason"]) == (
+        user.id,
+        auditor.operator_id,
+        "forbidden",
+    )
 
 
 def test_an_auditor_may_read_and_export():
@@ -78,8 +81,11 @@ def test_reveal_mobile_is_recorded_with_operator_and_user():
     user = add_user(s)
     assert act(s, admin, "reveal_mobile", user.id) == MOBILE
     [event] = s.store.events_of(EventType.ADMIN_MOBILE_VIEWED)
-    assert (event.user_id, event.mobile, event.detail) == (user.id, MOBILE, {"operator_id": admin.operator_id,
-                                                                             "operator": "wang"})
+    assert (event.user_id, event.mobile, event.detail) == (
+        user.id,
+        MOBILE,
+        {"operator_id": admin.operator_id, "operator": "wang"},
+    )
 
 
 def test_unlock_lifts_the_lock_so_the_user_can_sign_in():
@@ -113,7 +119,11 @@ def test_a_disabled_user_cannot_sign_in_and_is_told_so_and_every_session_ends():
     assert act(s, admin, "enable_user", user.id) is True
     assert act(s, admin, "enable_user", user.id) is False
     s.login(credentials(s))
-    assert len(s.store.events_of(EventType.ADMIN_USER_DISABLED)) == len(s.store.events_of(EventType.ADMIN_USER_ENABLED)) == 1
+    assert (
+        len(s.store.events_of(EventType.ADMIN_USER_DISABLED))
+        == len(s.store.events_of(EventType.ADMIN_USER_ENABLED))
+        == 1
+    )
 
 
 def test_a_wrong_password_for_a_disabled_user_says_nothing_about_the_account():
@@ -173,8 +183,8 @@ def test_search_by_mobile_prefix_nickname_prefix_or_id_masks_mobiles_and_pages()
 def test_user_detail_shows_the_lock_only_while_it_lasts():
     s, admin = console()
     user = add_user(s)
-    with freeze_time(datetime.now(timezone.utc)) as clock:
-        user.locked_until, user.failed_logins = datetime.now(timezone.utc) + timedelta(minutes=5), 5
+    with freeze_time(datetime.now(UTC)) as clock:
+        user.locked_until, user.failed_logins = datetime.now(UTC) + timedelta(minutes=5), 5
         detail = s.admin.view_user(admin, user.id, CLIENT)
         assert detail.account.locked and detail.locked_until == user.locked_until
         clock.tick(timedelta(minutes=6))
@@ -186,7 +196,7 @@ def test_user_detail_shows_the_lock_only_while_it_lasts():
 def test_login_of_a_disabled_user_is_refused_before_a_session_and_with_the_password_checked():
     s = make_services()
     user = add_user(s, password=PASSWORD)
-    user.disabled_at = datetime.now(timezone.utc)
+    user.disabled_at = datetime.now(UTC)
     with pytest.raises(errors.AccountDisabled):
         s.login(credentials(s))
     assert len(s.hasher.verify_calls) == 1
@@ -194,7 +204,7 @@ def test_login_of_a_disabled_user_is_refused_before_a_session_and_with_the_passw
 
 # --- every field shown and recorded; ids and pages at their edges ---------------------------------------------
 
-T0 = datetime(2026, 3, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("raw, user_id", [(1, 1), (0, None), (-3, None), (2**63 - 1, 2**63 - 1), (2**63, None)])
@@ -222,8 +232,9 @@ def test_a_users_row_and_detail_show_every_field():
         other = add_user(s, "13900139000", nickname="Bob")
         user.failed_logins, user.locked_until, user.disabled_at = 3, T0 + timedelta(seconds=1), T0
         for n in range(51):
-            s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(seconds=n), CLIENT, MOBILE,
-                                             user.id, {"n": n}))
+            s.store.events.append(
+                AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(seconds=n), CLIENT, MOBILE, user.id, {"n": n})
+            )
         s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(minutes=5), CLIENT, None, other.id))
         detail = s.admin.view_user(admin, user.id, CLIENT)
         [row] = s.admin.search_users(admin, "Alice", 1, CLIENT).items
@@ -237,7 +248,7 @@ def test_a_user_row_is_unlocked_and_enabled_when_neither_holds():
     user = add_user(s)
     [row] = s.admin.search_users(admin, "Alice", 1, CLIENT).items
     assert (row.locked, row.disabled) == (False, False)
-    user.locked_until = datetime.now(timezone.utc) - timedelta(seconds=1)
+    user.locked_until = datetime.now(UTC) - timedelta(seconds=1)
     [row] = s.admin.search_users(admin, "Alice", 1, CLIENT).items
     assert row.locked is False
 
@@ -263,6 +274,13 @@ def test_an_action_on_a_user_is_recorded_in_full():
     user = add_user(s)
     with freeze_time(T0):
         act(s, admin, "end_user_sessions", user.id)
-    assert s.store.events_of(EventType.ADMIN_SESSIONS_ENDED) == [AuditEvent(
-        EventType.ADMIN_SESSIONS_ENDED, T0, CLIENT, MOBILE, user.id, {"operator_id": admin.operator_id,
-                                                                      "operator": "wang"})]
+    assert s.store.events_of(EventType.ADMIN_SESSIONS_ENDED) == [
+        AuditEvent(
+            EventType.ADMIN_SESSIONS_ENDED,
+            T0,
+            CLIENT,
+            MOBILE,
+            user.id,
+            {"operator_id": admin.operator_id, "operator": "wang"},
+        )
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -12,7 +12,7 @@ from domain import errors
 from domain.events import AuditEvent, EventType
 from domain.use_cases.change_mobile import MobileChange
 from domain.use_cases.login_sms import SmsCredentials
-from tests.fakes import CLIENT, FakeCodes, MOBILE, PASSWORD, TEST_RULES, add_user, make_services, request_code, sign_in
+from tests.fakes import CLIENT, MOBILE, PASSWORD, TEST_RULES, FakeCodes, add_user, make_services, request_code, sign_in
 
 NEW = "13900139000"
 RULES = dataclasses.replace(TEST_RULES, sms_cooldown=timedelta(0))
@@ -32,7 +32,7 @@ def new_code(s, user, mobile=NEW):
 
 
 def live(s, user):
-    return s.store.sessions.live_for_user(user.id, datetime.now(timezone.utc))
+    return s.store.sessions.live_for_user(user.id, datetime.now(UTC))
 
 
 def test_the_password_and_a_code_to_the_new_mobile_move_the_account_and_end_the_other_sessions():
@@ -71,7 +71,7 @@ def test_a_locked_account_is_refused():
     user = add_user(s)
     token = sign_in(s)
     code = new_code(s, user)
-    user.locked_until = datetime.now(timezone.utc) + timedelta(minutes=5)
+    user.locked_until = datetime.now(UTC) + timedelta(minutes=5)
     with pytest.raises(errors.AccountLocked):
         change(s, user, token, code)
     assert user.mobile == MOBILE
@@ -86,7 +86,8 @@ def test_the_new_mobile_must_be_free_and_different():
         new_code(s, user)
     assert [m for m, _, _ in s.sender.sent] == []
     assert [(e.mobile, e.detail["reason"]) for e in s.store.events_of(EventType.SMS_CODE_REFUSED)] == [
-        (NEW, "mobile_in_use")]
+        (NEW, "mobile_in_use")
+    ]
     with pytest.raises(errors.MobileUnchanged):
         change(s, user, token, "123456", mobile=MOBILE)
 
@@ -133,7 +134,7 @@ def test_erasure_blanks_the_masked_numbers_of_mobile_changed():
     s = services()
     user = add_user(s)
     change(s, user, sign_in(s), new_code(s, user))
-    user.deletion_due_at = datetime.now(timezone.utc) - timedelta(seconds=1)
+    user.deletion_due_at = datetime.now(UTC) - timedelta(seconds=1)
     s.erase_due_accounts(CLIENT)
     [event] = s.store.events_of(EventType.MOBILE_CHANGED)
     assert event.detail == {"old_mobile": None, "new_mobile": None} and event.mobile != NEW
@@ -141,7 +142,7 @@ def test_erasure_blanks_the_masked_numbers_of_mobile_changed():
 
 # --- the lock, every refusal's event, and the races between the transactions --------------------------------
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def refusals(s):
@@ -161,8 +162,9 @@ def test_the_fifth_wrong_password_locks_the_account_and_records_it():
             change(s, user, token, code, password="wrong password")
         assert (locked.value.facts, locked.value.retry_after) == ({"minutes": 15}, 900)
         assert refusals(s) == [(user.id, MOBILE, {"reason": "current_password_invalid"})] * 5
-        assert s.store.events_of(EventType.ACCOUNT_LOCKED) == [AuditEvent(
-            EventType.ACCOUNT_LOCKED, T0, CLIENT, MOBILE, user.id, {"until": "2026-01-01T12:15:00+00:00"})]
+        assert s.store.events_of(EventType.ACCOUNT_LOCKED) == [
+            AuditEvent(EventType.ACCOUNT_LOCKED, T0, CLIENT, MOBILE, user.id, {"until": "2026-01-01T12:15:00+00:00"})
+        ]
         with pytest.raises(errors.AccountLocked):  # even with the right password now (and a code with tries left)
             change(s, user, token, new_code(s, user))
     assert refusals(s)[-1] == (user.id, MOBILE, {"reason": "account_locked"})
@@ -177,7 +179,7 @@ def test_only_the_try_that_armed_the_lock_reports_it():
     verify = s.hasher.verify
 
     def verify_while_a_concurrent_try_locks(password_hash, password):
-        user.failed_logins, user.locked_until = 5, datetime.now(timezone.utc) + timedelta(minutes=15)
+        user.failed_logins, user.locked_until = 5, datetime.now(UTC) + timedelta(minutes=15)
         return verify(password_hash, password)
 
     s.hasher.verify = verify_while_a_concurrent_try_locks
@@ -192,11 +194,13 @@ def test_refusals_before_any_code_is_checked_are_recorded():
     token = sign_in(s)
     with pytest.raises(errors.MobileUnchanged):
         change(s, user, token, "123456", mobile=MOBILE)
-    user.locked_until = datetime.now(timezone.utc) + timedelta(minutes=5)
+    user.locked_until = datetime.now(UTC) + timedelta(minutes=5)
     with pytest.raises(errors.AccountLocked):
         change(s, user, token, new_code(s, user))
-    assert refusals(s) == [(user.id, MOBILE, {"reason": "mobile_unchanged"}),
-                           (user.id, MOBILE, {"reason": "account_locked"})]
+    assert refusals(s) == [
+        (user.id, MOBILE, {"reason": "mobile_unchanged"}),
+        (user.id, MOBILE, {"reason": "account_locked"}),
+    ]
 
 
 def test_a_mobile_taken_after_its_code_was_sent_is_recorded():
@@ -231,7 +235,7 @@ def test_a_mobile_taken_by_a_racing_account_at_commit_is_refused_and_recorded():
 def test_the_other_sessions_end_as_mobile_changed():
     s = services()
     user = add_user(s)
-    other, token = sign_in(s), sign_in(s)
+    _other, token = sign_in(s), sign_in(s)
     change(s, user, token, new_code(s, user))
     assert {x.end_reason for x in s.store.sessions.rows.values() if x.ended_at} == {"mobile_changed"}
 
@@ -266,7 +270,9 @@ def test_both_codes_are_used_up_by_the_change():
     current = request_code(s, None, purpose="change_mobile", user_id=user.id)
     change(s, user, token, code, password=None, current_code=current)
     assert [(c.mobile, c.spent) for c in s.store.sms.rows if c.purpose.startswith("change_mobile")] == [
-        (NEW, True), (MOBILE, True)]
+        (NEW, True),
+        (MOBILE, True),
+    ]
 
 
 def test_a_wrong_current_code_is_recorded():
@@ -287,7 +293,9 @@ def test_a_current_code_used_by_a_racing_request_before_the_change_is_refused():
     def third_transaction_after_the_current_code_is_spent():
         transactions.append(1)
         if len(transactions) == 3:  # the change's own, after the codes were checked
-            next(c for c in s.store.sms.rows if c.mobile == MOBILE and c.purpose.startswith("change_mobile")).spent = True
+            next(
+                c for c in s.store.sms.rows if c.mobile == MOBILE and c.purpose.startswith("change_mobile")
+            ).spent = True
         return uow()
 
     s.change_mobile.uow = third_transaction_after_the_current_code_is_spent
@@ -309,7 +317,7 @@ def test_a_change_whose_account_or_session_changed_while_the_password_is_checked
         if meanwhile == "mobile moved":
             user.mobile = "13700137000"  # a racing 换绑 to another number
         else:
-            s.store.sessions.end_all(user.id, datetime.now(timezone.utc), "logged_out")
+            s.store.sessions.end_all(user.id, datetime.now(UTC), "logged_out")
         return verify(password_hash, password)
 
     s.hasher.verify = verify_while_it_changes

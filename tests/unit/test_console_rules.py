@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from domain.console import (
-    EventFilter, Operator, Role, UserQuery, metric_of, recovery_digest, session_digest, setup_digest,
+    EventFilter,
+    Operator,
+    Role,
+    UserQuery,
+    metric_of,
+    recovery_digest,
+    session_digest,
+    setup_digest,
 )
 from tests.fakes import TEST_RULES
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def test_the_digests_of_console_secrets_are_the_same_in_every_release():
     # Stored digests must keep matching: a changed formula would void every setup link, recovery code and
     # console session at a deploy. Each is bound to its purpose, and a recovery code to its operator.
     assert recovery_digest(TEST_RULES, 7, "abcd2345efgh") == (
-        "eaa81d177e18d0d5dc573e536e358d824871e71820c06903b205d76290e7947a")
+        "eaa81d177e18d0d5dc573e536e358d824871e71820c06903b205d76290e7947a"
+    )
     assert setup_digest(TEST_RULES, " a-setup-token ") == (
-        "9af673b089653b54b3a0986d84ce30c8714b6646ba5be9ee13afe7d9d8be6d25")
+        "9af673b089653b54b3a0986d84ce30c8714b6646ba5be9ee13afe7d9d8be6d25"
+    )
     assert session_digest(TEST_RULES, "a-console-session") == (
-        "7452bcbe5dcb7ab60fc42bf0aa50cd9da9023a5d722663d32deeece6b3bcb5fc")
+        "7452bcbe5dcb7ab60fc42bf0aa50cd9da9023a5d722663d32deeece6b3bcb5fc"
+    )
 
 
 def test_an_operator_acts_under_its_own_id():
@@ -30,28 +40,42 @@ def test_an_operator_acts_under_its_own_id():
     assert (actor.operator_id, actor.username, actor.role) == (3, "wang", Role.AUDITOR)
 
 
-@pytest.mark.parametrize("raw, query", [
-    ("  ", UserQuery()),
-    ("12", UserQuery(user_id=12, nickname_prefix="12")),
-    ("138", UserQuery(user_id=138, mobile_prefix="138", nickname_prefix="138")),
-    ("1" * 18, UserQuery(user_id=int("1" * 18), mobile_prefix="1" * 18, nickname_prefix="1" * 18)),
-    ("1" * 19, UserQuery(mobile_prefix="1" * 19, nickname_prefix="1" * 19)),
-    ("1" * 40, UserQuery(mobile_prefix="1" * 40, nickname_prefix="1" * 32)),
-    ("alice", UserQuery(nickname_prefix="alice")),
-    ("a" * 40, UserQuery(nickname_prefix="a" * 32)),
-    ("\uff11\uff12\uff13", UserQuery(nickname_prefix="\uff11\uff12\uff13")),  # full-width digits: a nickname
-])
+@pytest.mark.parametrize(
+    "raw, query",
+    [
+        ("  ", UserQuery()),
+        ("12", UserQuery(user_id=12, nickname_prefix="12")),
+        ("138", UserQuery(user_id=138, mobile_prefix="138", nickname_prefix="138")),
+        ("1" * 18, UserQuery(user_id=int("1" * 18), mobile_prefix="1" * 18, nickname_prefix="1" * 18)),
+        ("1" * 19, UserQuery(mobile_prefix="1" * 19, nickname_prefix="1" * 19)),
+        ("1" * 40, UserQuery(mobile_prefix="1" * 40, nickname_prefix="1" * 32)),
+        ("alice", UserQuery(nickname_prefix="alice")),
+        ("a" * 40, UserQuery(nickname_prefix="a" * 32)),
+        ("\uff11\uff12\uff13", UserQuery(nickname_prefix="\uff11\uff12\uff13")),  # full-width digits: a nickname
+    ],
+)
 def test_what_the_search_box_means(raw, query):
     assert UserQuery.parse(raw) == query
 
 
 def test_the_export_describes_the_filters_that_were_set():
     assert EventFilter().describe() == {}
-    full = EventFilter(types=("login.failed",), mobile="13800138000", user_id=5, ip="203.0.113.7", since=T0,
-                       until=datetime(2026, 1, 2, tzinfo=timezone.utc))
-    assert full.describe() == {"types": ["login.failed"], "mobile": "13800138000", "user_id": 5,
-                               "ip": "203.0.113.7", "since": "2026-01-01T12:00:00+00:00",
-                               "until": "2026-01-02T00:00:00+00:00"}
+    full = EventFilter(
+        types=("login.failed",),
+        mobile="13800138000",
+        user_id=5,
+        ip="203.0.113.7",
+        since=T0,
+        until=datetime(2026, 1, 2, tzinfo=UTC),
+    )
+    assert full.describe() == {
+        "types": ["login.failed"],
+        "mobile": "13800138000",
+        "user_id": 5,
+        "ip": "203.0.113.7",
+        "since": "2026-01-01T12:00:00+00:00",
+        "until": "2026-01-02T00:00:00+00:00",
+    }
 
 
 def test_each_event_type_counts_toward_one_metric_at_most():

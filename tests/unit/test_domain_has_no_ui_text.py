@@ -25,15 +25,23 @@ def docstrings(tree: ast.AST) -> set[int]:
 def cjk_literals(source: str) -> list[tuple[int, str]]:
     tree = ast.parse(source)
     skip = docstrings(tree)
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
-            and CJK.search(node.value)]
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and CJK.search(node.value)
+    ]
 
 
 def test_no_string_literal_in_the_domain_holds_chinese():
     root = Path(domain.__file__).parent
-    found = [f"{path.relative_to(root.parent)}:{line}: {text!r}"
-             for path in sorted(root.rglob("*.py")) for line, text in cjk_literals(path.read_text(encoding="utf-8"))]
+    found = [
+        f"{path.relative_to(root.parent)}:{line}: {text!r}"
+        for path in sorted(root.rglob("*.py"))
+        for line, text in cjk_literals(path.read_text(encoding="utf-8"))
+    ]
     assert found == [], "UI text belongs in entrypoints/messages.py:\n" + "\n".join(found)
 
 

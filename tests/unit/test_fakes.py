@@ -1,16 +1,16 @@
 """The fakes themselves: the other tests rely on their rollback and commit semantics."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from domain import errors
 from domain.events import AuditEvent, EventType
-from tests.fakes import CLIENT, FakeStore, FakeUnitOfWork, add_user, make_services, DatabaseDown
+from tests.fakes import CLIENT, DatabaseDown, FakeStore, FakeUnitOfWork, add_user, make_services
 
 
 def _event():
-    return AuditEvent(EventType.LOGGED_OUT, datetime.now(timezone.utc), CLIENT)
+    return AuditEvent(EventType.LOGGED_OUT, datetime.now(UTC), CLIENT)
 
 
 def test_exit_without_commit_discards_writes_and_events():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from freezegun import freeze_time
@@ -14,7 +14,13 @@ from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, webh
 from domain.use_cases.api_keys import ApiKeyUse, CreateApiKey, ListApiKeys, RevokeApiKey, UseApiKey
 from domain.use_cases.event_feed import ReadEventFeed
 from domain.use_cases.webhooks import (
-    AddWebhook, RemoveWebhook, ReplayWebhooks, Target, WebhookRegistration, WebhookStatuses, parse_target,
+    AddWebhook,
+    RemoveWebhook,
+    ReplayWebhooks,
+    Target,
+    WebhookRegistration,
+    WebhookStatuses,
+    parse_target,
 )
 from tests.fakes import CLIENT, FakeCodes, FakeStore, UtcClock
 from tests.fakes_integrations import FakeApiKeys, FakeGuard, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints
@@ -26,8 +32,14 @@ KEY = b"webhook-signing-key"
 def world():
     store, keys, hooks = FakeStore(), FakeApiKeys(), FakeWebhookEndpoints()
     uow = lambda: FakeIntegrationsUnitOfWork(store, keys, hooks)  # noqa: E731
-    guard = FakeGuard({"hooks.example.com": ["93.184.216.34"], "internal.example.com": ["10.0.0.5"],
-                       "rebind.example.com": ["93.184.216.34", "127.0.0.1"], "127.0.0.1": ["127.0.0.1"]})
+    guard = FakeGuard(
+        {
+            "hooks.example.com": ["93.184.216.34"],
+            "internal.example.com": ["10.0.0.5"],
+            "rebind.example.com": ["93.184.216.34", "127.0.0.1"],
+            "127.0.0.1": ["127.0.0.1"],
+        }
+    )
     codes = FakeCodes(texts=["K" * 43, "salt-1", "salt-2"])
     clock = UtcClock()
     return store, keys, hooks, uow, guard, codes, clock
@@ -94,8 +106,9 @@ def test_adding_a_webhook_makes_a_secret_from_a_stored_salt_and_audits_it(world)
     assert "secret" not in str(event.detail)
 
 
-@pytest.mark.parametrize("url", ["https://internal.example.com/in", "https://rebind.example.com/in",
-                                 "https://127.0.0.1/in"])
+@pytest.mark.parametrize(
+    "url", ["https://internal.example.com/in", "https://rebind.example.com/in", "https://127.0.0.1/in"]
+)
 def test_private_targets_are_refused_unless_allowed(world, url):
     store, _, hooks, *_ = world
     with pytest.raises(errors.WebhookTargetRefused):
@@ -130,7 +143,7 @@ def test_removing_and_replaying_are_audited_and_unknown_ids_refused(world):
 
 # --- every field stored and recorded; the limits at their edges ---------------------------------------------
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 LETTERS_AND_DIGITS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
@@ -140,8 +153,9 @@ def test_an_api_key_is_43_random_letters_or_digits_and_its_creation_recorded_in_
         new = CreateApiKey(uow, clock, codes)("nginx", CLIENT)
     assert codes.calls == [("text", LETTERS_AND_DIGITS, 43)]
     assert keys.get(new.id) == ApiKey(new.id, "nginx", T0)
-    assert store.events == [AuditEvent(EventType.API_KEY_CREATED, T0, CLIENT, None, None,
-                                       {"key_id": new.id, "name": "nginx"})]
+    assert store.events == [
+        AuditEvent(EventType.API_KEY_CREATED, T0, CLIENT, None, None, {"key_id": new.id, "name": "nginx"})
+    ]
 
 
 @pytest.mark.parametrize("name", ["x", "x" * 64])
@@ -155,7 +169,10 @@ def test_a_refused_api_key_name_says_where_and_how_long_it_may_be(world):
     with pytest.raises(errors.InvalidInput) as refused:
         CreateApiKey(uow, clock, codes)("x" * 65, CLIENT)
     assert (refused.value.key, refused.value.field, refused.value.facts) == (
-        "invalid_input.api_key_name", "name", {"max": 64})
+        "invalid_input.api_key_name",
+        "name",
+        {"max": 64},
+    )
 
 
 def test_revoking_and_using_a_key_are_recorded_in_full(world):
@@ -165,14 +182,21 @@ def test_revoking_and_using_a_key_are_recorded_in_full(world):
         UseApiKey(uow, clock)(ApiKeyUse(new.key, "events", CLIENT, user_id=5))
         RevokeApiKey(uow, clock)(new.id, CLIENT)
     assert store.events[1:] == [
-        AuditEvent(EventType.API_KEY_USED, T0, CLIENT, None, 5, {"key_id": new.id, "name": "billing",
-                                                                 "endpoint": "events"}),
-        AuditEvent(EventType.API_KEY_REVOKED, T0, CLIENT, None, None, {"key_id": new.id, "name": "billing"})]
+        AuditEvent(
+            EventType.API_KEY_USED, T0, CLIENT, None, 5, {"key_id": new.id, "name": "billing", "endpoint": "events"}
+        ),
+        AuditEvent(EventType.API_KEY_REVOKED, T0, CLIENT, None, None, {"key_id": new.id, "name": "billing"}),
+    ]
 
 
-@pytest.mark.parametrize("presented, looked_up", [
-    ("ak_" + "x" * 125, True), ("ak_" + "x" * 126, False), ("bk_" + "x" * 40, False),
-])
+@pytest.mark.parametrize(
+    "presented, looked_up",
+    [
+        ("ak_" + "x" * 125, True),
+        ("ak_" + "x" * 126, False),
+        ("bk_" + "x" * 40, False),
+    ],
+)
 def test_only_keys_that_could_be_one_are_looked_up(world, presented, looked_up):
     """Malformed or oversized keys are refused without a query."""
     _, keys, _, uow, _, _, clock = world
@@ -199,15 +223,30 @@ def test_adding_a_webhook_stores_and_records_every_choice(world):
     codes.text_queue.clear()
     guard = RecordingGuard({"internal.example.com": ["10.0.0.5"]})
     with freeze_time(T0):
-        added = AddWebhook(uow, guard, clock, codes, KEY)(WebhookRegistration(
-            "http://internal.example.com:8080/in", "login.*", True, CLIENT, full_mobile=True))
+        added = AddWebhook(uow, guard, clock, codes, KEY)(
+            WebhookRegistration("http://internal.example.com:8080/in", "login.*", True, CLIENT, full_mobile=True)
+        )
     assert guard.checked == [("internal.example.com", 8080, True)]
     assert codes.calls == [("text", LETTERS_AND_DIGITS, 32)]
-    assert hooks.rows[added.id] == WebhookEndpoint(added.id, "http://internal.example.com:8080/in", ("login.*",),
-                                                   True, True, "ABCD", 0, T0)
-    assert store.events == [AuditEvent(EventType.WEBHOOK_ADDED, T0, CLIENT, None, None, {
-        "endpoint_id": added.id, "host": "internal.example.com", "types": ["login.*"], "allow_private": True,
-        "full_mobile": True})]
+    assert hooks.rows[added.id] == WebhookEndpoint(
+        added.id, "http://internal.example.com:8080/in", ("login.*",), True, True, "ABCD", 0, T0
+    )
+    assert store.events == [
+        AuditEvent(
+            EventType.WEBHOOK_ADDED,
+            T0,
+            CLIENT,
+            None,
+            None,
+            {
+                "endpoint_id": added.id,
+                "host": "internal.example.com",
+                "types": ["login.*"],
+                "allow_private": True,
+                "full_mobile": True,
+            },
+        )
+    ]
 
 
 def test_removing_and_replaying_are_recorded_in_full(world):
@@ -216,8 +255,9 @@ def test_removing_and_replaying_are_recorded_in_full(world):
     hooks.failed.update({first.id: 2, second.id: 5})
     replayed = []
     replay_failed = hooks.replay_failed
-    hooks.replay_failed = lambda endpoint_id, now: replayed.append((endpoint_id, now)) or replay_failed(
-        endpoint_id, now)
+    hooks.replay_failed = lambda endpoint_id, now: (
+        replayed.append((endpoint_id, now)) or replay_failed(endpoint_id, now)
+    )
     with freeze_time(T0):
         assert ReplayWebhooks(uow, clock)(second.id, CLIENT) == 5
         assert ReplayWebhooks(uow, clock)(None, CLIENT) == 2
@@ -226,8 +266,10 @@ def test_removing_and_replaying_are_recorded_in_full(world):
     assert store.events[2:] == [
         AuditEvent(EventType.WEBHOOK_REPLAYED, T0, CLIENT, None, None, {"endpoint_id": second.id, "deliveries": 5}),
         AuditEvent(EventType.WEBHOOK_REPLAYED, T0, CLIENT, None, None, {"endpoint_id": None, "deliveries": 2}),
-        AuditEvent(EventType.WEBHOOK_REMOVED, T0, CLIENT, None, None, {"endpoint_id": first.id,
-                                                                      "host": "hooks.example.com"})]
+        AuditEvent(
+            EventType.WEBHOOK_REMOVED, T0, CLIENT, None, None, {"endpoint_id": first.id, "host": "hooks.example.com"}
+        ),
+    ]
 
 
 def test_the_status_of_each_endpoint(world):
@@ -266,20 +308,25 @@ class RecordingFeed:
 
 def test_the_feed_answers_the_events_and_the_position_to_ask_from_next():
     types = TypeFilter.parse("login.*", "")
-    events = [OutboxEvent(id=9, seq=3, type="login.failed", occurred_at=T0),
-              OutboxEvent(id=8, seq=4, type="login.failed", occurred_at=T0),
-              OutboxEvent(id=12, seq=6, type="login.failed", occurred_at=T0)]
+    events = [
+        OutboxEvent(id=9, seq=3, type="login.failed", occurred_at=T0),
+        OutboxEvent(id=8, seq=4, type="login.failed", occurred_at=T0),
+        OutboxEvent(id=12, seq=6, type="login.failed", occurred_at=T0),
+    ]
     feed = RecordingFeed(events)
     assert ReadEventFeed(feed, types)(0, 1000) == (events, 6)
     assert ReadEventFeed(RecordingFeed([]), types)(7, 1) == ([], 7)  # nothing new: ask from the same place
     assert feed.asked == [(0, 1000, types)]
 
 
-@pytest.mark.parametrize("after, limit, key, field, facts", [
-    (-1, 10, "invalid_input.after_negative", "after", {}),
-    (0, 0, "invalid_input.limit_out_of_range", "limit", {"max": 1000}),
-    (0, 1001, "invalid_input.limit_out_of_range", "limit", {"max": 1000}),
-])
+@pytest.mark.parametrize(
+    "after, limit, key, field, facts",
+    [
+        (-1, 10, "invalid_input.after_negative", "after", {}),
+        (0, 0, "invalid_input.limit_out_of_range", "limit", {"max": 1000}),
+        (0, 1001, "invalid_input.limit_out_of_range", "limit", {"max": 1000}),
+    ],
+)
 def test_the_feed_refuses_a_position_or_page_size_out_of_range(after, limit, key, field, facts):
     with pytest.raises(errors.InvalidInput) as refused:
         ReadEventFeed(RecordingFeed([]), TypeFilter())(after, limit)

@@ -46,7 +46,7 @@ def test_id_must_be_a_uuid(raw):
 def test_id_is_canonicalized():
     s = make_services()
     cid = uuid.uuid4()
-    issue(s, "{%s}" % str(cid).upper())
+    issue(s, f"{{{str(cid).upper()}}}")
     assert check(s, f" {cid} ", "ABCD")
 
 

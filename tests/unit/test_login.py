@@ -1,6 +1,6 @@
 """Login: captcha first, indistinguishable failures, lockout, rehash, events."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -8,7 +8,7 @@ from freezegun import freeze_time
 from domain import errors
 from domain.events import AuditEvent, EventType
 from domain.use_cases.login import SignedIn
-from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services, DatabaseDown
+from tests.fakes import CLIENT, MOBILE, PASSWORD, DatabaseDown, add_user, credentials, make_services
 
 NOW = "2024-01-01 12:00:00"
 
@@ -201,8 +201,9 @@ def test_the_failure_that_locks_records_both_events_in_full():
     with freeze_time(NOW):
         for _ in range(5):
             fail(s)
-    t = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+    t = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
     failed = AuditEvent(EventType.LOGIN_FAILED, t, CLIENT, "13800138000", user.id, {"reason": "bad_credentials"})
-    locked = AuditEvent(EventType.ACCOUNT_LOCKED, t, CLIENT, "13800138000", user.id,
-                        {"until": "2024-01-01T12:15:00+00:00"})
+    locked = AuditEvent(
+        EventType.ACCOUNT_LOCKED, t, CLIENT, "13800138000", user.id, {"until": "2024-01-01T12:15:00+00:00"}
+    )
     assert s.store.events == [failed] * 5 + [locked]

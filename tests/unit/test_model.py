@@ -1,21 +1,30 @@
 """Pure model rules: input normalization, challenges and the login counter."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain import errors
 from domain.model import (
-    CaptchaChallenge, SmsChallenge, User, canonical_captcha_id, check_new_password, client_key, digest, mask_mobile,
-    normalize_mobile, normalize_nickname,
+    CaptchaChallenge,
+    SmsChallenge,
+    User,
+    canonical_captcha_id,
+    check_new_password,
+    client_key,
+    digest,
+    mask_mobile,
+    normalize_mobile,
+    normalize_nickname,
 )
 from tests.fakes import TEST_RULES as RULES
 
-T0 = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 KEY = RULES.code_key
 
 
 # --- mobile -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("raw", ["13800138000", " 13800138000 ", "\t13800138000\n", "\u300013800138000"])
 def test_mobile_is_trimmed(raw):
@@ -27,20 +36,34 @@ def test_mobile_accepts_13x_to_19x(raw):
     assert normalize_mobile(raw) == raw
 
 
-@pytest.mark.parametrize("raw", [
-    "", "1380013800", "138001380000", "12800138000", "23800138000", "+8613800138000",
-    "138 0013 8000", "1380013800a", "13800138000\u200b",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "1380013800",
+        "138001380000",
+        "12800138000",
+        "23800138000",
+        "+8613800138000",
+        "138 0013 8000",
+        "1380013800a",
+        "13800138000\u200b",
+    ],
+)
 def test_mobile_format_is_refused(raw):
     with pytest.raises(errors.InvalidMobile) as exc:
         normalize_mobile(raw)
     assert (exc.value.slug, exc.value.field) == ("invalid_mobile", "mobile")
 
 
-@pytest.mark.parametrize("raw", [
-    "13\uff18\uff10\uff10\uff11\uff13\uff18\uff10\uff10\uff10",  # full-width digits
-    "13\u0668\u0660\u0660\u0661\u0663\u0668\u0660\u0660\u0660",  # Arabic-Indic digits
-], ids=["fullwidth", "arabic-indic"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13\uff18\uff10\uff10\uff11\uff13\uff18\uff10\uff10\uff10",  # full-width digits
+        "13\u0668\u0660\u0660\u0661\u0663\u0668\u0660\u0660\u0660",  # Arabic-Indic digits
+    ],
+    ids=["fullwidth", "arabic-indic"],
+)
 def test_mobile_refuses_non_ascii_digits(raw):
     # Each such spelling would be a distinct "mobile" for the per-mobile cooldown, cap and uniqueness.
     with pytest.raises(errors.InvalidMobile):
@@ -56,6 +79,7 @@ def test_mask_mobile():
 
 # --- nickname and password --------------------------------------------------------------------
 
+
 def test_nickname_is_trimmed_and_nfc_normalized():
     assert normalize_nickname("  Alice  ", RULES) == "Alice"
     assert normalize_nickname("Jose\u0301", RULES) == "Jos\u00e9"
@@ -68,9 +92,21 @@ def test_a_refused_nickname_quotes_the_longest_allowed():
     assert exc.value.facts == {"max": 32}
 
 
-@pytest.mark.parametrize("raw", [
-    "", "   ", "x" * 33, "a\x00b", "a\nb", "a\tb", "a\u200bb", "a\u202eb", "\u2066x", "a\ue000",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "x" * 33,
+        "a\x00b",
+        "a\nb",
+        "a\tb",
+        "a\u200bb",
+        "a\u202eb",
+        "\u2066x",
+        "a\ue000",
+    ],
+)
 def test_nickname_refused(raw):
     with pytest.raises(errors.InvalidNickname) as exc:
         normalize_nickname(raw, RULES)
@@ -113,14 +149,20 @@ def test_common_password_refused(pw):
 
 # --- digests and challenges -------------------------------------------------------------------
 
+
 def test_digest_is_keyed_hmac_hex():
     assert digest(b"k1", "register", "13800138000", "123456") != digest(b"k2", "register", "13800138000", "123456")
     assert len(digest(KEY, "x")) == 64
 
 
 def _sms(code="123456", purpose="register", mobile="13800138000"):
-    return SmsChallenge(mobile=mobile, purpose=purpose, code_digest=digest(KEY, purpose, mobile, code),
-                        created_at=T0, expires_at=T0 + RULES.sms_code_ttl)
+    return SmsChallenge(
+        mobile=mobile,
+        purpose=purpose,
+        code_digest=digest(KEY, purpose, mobile, code),
+        created_at=T0,
+        expires_at=T0 + RULES.sms_code_ttl,
+    )
 
 
 OWNER, ATTACKER = "198.51.100.1", "203.0.113.9"
@@ -186,10 +228,16 @@ def test_ipv6_clients_are_counted_per_64():
     assert c.try_code("123456", T0, RULES, "2001:db8:1:3::1") is True
 
 
-@pytest.mark.parametrize(("ip", "key"), [
-    ("203.0.113.7", "203.0.113.7"), ("::ffff:203.0.113.7", "203.0.113.7"),
-    ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"), (None, "unknown"), ("not an ip", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("ip", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        (None, "unknown"),
+        ("not an ip", "unknown"),
+    ],
+)
 def test_client_key(ip, key):
     assert client_key(ip) == key
 
@@ -215,6 +263,7 @@ def test_captcha_matches_case_insensitively_until_expiry():
 
 
 # --- login counter ----------------------------------------------------------------------------
+
 
 def _user():
     return User(mobile="13800138000", nickname="A", password_hash="h", created_at=T0, id=1)
@@ -270,8 +319,13 @@ def test_a_lock_quotes_whole_minutes_rounded_up():
 
 def test_domain_error_carries_field_and_retry_after():
     e = errors.InvalidInput("captcha_id", field="captcha", retry_after=3, max=9)
-    assert (e.slug, e.key, e.field, e.retry_after, e.facts) == ("invalid_input", "invalid_input.captcha_id", "captcha",
-                                                               3, {"max": 9})
+    assert (e.slug, e.key, e.field, e.retry_after, e.facts) == (
+        "invalid_input",
+        "invalid_input.captcha_id",
+        "captcha",
+        3,
+        {"max": 9},
+    )
     assert errors.InvalidInput().field is None and errors.InvalidInput().key == "invalid_input"
     assert errors.InvalidMobile().field == "mobile" and errors.InvalidMobile(field="x").field == "x"
 
@@ -291,9 +345,17 @@ def test_a_bad_captcha_id_is_refused_next_to_the_captcha():
 def test_provider_refusals_name_the_provider_and_their_cause():
     throttled = errors.SmsNumberThrottled("aliyun", "isv.BUSINESS_LIMIT_CONTROL")
     assert (throttled.key, throttled.retry_after, throttled.provider, throttled.provider_code) == (
-        "sms_limit.provider_throttled", 60, "aliyun", "isv.BUSINESS_LIMIT_CONTROL")
+        "sms_limit.provider_throttled",
+        60,
+        "aliyun",
+        "isv.BUSINESS_LIMIT_CONTROL",
+    )
     rejected = errors.SmsNumberRejected("tencent", "FailedOperation.PhoneNumberInBlacklist")
     assert (rejected.key, rejected.field, rejected.provider, rejected.provider_code) == (
-        "invalid_mobile.provider_rejected", "mobile", "tencent", "FailedOperation.PhoneNumberInBlacklist")
+        "invalid_mobile.provider_rejected",
+        "mobile",
+        "tencent",
+        "FailedOperation.PhoneNumberInBlacklist",
+    )
     failed = errors.SmsProviderFailed("aliyun", "timeout")
     assert (str(failed), failed.provider, failed.code) == ("aliyun: timeout", "aliyun", "timeout")

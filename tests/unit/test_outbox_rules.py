@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -12,12 +12,22 @@ from domain import errors
 from domain.outbox import OutboxEvent, RetryRule, TypeFilter, is_public_address, parse_types, payload, webhook_secret
 from domain.use_cases.webhooks import parse_target
 
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def event(**fields) -> OutboxEvent:
-    values = dict(id=7, seq=7, type="user.registered", occurred_at=NOW, user_id=42, mobile="13800138000",
-                  ip="203.0.113.7", user_agent="ua", request_id="req-1", detail={})
+    values = dict(
+        id=7,
+        seq=7,
+        type="user.registered",
+        occurred_at=NOW,
+        user_id=42,
+        mobile="13800138000",
+        ip="203.0.113.7",
+        user_agent="ua",
+        request_id="req-1",
+        detail={},
+    )
     values.update(fields)
     return OutboxEvent(**values)
 
@@ -25,7 +35,10 @@ def event(**fields) -> OutboxEvent:
 def test_the_payload_has_the_documented_fields_and_masks_the_mobile():
     body = payload(event(detail={"reason": "bad_credentials"}))
     assert body == {
-        "id": 7, "type": "user.registered", "occurred_at": "2026-01-01T12:00:00.000000Z", "user_id": 42,
+        "id": 7,
+        "type": "user.registered",
+        "occurred_at": "2026-01-01T12:00:00.000000Z",
+        "user_id": 42,
         "mobile_masked": "138****8000",
         "client": {"ip": "203.0.113.7", "user_agent": "ua", "request_id": "req-1"},
         "details": {"reason": "bad_credentials"},
@@ -39,8 +52,17 @@ def test_a_sink_configured_for_full_mobiles_gets_them():
 
 
 def test_secrets_in_details_never_leave_and_mobiles_in_details_are_masked():
-    detail = {"captcha_id": "c", "code": "123456", "password_hash": "x", "session_id": "s", "api_key": "k",
-              "token": "t", "reason": "sms_code_invalid", "old_mobile": "13900139000", "until": "later"}
+    detail = {
+        "captcha_id": "c",
+        "code": "123456",
+        "password_hash": "x",
+        "session_id": "s",
+        "api_key": "k",
+        "token": "t",
+        "reason": "sms_code_invalid",
+        "old_mobile": "13900139000",
+        "until": "later",
+    }
     body = payload(event(detail=detail))
     assert body["details"] == {"reason": "sms_code_invalid", "old_mobile": "139****9000", "until": "later"}
 
@@ -53,7 +75,9 @@ def test_type_filters_take_patterns_and_exclusions():
     endpoint = default.narrowed(("login.*",))
     assert endpoint("login.failed") and not endpoint("user.registered")
     assert not TypeFilter.parse("", "captcha.*").narrowed(("captcha.issued",))("captcha.issued")  # exclusion wins
-    assert TypeFilter.parse("sms_code.sent", "")("sms_code.sent") and not TypeFilter.parse("sms_code.sent", "")("smsXcode.sent")
+    assert TypeFilter.parse("sms_code.sent", "")("sms_code.sent") and not TypeFilter.parse("sms_code.sent", "")(
+        "smsXcode.sent"
+    )
 
 
 @pytest.mark.parametrize("bad", ["user registered", "user.%", "User.Registered", "a" * 65, "user.[x]"])
@@ -77,12 +101,26 @@ def test_retries_back_off_exponentially_with_jitter_and_stop_after_the_window():
     assert rule.next_attempt(21, NOW, NOW + timedelta(hours=24), high) is None  # then the delivery has failed
 
 
-@pytest.mark.parametrize("address, public", [
-    ("93.184.216.34", True), ("2606:4700::1111", True),
-    ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
-    ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("::1", False), ("fe80::1", False),
-    ("fc00::1", False), ("::ffff:127.0.0.1", False), ("::ffff:10.0.0.1", False), ("224.0.0.1", False),
-])
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("93.184.216.34", True),
+        ("2606:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+        ("224.0.0.1", False),
+    ],
+)
 def test_only_global_unicast_addresses_are_public(address, public):
     assert is_public_address(address) is public
 
@@ -90,8 +128,16 @@ def test_only_global_unicast_addresses_are_public(address, public):
 def test_webhook_urls_are_absolute_https_without_credentials_unless_private_is_allowed():
     assert parse_target("https://hooks.example.com/x", False).port == 443
     assert parse_target("http://10.0.0.5:8080/in", True).port == 8080
-    for bad in ("http://hooks.example.com/x", "ftp://x/", "https://user:pw@hooks.example.com/", "/relative",
-                "https://", "https://h:99999/", "https://h/#frag", "https://" + "a" * 2100):
+    for bad in (
+        "http://hooks.example.com/x",
+        "ftp://x/",
+        "https://user:pw@hooks.example.com/",
+        "/relative",
+        "https://",
+        "https://h:99999/",
+        "https://h/#frag",
+        "https://" + "a" * 2100,
+    ):
         with pytest.raises(errors.WebhookUrlInvalid):
             parse_target(bad, False)
 
@@ -111,8 +157,10 @@ def test_the_payload_time_is_utc_whatever_the_servers_zone(monkeypatch):
     time.tzset()
     try:
         beijing = timezone(timedelta(hours=8))
-        assert payload(event(occurred_at=datetime(2026, 1, 1, 20, 0, tzinfo=beijing)))["occurred_at"] == \
-            "2026-01-01T12:00:00.000000Z"
+        assert (
+            payload(event(occurred_at=datetime(2026, 1, 1, 20, 0, tzinfo=beijing)))["occurred_at"]
+            == "2026-01-01T12:00:00.000000Z"
+        )
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -135,12 +183,18 @@ def test_an_endpoints_types_narrow_the_include_list_too():
 def test_the_backoff_stops_doubling_after_forty_doublings():
     """So that no count of failed tries overflows the delay; the cap is what bounds it in practice."""
     rule = RetryRule(base=timedelta(microseconds=1), cap=timedelta(days=100), give_up_after=timedelta(days=1000))
-    assert rule.next_attempt(41, NOW, NOW, lambda: 1.0) == NOW + timedelta(microseconds=2 ** 40)
-    assert rule.next_attempt(10 ** 6, NOW, NOW, lambda: 1.0) == NOW + timedelta(microseconds=2 ** 40)
+    assert rule.next_attempt(41, NOW, NOW, lambda: 1.0) == NOW + timedelta(microseconds=2**40)
+    assert rule.next_attempt(10**6, NOW, NOW, lambda: 1.0) == NOW + timedelta(microseconds=2**40)
 
 
-@pytest.mark.parametrize("address, public", [
-    ("93.184.216.34%eth0", True), ("93.184.216.34%eth0%1", True), ("10.1.2.3%eth0", False), ("fe80::1%eth0", False),
-])
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("93.184.216.34%eth0", True),
+        ("93.184.216.34%eth0%1", True),
+        ("10.1.2.3%eth0", False),
+        ("fe80::1%eth0", False),
+    ],
+)
 def test_a_zone_index_is_ignored(address, public):
     assert is_public_address(address) is public

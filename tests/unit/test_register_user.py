@@ -6,7 +6,15 @@ from freezegun import freeze_time
 from domain import errors
 from domain.events import EventType
 from tests.fakes import (
-    CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, DatabaseDown, FakeCodes, add_user, make_services, registration,
+    CLIENT,
+    MOBILE,
+    OTHER_CLIENT,
+    PASSWORD,
+    DatabaseDown,
+    FakeCodes,
+    add_user,
+    make_services,
+    registration,
     request_code,
 )
 
@@ -37,18 +45,21 @@ def test_ids_are_distinct():
     assert first != second
 
 
-@pytest.mark.parametrize("fields, error", [
-    ({"mobile": "1380013800"}, errors.InvalidMobile),
-    ({"nickname": "   "}, errors.InvalidNickname),
-    ({"nickname": "x" * 33}, errors.InvalidNickname),
-    ({"nickname": "a\u202eb"}, errors.InvalidNickname),
-    ({"nickname": "a\x07b"}, errors.InvalidNickname),
-    ({"password": "short12"}, errors.InvalidPassword),
-    ({"password": "a" * 129}, errors.InvalidPassword),
-    ({"confirmation": PASSWORD + "!"}, errors.PasswordMismatch),
-    ({"password": "Password123"}, errors.WeakPassword),
-    ({"agreement": False}, errors.AgreementRequired),
-])
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"mobile": "1380013800"}, errors.InvalidMobile),
+        ({"nickname": "   "}, errors.InvalidNickname),
+        ({"nickname": "x" * 33}, errors.InvalidNickname),
+        ({"nickname": "a\u202eb"}, errors.InvalidNickname),
+        ({"nickname": "a\x07b"}, errors.InvalidNickname),
+        ({"password": "short12"}, errors.InvalidPassword),
+        ({"password": "a" * 129}, errors.InvalidPassword),
+        ({"confirmation": PASSWORD + "!"}, errors.PasswordMismatch),
+        ({"password": "Password123"}, errors.WeakPassword),
+        ({"agreement": False}, errors.AgreementRequired),
+    ],
+)
 def test_invalid_fields_are_refused_without_touching_the_code(fields, error):
     s = make_services()
     code = request_code(s)

@@ -162,8 +162,12 @@ def test_sender_failure_kills_the_new_code_keeps_the_old_and_spends_no_cooldown(
         assert len(s.store.events_of(EventType.SMS_CODE_SENT)) == 1  # only the first send
         [failed] = s.store.events_of(EventType.SMS_CODE_SEND_FAILED)
         assert (failed.mobile, failed.client) == (MOBILE, CLIENT)
-        assert failed.detail == {"purpose": "register", "reason": "sms_unavailable", "provider": None,
-                                 "provider_code": "RuntimeError"}  # the type of what the sender raised
+        assert failed.detail == {
+            "purpose": "register",
+            "reason": "sms_unavailable",
+            "provider": None,
+            "provider_code": "RuntimeError",
+        }  # the type of what the sender raised
         s.sender.fail = False
         assert request_code(s) == "333333"  # right away: no cooldown was spent
     assert [c.spent for c in s.store.sms.rows] == [True, True, False]

@@ -1,6 +1,6 @@
 """Session records on fakes: sign-in, the check on every request, activity, 退出, 下线, ending them all."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -14,10 +14,20 @@ from domain.use_cases.logout import SignOut
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
-from tests.fakes import (CLIENT, MOBILE, PASSWORD, TEST_RULES, FakeCodes, add_user, credentials, make_services,
-                         request_code, sign_in)
+from tests.fakes import (
+    CLIENT,
+    MOBILE,
+    PASSWORD,
+    TEST_RULES,
+    FakeCodes,
+    add_user,
+    credentials,
+    make_services,
+    request_code,
+    sign_in,
+)
 
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 NEW, THIRD = "a brand new secret", "yet another secret"
 ELSEWHERE = ClientContext(ip="198.51.100.1", user_agent="another browser", request_id="req-2")
 
@@ -47,15 +57,20 @@ def test_sign_in_stores_a_keyed_digest_of_the_session_id_never_the_id():
     assert new.token not in str(vars(record))
     assert record.public_id == new.public_id != new.token
     assert s.codes.calls[-2:] == [("token", 32), ("token", 16)]  # 256 random bits for the secret
-    assert (record.user_id, record.remember, record.ip, record.user_agent) == (user.id, True, CLIENT.ip,
-                                                                              CLIENT.user_agent)
+    assert (record.user_id, record.remember, record.ip, record.user_agent) == (
+        user.id,
+        True,
+        CLIENT.ip,
+        CLIENT.user_agent,
+    )
     assert record.created_at == record.last_seen_at == NOW and record.ended_at is None
 
 
 def test_the_digest_of_a_session_id_is_the_same_in_every_release():
     # Stored digests must keep matching their cookies: a changed formula would sign every browser out at a deploy.
     assert session_digest("a-session-id", TEST_RULES) == (
-        "d2f8a1abd43f5e755a59706f2c82cf844809ee052635e2cddc4ebe370f2dff9a")
+        "d2f8a1abd43f5e755a59706f2c82cf844809ee052635e2cddc4ebe370f2dff9a"
+    )
 
 
 def test_every_sign_in_gets_a_session_of_its_own():
@@ -95,15 +110,16 @@ def test_made_up_ids_and_deleted_users_load_nobody():
     assert s.load_session_user(token, None) is None
 
 
-@pytest.mark.parametrize(("remember", "lifetime"), [(True, timedelta(days=30)), (False, timedelta(hours=12))],
-                         ids=["remember-me", "browser"])
+@pytest.mark.parametrize(
+    ("remember", "lifetime"), [(True, timedelta(days=30)), (False, timedelta(hours=12))], ids=["remember-me", "browser"]
+)
 def test_a_session_ends_at_its_absolute_expiry_however_busy(remember, lifetime):
     s = make_services()
     add_user(s)
     with freeze_time(NOW) as clock:
         token = sign_in(s, remember=remember)
         assert record_of(s, token).expires_at == NOW + lifetime
-        while datetime.now(timezone.utc) + timedelta(minutes=20) < NOW + lifetime:
+        while datetime.now(UTC) + timedelta(minutes=20) < NOW + lifetime:
             clock.tick(timedelta(minutes=20))  # in use all along
             assert alive(s, token)
         clock.move_to(NOW + lifetime - timedelta(seconds=1))
@@ -145,8 +161,11 @@ def test_activity_is_written_at_most_every_five_minutes():
         assert (record.last_seen_at, record.ip, s.store.commits) == (NOW, CLIENT.ip, commits)  # no write
         clock.tick(1)
         assert s.load_session_user(token, ELSEWHERE.ip)
-        assert (record.last_seen_at, record.ip, s.store.commits) == (NOW + timedelta(minutes=5), ELSEWHERE.ip,
-                                                                     commits + 1)
+        assert (record.last_seen_at, record.ip, s.store.commits) == (
+            NOW + timedelta(minutes=5),
+            ELSEWHERE.ip,
+            commits + 1,
+        )
         assert s.load_session_user(token, ELSEWHERE.ip) and s.store.commits == commits + 1
 
 
@@ -162,8 +181,12 @@ def test_logout_ends_that_session_only_and_records_it():
         assert not alive(s, this) and alive(s, other)  # another device of the same user stays signed in
     [event] = s.store.events_of(EventType.LOGGED_OUT)
     ended = record_of(s, this)
-    assert (event.user_id, event.mobile, event.client, event.detail) == (user.id, MOBILE, CLIENT,
-                                                                         {"session": ended.public_id})
+    assert (event.user_id, event.mobile, event.client, event.detail) == (
+        user.id,
+        MOBILE,
+        CLIENT,
+        {"session": ended.public_id},
+    )
     assert event.occurred_at == NOW
     assert (ended.ended_at, ended.end_reason) == (NOW, "logged_out")
 
@@ -196,12 +219,19 @@ def test_password_change_keeps_this_browser_with_its_remember_me_and_expiry(reme
     assert renewed.remember is remember and new.remember is remember
     assert (new.created_at, new.expires_at) == (old.created_at, old.expires_at)  # a new id, not a longer life
     assert renewed.token != this and new.public_id == renewed.public_id != old.public_id
-    assert (new.last_seen_at, new.ip, new.user_agent) == (NOW + timedelta(minutes=20), ELSEWHERE.ip,
-                                                          ELSEWHERE.user_agent)
+    assert (new.last_seen_at, new.ip, new.user_agent) == (
+        NOW + timedelta(minutes=20),
+        ELSEWHERE.ip,
+        ELSEWHERE.user_agent,
+    )
     assert {old.end_reason, record_of(s, other).end_reason} == {"password_changed"}
     [event] = s.store.events_of(EventType.PASSWORD_CHANGED)
-    assert (event.occurred_at, event.mobile, event.user_id, event.client) == (new.last_seen_at, MOBILE, user.id,
-                                                                              ELSEWHERE)
+    assert (event.occurred_at, event.mobile, event.user_id, event.client) == (
+        new.last_seen_at,
+        MOBILE,
+        user.id,
+        ELSEWHERE,
+    )
 
 
 def test_a_second_password_change_ends_the_sessions_started_after_the_first():
@@ -284,8 +314,12 @@ def test_revoke_ends_one_of_my_sessions_at_once_and_records_it():
         assert not alive(s, other) and alive(s, this)
     assert (record_of(s, other).ended_at, record_of(s, other).end_reason) == (NOW, "revoked")
     [event] = s.store.events_of(EventType.SESSION_REVOKED)
-    assert (event.user_id, event.mobile, event.client, event.detail) == (user.id, MOBILE, CLIENT,
-                                                                         {"session": public_id})
+    assert (event.user_id, event.mobile, event.client, event.detail) == (
+        user.id,
+        MOBILE,
+        CLIENT,
+        {"session": public_id},
+    )
     assert event.occurred_at == NOW
 
 
@@ -297,8 +331,12 @@ def test_revoke_refuses_anything_but_a_live_session_of_mine_alike(which):
     theirs, mine = sign_in(s, "13900139000"), sign_in(s)
     if which == "already ended":
         s.logout(SignOut(mine, CLIENT))
-    public_id = {"another user's": record_of(s, theirs).public_id, "made up": "A" * 22,
-                 "already ended": record_of(s, mine).public_id, "malformed": "x\x00y"}[which]
+    public_id = {
+        "another user's": record_of(s, theirs).public_id,
+        "made up": "A" * 22,
+        "already ended": record_of(s, mine).public_id,
+        "malformed": "x\x00y",
+    }[which]
     with pytest.raises(errors.SessionNotFound):
         s.revoke_session(SessionRevocation(user.id, public_id, CLIENT))
     assert alive(s, theirs) and s.store.events_of(EventType.SESSION_REVOKED) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -15,7 +15,17 @@ from domain.rules import PRIVACY_VERSION, TERMS_VERSION
 from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.login_sms import SmsCredentials
-from tests.fakes import CLIENT, MOBILE, PASSWORD, TEST_RULES, add_user, credentials, make_services, request_code, sms_request
+from tests.fakes import (
+    CLIENT,
+    MOBILE,
+    PASSWORD,
+    TEST_RULES,
+    add_user,
+    credentials,
+    make_services,
+    request_code,
+    sms_request,
+)
 
 NEW = "13900139000"
 NO_COOLDOWN = dataclasses.replace(TEST_RULES, sms_cooldown=timedelta(0))  # several sends to one mobile in a test
@@ -35,8 +45,9 @@ def test_a_login_code_goes_to_any_valid_mobile_with_the_same_answer():
     registered, unknown = (s.request_sms_code(sms_request(s, m, purpose="login")) for m in (MOBILE, NEW))
     assert [(m, p) for m, _, p in s.sender.sent] == [(MOBILE, "login"), (NEW, "login")]
     assert (registered.recorded, registered.provider) == (unknown.recorded, unknown.provider) == (True, "fake")
-    assert [e.detail for e in s.store.events_of(EventType.SMS_CODE_SENT)][0].keys() == \
-        [e.detail for e in s.store.events_of(EventType.SMS_CODE_SENT)][1].keys()
+    assert [e.detail for e in s.store.events_of(EventType.SMS_CODE_SENT)][0].keys() == [
+        e.detail for e in s.store.events_of(EventType.SMS_CODE_SENT)
+    ][1].keys()
 
 
 def test_a_right_code_signs_an_existing_account_in_and_records_the_method():
@@ -104,7 +115,7 @@ def test_an_existing_account_needs_no_agreement():
 def test_a_locked_or_disabled_account_is_refused_and_its_code_stays_unspent():
     s = make_services()
     user = add_user(s)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     user.locked_until = now + timedelta(minutes=10)
     code = request_code(s, purpose="login")
     with pytest.raises(errors.AccountLocked):
@@ -113,14 +124,16 @@ def test_a_locked_or_disabled_account_is_refused_and_its_code_stays_unspent():
     with pytest.raises(errors.AccountDisabled):
         sms_sign_in(s, code)
     assert [e.detail["reason"] for e in s.store.events_of(EventType.LOGIN_FAILED)] == [
-        "account_locked", "account_disabled"]
+        "account_locked",
+        "account_disabled",
+    ]
     assert s.store.events_of(EventType.LOGIN_SUCCEEDED) == []
 
 
 def test_signing_in_by_code_cancels_a_pending_deletion_and_clears_failed_passwords():
     s = make_services()
     user = add_user(s)
-    user.deletion_due_at, user.failed_logins = datetime.now(timezone.utc) + timedelta(days=3), 3
+    user.deletion_due_at, user.failed_logins = datetime.now(UTC) + timedelta(days=3), 3
     signed_in = sms_sign_in(s, request_code(s, purpose="login"))
     assert signed_in.deletion_cancelled and user.deletion_due_at is None and user.failed_logins == 0
     assert len(s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED)) == 1
@@ -204,11 +217,12 @@ def test_deletion_by_a_code_sent_to_the_own_mobile():
     with pytest.raises(errors.SmsCodeInvalid):
         s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, wrong(code)))
     assert user.deletion_due_at is None
-    [refused] = [e for e in s.store.events_of(EventType.ACCOUNT_DELETION_REFUSED)
-                 if e.detail["reason"] == "sms_code_invalid"]
+    [refused] = [
+        e for e in s.store.events_of(EventType.ACCOUNT_DELETION_REFUSED) if e.detail["reason"] == "sms_code_invalid"
+    ]
     assert (refused.user_id, refused.mobile) == (user.id, MOBILE)
     due = s.request_account_deletion(DeletionRequest(user.id, None, CLIENT, code))
-    assert user.deletion_due_at == due and s.store.sessions.live_for_user(user.id, datetime.now(timezone.utc)) == []
+    assert user.deletion_due_at == due and s.store.sessions.live_for_user(user.id, datetime.now(UTC)) == []
     assert s.hasher.verify_calls == []
     assert s.store.sms.rows[-1].spent  # the code that proved it is used up
 
@@ -234,7 +248,7 @@ def test_the_password_still_works_for_deletion():
 
 # --- every field of the events ------------------------------------------------------------------------------
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def test_a_sign_up_by_code_records_the_account_and_its_consent_in_full():
@@ -247,10 +261,19 @@ def test_a_sign_up_by_code_records_the_account_and_its_consent_in_full():
     assert [e for e in s.store.events if e.type != EventType.SMS_CODE_SENT] == [
         AuditEvent(EventType.USER_REGISTERED, T0, CLIENT, NEW, user.id, {"method": "sms"}),
         AuditEvent(EventType.CONSENT_GIVEN, T0, CLIENT, NEW, user.id, {"documents": documents}),
-        AuditEvent(EventType.LOGIN_SUCCEEDED, T0, CLIENT, NEW, user.id, {
-            "session": signed_in.session.public_id, "remember": False, "method": "sms"})]
-    assert s.store.consents.rows == [Consent(user.id, "terms", TERMS_VERSION, T0),
-                                     Consent(user.id, "privacy", PRIVACY_VERSION, T0)]
+        AuditEvent(
+            EventType.LOGIN_SUCCEEDED,
+            T0,
+            CLIENT,
+            NEW,
+            user.id,
+            {"session": signed_in.session.public_id, "remember": False, "method": "sms"},
+        ),
+    ]
+    assert s.store.consents.rows == [
+        Consent(user.id, "terms", TERMS_VERSION, T0),
+        Consent(user.id, "privacy", PRIVACY_VERSION, T0),
+    ]
 
 
 def test_refusals_by_code_name_the_mobile_and_the_account():
@@ -268,7 +291,8 @@ def test_refusals_by_code_name_the_mobile_and_the_account():
     assert s.store.events_of(EventType.LOGIN_FAILED) == [
         AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, None, None, {"reason": "invalid_mobile", "method": "sms"}),
         AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, NEW, None, {"reason": "agreement_required", "method": "sms"}),
-        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, user.id, {"reason": "account_locked", "method": "sms"})]
+        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, user.id, {"reason": "account_locked", "method": "sms"}),
+    ]
 
 
 def test_a_sign_up_that_loses_the_race_twice_is_refused_and_recorded():
@@ -282,7 +306,8 @@ def test_a_sign_up_that_loses_the_race_twice_is_refused_and_recorded():
     with freeze_time(T0), pytest.raises(errors.MobileTaken):
         sms_sign_in(s, code, agreement=True)
     assert s.store.events_of(EventType.LOGIN_FAILED) == [
-        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, None, {"reason": "mobile_taken", "method": "sms"})]
+        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, None, {"reason": "mobile_taken", "method": "sms"})
+    ]
 
 
 def test_the_cancellation_by_a_code_sign_in_is_recorded_without_the_method():
@@ -292,4 +317,5 @@ def test_the_cancellation_by_a_code_sign_in_is_recorded_without_the_method():
     with freeze_time(T0):
         sms_sign_in(s, request_code(s, purpose="login"))
     assert s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED) == [
-        AuditEvent(EventType.ACCOUNT_DELETION_CANCELLED, T0, CLIENT, MOBILE, user.id, {})]
+        AuditEvent(EventType.ACCOUNT_DELETION_CANCELLED, T0, CLIENT, MOBILE, user.id, {})
+    ]

@@ -1,7 +1,7 @@
 """The send path around the provider call: nothing held during it, what each answer leaves behind, the caps per
 client address, receipts and the settling of sends a crash interrupted."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -21,7 +21,8 @@ def test_no_transaction_is_open_while_the_provider_is_called_and_the_code_is_alr
     s = make_services()
     seen = []
     s.sender.during_send = lambda: seen.append(
-        (s.store.open_transactions, [(c.status, c.spent) for c in s.store.sms.rows]))
+        (s.store.open_transactions, [(c.status, c.spent) for c in s.store.sms.rows])
+    )
     request_code(s)
     assert seen == [(0, [(SmsStatus.SENDING, False)])]
     assert s.store.sms.locks_taken == [(MOBILE, CLIENT.ip)]
@@ -43,10 +44,13 @@ def test_a_second_request_while_the_first_is_with_the_provider_meets_the_cooldow
     assert refusals == ["sms_cooldown"] and len(s.sender.sent) == 1
 
 
-@pytest.mark.parametrize("refusal, slug", [
-    (errors.SmsNumberThrottled("aliyun", "isv.BUSINESS_LIMIT_CONTROL"), "sms_limit"),
-    (errors.SmsNumberRejected("tencent", "InvalidParameterValue.IncorrectPhoneNumber"), "invalid_mobile"),
-])
+@pytest.mark.parametrize(
+    "refusal, slug",
+    [
+        (errors.SmsNumberThrottled("aliyun", "isv.BUSINESS_LIMIT_CONTROL"), "sms_limit"),
+        (errors.SmsNumberRejected("tencent", "InvalidParameterValue.IncorrectPhoneNumber"), "invalid_mobile"),
+    ],
+)
 def test_a_provider_refusing_the_number_is_passed_on_and_spends_nothing(refusal, slug):
     s = make_services()
     s.sender.fail = refusal
@@ -57,8 +61,12 @@ def test_a_provider_refusing_the_number_is_passed_on_and_spends_nothing(refusal,
         [challenge] = s.store.sms.rows
         assert (challenge.status, challenge.spent, challenge.provider) == ("failed", True, refusal.provider)
         [failed] = s.store.events_of(EventType.SMS_CODE_SEND_FAILED)
-        assert failed.detail == {"purpose": "register", "reason": slug, "provider": refusal.provider,
-                                 "provider_code": refusal.provider_code}
+        assert failed.detail == {
+            "purpose": "register",
+            "reason": slug,
+            "provider": refusal.provider,
+            "provider_code": refusal.provider_code,
+        }
         s.sender.fail = False
         request_code(s)  # at once: a refused send counts for no cooldown
 
@@ -70,7 +78,9 @@ def test_a_provider_failure_is_sms_unavailable_naming_the_provider_and_its_code(
         s.request_sms_code(sms_request(s))
     [failed] = s.store.events_of(EventType.SMS_CODE_SEND_FAILED)
     assert (failed.detail["provider"], failed.detail["provider_code"]) == (
-        "tencent", "FailedOperation.InsufficientBalanceInSmsPackage")
+        "tencent",
+        "FailedOperation.InsufficientBalanceInSmsPackage",
+    )
 
 
 def test_failed_sends_count_against_no_daily_cap():
@@ -143,8 +153,12 @@ def test_receipts_are_recorded_once_per_message():
     other = [SmsReceipt("fake", "nope", True, "DELIVERED"), SmsReceipt("aliyun", "fake-1", False, "X")]
     assert s.record_sms_receipts(other, CLIENT) == ReceiptsRecorded(unknown=2)  # the id is per provider
     [event] = s.store.events_of(EventType.SMS_CODE_DELIVERED)
-    assert event.mobile == MOBILE and event.detail == {"purpose": "register", "provider": "fake",
-                                                       "message_id": "fake-1", "status": "DELIVERED"}
+    assert event.mobile == MOBILE and event.detail == {
+        "purpose": "register",
+        "provider": "fake",
+        "message_id": "fake-1",
+        "status": "DELIVERED",
+    }
     assert s.store.sms.rows[0].delivery == "delivered"
 
 
@@ -156,14 +170,18 @@ def test_a_failed_delivery_is_its_own_event():
     assert event.detail["status"] == "MK:0001" and s.store.events_of(EventType.SMS_CODE_DELIVERED) == []
 
 
-T0 = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def test_the_answer_carries_the_providers_message_id():
     s = make_services()
     outcome = s.request_sms_code(sms_request(s))
     assert (outcome.provider, outcome.message_id, outcome.recorded, outcome.record_error) == (
-        "fake", "fake-1", True, None)
+        "fake",
+        "fake-1",
+        True,
+        None,
+    )
 
 
 def test_a_sender_that_reports_nothing_has_sent_without_an_id():
@@ -173,9 +191,16 @@ def test_a_sender_that_reports_nothing_has_sent_without_an_id():
         outcome = s.request_sms_code(sms_request(s))
     assert (outcome.provider, outcome.message_id, outcome.recorded) == (None, None, True)
     assert s.store.sms.rows[0].status == SmsStatus.SENT
-    assert s.store.events_of(EventType.SMS_CODE_SENT) == [AuditEvent(
-        EventType.SMS_CODE_SENT, T0, CLIENT, MOBILE, None,
-        {"purpose": "register", "provider": None, "message_id": None})]
+    assert s.store.events_of(EventType.SMS_CODE_SENT) == [
+        AuditEvent(
+            EventType.SMS_CODE_SENT,
+            T0,
+            CLIENT,
+            MOBILE,
+            None,
+            {"purpose": "register", "provider": None, "message_id": None},
+        )
+    ]
 
 
 class CountingBreakingUnitOfWork(BreakingUnitOfWork):
@@ -214,10 +239,23 @@ def test_receipts_are_counted_each():
         assert s.record_sms_receipts(receipts, CLIENT) == ReceiptsRecorded(recorded=2)
     assert s.record_sms_receipts(receipts, CLIENT) == ReceiptsRecorded(repeated=2)
     assert [e for e in s.store.events if e.type != EventType.SMS_CODE_SENT] == [
-        AuditEvent(EventType.SMS_CODE_DELIVERED, T0, CLIENT, MOBILE, None, {
-            "purpose": "register", "provider": "fake", "message_id": "fake-1", "status": "DELIVERED"}),
-        AuditEvent(EventType.SMS_CODE_DELIVERY_FAILED, T0, CLIENT, "13900139000", None, {
-            "purpose": "register", "provider": "fake", "message_id": "fake-2", "status": "MK:0001"})]
+        AuditEvent(
+            EventType.SMS_CODE_DELIVERED,
+            T0,
+            CLIENT,
+            MOBILE,
+            None,
+            {"purpose": "register", "provider": "fake", "message_id": "fake-1", "status": "DELIVERED"},
+        ),
+        AuditEvent(
+            EventType.SMS_CODE_DELIVERY_FAILED,
+            T0,
+            CLIENT,
+            "13900139000",
+            None,
+            {"purpose": "register", "provider": "fake", "message_id": "fake-2", "status": "MK:0001"},
+        ),
+    ]
 
 
 def test_interrupted_sends_are_settled_a_batch_at_a_time_and_recorded_in_full():
@@ -230,12 +268,19 @@ def test_interrupted_sends_are_settled_a_batch_at_a_time_and_recorded_in_full():
             s.store.broken = False
     listed = []
     sending_since_before = s.store.sms.sending_since_before
-    s.store.sms.sending_since_before = lambda before, limit: listed.append(
-        len(sending_since_before(before, limit))) or sending_since_before(before, limit)
+    s.store.sms.sending_since_before = lambda before, limit: (
+        listed.append(len(sending_since_before(before, limit))) or sending_since_before(before, limit)
+    )
     settled_at = T0 + timedelta(minutes=6)
     with freeze_time(settled_at):
         assert s.settle_sms_sends(batch_size=2) == 3
     assert listed == [2, 1]
     [first, *_] = [e for e in s.store.events_of(EventType.SMS_CODE_SENT)]
-    assert first == AuditEvent(EventType.SMS_CODE_SENT, settled_at, ClientContext(), "13800138000", None, {
-        "purpose": "register", "provider": None, "message_id": None, "confirmed": False})
+    assert first == AuditEvent(
+        EventType.SMS_CODE_SENT,
+        settled_at,
+        ClientContext(),
+        "13800138000",
+        None,
+        {"purpose": "register", "provider": None, "message_id": None, "confirmed": False},
+    )

@@ -33,7 +33,14 @@ class ExportEvents:
         with self.reader() as uow:  # read outside the write transaction: an export must not hold the lock
             events = uow.console.events(where, 0, self.rules.console_export_limit)
         with self.uow() as uow:
-            record_action(uow, EventType.ADMIN_AUDIT_EXPORTED, actor, now=self.clock.now(), client=client,
-                          filters=where.describe(), rows=len(events))
+            record_action(
+                uow,
+                EventType.ADMIN_AUDIT_EXPORTED,
+                actor,
+                now=self.clock.now(),
+                client=client,
+                filters=where.describe(),
+                rows=len(events),
+            )
             uow.commit()
         return events

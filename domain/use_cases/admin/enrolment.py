@@ -49,8 +49,12 @@ class StartEnrolment:
                 operator.totp_secret = self.totp.new_secret()
                 uow.commit()
             secret = operator.totp_secret
-            return EnrolmentStart(operator.username, operator.role,
-                                  self.totp.provisioning_uri(secret, operator.username), self.totp.manual_key(secret))
+            return EnrolmentStart(
+                operator.username,
+                operator.role,
+                self.totp.provisioning_uri(secret, operator.username),
+                self.totp.manual_key(secret),
+            )
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,9 @@ class Enrolment:
 
 
 class FinishEnrolment:
-    def __init__(self, uow: UnitOfWorkFactory, hasher: PasswordHasher, totp: Totp, clock: Clock, codes: Codes,
-                 rules: Rules):
+    def __init__(
+        self, uow: UnitOfWorkFactory, hasher: PasswordHasher, totp: Totp, clock: Clock, codes: Codes, rules: Rules
+    ):
         self.uow, self.hasher, self.totp, self.clock, self.codes, self.rules = uow, hasher, totp, clock, codes, rules
 
     def __call__(self, cmd: Enrolment) -> list[str]:

@@ -41,11 +41,19 @@ class CreateOperator:
             with self.uow() as uow:
                 if uow.operators.get_by_username_for_update(username) is not None:
                     raise errors.UsernameTaken()
-                operator = Operator(username, str(role), now, setup_digest=setup_digest(self.rules, token),
-                                    setup_expires_at=expires_at)
+                operator = Operator(
+                    username, str(role), now, setup_digest=setup_digest(self.rules, token), setup_expires_at=expires_at
+                )
                 uow.operators.add(operator)
-                record(uow, EventType.ADMIN_OPERATOR_CREATED, now=now, client=client, operator_id=operator.id,
-                       operator=username, role=str(role))
+                record(
+                    uow,
+                    EventType.ADMIN_OPERATOR_CREATED,
+                    now=now,
+                    client=client,
+                    operator_id=operator.id,
+                    operator=username,
+                    role=str(role),
+                )
                 uow.commit()
         except errors.Conflict:
             raise errors.UsernameTaken() from None  # a concurrent create of the same name won
@@ -70,8 +78,14 @@ class ResetOperator:
             operator.setup_digest = setup_digest(self.rules, token)
             operator.setup_expires_at = now + self.rules.operator_setup_link_ttl
             uow.operator_sessions.end_all(operator.id, now)
-            record(uow, EventType.ADMIN_OPERATOR_RESET, now=now, client=client, operator_id=operator.id,
-                   operator=operator.username)
+            record(
+                uow,
+                EventType.ADMIN_OPERATOR_RESET,
+                now=now,
+                client=client,
+                operator_id=operator.id,
+                operator=operator.username,
+            )
             uow.commit()
             return SetupLink(operator.username, token, operator.setup_expires_at)
 
@@ -91,8 +105,14 @@ class DisableOperator:
             operator.disabled_at = now
             operator.setup_digest = operator.setup_expires_at = None
             uow.operator_sessions.end_all(operator.id, now)
-            record(uow, EventType.ADMIN_OPERATOR_DISABLED, now=now, client=client, operator_id=operator.id,
-                   operator=operator.username)
+            record(
+                uow,
+                EventType.ADMIN_OPERATOR_DISABLED,
+                now=now,
+                client=client,
+                operator_id=operator.id,
+                operator=operator.username,
+            )
             uow.commit()
             return True
 

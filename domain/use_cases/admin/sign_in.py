@@ -38,8 +38,11 @@ class OperatorSignIn:
         now, rules = self.clock.now(), self.rules
         username = cmd.username.strip().lower()
         # What was typed is kept only when it could be a username: a password typed in the wrong box is not.
-        event = {"now": now, "client": cmd.client,
-                 "username": username if USERNAME.fullmatch(username) else "(invalid)"}
+        event = {
+            "now": now,
+            "client": cmd.client,
+            "username": username if USERNAME.fullmatch(username) else "(invalid)",
+        }
         with self.uow() as uow:
             operator = uow.operators.get_by_username_for_update(username)
             usable = operator is not None and operator.can_sign_in
@@ -59,12 +62,26 @@ class OperatorSignIn:
             operator = uow.operators.get_by_username_for_update(username)
             factor = self._second_factor(operator, cmd.code, now) if usable and matches else None
             if factor is None:
-                refuse_wrong_password(uow, operator, usable and armed_lock, errors.BadCredentials("operator"),
-                                      EventType.ADMIN_SIGN_IN_FAILED, EventType.ADMIN_LOCKED, **event)
+                refuse_wrong_password(
+                    uow,
+                    operator,
+                    usable and armed_lock,
+                    errors.BadCredentials("operator"),
+                    EventType.ADMIN_SIGN_IN_FAILED,
+                    EventType.ADMIN_LOCKED,
+                    **event,
+                )
             operator.login_succeeded()
-            uow.operator_sessions.add(OperatorSession(
-                session_digest(rules, cmd.session_id), operator.id, started_at=now, last_seen_at=now,
-                ip=cmd.client.ip, user_agent=(cmd.client.user_agent or "")[:512] or None))
+            uow.operator_sessions.add(
+                OperatorSession(
+                    session_digest(rules, cmd.session_id),
+                    operator.id,
+                    started_at=now,
+                    last_seen_at=now,
+                    ip=cmd.client.ip,
+                    user_agent=(cmd.client.user_agent or "")[:512] or None,
+                )
+            )
             actor = operator.actor()
             record_action(uow, EventType.ADMIN_SIGNED_IN, actor, now=now, client=cmd.client, factor=factor)
             uow.commit()

@@ -48,7 +48,7 @@ class ViewSms:
         require(actor, Action.READ, uow=self.uow, clock=self.clock, client=client)
         page, size, now = page_number(page), self.rules.console_page_size, self.clock.now()
         with self.reader() as uow:
-            events = uow.console.events(EventFilter(types=SENDS), (page - 1) * size, size + 1)[:size + 1]
+            events = uow.console.events(EventFilter(types=SENDS), (page - 1) * size, size + 1)[: size + 1]
             ids = [e.detail["message_id"] for e in events[:size] if isinstance(e.detail.get("message_id"), str)]
             since = min((e.occurred_at for e in events[:size]), default=now)
             receipts = uow.console.delivery_receipts(ids, since) if ids else {}
@@ -57,12 +57,24 @@ class ViewSms:
         for event in events[:size]:
             message_id = event.detail.get("message_id")
             receipt = receipts.get(message_id) if isinstance(message_id, str) else None
-            sends.append(SmsSend(
-                event.occurred_at, mask_mobile(event.mobile) if event.mobile else "-", event.detail.get("purpose"),
-                event.client.ip, event.type == EventType.SMS_CODE_SENT, event.detail.get("provider"),
-                message_id if isinstance(message_id, str) else None,
-                str(receipt.type) if receipt else None, receipt.occurred_at if receipt else None))
+            sends.append(
+                SmsSend(
+                    event.occurred_at,
+                    mask_mobile(event.mobile) if event.mobile else "-",
+                    event.detail.get("purpose"),
+                    event.client.ip,
+                    event.type == EventType.SMS_CODE_SENT,
+                    event.detail.get("provider"),
+                    message_id if isinstance(message_id, str) else None,
+                    str(receipt.type) if receipt else None,
+                    receipt.occurred_at if receipt else None,
+                )
+            )
         return SmsOverview(
-            Page(sends, page, len(events) > size), refusals, now - REFUSALS_WINDOW,
-            shows_provider=any(s.provider for s in sends), shows_message_id=any(s.message_id for s in sends),
-            shows_receipt=any(s.receipt for s in sends) or bool(receipts))
+            Page(sends, page, len(events) > size),
+            refusals,
+            now - REFUSALS_WINDOW,
+            shows_provider=any(s.provider for s in sends),
+            shows_message_id=any(s.message_id for s in sends),
+            shows_receipt=any(s.receipt for s in sends) or bool(receipts),
+        )

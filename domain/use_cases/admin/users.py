@@ -28,8 +28,14 @@ class UserRow:
 
     @classmethod
     def of(cls, user: User, now: datetime) -> UserRow:
-        return cls(user.id, user.nickname, mask_mobile(user.mobile), user.created_at,
-                   user.lock_remaining(now) > 0, user.disabled_at is not None)
+        return cls(
+            user.id,
+            user.nickname,
+            mask_mobile(user.mobile),
+            user.created_at,
+            user.lock_remaining(now) > 0,
+            user.disabled_at is not None,
+        )
 
 
 @dataclass(frozen=True)

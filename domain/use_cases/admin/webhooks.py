@@ -63,10 +63,20 @@ def without_paths(text: str) -> str:
 def lag_of(status: WebhookStatus) -> WebhookLag:
     e = status.endpoint
     return WebhookLag(
-        id=e.id, host=host_of(e.url), event_types=e.event_types, full_mobile=e.full_mobile,
-        allow_private=e.allow_private, created_at=e.created_at, pending=status.pending, failed=status.failed,
-        behind=status.behind, oldest_pending_at=status.oldest_pending_at, last_success_at=e.last_success_at,
-        last_error=without_paths(e.last_error) if e.last_error else None, last_error_at=e.last_error_at)
+        id=e.id,
+        host=host_of(e.url),
+        event_types=e.event_types,
+        full_mobile=e.full_mobile,
+        allow_private=e.allow_private,
+        created_at=e.created_at,
+        pending=status.pending,
+        failed=status.failed,
+        behind=status.behind,
+        oldest_pending_at=status.oldest_pending_at,
+        last_success_at=e.last_success_at,
+        last_error=without_paths(e.last_error) if e.last_error else None,
+        last_error_at=e.last_error_at,
+    )
 
 
 class ViewWebhooks:

@@ -25,8 +25,9 @@ def console():
 def login():
     data = body()
     session_id = new_session_id()
-    signed_in = console().sign_in(OperatorCredentials(data["username"], data["password"], data["code"], session_id,
-                                                      client_context()))
+    signed_in = console().sign_in(
+        OperatorCredentials(data["username"], data["password"], data["code"], session_id, client_context())
+    )
     start_operator_session(session_id)
     return ok("登录成功", username=signed_in.username, role=str(signed_in.role))
 
@@ -41,15 +42,21 @@ def logout():
 @admin_api.post("/setup/start")
 def setup_start():
     start = console().start_enrolment(body()["token"])
-    return ok("请用验证器扫描二维码", username=start.username, role=start.role,
-              qr=qr_svg_data_uri(start.provisioning_uri), key=start.manual_key)
+    return ok(
+        "请用验证器扫描二维码",
+        username=start.username,
+        role=start.role,
+        qr=qr_svg_data_uri(start.provisioning_uri),
+        key=start.manual_key,
+    )
 
 
 @admin_api.post("/setup/finish")
 def setup_finish():
     data = body()
-    codes = console().finish_enrolment(Enrolment(data["token"], data["password"], data["confirmPassword"],
-                                                 data["code"], client_context()))
+    codes = console().finish_enrolment(
+        Enrolment(data["token"], data["password"], data["confirmPassword"], data["code"], client_context())
+    )
     return ok("设置完成，请保存恢复码后登录", recovery_codes=codes)
 
 

@@ -13,8 +13,13 @@ from domain.errors import LoginRequired
 from entrypoints.web.context import services
 
 # Reachable without a console session: signing in and the first visit through a setup link.
-PUBLIC = {"admin_pages.login", "admin_pages.setup", "admin_api.login", "admin_api.setup_start",
-          "admin_api.setup_finish"}
+PUBLIC = {
+    "admin_pages.login",
+    "admin_pages.setup",
+    "admin_api.login",
+    "admin_api.setup_start",
+    "admin_api.setup_finish",
+}
 
 
 class ConsoleSessionInterface(SecureCookieSessionInterface):

@@ -25,8 +25,12 @@ CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # spreadsheet formula inje
 
 @admin_pages.app_context_processor
 def console_context():
-    return {"operator": g.get("actor"), "event_labels": EVENT_LABELS,
-            "reason_labels": REASON_LABELS, "mask_mobile": mask_mobile}
+    return {
+        "operator": g.get("actor"),
+        "event_labels": EVENT_LABELS,
+        "reason_labels": REASON_LABELS,
+        "mask_mobile": mask_mobile,
+    }
 
 
 def console():
@@ -51,11 +55,11 @@ def setup():
 @admin_pages.get("/")
 def dashboard():
     counts = console().dashboard(actor(), client_context())
-    chart = {"days": [day.strftime("%m-%d") for day in counts.days], "series": counts.series,
-             "labels": METRIC_LABELS}
+    chart = {"days": [day.strftime("%m-%d") for day in counts.days], "series": counts.series, "labels": METRIC_LABELS}
     totals = {metric: sum(values) for metric, values in counts.series.items()}
-    return render_template("admin/dashboard.html", chart=chart, totals=totals, metrics=list(METRICS),
-                           metric_labels=METRIC_LABELS)
+    return render_template(
+        "admin/dashboard.html", chart=chart, totals=totals, metrics=list(METRICS), metric_labels=METRIC_LABELS
+    )
 
 
 @admin_pages.get("/users")
@@ -89,9 +93,14 @@ def event_filter() -> EventFilter:
         raise InvalidInput("mobile_format", field="mobile")
     if args["user_id"] and not (args["user_id"].isascii() and args["user_id"].isdigit() and len(args["user_id"]) < 19):
         raise InvalidInput("user_id_format", field="user_id")
-    return EventFilter(types=(args["type"],) if args["type"] else (), mobile=args["mobile"] or None,
-                       user_id=int(args["user_id"]) if args["user_id"] else None, ip=args["ip"] or None,
-                       since=_when("since"), until=_when("until"))
+    return EventFilter(
+        types=(args["type"],) if args["type"] else (),
+        mobile=args["mobile"] or None,
+        user_id=int(args["user_id"]) if args["user_id"] else None,
+        ip=args["ip"] or None,
+        since=_when("since"),
+        until=_when("until"),
+    )
 
 
 @admin_pages.get("/audit")
@@ -114,14 +123,28 @@ def audit_csv():
     writer = csv.writer(buffer)
     writer.writerow(["时间（北京时间）", "事件", "类型", "用户 ID", "手机号", "IP", "User-Agent", "请求 ID", "详情"])
     for event in events:
-        writer.writerow([_cell(v) for v in (
-            event.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-            EVENT_LABELS.get(str(event.type), ""), str(event.type), event.user_id,
-            mask_mobile(event.mobile) if event.mobile else "", event.client.ip, event.client.user_agent,
-            event.client.request_id, json.dumps(event.detail, ensure_ascii=False, sort_keys=True, default=str))])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    event.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+                    EVENT_LABELS.get(str(event.type), ""),
+                    str(event.type),
+                    event.user_id,
+                    mask_mobile(event.mobile) if event.mobile else "",
+                    event.client.ip,
+                    event.client.user_agent,
+                    event.client.request_id,
+                    json.dumps(event.detail, ensure_ascii=False, sort_keys=True, default=str),
+                )
+            ]
+        )
     stamp = datetime.now(BEIJING).strftime("%Y%m%d-%H%M%S")
-    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
+    return Response(
+        buffer.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
+    )
 
 
 @admin_pages.get("/sms")
@@ -132,5 +155,8 @@ def sms():
 
 @admin_pages.get("/webhooks")
 def webhooks():
-    return render_template("admin/webhooks.html", endpoints=console().view_webhooks(actor(), client_context()),
-                           retry_window=RetryRule.give_up_after)  # the relay's default (WEBHOOK_RETRY_FOR)
+    return render_template(
+        "admin/webhooks.html",
+        endpoints=console().view_webhooks(actor(), client_context()),
+        retry_window=RetryRule.give_up_after,
+    )  # the relay's default (WEBHOOK_RETRY_FOR)
