@@ -119,6 +119,16 @@ def test_retries_back_off_exponentially_with_jitter_and_stop_after_the_window():
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
         ("224.0.0.1", False),
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::10.0.0.1", False),
+        ("::169.254.169.254", False),
+        ("64:ff9b::127.0.0.1", False),  # NAT64, well-known prefix
+        ("64:ff9b::a9fe:a9fe", False),  # 169.254.169.254, written in hex
+        ("64:ff9b:1::10.0.0.1", False),  # NAT64, local-use prefix
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("64:ff9b::93.184.216.34", True),  # NAT64 to a public address is as public as the address
+        ("2002:5db8:d822::1", True),  # 6to4 of 93.184.216.34
     ],
 )
 def test_only_global_unicast_addresses_are_public(address, public):
