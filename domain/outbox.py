@@ -91,14 +91,18 @@ def _utc_text(moment: datetime) -> str:
 
 
 def _clean_detail(detail: dict[str, Any], full_mobile: bool) -> dict[str, Any]:
-    cleaned = {}
-    for key, value in detail.items():
-        if SECRET_DETAIL_KEY.search(key):
-            continue
-        if isinstance(value, str) and not full_mobile and FULL_MOBILE.fullmatch(value):
-            value = mask_mobile(value)
-        cleaned[key] = value
-    return cleaned
+    """Secrets dropped and mobiles masked at every depth: an export's `filters.mobile` is as personal as the top."""
+    return {key: _clean_value(value, full_mobile) for key, value in detail.items() if not SECRET_DETAIL_KEY.search(key)}
+
+
+def _clean_value(value: Any, full_mobile: bool) -> Any:
+    if isinstance(value, dict):
+        return _clean_detail(value, full_mobile)
+    if isinstance(value, list):
+        return [_clean_value(item, full_mobile) for item in value]
+    if isinstance(value, str) and not full_mobile and FULL_MOBILE.fullmatch(value):
+        return mask_mobile(value)
+    return value
 
 
 def payload(event: OutboxEvent, *, full_mobile: bool = False) -> dict[str, Any]:

@@ -67,6 +67,22 @@ def test_secrets_in_details_never_leave_and_mobiles_in_details_are_masked():
     assert body["details"] == {"reason": "sms_code_invalid", "old_mobile": "139****9000", "until": "later"}
 
 
+def test_mobiles_and_secrets_are_cleaned_at_every_depth():
+    detail = {
+        "filters": {"mobile": "13800138000", "type": "login.failed", "token": "t"},
+        "mobiles": ["13900139000", {"old": "13700137000", "code": "123456"}],
+        "count": 3,
+    }
+    assert payload(event(detail=detail))["details"] == {
+        "filters": {"mobile": "138****8000", "type": "login.failed"},
+        "mobiles": ["139****9000", {"old": "137****7000"}],
+        "count": 3,
+    }
+    full = payload(event(detail=detail), full_mobile=True)["details"]
+    assert full["filters"] == {"mobile": "13800138000", "type": "login.failed"}
+    assert full["mobiles"] == ["13900139000", {"old": "13700137000"}]
+
+
 def test_type_filters_take_patterns_and_exclusions():
     default = TypeFilter.parse("", "captcha.issued,api_key.used")
     assert default("user.registered") and default("admin.user_locked") and not default("captcha.issued")
