@@ -31,7 +31,7 @@ class EventType(StrEnum):
     SIGNED_OUT_EVERYWHERE = "sessions.revoked"
     API_KEY_CREATED = "api_key.created"  # detail.key_id, detail.name
     API_KEY_REVOKED = "api_key.revoked"  # detail.key_id, detail.name
-    API_KEY_USED = "api_key.used"  # detail.key_id, detail.name, detail.endpoint; user_id: the session checked
+    API_KEY_USED = "api_key.used"  # detail.key_id, detail.name, detail.endpoint; once a minute per key
     WEBHOOK_ADDED = "webhook.added"  # detail.endpoint_id, detail.host, detail.types
     WEBHOOK_REMOVED = "webhook.removed"  # detail.endpoint_id, detail.host
     WEBHOOK_REPLAYED = "webhook.replayed"  # detail.endpoint_id (null: all), detail.deliveries

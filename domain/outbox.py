@@ -186,6 +186,7 @@ class ApiKey:
     name: str
     created_at: datetime
     revoked_at: datetime | None = None
+    last_used_at: datetime | None = None  # when a use was last recorded (at most once per interval)
 
 
 def api_key_digest(key: str) -> str:

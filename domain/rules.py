@@ -56,6 +56,8 @@ class Rules:
     deletion_cool_off: timedelta = timedelta(days=15)  # 注销 takes effect after this; signing in before cancels it
     export_page_size: int = 500  # audit events read per query when a data copy is generated
     audit_retention: timedelta = timedelta(days=180)  # `accounts purge` default; the privacy policy quotes it
+    # An internal service checks a key on every page view: its use is recorded once per key in this interval.
+    api_key_use_record_interval: timedelta = timedelta(minutes=1)
     terms_version: str = TERMS_VERSION
     privacy_version: str = PRIVACY_VERSION
     # The operator console (管理后台): sessions end 8 hours after sign-in or 30 minutes after the last request.

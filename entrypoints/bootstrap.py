@@ -204,6 +204,7 @@ def bootstrap(
             signing_key=derive_key(secret_key, "webhook-secrets"),
             clock=clock,
             codes=codes,
+            rules=rules,
             types=exported_types,
         ),
         list_sessions=ListSessions(reader, clock, rules),

@@ -15,6 +15,7 @@ from adapters.sqlalchemy.integrations import SqlEventFeed, SqlIntegrationsUnitOf
 from adapters.target_guard import DnsTargetGuard
 from domain import ports
 from domain.outbox import DEFAULT_EXCLUDED, TypeFilter
+from domain.rules import Rules
 from domain.use_cases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey, UseApiKey
 from domain.use_cases.event_feed import ReadEventFeed
 from domain.use_cases.webhooks import AddWebhook, RemoveWebhook, ReplayWebhooks, WebhookStatuses
@@ -54,6 +55,7 @@ def build_integrations(
     signing_key: bytes,
     clock: ports.Clock,
     codes: ports.Codes,
+    rules: Rules,
     types: TypeFilter | None = None,
     guard: ports.TargetGuard | None = None,
 ) -> Integrations:
@@ -66,7 +68,7 @@ def build_integrations(
         create_api_key=CreateApiKey(uow, clock, codes),
         revoke_api_key=RevokeApiKey(uow, clock),
         list_api_keys=ListApiKeys(uow),
-        use_api_key=UseApiKey(uow, clock),
+        use_api_key=UseApiKey(uow, clock, rules),
         add_webhook=AddWebhook(uow, guard, clock, codes, signing_key),
         remove_webhook=RemoveWebhook(uow, clock),
         replay_webhooks=ReplayWebhooks(uow, clock),

@@ -32,6 +32,13 @@ class FakeApiKeys:
     def all(self) -> list[ApiKey]:
         return [k for k, _ in self.rows.values()]
 
+    def mark_used(self, key_id: int, now: datetime, unless_since: datetime) -> bool:
+        key, key_digest = self.rows[key_id]
+        if key.last_used_at is not None and key.last_used_at > unless_since:
+            return False
+        self.rows[key_id] = (replace(key, last_used_at=now), key_digest)
+        return True
+
 
 class FakeWebhookEndpoints:
     def __init__(self) -> None:

@@ -15,7 +15,7 @@ from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, Webh
 
 
 def _key(row) -> ApiKey:
-    return ApiKey(row.id, row.name, row.created_at, row.revoked_at)
+    return ApiKey(row.id, row.name, row.created_at, row.revoked_at, row.last_used_at)
 
 
 class SqlApiKeys:
@@ -40,6 +40,11 @@ class SqlApiKeys:
 
     def all(self) -> list[ApiKey]:
         return [_key(row) for row in self.session.execute(select(api_keys).order_by(api_keys.c.id))]
+
+    def mark_used(self, key_id: int, now: datetime, unless_since: datetime) -> bool:
+        recent = api_keys.c.last_used_at.is_not(None) & (api_keys.c.last_used_at > unless_since)
+        result = self.session.execute(update(api_keys).where(api_keys.c.id == key_id, ~recent).values(last_used_at=now))
+        return result.rowcount == 1
 
 
 class SqlWebhookEndpoints:

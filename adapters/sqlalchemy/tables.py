@@ -221,6 +221,7 @@ api_keys = Table(
     Column("key_digest", String(64), nullable=False, unique=True),  # SHA-256 of the key; the key is shown once
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),  # the last recorded use: api_key.used is written once per interval
     **MYSQL_TABLE,
 )
 

@@ -1,5 +1,6 @@
 """API keys for internal services (the pull API, the session check): made by an operator, shown once, stored as
-a digest, revocable; every use is an audit event."""
+a digest, revocable; their use is an audit event at most once per key and interval, tied to no user (a forward-auth
+check runs on every page view of a sibling app, and would otherwise fill that user's history)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from domain import errors
 from domain.events import ClientContext, EventType
 from domain.outbox import ApiKey, api_key_digest
 from domain.ports import Clock, Codes, IntegrationsUnitOfWorkFactory
+from domain.rules import Rules
 from domain.use_cases.common import record
 
 KEY_PREFIX = "ak_"
@@ -81,34 +83,38 @@ class ApiKeyUse:
     presented: str  # what followed "Bearer "
     endpoint: str  # which internal endpoint, for the audit
     client: ClientContext
-    user_id: int | None = None  # the session the caller asked about, if any
 
 
 class UseApiKey:
-    """Admits a call with an active key and records the use in the same transaction.
+    """Admits a call with an active key; the first use in each interval is recorded, in the same transaction as the
+    key's `last_used_at`, so of racing calls one records it. Other calls only read.
 
     A refused key writes nothing: callers without a key must not be able to grow the log.
     """
 
-    def __init__(self, uow: IntegrationsUnitOfWorkFactory, clock: Clock):
-        self.uow, self.clock = uow, clock
+    def __init__(self, uow: IntegrationsUnitOfWorkFactory, clock: Clock, rules: Rules):
+        self.uow, self.clock, self.rules = uow, clock, rules
 
     def __call__(self, use: ApiKeyUse) -> ApiKey:
         if not use.presented.startswith(KEY_PREFIX) or len(use.presented) > 128:
             raise errors.ApiKeyInvalid()
+        now = self.clock.now()
+        recorded_since = now - self.rules.api_key_use_record_interval
         with self.uow() as uow:
             key = uow.api_keys.find_active(api_key_digest(use.presented))
             if key is None:
                 raise errors.ApiKeyInvalid()
-            record(
-                uow,
-                EventType.API_KEY_USED,
-                now=self.clock.now(),
-                client=use.client,
-                user_id=use.user_id,
-                key_id=key.id,
-                name=key.name,
-                endpoint=use.endpoint,
-            )
-            uow.commit()
+            if key.last_used_at is not None and key.last_used_at > recorded_since:
+                return key
+            if uow.api_keys.mark_used(key.id, now, unless_since=recorded_since):
+                record(
+                    uow,
+                    EventType.API_KEY_USED,
+                    now=now,
+                    client=use.client,
+                    key_id=key.id,
+                    name=key.name,
+                    endpoint=use.endpoint,
+                )
+                uow.commit()
         return key

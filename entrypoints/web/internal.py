@@ -22,11 +22,11 @@ from entrypoints.web.context import client_context, services
 internal = Blueprint("internal", __name__)
 
 
-def use_api_key(endpoint: str, user_id: int | None = None) -> None:
+def use_api_key(endpoint: str) -> None:
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiKeyInvalid()
-    services().integrations.use_api_key(ApiKeyUse(key.strip(), endpoint, client_context(), user_id))
+    services().integrations.use_api_key(ApiKeyUse(key.strip(), endpoint, client_context()))
 
 
 def whole_number(name: str, default: int) -> int:
@@ -47,7 +47,7 @@ def events():
 @internal.get("/api/internal/session")
 def session_check():
     signed_in = current_user.is_authenticated  # whatever keeps sessions underneath, Flask-Login answers
-    use_api_key("session", current_user.user_id if signed_in else None)
+    use_api_key("session")
     if not signed_in:
         raise LoginRequired()
     user_id, nickname = current_user.user_id, current_user.nickname

@@ -1,10 +1,13 @@
-"""/api/internal/events and /api/internal/session: API key required, each use audited, answers as documented."""
+"""/api/internal/events and /api/internal/session: API key required, its use audited once a minute per key and tied to
+no user, answers as documented."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from adapters.sqlalchemy.engine import make_engine
@@ -14,6 +17,7 @@ from domain.events import ClientContext
 from tests.integration.test_openapi import assert_conforms, assert_refusal
 
 MOBILE = "13800138000"
+T0 = "2026-12-07 10:00:00"
 
 
 @pytest.fixture
@@ -48,6 +52,7 @@ def test_without_a_valid_key_neither_endpoint_answers(setup):
     assert c.http.post("/api/internal/events", headers={"Authorization": f"Bearer {key}"}).status_code == 405
 
 
+@freeze_time(T0)
 def test_events_come_in_order_with_next_and_without_noise(setup):
     app, c, key, engine = setup
     auth = {"Authorization": f"Bearer {key}"}
@@ -74,12 +79,14 @@ def test_events_come_in_order_with_next_and_without_noise(setup):
             "invalid_input",
             query.split("=")[0],
         )
-    assert used(engine) == 3 + 6  # each admitted call is a use, whatever its parameters
+    assert used(engine) == 1  # nine admitted calls in one minute: the first is recorded
 
 
 def test_the_session_check_answers_who_is_signed_in_for_nginx(setup):
     app, c, key, engine = setup
     auth = {"Authorization": f"Bearer {key}"}
+    clock = freeze_time(T0)
+    ticking = clock.start()
     assert_refusal(
         "GET", "/api/internal/session", c.get("/api/internal/session", headers=auth), 401, "login_required", None
     )
@@ -94,9 +101,31 @@ def test_the_session_check_answers_who_is_signed_in_for_nginx(setup):
             .where(audit_events.c.type == "api_key.used")
             .order_by(audit_events.c.id)
         ).all()
-    assert [(u, d["endpoint"]) for u, d in checked] == [(None, "session"), (body["user_id"], "session")]
+    assert [(u, d["endpoint"]) for u, d in checked] == [(None, "session")]  # once a minute, tied to no user
+    ticking.tick(60)
+    assert c.get("/api/internal/session", headers=auth).status_code == 200
+    assert used(engine) == 2 and user_ids_of_key_use(engine) == {None}
     assert c.post("/api/logout").status_code == 200
     assert c.get("/api/internal/session", headers=auth).status_code == 401
+    clock.stop()
+
+
+def user_ids_of_key_use(engine) -> set:
+    with engine.connect() as connection:
+        return set(connection.scalars(select(audit_events.c.user_id).where(audit_events.c.type == "api_key.used")))
+
+
+@freeze_time(T0)
+def test_of_twenty_checks_at_once_one_records_the_use(setup):
+    app, c, key, engine = setup
+    auth = {"Authorization": f"Bearer {key}"}
+
+    def check(_):
+        return app.test_client().get("/api/internal/events", headers=auth).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(check, range(20))) == [200] * 20
+    assert used(engine) == 1
 
 
 def test_the_internal_endpoints_are_not_under_the_per_ip_limit(setup):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
@@ -22,7 +22,7 @@ from domain.use_cases.webhooks import (
     WebhookStatuses,
     parse_target,
 )
-from tests.fakes import CLIENT, FakeCodes, FakeStore, UtcClock
+from tests.fakes import CLIENT, TEST_RULES, FakeCodes, FakeStore, UtcClock
 from tests.fakes_integrations import FakeApiKeys, FakeGuard, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints
 
 KEY = b"webhook-signing-key"
@@ -63,13 +63,22 @@ def test_an_api_key_needs_a_visible_name(world, name):
         CreateApiKey(uow, clock, codes)(name, CLIENT)
 
 
-def test_each_use_of_a_key_is_audited_and_a_refused_key_writes_nothing(world):
-    store, _, _, uow, _, codes, clock = world
+def test_the_first_use_of_a_key_in_each_minute_is_audited_and_a_refused_key_writes_nothing(world):
+    store, keys, _, uow, _, codes, clock = world
     new = CreateApiKey(uow, clock, codes)("nginx", CLIENT)
-    use = UseApiKey(uow, clock)
-    assert use(ApiKeyUse(new.key, "session", CLIENT, user_id=5)).id == new.id
+    use = UseApiKey(uow, clock, TEST_RULES)
+    with freeze_time(T0) as ticking:
+        assert use(ApiKeyUse(new.key, "session", CLIENT)).id == new.id
+        ticking.tick(59.999999)
+        use(ApiKeyUse(new.key, "events", CLIENT))  # within the minute: admitted, not recorded
+        ticking.tick(0.000001)
+        use(ApiKeyUse(new.key, "events", CLIENT))
     used = store.events_of(EventType.API_KEY_USED)
-    assert [(e.user_id, e.detail) for e in used] == [(5, {"key_id": new.id, "name": "nginx", "endpoint": "session"})]
+    assert [(e.occurred_at, e.user_id, e.detail) for e in used] == [
+        (T0, None, {"key_id": new.id, "name": "nginx", "endpoint": "session"}),
+        (T0 + timedelta(minutes=1), None, {"key_id": new.id, "name": "nginx", "endpoint": "events"}),
+    ]
+    assert keys.get(new.id).last_used_at == T0 + timedelta(minutes=1)
     before = len(store.events)
     for wrong in ("ak_" + "X" * 43, "", "Bearer", new.key + "x", "x" * 500):
         with pytest.raises(errors.ApiKeyInvalid):
@@ -85,7 +94,7 @@ def test_a_revoked_key_stops_working_and_revoking_twice_records_once(world):
     revoke(new.id, CLIENT)
     assert len(store.events_of(EventType.API_KEY_REVOKED)) == 1
     with pytest.raises(errors.ApiKeyInvalid):
-        UseApiKey(uow, clock)(ApiKeyUse(new.key, "events", CLIENT))
+        UseApiKey(uow, clock, TEST_RULES)(ApiKeyUse(new.key, "events", CLIENT))
     with pytest.raises(errors.ApiKeyNotFound):
         revoke(999, CLIENT)
 
@@ -179,11 +188,11 @@ def test_revoking_and_using_a_key_are_recorded_in_full(world):
     store, _, _, uow, _, codes, clock = world
     new = CreateApiKey(uow, clock, codes)("billing", CLIENT)
     with freeze_time(T0):
-        UseApiKey(uow, clock)(ApiKeyUse(new.key, "events", CLIENT, user_id=5))
+        UseApiKey(uow, clock, TEST_RULES)(ApiKeyUse(new.key, "events", CLIENT))
         RevokeApiKey(uow, clock)(new.id, CLIENT)
     assert store.events[1:] == [
         AuditEvent(
-            EventType.API_KEY_USED, T0, CLIENT, None, 5, {"key_id": new.id, "name": "billing", "endpoint": "events"}
+            EventType.API_KEY_USED, T0, CLIENT, None, None, {"key_id": new.id, "name": "billing", "endpoint": "events"}
         ),
         AuditEvent(EventType.API_KEY_REVOKED, T0, CLIENT, None, None, {"key_id": new.id, "name": "billing"}),
     ]
@@ -204,7 +213,7 @@ def test_only_keys_that_could_be_one_are_looked_up(world, presented, looked_up):
     find_active = keys.find_active
     keys.find_active = lambda digest: lookups.append(digest) or find_active(digest)
     with pytest.raises(errors.ApiKeyInvalid):
-        UseApiKey(uow, clock)(ApiKeyUse(presented, "events", CLIENT))
+        UseApiKey(uow, clock, TEST_RULES)(ApiKeyUse(presented, "events", CLIENT))
     assert bool(lookups) is looked_up
 
 
