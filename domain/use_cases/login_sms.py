@@ -77,10 +77,8 @@ class LoginWithSms:
                 )  # the code stays usable
             if user is not None:
                 event["user_id"] = user.id
-                if remaining := user.lock_remaining(now):  # as in password sign-in: a lock holds for every method
-                    record_refusal_and_raise(
-                        uow, errors.AccountLocked.for_seconds(remaining), EventType.LOGIN_FAILED, **event
-                    )
+                # No lock check: the lock stops guessing passwords, and the code proved the mobile (its own tries
+                # are limited); success lifts the lock below, as a password reset does.
                 if user.disabled_at is not None:
                     record_refusal_and_raise(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
             spend_code(uow, mobile, PURPOSE, proven)  # checked in this very transaction: it is still the current one
@@ -96,7 +94,7 @@ class LoginWithSms:
                 event["user_id"] = user.id
                 record(uow, EventType.USER_REGISTERED, **event)
                 record_consent(uow, user.id, rules, now=now, client=cmd.client, mobile=mobile)
-            user.login_succeeded()  # the owner proved the mobile: earlier failed passwords no longer count
+            user.login_succeeded()  # the owner proved the mobile: failed passwords and their lock no longer count
             session = open_session(
                 uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now, client=cmd.client
             )

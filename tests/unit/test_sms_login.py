@@ -112,22 +112,30 @@ def test_an_existing_account_needs_no_agreement():
     assert not sms_sign_in(s, request_code(s, purpose="login")).registered
 
 
-def test_a_locked_or_disabled_account_is_refused_and_its_code_stays_unspent():
+def test_a_disabled_account_is_refused_and_its_code_stays_unspent():
     s = make_services()
     user = add_user(s)
-    now = datetime.now(UTC)
-    user.locked_until = now + timedelta(minutes=10)
+    user.disabled_at = datetime.now(UTC)
     code = request_code(s, purpose="login")
-    with pytest.raises(errors.AccountLocked):
-        sms_sign_in(s, code)
-    user.locked_until, user.disabled_at = None, now
     with pytest.raises(errors.AccountDisabled):
         sms_sign_in(s, code)
-    assert [e.detail["reason"] for e in s.store.events_of(EventType.LOGIN_FAILED)] == [
-        "account_locked",
-        "account_disabled",
-    ]
+    with pytest.raises(errors.AccountDisabled):
+        sms_sign_in(s, code)
+    assert [e.detail["reason"] for e in s.store.events_of(EventType.LOGIN_FAILED)] == ["account_disabled"] * 2
     assert s.store.events_of(EventType.LOGIN_SUCCEEDED) == []
+
+
+def test_a_password_lockout_does_not_stop_a_sign_in_by_code_and_the_code_lifts_it():
+    s = make_services()
+    user = add_user(s)
+    for _ in range(s.rules.login_max_failures):
+        with pytest.raises(errors.DomainError):
+            s.login(credentials(s, password="wrong password"))
+    assert user.locked_until is not None
+    signed_in = sms_sign_in(s, request_code(s, purpose="login"))
+    assert signed_in.user_id == user.id
+    assert (user.locked_until, user.failed_logins) == (None, 0)
+    assert s.login(credentials(s)).user_id == user.id  # the password works again at once
 
 
 def test_signing_in_by_code_cancels_a_pending_deletion_and_clears_failed_passwords():
@@ -285,13 +293,15 @@ def test_refusals_by_code_name_the_mobile_and_the_account():
         code = request_code(s, NEW, purpose="login")
         with pytest.raises(errors.AgreementRequired):
             sms_sign_in(s, code, NEW)
-        user.locked_until = T0 + timedelta(minutes=1)
-        with pytest.raises(errors.AccountLocked):
+        user.disabled_at = T0
+        with pytest.raises(errors.AccountDisabled):
             sms_sign_in(s, request_code(s, purpose="login"))
     assert s.store.events_of(EventType.LOGIN_FAILED) == [
         AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, None, None, {"reason": "invalid_mobile", "method": "sms"}),
         AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, NEW, None, {"reason": "agreement_required", "method": "sms"}),
-        AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, user.id, {"reason": "account_locked", "method": "sms"}),
+        AuditEvent(
+            EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, user.id, {"reason": "account_disabled", "method": "sms"}
+        ),
     ]
 
 
