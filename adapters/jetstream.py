@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import nats
 from nats.errors import Error as NatsError
@@ -18,9 +19,12 @@ class JetStreamSink:
         subject_prefix: str = "accounts.events",
         duplicate_window: float = 3600.0,
         ack_timeout: float = 5.0,
+        max_age: float = 180 * 86400.0,
     ):
+        """`max_age`: seconds a message stays in the stream; the relay passes the audit log's retention, so the
+        stream forgets an event when the database does."""
         self.url, self.stream, self.prefix = url, stream, subject_prefix
-        self.duplicate_window, self.ack_timeout = duplicate_window, ack_timeout
+        self.duplicate_window, self.ack_timeout, self.max_age = duplicate_window, ack_timeout, max_age
         self.connection = None
         self.js = None
 
@@ -37,13 +41,19 @@ class JetStreamSink:
             )
             self.js = self.connection.jetstream(timeout=self.ack_timeout)
             try:
-                await self.js.stream_info(self.stream)
+                info = await self.js.stream_info(self.stream)
             except NotFoundError:
                 await self.js.add_stream(
                     StreamConfig(
-                        name=self.stream, subjects=[f"{self.prefix}.>"], duplicate_window=self.duplicate_window
+                        name=self.stream,
+                        subjects=[f"{self.prefix}.>"],
+                        duplicate_window=self.duplicate_window,
+                        max_age=self.max_age,
                     )
                 )
+            else:
+                if info.config.max_age != self.max_age:  # made by an older relay (kept forever) or another retention
+                    await self.js.update_stream(replace(info.config, max_age=self.max_age))
         return self.js
 
     async def publish(self, messages: list[tuple[str, bytes, str]]) -> tuple[int, str | None]:

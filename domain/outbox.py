@@ -91,14 +91,18 @@ def _utc_text(moment: datetime) -> str:
 
 
 def _clean_detail(detail: dict[str, Any], full_mobile: bool) -> dict[str, Any]:
-    cleaned = {}
-    for key, value in detail.items():
-        if SECRET_DETAIL_KEY.search(key):
-            continue
-        if isinstance(value, str) and not full_mobile and FULL_MOBILE.fullmatch(value):
-            value = mask_mobile(value)
-        cleaned[key] = value
-    return cleaned
+    """Secrets dropped and mobiles masked at every depth: an export's `filters.mobile` is as personal as the top."""
+    return {key: _clean_value(value, full_mobile) for key, value in detail.items() if not SECRET_DETAIL_KEY.search(key)}
+
+
+def _clean_value(value: Any, full_mobile: bool) -> Any:
+    if isinstance(value, dict):
+        return _clean_detail(value, full_mobile)
+    if isinstance(value, list):
+        return [_clean_value(item, full_mobile) for item in value]
+    if isinstance(value, str) and not full_mobile and FULL_MOBILE.fullmatch(value):
+        return mask_mobile(value)
+    return value
 
 
 def payload(event: OutboxEvent, *, full_mobile: bool = False) -> dict[str, Any]:
@@ -147,12 +151,29 @@ def webhook_secret(signing_key: bytes, salt: str) -> str:
     return "whsec_" + base64.b64encode(raw).decode()
 
 
+# IPv6 forms that carry an IPv4 address in their last 32 bits and reach it: IPv4-compatible (::a.b.c.d, deprecated
+# but still routed by some stacks) and NAT64 (RFC 6052's well-known prefix and RFC 8215's local-use one).
+IPV4_IN_LOW_BITS = tuple(ipaddress.IPv6Network(n) for n in ("::/96", "64:ff9b::/96", "64:ff9b:1::/48"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address leads to, if it is one of the forms that embed one."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:  # 2002::/16 (6to4)
+        return ip.sixtofour
+    if any(ip in network for network in IPV4_IN_LOW_BITS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
     """True for a globally routable unicast address; False for private, loopback, link-local, reserved,
-    multicast and unspecified ones (IPv4-mapped IPv6 judged as the IPv4 address it carries)."""
+    multicast and unspecified ones. An IPv6 address that embeds an IPv4 one (mapped, compatible, NAT64, 6to4) is
+    judged as the IPv4 address it leads to: `64:ff9b::7f00:1` is 127.0.0.1 to a NAT64 gateway."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address) and (carried := embedded_ipv4(ip)) is not None:
+        ip = carried
     return ip.is_global and not ip.is_multicast
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import structlog
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -60,6 +60,16 @@ def error_response(status: int, slug: str, message: str, *, field: str | None = 
         response.status_code = status
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
+        g.stated_retry_after = retry_after
+    return response
+
+
+def keep_stated_retry_after(response):
+    """Flask-Limiter recomputes Retry-After from the clock after the body was written, so a second boundary
+    between the two made them disagree (body 60, header 59): the refusal keeps the one wait it stated."""
+    stated = g.get("stated_retry_after")
+    if stated is not None:
+        response.headers["Retry-After"] = str(stated)
     return response
 
 

@@ -9,6 +9,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from entrypoints.web.errors import keep_stated_retry_after
 from entrypoints.web.fetch_metadata import refuse_cross_site_loads
 from entrypoints.web.settings import ConfigurationError
 
@@ -54,6 +55,8 @@ def init_security(app: Flask, limited: list[Blueprint]) -> None:
     refuse_per_process_limits(app)
     CSRFProtect(app)
     app.before_request(refuse_cross_site_loads)  # registered before the limiter's hook: a refusal spends nothing
+    # Registered before the limiter's own hook, so it runs after it (Flask runs after-request hooks in reverse).
+    app.after_request(keep_stated_retry_after)
     limiter = Limiter(get_remote_address, app=app, headers_enabled=True, retry_after="delta-seconds")
     for blueprint in limited:
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(blueprint)

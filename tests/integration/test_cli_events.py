@@ -98,6 +98,9 @@ def test_a_new_user_adds_a_webhook_and_sees_a_signed_event_arrive(operator_env):
         ("https://169.254.169.254/latest/meta-data", "webhook_target_refused"),
         ("https://[::1]/hook", "webhook_target_refused"),
         ("https://10.0.0.1/hook", "webhook_target_refused"),
+        ("https://[::127.0.0.1]/hook", "webhook_target_refused"),  # IPv6 forms that embed a private IPv4
+        ("https://[64:ff9b::a9fe:a9fe]/hook", "webhook_target_refused"),
+        ("https://[2002:7f00:1::]/hook", "webhook_target_refused"),
     ],
 )
 def test_private_targets_are_refused_without_allow_private(tmp_path, monkeypatch, url, slug):

@@ -470,6 +470,20 @@ def test_the_rate_limit_refusal_conforms(make_app, sms, captcha):
         assert c.get(path).status_code == 200, path  # outside the limit
 
 
+def test_the_rate_limit_refusal_states_one_wait_however_slow_the_machine(make_app, sms, captcha, monkeypatch):
+    """The limiter reads the clock again when it adds its headers: on a slow machine a second has passed by then."""
+    import flask_limiter._extension as limiter_module
+
+    c = ApiClient(make_app(), sms, captcha, ip="198.51.100.10")
+    for _ in range(30):
+        c.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}")
+    real_time = limiter_module.time.time
+    monkeypatch.setattr(limiter_module.time, "time", lambda: real_time() + 1.5)
+    refused = c.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == str(refused.get_json()["retry_after"])
+
+
 def test_database_trouble_conforms(client, monkeypatch):
     services = client.app.extensions["services"]
 

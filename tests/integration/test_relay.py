@@ -184,6 +184,7 @@ def test_private_targets_are_refused_at_delivery_time_too(database_url, receiver
     engine = migrated(database_url)
     by_ip, _ = add_endpoint(engine, receiver.url)
     by_name, _ = add_endpoint(engine, receiver.url.replace("127.0.0.1", "localhost"))
+    by_nat64, _ = add_endpoint(engine, receiver.url.replace("127.0.0.1", "[64:ff9b::7f00:1]"))
     with engine.begin() as connection:  # as if DNS had pointed elsewhere at add time, or the row was edited
         connection.execute(update(webhook_endpoints).values(allow_private=False))
     commit_events(engine, [("user.registered", 1)])
@@ -191,7 +192,7 @@ def test_private_targets_are_refused_at_delivery_time_too(database_url, receiver
     asyncio.run(drain(relay))
     asyncio.run(relay.close())
     assert receiver.received == []
-    for endpoint_id in (by_ip, by_name):
+    for endpoint_id in (by_ip, by_name, by_nat64):
         assert endpoint_row(engine, endpoint_id).last_error.startswith("refused:"), endpoint_row(engine, endpoint_id)
     engine.dispose()
 

@@ -134,3 +134,24 @@ def test_nats_down_then_back_loses_nothing_and_holds_back_no_webhook(tmp_path, s
     published = [int(m.headers["Nats-Msg-Id"]) for m in messages if ".webhook." not in m.subject]
     assert published == ids  # every event, once, in order
     engine.dispose()
+
+
+async def stream_config(name: str):
+    connection = await nats.connect(NATS_URL, connect_timeout=2)
+    try:
+        return (await connection.jetstream().stream_info(name)).config
+    finally:
+        await connection.close()
+
+
+def test_the_stream_keeps_messages_as_long_as_the_audit_log_and_an_old_stream_is_brought_in_line(stream):
+    name, prefix = stream
+
+    async def publish_once(sink: JetStreamSink) -> None:
+        assert await sink.publish([(sink.subject("user.registered"), b"{}", secrets.token_hex(8))]) == (1, None)
+        await sink.close()
+
+    asyncio.run(publish_once(JetStreamSink(NATS_URL, name, prefix, ack_timeout=2, max_age=86400.0)))
+    assert asyncio.run(stream_config(name)).max_age == 86400.0
+    asyncio.run(publish_once(JetStreamSink(NATS_URL, name, prefix, ack_timeout=2, max_age=7 * 86400.0)))
+    assert asyncio.run(stream_config(name)).max_age == 7 * 86400.0

@@ -67,6 +67,22 @@ def test_secrets_in_details_never_leave_and_mobiles_in_details_are_masked():
     assert body["details"] == {"reason": "sms_code_invalid", "old_mobile": "139****9000", "until": "later"}
 
 
+def test_mobiles_and_secrets_are_cleaned_at_every_depth():
+    detail = {
+        "filters": {"mobile": "13800138000", "type": "login.failed", "token": "t"},
+        "mobiles": ["13900139000", {"old": "13700137000", "code": "123456"}],
+        "count": 3,
+    }
+    assert payload(event(detail=detail))["details"] == {
+        "filters": {"mobile": "138****8000", "type": "login.failed"},
+        "mobiles": ["139****9000", {"old": "137****7000"}],
+        "count": 3,
+    }
+    full = payload(event(detail=detail), full_mobile=True)["details"]
+    assert full["filters"] == {"mobile": "13800138000", "type": "login.failed"}
+    assert full["mobiles"] == ["13900139000", {"old": "13700137000"}]
+
+
 def test_type_filters_take_patterns_and_exclusions():
     default = TypeFilter.parse("", "captcha.issued,api_key.used")
     assert default("user.registered") and default("admin.user_locked") and not default("captcha.issued")
@@ -119,6 +135,16 @@ def test_retries_back_off_exponentially_with_jitter_and_stop_after_the_window():
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
         ("224.0.0.1", False),
+        ("::127.0.0.1", False),  # IPv4-compatible
+        ("::10.0.0.1", False),
+        ("::169.254.169.254", False),
+        ("64:ff9b::127.0.0.1", False),  # NAT64, well-known prefix
+        ("64:ff9b::a9fe:a9fe", False),  # 169.254.169.254, written in hex
+        ("64:ff9b:1::10.0.0.1", False),  # NAT64, local-use prefix
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:c0a8:101::1", False),  # 6to4 of 192.168.1.1
+        ("64:ff9b::93.184.216.34", True),  # NAT64 to a public address is as public as the address
+        ("2002:5db8:d822::1", True),  # 6to4 of 93.184.216.34
     ],
 )
 def test_only_global_unicast_addresses_are_public(address, public):
