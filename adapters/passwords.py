@@ -14,7 +14,7 @@ OWASP = {"time_cost": 3, "memory_cost": 12 * 1024, "parallelism": 1}
 class Argon2Hasher:
     """One hash at a time per process (gunicorn runs one process per core, each with several threads): argon2
     is memory-hard, and interleaved hashes on one core evict each other's memory from the caches. Measured with
-    gthread workers: 7% more CPU per sign-in without this, none with it (README "Performance")."""
+    gthread workers: 7% more CPU per sign-in without this, none with it (docs/decisions/0004-gthread-workers.md)."""
 
     def __init__(self, *, at_once: int = 1, **parameters: int):
         self.hasher = argon2.PasswordHasher(**(parameters or OWASP))

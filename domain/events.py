@@ -13,7 +13,7 @@ from typing import Any
 
 
 class EventType(StrEnum):
-    SMS_CODE_SENT = "sms_code.sent"  # detail.provider, detail.message_id; detail.confirmed false: see README
+    SMS_CODE_SENT = "sms_code.sent"  # detail.provider, detail.message_id; detail.confirmed false: docs/sms-providers.md
     SMS_CODE_REFUSED = "sms_code.refused"  # detail.reason: a refusal slug
     SMS_CODE_SEND_FAILED = "sms_code.send_failed"  # detail.reason, detail.provider, detail.provider_code
     CAPTCHA_ISSUED = "captcha.issued"  # no longer recorded (an image view is no account event); older rows have it

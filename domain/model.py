@@ -190,7 +190,7 @@ class SmsChallenge:
     spent: bool = False  # used, replaced, or out of tries
     id: int | None = None
     tries_by_client: dict[str, int] | None = None  # client_key -> tries; None until the first
-    # The send, in two short transactions around the provider call (README "Sending an SMS"):
+    # The send, in two short transactions around the provider call (docs/sms-providers.md, "The send path"):
     status: str = SmsStatus.SENT  # SmsStatus: sending, then sent or failed (or unconfirmed after a crash)
     provider: str | None = None
     message_id: str | None = None  # the provider's id for the message (Aliyun BizId, Tencent SerialNo)

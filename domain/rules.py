@@ -46,7 +46,7 @@ class Rules:
     login_max_failures: int = 5
     login_failure_window: timedelta = timedelta(minutes=15)
     lock_duration: timedelta = timedelta(minutes=15)
-    # Sessions (README "Sessions"): absolute lifetimes from sign-in, whatever the cookie says.
+    # Sessions (docs/sessions.md): absolute lifetimes from sign-in, whatever the cookie says.
     remembered_session_lifetime: timedelta = timedelta(days=30)  # 记住我
     browser_session_lifetime: timedelta = timedelta(hours=12)  # without 记住我 (OWASP ASVS 4.0.3 V3.3.2, level 2)
     browser_session_idle_timeout: timedelta = timedelta(minutes=30)  # without 记住我, ASVS level 2 as well

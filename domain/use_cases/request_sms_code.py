@@ -6,7 +6,7 @@
 3. The outcome in a second transaction: "sent" with the provider's message id and `sms_code.sent`, or "failed"
    (the code dead, counted against no limit) and `sms_code.send_failed`.
 
-README "Sending an SMS" lists what holds if the process dies between the steps.
+docs/sms-providers.md ("The send path") lists what holds if the process dies between the steps.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class SmsCodeRequest:
 class SmsCodeSent:
     provider: str | None
     message_id: str | None
-    recorded: bool = True  # False: the SMS went out but its outcome could not be stored (see README)
+    recorded: bool = True  # False: the SMS went out but its outcome could not be stored (docs/sms-providers.md)
     record_error: str | None = None
 
 

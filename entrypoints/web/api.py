@@ -54,7 +54,7 @@ def send_sms(purpose: str, *, user_id: int | None = None, own_mobile: bool = Fal
             user_id,
         )
     )
-    if not sent.recorded:  # the SMS went out; `accounts purge` will settle its row (README "SMS delivery")
+    if not sent.recorded:  # the SMS went out; `accounts purge` will settle its row (docs/sms-providers.md)
         structlog.get_logger("sms").error(
             "sms_outcome_not_recorded", provider=sent.provider, message_id=sent.message_id, error=sent.record_error
         )

@@ -1,4 +1,4 @@
-"""Delivery receipts, posted by the SMS providers to the URLs configured in their consoles (README "SMS delivery").
+"""Delivery receipts, posted by the SMS providers to the URLs configured in their consoles (docs/sms-providers.md).
 
 The secret in the URL (SMS_RECEIPT_TOKEN) is the authentication: the providers sign nothing we could check, and
 send no CSRF token (these routes alone are exempt). A wrong or unset token is a plain 404. Receipts repeat: the

@@ -1,7 +1,7 @@
 """The operator console (管理后台) in Chromium: enrolment with TOTP, sign-in, every page at 1280 px and at 768 px,
 every action, and axe-core (vendored under tests/e2e/vendor/) with no serious or critical violation.
 
-This is the README's walk-through for a new operator: created on the command line (here: the same use case),
+The walk-through in docs/operator-console.md for a new operator: created on the command line (here: the same use case),
 enrols in the browser, watches the charts, finds a locked user, unlocks them, finds that in the audit log.
 """
 
