@@ -106,10 +106,13 @@ def test_an_unknown_username_costs_a_password_verify_too():
     assert len(s.hasher.verify_calls) == before + 1
 
 
-def test_a_password_typed_into_the_username_box_is_not_recorded():
+@pytest.mark.parametrize("typed", ["My Secret Pass!", "correcthorsebattery", "li"])
+def test_what_was_typed_as_a_username_is_recorded_only_when_it_names_an_operator(typed):
     s = make_services()
-    refused(s, username="My Secret Pass!")
-    assert s.store.events_of(EventType.ADMIN_SIGN_IN_FAILED)[0].detail["username"] == "(invalid)"
+    enrol(s)
+    refused(s, username=typed)
+    refused(s, username=" WANG ", password="wrong pass phrase")
+    assert [e.detail["username"] for e in s.store.events_of(EventType.ADMIN_SIGN_IN_FAILED)] == ["(unknown)", "wang"]
 
 
 def test_a_totp_code_works_once():
@@ -148,11 +151,16 @@ def test_five_failures_lock_the_operator_for_fifteen_minutes():
         enrol(s)
         for _ in range(4):
             assert refused(s, password="wrong pass phrase").slug == "bad_credentials"
-        locked = refused(s, password="wrong pass phrase")
-        assert locked.slug == "account_locked" and locked.retry_after == 900
+        unknown = refused(s, username="nobody")
+        locked = refused(s, password="wrong pass phrase")  # the answer says nothing of the lock it armed
+        assert (locked.key, locked.facts, locked.retry_after) == (unknown.key, unknown.facts, unknown.retry_after)
         assert s.store.events_of(EventType.ADMIN_LOCKED)[0].detail["operator_id"] == 1
-        assert refused(s).slug == "account_locked"  # the right password too, while the lock lasts
-        clock.tick(timedelta(minutes=15))
+        during = refused(s)  # the right password too, while the lock lasts, answered as any wrong one
+        assert (during.key, during.facts, during.retry_after) == (unknown.key, unknown.facts, unknown.retry_after)
+        assert s.store.events_of(EventType.ADMIN_SIGN_IN_FAILED)[-1].detail["reason"] == "account_locked"
+        clock.tick(timedelta(minutes=14, seconds=59))
+        assert refused(s).slug == "bad_credentials"
+        clock.tick(timedelta(seconds=1))
         sign_in(s)
     assert len(s.store.events_of(EventType.ADMIN_LOCKED)) == 1
 

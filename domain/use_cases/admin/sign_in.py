@@ -35,16 +35,20 @@ class OperatorSignIn:
         self.dummy_hash = hasher.hash("not a password: equalizes timing for unknown operators")
 
     def __call__(self, cmd: OperatorCredentials) -> Actor:
+        """Every refusal is the same BadCredentials, a lock included: whoever reaches /admin/login learns neither
+        which usernames exist nor that they locked one (the audit log records which it was)."""
+        try:
+            return self._sign_in(cmd)
+        except errors.AccountLocked:
+            raise errors.BadCredentials("operator") from None
+
+    def _sign_in(self, cmd: OperatorCredentials) -> Actor:
         now, rules = self.clock.now(), self.rules
         username = cmd.username.strip().lower()
-        # What was typed is kept only when it could be a username: a password typed in the wrong box is not.
-        event = {
-            "now": now,
-            "client": cmd.client,
-            "username": username if USERNAME.fullmatch(username) else "(invalid)",
-        }
         with self.uow() as uow:
-            operator = uow.operators.get_by_username_for_update(username)
+            operator = uow.operators.get_by_username_for_update(username) if USERNAME.fullmatch(username) else None
+            # What was typed is kept only when it names an operator: a passphrase typed in the wrong box is not.
+            event = {"now": now, "client": cmd.client, "username": username if operator else "(unknown)"}
             usable = operator is not None and operator.can_sign_in
             armed_lock = False  # this try is the last one allowed: its failure locks the operator
             if operator is not None:
