@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from entrypoints.web.settings import ConfigurationError, _instance_secret, _require_strong_secret
+from entrypoints.settings import ConfigurationError, _instance_secret, _require_strong_secret
 
 
 def test_environment_flags_are_parsed_not_truthy(make_app, monkeypatch):

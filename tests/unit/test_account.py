@@ -13,7 +13,7 @@ from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.check_password import CheckNewPassword
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
-from tests.fakes import (
+from tests.builders import (
     CLIENT,
     MOBILE,
     OTHER_CLIENT,

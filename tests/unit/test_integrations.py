@@ -22,7 +22,8 @@ from domain.use_cases.webhooks import (
     WebhookStatuses,
     parse_target,
 )
-from tests.fakes import CLIENT, FakeCodes, FakeStore, UtcClock
+from tests.builders import CLIENT
+from tests.fakes import FakeCodes, FakeStore, UtcClock
 from tests.fakes_integrations import FakeApiKeys, FakeGuard, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints
 
 KEY = b"webhook-signing-key"
