@@ -49,7 +49,8 @@ PASSWORD = "correct horse"
 def make_services(**overrides) -> SimpleNamespace:
     """Every use case, built by entrypoints/bootstrap.py on fresh fakes, beside the fakes themselves. Any fake can
     be overridden by keyword: store, uow, sender, renderer, hasher, clock, codes, rules, totp, guard, feed,
-    api_keys, webhooks (the last two are the integrations' unit of work's repositories)."""
+    api_keys, webhooks (the last two are the integrations' unit of work's repositories); `settings` adds to the
+    settings bootstrap reads (a test SECRET_KEY)."""
     store = overrides.pop("store", None) or FakeStore()
     parts = dict(
         store=store,
@@ -65,6 +66,7 @@ def make_services(**overrides) -> SimpleNamespace:
         feed=FakeEventFeed(),
         api_keys=FakeApiKeys(),
         webhooks=FakeWebhookEndpoints(),
+        settings={},
     )
     if unknown := set(overrides) - set(parts):
         raise TypeError(f"unknown overrides: {sorted(unknown)}")
@@ -72,7 +74,7 @@ def make_services(**overrides) -> SimpleNamespace:
     s = SimpleNamespace(**parts)
     s.integrations_uow = lambda: FakeIntegrationsUnitOfWork(s.store, s.api_keys, s.webhooks)
     services = bootstrap(
-        settings={"SECRET_KEY": SECRET_KEY},
+        settings={"SECRET_KEY": SECRET_KEY, **s.settings},
         uow=s.uow,
         integrations_uow=s.integrations_uow,
         event_feed=s.feed,

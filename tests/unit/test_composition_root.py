@@ -1,0 +1,57 @@
+"""Use cases are built in one place, entrypoints/bootstrap.py: the app, the commands, the relay and these tests all
+get them from there, so that none runs on other rules or adapters than the others."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+
+import domain.use_cases
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSITION_ROOT = ROOT / "entrypoints" / "bootstrap.py"
+NOT_OURS = {"mutants", "instance", "build", "vendor", "node_modules"}
+
+
+def use_case_classes() -> set[str]:
+    """The classes of domain/use_cases/ that are called to do their work (requests and answers are data)."""
+    names = set()
+    for module in pkgutil.walk_packages(domain.use_cases.__path__, "domain.use_cases."):
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if inspect.isclass(value) and value.__module__ == module.name and "__call__" in vars(value):
+                names.add(name)
+    return names
+
+
+def python_files() -> list[Path]:
+    return [
+        path
+        for path in ROOT.rglob("*.py")
+        if not any(part.startswith(".") or part in NOT_OURS for part in path.relative_to(ROOT).parts)
+    ]
+
+
+def constructions(path: Path, names: set[str]) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            called = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if called in names:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {called}(...)")
+    return found
+
+
+def test_the_use_case_scan_sees_the_use_cases():
+    names = use_case_classes()
+    assert {"RequestSmsCode", "Login", "SettleInterruptedSends", "CreateApiKey", "OperatorSignIn"} <= names
+    assert "SmsCodeRequest" not in names  # a request is data, built wherever the input arrives
+    assert constructions(COMPOSITION_ROOT, names)
+
+
+def test_no_module_but_the_composition_root_builds_a_use_case():
+    names = use_case_classes()
+    elsewhere = [found for path in python_files() if path != COMPOSITION_ROOT for found in constructions(path, names)]
+    assert elsewhere == [], "use cases are built only in entrypoints/bootstrap.py: call bootstrap() instead"
