@@ -7,9 +7,15 @@ import ast
 import importlib
 import inspect
 import pkgutil
+from dataclasses import fields
+from datetime import timedelta
 from pathlib import Path
 
 import domain.use_cases
+from entrypoints.bootstrap import bootstrap
+from tests.builders import SECRET_KEY
+from tests.fakes import FakeCaptchaRenderer, FakeHasher, FakeSmsSender, FakeStore, FakeTotp, FakeUnitOfWork
+from tests.fakes_integrations import FakeApiKeys, FakeEventFeed, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSITION_ROOT = ROOT / "entrypoints" / "bootstrap.py"
@@ -55,3 +61,24 @@ def test_no_module_but_the_composition_root_builds_a_use_case():
     names = use_case_classes()
     elsewhere = [found for path in python_files() if path != COMPOSITION_ROOT for found in constructions(path, names)]
     assert elsewhere == [], "use cases are built only in entrypoints/bootstrap.py: call bootstrap() instead"
+
+
+def test_every_use_case_runs_by_the_rules_the_settings_give():
+    """RULES overrides reach every use case alike: none is left on the defaults."""
+    store = FakeStore()
+    services = bootstrap(
+        settings={"SECRET_KEY": SECRET_KEY, "RULES": {"sms_code_ttl": 600}},
+        uow=lambda: FakeUnitOfWork(store),
+        integrations_uow=lambda: FakeIntegrationsUnitOfWork(store, FakeApiKeys(), FakeWebhookEndpoints()),
+        event_feed=FakeEventFeed(),
+        sms_sender=FakeSmsSender(),
+        captcha_renderer=FakeCaptchaRenderer(),
+        hasher=FakeHasher(),
+        totp=FakeTotp(),
+    )
+    assert services.rules.sms_code_ttl == timedelta(minutes=10)
+    groups = [services, services.admin, services.integrations]
+    use_cases = [getattr(group, field.name) for group in groups for field in fields(group)]
+    ruled = [use_case for use_case in use_cases if hasattr(use_case, "rules")]
+    assert services.settle_sms_sends in ruled and services.admin.sign_in in ruled
+    assert all(use_case.rules is services.rules for use_case in ruled)
