@@ -28,7 +28,8 @@ from adapters.target_guard import DnsTargetGuard
 from adapters.totp import PyotpTotp
 from domain import ports
 from domain.rules import Rules
-from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sign_in, sms, users
+from domain.use_cases.admin import audit_log, dashboard, enrolment, operators, sms, users
+from domain.use_cases.admin import sign_in as operator_sign_in  # not `sign_in`: AdminServices has a field so named
 from domain.use_cases.admin.webhooks import ViewWebhooks
 from domain.use_cases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey, UseApiKey
 from domain.use_cases.change_mobile import ChangeMobile
@@ -94,9 +95,9 @@ class AdminServices:
     list_operators: operators.ListOperators
     start_enrolment: enrolment.StartEnrolment
     finish_enrolment: enrolment.FinishEnrolment
-    sign_in: sign_in.OperatorSignIn
-    load_session: sign_in.LoadOperatorSession
-    sign_out: sign_in.OperatorSignOut
+    sign_in: operator_sign_in.OperatorSignIn
+    load_session: operator_sign_in.LoadOperatorSession
+    sign_out: operator_sign_in.OperatorSignOut
     dashboard: dashboard.Dashboard
     search_users: users.SearchUsers
     view_user: users.ViewUser
@@ -120,9 +121,9 @@ def _admin_services(uow, reader, hasher, totp, clock, codes, rules, *, webhooks)
         list_operators=operators.ListOperators(reader),
         start_enrolment=enrolment.StartEnrolment(uow, totp, clock, rules),
         finish_enrolment=enrolment.FinishEnrolment(uow, hasher, totp, clock, codes, rules),
-        sign_in=sign_in.OperatorSignIn(uow, hasher, totp, clock, rules),
-        load_session=sign_in.LoadOperatorSession(reader, uow, clock, rules),
-        sign_out=sign_in.OperatorSignOut(uow, clock, rules),
+        sign_in=operator_sign_in.OperatorSignIn(uow, hasher, totp, clock, rules),
+        load_session=operator_sign_in.LoadOperatorSession(reader, uow, clock, rules),
+        sign_out=operator_sign_in.OperatorSignOut(uow, clock, rules),
         dashboard=dashboard.Dashboard(reader, uow, clock),
         search_users=users.SearchUsers(reader, uow, clock, rules),
         view_user=users.ViewUser(reader, uow, clock, rules),
@@ -221,24 +222,9 @@ def bootstrap(
     feed not given are the SQL ones, on `engine` or else on one made from DATABASE_URL; `reader` and
     `integrations_reader` (read-only transactions) default to the unit of work given for writing."""
     settings = load_settings() if settings is None else settings
-    secret_key = settings["SECRET_KEY"]
-    if None in (uow, integrations_uow, event_feed):
-        start_mappers()
-        engine = engine or make_engine(settings["DATABASE_URL"])
-        session_factory = make_session_factory(engine)
-        read_session_factory = make_session_factory(engine, read_only=True)
-        if uow is None:
-            uow = lambda: SqlUnitOfWork(session_factory, after_commit=log_event)  # noqa: E731
-            # every signed-in page load only reads
-            reader = reader or (lambda: SqlUnitOfWork(read_session_factory, after_commit=log_event))
-        if integrations_uow is None:
-            integrations_uow = lambda: SqlIntegrationsUnitOfWork(session_factory, after_commit=log_event)  # noqa: E731
-            integrations_reader = integrations_reader or (
-                lambda: SqlIntegrationsUnitOfWork(read_session_factory, after_commit=log_event)
-            )
-        event_feed = event_feed or SqlEventFeed(engine)
-    reader = reader or uow
-    integrations_reader = integrations_reader or integrations_uow
+    secret_key: str = settings["SECRET_KEY"]
+    storage = _storage(settings, engine, uow, reader, integrations_uow, integrations_reader, event_feed)
+    engine, uow, reader = storage.engine, storage.uow, storage.reader
 
     rules = rules or make_rules(secret_key, settings.get("RULES"))
     sms_sender = sms_sender or build_sms_sender(load_sms_settings(settings))  # default: the console
@@ -275,12 +261,12 @@ def bootstrap(
         sign_out_everywhere=SignOutEverywhere(uow, clock),
         view_profile=ViewProfile(reader, rules),
         integrations=_integrations(
-            integrations_uow,
+            storage.integrations_uow,
             target_guard,
             clock,
             codes,
             webhook_signing_key(secret_key),
-            event_feed,
+            storage.event_feed,
             exported_types(settings),
         ),
         list_sessions=ListSessions(reader, clock, rules),
@@ -289,13 +275,64 @@ def bootstrap(
         request_account_deletion=RequestAccountDeletion(uow, hasher, clock, rules),
         erase_due_accounts=EraseDueAccounts(uow, clock, pseudonym_key(secret_key)),
         export_account_data=ExportAccountData(uow, reader, clock, rules),
-        admin=_admin_services(uow, reader, hasher, totp, clock, codes, rules, webhooks=integrations_reader),
+        admin=_admin_services(uow, reader, hasher, totp, clock, codes, rules, webhooks=storage.integrations_reader),
         check_new_password=CheckNewPassword(rules),
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
         login_with_sms=LoginWithSms(uow, clock, codes, rules),
         change_mobile=ChangeMobile(uow, hasher, clock, codes, rules),
         relay=relay,
+    )
+
+
+@dataclass(frozen=True)
+class _Storage:
+    engine: Engine | None
+    uow: ports.UnitOfWorkFactory
+    reader: ports.UnitOfWorkFactory
+    integrations_uow: ports.IntegrationsUnitOfWorkFactory
+    integrations_reader: ports.IntegrationsUnitOfWorkFactory
+    event_feed: ports.EventFeed
+
+
+def _storage(
+    settings: Mapping[str, Any],
+    engine: Engine | None,
+    uow: ports.UnitOfWorkFactory | None,
+    reader: ports.UnitOfWorkFactory | None,
+    integrations_uow: ports.IntegrationsUnitOfWorkFactory | None,
+    integrations_reader: ports.IntegrationsUnitOfWorkFactory | None,
+    event_feed: ports.EventFeed | None,
+) -> _Storage:
+    """The units of work and event feed given, and the SQL ones for those that were not."""
+    if uow is not None and integrations_uow is not None and event_feed is not None:
+        return _Storage(
+            engine, uow, reader or uow, integrations_uow, integrations_reader or integrations_uow, event_feed
+        )
+    start_mappers()
+    engine = engine or make_engine(settings["DATABASE_URL"])
+    writing, read_only = make_session_factory(engine), make_session_factory(engine, read_only=True)
+
+    def sql_uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(writing, after_commit=log_event)
+
+    def sql_reader() -> SqlUnitOfWork:
+        """For use cases that only read: every signed-in page load is one."""
+        return SqlUnitOfWork(read_only, after_commit=log_event)
+
+    def sql_integrations_uow() -> SqlIntegrationsUnitOfWork:
+        return SqlIntegrationsUnitOfWork(writing, after_commit=log_event)
+
+    def sql_integrations_reader() -> SqlIntegrationsUnitOfWork:
+        return SqlIntegrationsUnitOfWork(read_only, after_commit=log_event)
+
+    return _Storage(
+        engine,
+        uow or sql_uow,
+        reader or uow or sql_reader,
+        integrations_uow or sql_integrations_uow,
+        integrations_reader or integrations_uow or sql_integrations_reader,
+        event_feed or SqlEventFeed(engine),
     )
 
 

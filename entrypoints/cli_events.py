@@ -39,7 +39,8 @@ def integrations() -> Iterator[Integrations]:
     except DomainError as error:
         raise click.ClickException(f"{error.slug}: {message_for(error)}") from None
     finally:
-        services.engine.dispose()
+        if services.engine is not None:
+            services.engine.dispose()
 
 
 def operator() -> ClientContext:

@@ -45,10 +45,12 @@ def create_app(
     app.config["SMS_RECEIPT_TOKEN"] = sms_settings.receipt_token
 
     services = bootstrap(settings=settings, sms_sender=sms_sender, captcha_renderer=captcha_renderer)
+    engine = services.engine
+    assert engine is not None  # built from DATABASE_URL: the app passes no unit of work of its own
     if app.config["AUTO_MIGRATE"]:
-        migrate.upgrade(services.engine)
+        migrate.upgrade(engine)
     else:
-        migrate.require_head(services.engine)  # an un-migrated database stops the app here, with the fix
+        migrate.require_head(engine)  # an un-migrated database stops the app here, with the fix
     app.extensions["services"] = services
 
     mount_admin(app)  # the operator console at /admin: an app of its own (entrypoints/web/admin/__init__.py)
