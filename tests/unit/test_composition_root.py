@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
 import pkgutil
 from dataclasses import fields
 from datetime import timedelta
@@ -19,7 +20,7 @@ from tests.fakes_integrations import FakeApiKeys, FakeEventFeed, FakeIntegration
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSITION_ROOT = ROOT / "entrypoints" / "bootstrap.py"
-NOT_OURS = {"mutants", "instance", "build", "vendor", "node_modules"}
+NOT_OURS = {"mutants", "instance", "build", "vendor", "node_modules", "__pycache__", "venv"}
 
 
 def use_case_classes() -> set[str]:
@@ -33,11 +34,12 @@ def use_case_classes() -> set[str]:
 
 
 def python_files() -> list[Path]:
-    return [
-        path
-        for path in ROOT.rglob("*.py")
-        if not any(part.startswith(".") or part in NOT_OURS for part in path.relative_to(ROOT).parts)
-    ]
+    """Our Python files: hidden folders (a virtualenv among them) and generated ones are not walked into."""
+    found = []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".") and name not in NOT_OURS]
+        found += [Path(folder) / name for name in files if name.endswith(".py")]
+    return found
 
 
 def constructions(path: Path, names: set[str]) -> list[str]:
