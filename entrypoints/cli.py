@@ -2,7 +2,8 @@
 
     accounts db-upgrade | purge | audit | pseudonym      (or: python -m entrypoints.cli ...)
 
-They read DATABASE_URL and SECRET_KEY the way the app does (environment, else the instance folder).
+They read their settings the way the app does (entrypoints/settings.py: the environment, else the instance folder)
+and get their use cases from the same composition root (entrypoints/bootstrap.py), RULES overrides included.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import click
-from flask import Flask
+from sqlalchemy import Engine
 
 from adapters.sqlalchemy import maintenance, migrate
 from adapters.sqlalchemy.engine import make_engine
@@ -21,42 +22,20 @@ from adapters.system import SystemClock
 from domain.errors import InvalidMobile
 from domain.events import ClientContext
 from domain.model import normalize_mobile, pseudonymize_mobile
-from entrypoints.bootstrap import bootstrap, make_rules, pseudonym_key
+from entrypoints.bootstrap import Services, bootstrap, pseudonym_key
 from entrypoints.messages import message_for
-from entrypoints.web.settings import load_settings
+from entrypoints.settings import load_settings
 
 
 @cache
-def engine():
-    app = Flask("entrypoints.web", instance_relative_config=True)  # the same instance folder as the app's
-    load_settings(app, None)
-    return make_engine(app.config["DATABASE_URL"])
+def engine() -> Engine:
+    """The operator's database, one engine per process (tests clear the cache between databases)."""
+    return make_engine(load_settings()["DATABASE_URL"])
 
 
-def settings() -> dict:
-    app = Flask("entrypoints.web", instance_relative_config=True)
-    load_settings(app, None)
-    return dict(app.config)
-
-
-def erase_due_accounts(batch_size: int) -> int:
-    """The erasure use case, wired as the app wires it (its pseudonyms are keyed from SECRET_KEY)."""
-    config = settings()
-    services = bootstrap(
-        database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"], rule_overrides=config.get("RULES")
-    )
-    try:
-        return services.erase_due_accounts(
-            ClientContext(user_agent="accounts purge", request_id=uuid.uuid4().hex), batch_size=batch_size
-        )
-    finally:
-        services.engine.dispose()
-
-
-def settle_sms_sends():
-    """The use case, wired by the composition root on the operator's database (no SMS provider is needed)."""
-    config = settings()
-    return bootstrap(database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"]).settle_sms_sends
+def services() -> Services:
+    """Every use case as the app has them (same settings, same RULES), on this command's engine."""
+    return bootstrap(engine=engine())
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -83,9 +62,12 @@ def db_upgrade():
 def purge(retention_days: int | None, batch_size: int):
     """Settle SMS sends a crashed process left open; erase accounts whose 注销 cool-off has ended; delete expired
     captchas and SMS codes, old ended sessions and audit events past retention. Safe to re-run."""
-    click.echo(f"sms sends settled as unconfirmed: {settle_sms_sends()(batch_size)}")
-    click.echo(f"accounts: {erase_due_accounts(batch_size)} erased")  # first: their old events may go below
-    rules = make_rules(settings()["SECRET_KEY"], settings().get("RULES"))  # the app's numbers, overrides included
+    wired = services()
+    click.echo(f"sms sends settled as unconfirmed: {wired.settle_sms_sends(batch_size)}")
+    client = ClientContext(user_agent="accounts purge", request_id=uuid.uuid4().hex)
+    erased = wired.erase_due_accounts(client, batch_size=batch_size)  # first: their old events may go below
+    click.echo(f"accounts: {erased} erased")
+    rules = wired.rules  # the app's numbers, overrides included
     retention = rules.audit_retention if retention_days is None else timedelta(days=retention_days)
     removed = maintenance.purge_expired(
         engine(),
@@ -137,16 +119,16 @@ def pseudonym(mobile: str):
         mobile = normalize_mobile(mobile)
     except InvalidMobile as error:
         raise click.BadParameter(message_for(error)) from None
-    click.echo(pseudonymize_mobile(pseudonym_key(settings()["SECRET_KEY"]), mobile))
+    click.echo(pseudonymize_mobile(pseudonym_key(load_settings()["SECRET_KEY"]), mobile))
 
 
-from entrypoints import cli_events  # noqa: E402 - the event log's commands (issue 14)
+from entrypoints import cli_events  # noqa: E402 - the event log's commands
 
 cli.add_command(cli_events.relay)
 cli.add_command(cli_events.webhooks)
 cli.add_command(cli_events.api_keys)
 
-from entrypoints.cli_admin import admin  # noqa: E402 - the operator console's commands (issue 15)
+from entrypoints.cli_admin import admin  # noqa: E402 - the operator console's commands
 
 cli.add_command(admin)
 

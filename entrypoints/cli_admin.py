@@ -9,26 +9,20 @@ import sys
 from functools import cache
 
 import click
-from flask import Flask
 
 from adapters.logging import configure_logging
 from domain.errors import DomainError
 from domain.events import ClientContext
-from entrypoints.bootstrap import bootstrap
+from entrypoints.bootstrap import AdminServices, bootstrap
 from entrypoints.messages import message_for
-from entrypoints.web.settings import load_settings
+from entrypoints.settings import load_settings
 
 
 @cache
-def admin_services():
-    app = Flask("entrypoints.web", instance_relative_config=True)  # the same instance folder as the app's
-    load_settings(app, None)
-    configure_logging(json=app.config["LOG_JSON"], stream=sys.stderr)  # stdout is the command's answer
-    return bootstrap(
-        database_url=app.config["DATABASE_URL"],
-        secret_key=app.config["SECRET_KEY"],
-        rule_overrides=app.config.get("RULES"),
-    ).admin
+def admin_services() -> AdminServices:
+    settings = load_settings()
+    configure_logging(json=settings["LOG_JSON"], stream=sys.stderr)  # stdout is the command's answer
+    return bootstrap(settings=settings).admin
 
 
 def cli_client() -> ClientContext:

@@ -18,38 +18,29 @@ from datetime import datetime
 
 import click
 import structlog
-from flask import Flask
 
 from adapters.logging import configure_logging
 from domain.errors import DomainError
 from domain.events import ClientContext
-from entrypoints.bootstrap import bootstrap
-from entrypoints.integrations import Integrations, exported_types
+from entrypoints.bootstrap import Integrations, bootstrap
 from entrypoints.messages import message_for
-from entrypoints.web.settings import load_settings
-
-
-def app_config() -> dict:
-    app = Flask("entrypoints.web", instance_relative_config=True)  # the same instance folder as the app's
-    load_settings(app, None)
-    return dict(app.config)
+from entrypoints.settings import load_settings
 
 
 @contextmanager
 def integrations() -> Iterator[Integrations]:
-    config = app_config()
+    settings = load_settings()
     # The audit lines go to stderr: stdout carries only the answer (one line for `webhooks add`).
-    configure_logging(json=config["LOG_JSON"])
+    configure_logging(json=settings["LOG_JSON"])
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    services = bootstrap(
-        database_url=config["DATABASE_URL"], secret_key=config["SECRET_KEY"], exported_types=exported_types(config)
-    )
+    services = bootstrap(settings=settings)
     try:
         yield services.integrations
     except DomainError as error:
         raise click.ClickException(f"{error.slug}: {message_for(error)}") from None
     finally:
-        services.engine.dispose()
+        if services.engine is not None:
+            services.engine.dispose()
 
 
 def operator() -> ClientContext:
@@ -70,9 +61,9 @@ def relay(once: bool):
     """Hand committed audit events to the sinks (webhooks; NATS JetStream when NATS_URL is set)."""
     from entrypoints.relay import main
 
-    config = app_config()
-    configure_logging(json=config["LOG_JSON"])
-    sys.exit(main(config["DATABASE_URL"], config["SECRET_KEY"], config, once))
+    settings = load_settings()
+    configure_logging(json=settings["LOG_JSON"])
+    sys.exit(main(bootstrap(settings=settings).relay, once))
 
 
 @click.group("webhooks")

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,10 +32,9 @@ from adapters.system import SystemClock
 from adapters.webhooks import WebhookSender
 from domain import ports
 from domain.outbox import OutboxEvent, RetryRule, TypeFilter, payload, webhook_secret
-from entrypoints.integrations import exported_types, setting
+from entrypoints.settings import exported_types, flag
 
 log = structlog.get_logger("relay")
-TRUE = {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -51,18 +51,20 @@ class RelaySettings:
     retry: RetryRule = RetryRule()
 
     @classmethod
-    def from_config(cls, config: Mapping) -> RelaySettings:
+    def from_settings(cls, settings: Mapping[str, Any]) -> RelaySettings:
+        """From what entrypoints/settings.py read (the environment's RELAY_*, NATS_* and WEBHOOK_* included)."""
+
         def number(name, default, kind=float):
-            return kind(setting(config, name, default))
+            return kind(settings.get(name, default))
 
         return cls(
-            types=exported_types(config),
+            types=exported_types(settings),
             batch_size=number("RELAY_BATCH_SIZE", 500, int),
             poll_interval=number("RELAY_POLL_INTERVAL", 0.2),
-            nats_url=setting(config, "NATS_URL") or None,
-            nats_stream=setting(config, "NATS_STREAM", "ACCOUNTS_EVENTS"),
-            nats_subject_prefix=setting(config, "NATS_SUBJECT_PREFIX", "accounts.events"),
-            nats_full_mobile=str(setting(config, "NATS_FULL_MOBILE", "")).strip().lower() in TRUE,
+            nats_url=settings.get("NATS_URL") or None,
+            nats_stream=settings.get("NATS_STREAM", "ACCOUNTS_EVENTS"),
+            nats_subject_prefix=settings.get("NATS_SUBJECT_PREFIX", "accounts.events"),
+            nats_full_mobile=flag("NATS_FULL_MOBILE", settings.get("NATS_FULL_MOBILE", False)),
             webhook_timeout=number("WEBHOOK_TIMEOUT", 10.0),
             webhook_concurrency=number("WEBHOOK_CONCURRENCY", 32, int),
             retry=RetryRule(  # defaults in domain/outbox.py
@@ -276,22 +278,12 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-def build_relay(database_url: str, secret_key: str, config: Mapping) -> Relay:
-    from adapters.sqlalchemy.engine import make_engine
-    from entrypoints.bootstrap import derive_key
+def main(build_relay: Callable[[], Relay], once: bool) -> int:
+    """`build_relay`: the composition root's (entrypoints/bootstrap.py), called inside the event loop the relay
+    runs on."""
 
-    engine = make_engine(database_url)
-    return Relay(
-        SqlOutbox(engine),
-        RelayLease(engine),
-        RelaySettings.from_config(config),
-        derive_key(secret_key, "webhook-secrets"),
-    )
-
-
-def main(database_url: str, secret_key: str, config: Mapping, once: bool) -> int:
     async def serve() -> int:
-        relay = build_relay(database_url, secret_key, config)
+        relay = build_relay()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

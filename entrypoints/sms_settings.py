@@ -1,6 +1,6 @@
-"""Which SMS providers, in which order, with what credentials: read from the app's settings, checked at start (a
-missing or malformed value stops the app with a message naming the setting, never showing a secret), then built
-into the sender the use cases get. README "SMS delivery" documents every setting.
+"""Which SMS providers, in which order, with what credentials: taken from the settings entrypoints/settings.py
+read, checked at start (a missing or malformed value stops the app with a message naming the setting, never showing
+a secret), then built into the sender the use cases get. README "SMS delivery" documents every setting.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from domain.ports import SmsSender
 from domain.use_cases.request_sms_code import PURPOSES
+from entrypoints.settings import InvalidSetting, flag
 
 PROVIDERS = ("console", "aliyun", "tencent")
-TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 DEFAULT_TIMEOUT = 5.0  # seconds, for connecting and for reading, per provider
 TEMPLATE_CODE = {"aliyun": re.compile(r"SMS_[0-9]{1,32}"), "tencent": re.compile(r"[0-9]{1,20}")}
 TEMPLATE_EXAMPLE = {
@@ -22,10 +22,6 @@ TEMPLATE_EXAMPLE = {
     "tencent": "register=449739,reset_password=449740,login=449741,change_mobile=449742,delete_account=449743",
 }
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
-
-
-class InvalidSetting(ValueError):
-    """A setting the app cannot start with; the message names it and says what is expected."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ def load_sms_settings(config: Mapping) -> SmsSettings:
     return SmsSettings(
         providers=providers,
         timeout=_timeout(config),
-        allow_console=_flag(config, "SMS_ALLOW_CONSOLE", default=True),
+        allow_console=flag("SMS_ALLOW_CONSOLE", config.get("SMS_ALLOW_CONSOLE", True)),
         receipt_token=_receipt_token(config),
         aliyun=_aliyun(config) if "aliyun" in providers else None,
         tencent=_tencent(config) if "tencent" in providers else None,
@@ -138,16 +134,6 @@ def _text(config: Mapping, name: str, *, required: bool = True) -> str | None:
     if not isinstance(value, str):
         raise InvalidSetting(f"{name} must be text")
     return value.strip()
-
-
-def _flag(config: Mapping, name: str, *, default: bool) -> bool:
-    value = config.get(name, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in TRUE | FALSE:
-        return text in TRUE
-    raise InvalidSetting(f"{name} must be 1 or 0")
 
 
 def _providers(config: Mapping) -> tuple[str, ...]:

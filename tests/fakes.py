@@ -1,4 +1,5 @@
-"""In-memory fakes for the ports in domain/ports.py, and a builder wiring them into the use cases.
+"""In-memory fakes for the ports in domain/ports.py (the use cases get them through the composition root:
+tests/builders.py's make_services calls entrypoints/bootstrap.py with them).
 
 Follows "Architecture Patterns with Python": repositories over plain lists/dicts, a fake unit of work
 sharing one FakeStore. A unit of work snapshots the store on enter and restores it on exit unless
@@ -10,37 +11,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import uuid
 from collections import deque
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 from domain import errors
 from domain.console import SMS_RECEIPTS, EventFilter, Operator, OperatorSession, UserQuery
-from domain.events import AuditEvent, ClientContext, EventType
+from domain.events import AuditEvent, EventType
 from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, SmsStatus, User, UserSession
-from domain.rules import Rules
-from domain.use_cases.change_mobile import ChangeMobile
-from domain.use_cases.change_nickname import ChangeNickname
-from domain.use_cases.change_password import ChangePassword
-from domain.use_cases.delete_account import RequestAccountDeletion
-from domain.use_cases.erase_accounts import EraseDueAccounts
-from domain.use_cases.export_account_data import ExportAccountData
-from domain.use_cases.issue_captcha import CaptchaRequest, IssueCaptcha
-from domain.use_cases.list_sessions import ListSessions
-from domain.use_cases.load_session_user import LoadSessionUser
-from domain.use_cases.login import Credentials, Login
-from domain.use_cases.login_sms import LoginWithSms
-from domain.use_cases.logout import Logout
-from domain.use_cases.record_sms_receipts import RecordSmsReceipts
-from domain.use_cases.register_user import RegisterUser, Registration
-from domain.use_cases.request_sms_code import RequestSmsCode, SmsCodeRequest
-from domain.use_cases.reset_password import ResetPassword
-from domain.use_cases.revoke_session import RevokeSession
-from domain.use_cases.settle_sms_sends import SettleInterruptedSends
-from domain.use_cases.sign_out_everywhere import SignOutEverywhere
-from domain.use_cases.view_profile import ViewProfile
-from entrypoints.bootstrap import admin_services
 
 # --- repositories -----------------------------------------------------------------------------
 
@@ -599,131 +576,6 @@ class FakeCodes:
         return self.token_queue.popleft() if self.token_queue else f"token-{self.tokens_made}-of-{nbytes}-bytes"
 
 
-# --- wiring and helpers -----------------------------------------------------------------------
-
-TEST_RULES = Rules(
-    code_key=b"test-key", common_passwords=frozenset({"password123", "12345678"}), default_nickname_prefix="用户"
-)  # the words the app gets from entrypoints/messages.py
-CLIENT = ClientContext(ip="203.0.113.7", user_agent="pytest", request_id="req-1")
-OTHER_CLIENT = ClientContext(ip="198.51.100.1", user_agent="pytest", request_id="req-2")  # another address
-MOBILE = "13800138000"
-PASSWORD = "correct horse"
-PSEUDONYM_KEY = b"test-pseudonym-key"
-
-
-def make_services(**overrides) -> SimpleNamespace:
-    """All use cases built on fresh fakes; any part (store, uow, sender, renderer, hasher, clock,
-    codes, rules) can be overridden by keyword."""
-    store = overrides.pop("store", None) or FakeStore()
-    parts = dict(
-        store=store,
-        uow=lambda: FakeUnitOfWork(store),
-        sender=FakeSmsSender(),
-        renderer=FakeCaptchaRenderer(),
-        hasher=FakeHasher(),
-        clock=UtcClock(),
-        codes=FakeCodes(),
-        rules=TEST_RULES,
-        totp=FakeTotp(),
-    )
-    if unknown := set(overrides) - set(parts):
-        raise TypeError(f"unknown overrides: {sorted(unknown)}")
-    parts.update(overrides)
-    s = SimpleNamespace(**parts)
-    s.request_sms_code = RequestSmsCode(s.uow, s.sender, s.clock, s.codes, s.rules)
-    s.register_user = RegisterUser(s.uow, s.hasher, s.clock, s.rules)
-    s.issue_captcha = IssueCaptcha(s.uow, s.renderer, s.clock, s.codes, s.rules)
-    s.login = Login(s.uow, s.hasher, s.clock, s.codes, s.rules)
-    s.logout = Logout(s.uow, s.clock, s.rules)
-    s.load_session_user = LoadSessionUser(s.uow, s.uow, s.clock, s.rules)
-    s.reset_password = ResetPassword(s.uow, s.hasher, s.clock, s.rules)
-    s.change_password = ChangePassword(s.uow, s.hasher, s.clock, s.codes, s.rules)
-    s.change_nickname = ChangeNickname(s.uow, s.clock, s.rules)
-    s.sign_out_everywhere = SignOutEverywhere(s.uow, s.clock)
-    s.view_profile = ViewProfile(s.uow, s.rules)
-    s.list_sessions = ListSessions(s.uow, s.clock, s.rules)
-    s.revoke_session = RevokeSession(s.uow, s.clock, s.rules)
-    s.request_account_deletion = RequestAccountDeletion(s.uow, s.hasher, s.clock, s.rules)
-    s.erase_due_accounts = EraseDueAccounts(s.uow, s.clock, PSEUDONYM_KEY)
-    s.export_account_data = ExportAccountData(s.uow, s.uow, s.clock, s.rules)
-    s.admin = admin_services(s.uow, s.uow, s.hasher, s.totp, s.clock, s.codes, s.rules, webhooks=fake_webhooks_uow(s))
-    s.record_sms_receipts = RecordSmsReceipts(s.uow, s.clock)
-    s.settle_sms_sends = SettleInterruptedSends(s.uow, s.clock, s.rules)
-    s.login_with_sms = LoginWithSms(s.uow, s.clock, s.codes, s.rules)
-    s.change_mobile = ChangeMobile(s.uow, s.hasher, s.clock, s.codes, s.rules)
-    return s
-
-
-def new_captcha(s, client: ClientContext = CLIENT) -> tuple[str, str]:
-    """Issue a captcha under a fresh uuid; return (id, the text drawn on it)."""
-    captcha_id = str(uuid.uuid4())
-    s.issue_captcha(CaptchaRequest(captcha_id, client))
-    return captcha_id, s.renderer.last_text
-
-
-def sms_request(
-    s,
-    mobile: str | None = MOBILE,
-    *,
-    client: ClientContext = CLIENT,
-    purpose: str = "register",
-    captcha: str | None = None,
-    user_id: int | None = None,
-) -> SmsCodeRequest:
-    """A request carrying a freshly issued captcha, solved unless `captcha` gives another answer."""
-    captcha_id, text = new_captcha(s, client)
-    return SmsCodeRequest(mobile, captcha_id, text if captcha is None else captcha, client, purpose, user_id)
-
-
-def request_code(s, mobile: str = MOBILE, **kwargs) -> str:
-    """Request a code with a solved captcha; return the code the sender delivered."""
-    s.request_sms_code(sms_request(s, mobile, **kwargs))
-    return s.sender.sent[-1][1]
-
-
-def registration(code: str, mobile: str = MOBILE, **fields) -> Registration:
-    values = dict(
-        nickname="Alice", mobile=mobile, code=code, password=PASSWORD, confirmation=None, agreement=True, client=CLIENT
-    )
-    values.update(fields)
-    if values["confirmation"] is None:
-        values["confirmation"] = values["password"]
-    return Registration(**values)
-
-
-def add_user(s, mobile: str = MOBILE, password: str = PASSWORD, nickname: str = "Alice") -> User:
-    """Put a user straight into the store (no events)."""
-    user = User(mobile=mobile, nickname=nickname, password_hash=s.hasher.hash(password), created_at=datetime.now(UTC))
-    s.store.users.add(user)
-    return user
-
-
-def credentials(
-    s,
-    mobile: str = MOBILE,
-    password: str = PASSWORD,
-    *,
-    client: ClientContext = CLIENT,
-    captcha: str | None = None,
-    remember: bool = False,
-) -> Credentials:
-    captcha_id, text = new_captcha(s, client)
-    return Credentials(mobile, password, captcha_id, text if captcha is None else captcha, client, remember)
-
-
-def sign_in(s, mobile: str = MOBILE, password: str = PASSWORD, **kwargs) -> str:
-    """Sign in through Login; return the session id its cookie would carry."""
-    return s.login(credentials(s, mobile, password, **kwargs)).session.token
-
-
 class DatabaseDown(Exception):
     """What a commit raises when the database goes away: production lets the driver's OperationalError through
     the use case (the web layer answers 503 service_unavailable); the domain neither catches nor wraps it."""
-
-
-def fake_webhooks_uow(s):
-    """The integrations' unit of work on this store, with webhook endpoints in `s.webhooks` (tests add to it)."""
-    from tests.fakes_integrations import FakeApiKeys, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints  # imports us
-
-    s.webhooks = FakeWebhookEndpoints()
-    return lambda: FakeIntegrationsUnitOfWork(s.store, FakeApiKeys(), s.webhooks)

@@ -1,4 +1,5 @@
-"""Fakes for the operator's repositories (API keys, webhook endpoints) and the DNS guard, on top of tests/fakes.py."""
+"""Fakes for the operator's repositories (API keys, webhook endpoints), the DNS guard and the event feed, on top of
+tests/fakes.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain import errors
-from domain.outbox import ApiKey, WebhookEndpoint, WebhookStatus, is_public_address
+from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus, is_public_address
 from tests.fakes import FakeStore, FakeUnitOfWork
 
 
@@ -88,3 +89,15 @@ class FakeGuard:
             raise errors.WebhookUrlInvalid()
         if not allow_private and not all(is_public_address(a) for a in self.addresses[host]):
             raise errors.WebhookTargetRefused()
+
+
+class FakeEventFeed:
+    """The sequenced events of the pull API, from a list the test fills; remembers what it was asked."""
+
+    def __init__(self, events=()) -> None:
+        self.events: list[OutboxEvent] = list(events)
+        self.asked: list[tuple[int, int, TypeFilter]] = []
+
+    def after(self, position: int, limit: int, types: TypeFilter) -> list[OutboxEvent]:
+        self.asked.append((position, limit, types))
+        return [e for e in self.events if e.seq > position and types(e.type)][:limit]

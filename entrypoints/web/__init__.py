@@ -10,7 +10,7 @@ from adapters.logging import configure_logging
 from adapters.sqlalchemy import migrate
 from domain import ports
 from entrypoints.bootstrap import bootstrap
-from entrypoints.integrations import exported_types
+from entrypoints.settings import instance_folder, load_settings
 from entrypoints.sms_settings import load_sms_settings, refuse_console_unless_allowed
 from entrypoints.web.admin import mount_admin
 from entrypoints.web.api import api
@@ -25,7 +25,6 @@ from entrypoints.web.json_input import BoundedJSONProvider
 from entrypoints.web.openapi import openapi
 from entrypoints.web.pages import pages
 from entrypoints.web.security import init_security
-from entrypoints.web.settings import load_settings
 from entrypoints.web.sms_receipts import sms_receipts
 
 
@@ -35,28 +34,23 @@ def create_app(
     sms_sender: ports.SmsSender | None = None,
     captcha_renderer: ports.CaptchaRenderer | None = None,
 ) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    settings = load_settings(config)  # defaults, the environment, then `config` (entrypoints/settings.py)
+    app = Flask(__name__, instance_path=str(instance_folder()), instance_relative_config=True)
     app.json = BoundedJSONProvider(app)
-    load_settings(app, config)
-    configure_logging(json=app.config["LOG_JSON"])
-    sms_settings = load_sms_settings(app.config)  # a bad SMS setting stops the app here, naming it
+    app.config.update(settings)  # Flask's own keys, and what the blueprints read (SITE_NAME, HEADER_LINKS, ...)
+    configure_logging(json=settings["LOG_JSON"])
+    sms_settings = load_sms_settings(settings)  # a bad SMS setting stops the app here, naming it
     if sms_sender is None:  # tests and the benchmark bring their own
         refuse_console_unless_allowed(sms_settings)
     app.config["SMS_RECEIPT_TOKEN"] = sms_settings.receipt_token
 
-    services = bootstrap(
-        database_url=app.config["DATABASE_URL"],
-        secret_key=app.config["SECRET_KEY"],
-        sms_sender=sms_sender,
-        captcha_renderer=captcha_renderer,
-        rule_overrides=app.config.get("RULES"),  # e.g. {"sms_per_ip_cap": 100}: names and defaults in domain/rules.py
-        exported_types=exported_types(app.config),
-        sms_settings=sms_settings,
-    )
+    services = bootstrap(settings=settings, sms_sender=sms_sender, captcha_renderer=captcha_renderer)
+    engine = services.engine
+    assert engine is not None  # built from DATABASE_URL: the app passes no unit of work of its own
     if app.config["AUTO_MIGRATE"]:
-        migrate.upgrade(services.engine)
+        migrate.upgrade(engine)
     else:
-        migrate.require_head(services.engine)  # an un-migrated database stops the app here, with the fix
+        migrate.require_head(engine)  # an un-migrated database stops the app here, with the fix
     app.extensions["services"] = services
 
     mount_admin(app)  # the operator console at /admin: an app of its own (entrypoints/web/admin/__init__.py)

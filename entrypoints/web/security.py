@@ -9,9 +9,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from entrypoints.settings import ConfigurationError
 from entrypoints.web.errors import keep_stated_retry_after
 from entrypoints.web.fetch_metadata import refuse_cross_site_loads
-from entrypoints.web.settings import ConfigurationError
 
 # A page's script, style, image, font and fetch all come from this origin; nothing may frame it.
 CONTENT_SECURITY_POLICY = "; ".join(

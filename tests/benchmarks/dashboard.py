@@ -59,7 +59,7 @@ def measure(database_url: str, runs: int = 20) -> ConsoleTiming:
     """Times the console's use cases on this (migrated, seeded) database, through the composition root."""
     from entrypoints.bootstrap import bootstrap
 
-    services = bootstrap(database_url=database_url, secret_key="bench-console")
+    services = bootstrap(settings={"DATABASE_URL": database_url, "SECRET_KEY": "bench-console"})
     console, actor = services.admin, Actor(0, "bench", Role.AUDITOR)  # reads need no enrolled operator
     try:
         with services.engine.begin() as connection:

@@ -38,11 +38,13 @@ def measure(tries: int) -> list[str]:
     with tempfile.TemporaryDirectory() as folder:
         sms, captcha = RecordingSms(), RecordingCaptcha()
         services = bootstrap(
-            database_url=f"sqlite:///{Path(folder) / 'timing.sqlite3'}",
-            secret_key="timing",
+            settings={
+                "DATABASE_URL": f"sqlite:///{Path(folder) / 'timing.sqlite3'}",
+                "SECRET_KEY": "timing",
+                "RULES": {"login_max_failures": 10**9},
+            },
             sms_sender=sms,
             captcha_renderer=captcha,
-            rule_overrides={"login_max_failures": 10**9},
         )  # measure verification, not the lock
         from adapters.sqlalchemy.migrate import upgrade
 

@@ -8,19 +8,20 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select
 
-from adapters.sqlalchemy.engine import make_engine, make_session_factory
-from adapters.sqlalchemy.integrations import SqlIntegrationsUnitOfWork
+from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import upgrade
 from adapters.sqlalchemy.outbox import RelayLease, SqlOutbox
 from adapters.sqlalchemy.tables import audit_events, webhook_endpoints
 from adapters.target_guard import DnsTargetGuard
 from domain.events import ClientContext
 from domain.outbox import RetryRule, webhook_secret
-from domain.use_cases.webhooks import AddWebhook, ReplayWebhooks, WebhookRegistration
+from domain.use_cases.webhooks import WebhookRegistration
+from entrypoints.bootstrap import Integrations, bootstrap, webhook_signing_key
 from entrypoints.relay import Relay, RelaySettings, run
 from tests.fakes import FakeCodes
 
-SIGNING_KEY = b"relay-test-signing-key"
+SECRET_KEY = "relay-test-secret-key-not-for-production"
+SIGNING_KEY = webhook_signing_key(SECRET_KEY)
 OPERATOR = ClientContext(user_agent="pytest")
 
 
@@ -65,18 +66,23 @@ def commit_events(engine: Engine, specs: list[tuple[str, int | None]], mobile: s
 def add_endpoint(
     engine: Engine, url: str, types: str = "", allow_private: bool = True, full_mobile: bool = False
 ) -> tuple[int, str]:
-    factory = make_session_factory(engine)
-    uow = lambda: SqlIntegrationsUnitOfWork(factory, after_commit=lambda e: None)  # noqa: E731
-    added = AddWebhook(uow, DnsTargetGuard(), Clock(), FakeCodes(texts=[f"salt-{url}-{types}"]), SIGNING_KEY)(
+    codes = FakeCodes(texts=[f"salt-{url}-{types}"])
+    added = integrations(engine, codes).add_webhook(
         WebhookRegistration(url, types, allow_private, OPERATOR, full_mobile)
     )
     return added.id, added.secret
 
 
 def replay(engine: Engine, endpoint_id: int | None = None) -> int:
-    factory = make_session_factory(engine)
-    uow = lambda: SqlIntegrationsUnitOfWork(factory, after_commit=lambda e: None)  # noqa: E731
-    return ReplayWebhooks(uow, Clock())(endpoint_id, OPERATOR)
+    return integrations(engine).replay_webhooks(endpoint_id, OPERATOR)
+
+
+def integrations(engine: Engine, codes: FakeCodes | None = None) -> Integrations:
+    """The operator's use cases as the composition root wires them, on the test's engine."""
+    services = bootstrap(
+        settings={"SECRET_KEY": SECRET_KEY}, engine=engine, clock=Clock(), codes=codes, target_guard=DnsTargetGuard()
+    )
+    return services.integrations
 
 
 def endpoint_row(engine: Engine, endpoint_id: int):

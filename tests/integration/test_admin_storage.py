@@ -31,7 +31,9 @@ NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
 @pytest.fixture
 def kit(database_url):
     upgrade(make_engine(database_url))
-    services = bootstrap(database_url=database_url, secret_key="storage", hasher=FakeHasher(), totp=FakeTotp())
+    services = bootstrap(
+        settings={"DATABASE_URL": database_url, "SECRET_KEY": "storage"}, hasher=FakeHasher(), totp=FakeTotp()
+    )
     yield services
     services.engine.dispose()
 

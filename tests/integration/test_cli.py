@@ -175,3 +175,34 @@ def test_db_upgrade_migrates_an_empty_database(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli.cli, ["db-upgrade"])
     cli.engine.cache_clear()
     assert result.exit_code == 0 and "database at revision" in result.output
+
+
+def test_purge_settles_interrupted_sends_by_the_rules_overrides(database_url, monkeypatch, now):
+    """A send left "sending" 7 minutes ago is within a 10-minute code lifetime: purge leaves it working."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("RULES", json.dumps({"sms_code_ttl": 600}))
+    cli.engine.cache_clear()
+    engine = make_engine(database_url)
+    upgrade(engine)
+    created = now - timedelta(minutes=7)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(sms_challenges),
+            {
+                "mobile": "13800138000",
+                "purpose": "register",
+                "code_digest": "x",
+                "created_at": created,
+                "expires_at": created + timedelta(minutes=10),
+                "status": "sending",
+            },
+        )
+    try:
+        result = CliRunner().invoke(cli.cli, ["purge"])
+        assert result.exit_code == 0, result.output
+        assert "sms sends settled as unconfirmed: 0" in result.output
+        with engine.connect() as connection:
+            assert connection.execute(select(sms_challenges.c.status)).scalar() == "sending"
+    finally:
+        engine.dispose()
+        cli.engine.cache_clear()

@@ -34,11 +34,9 @@ class Kit:
         upgrade(make_engine(url))
         self.sms, self.captcha = RecordingSms(), RecordingCaptcha()
         self.services = bootstrap(
-            database_url=url,
-            secret_key="race",
+            settings={"DATABASE_URL": url, "SECRET_KEY": "race", "RULES": {"sms_per_ip_cap": 1000}},
             sms_sender=self.sms,
             captcha_renderer=self.captcha,
-            rule_overrides={"sms_per_ip_cap": 1000},
         )
         self.url = url
 

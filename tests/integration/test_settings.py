@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
+from flask import Flask
 
-from entrypoints.web.settings import ConfigurationError, _instance_secret, _require_strong_secret
+from entrypoints.relay import RelaySettings
+from entrypoints.settings import (
+    ENV_KEYS,
+    ConfigurationError,
+    InvalidSetting,
+    _instance_secret,
+    _require_strong_secret,
+    instance_folder,
+    load_settings,
+)
+from entrypoints.sms_settings import load_sms_settings
 
 
 def test_environment_flags_are_parsed_not_truthy(make_app, monkeypatch):
@@ -36,3 +48,40 @@ def test_a_short_secret_key_stops_the_app_and_says_how_to_make_one(make_app, key
 def test_a_32_byte_key_and_the_generated_key_are_accepted(make_app, tmp_path):
     assert make_app(SECRET_KEY="a" * 32)
     _require_strong_secret(_instance_secret(tmp_path / "secret_key"), tmp_path / "secret_key")  # what unset gives
+
+
+def test_the_instance_folder_is_the_one_flask_gives_the_app(make_app):
+    """The generated key and the default SQLite file are found where they always were, by the app and the commands
+    alike, without building an app to ask."""
+    expected = Flask("entrypoints.web", instance_relative_config=True).instance_path
+    assert str(instance_folder()) == expected == make_app().instance_path
+    assert load_settings({"SECRET_KEY": "k" * 32})["DATABASE_URL"] == f"sqlite:///{Path(expected) / 'accounts.sqlite3'}"
+
+
+def test_only_the_listed_environment_variables_are_read():
+    environ = {"SECRET_KEY": "k" * 32, "NATS_URL": "nats://127.0.0.1:4222", "SMS_PROVIDER": "aliyun", "HOME": "/root"}
+    settings = load_settings(environ=environ)
+    assert (settings["NATS_URL"], settings["SMS_PROVIDER"]) == ("nats://127.0.0.1:4222", "aliyun")
+    assert "HOME" not in settings and set(environ) - {"HOME"} <= set(ENV_KEYS)
+
+
+def test_the_mapping_given_wins_over_the_environment():
+    settings = load_settings({"SITE_NAME": "给定", "RULES": {"sms_code_ttl": 600}}, environ={"SITE_NAME": "环境"})
+    assert (settings["SITE_NAME"], settings["RULES"]) == ("给定", {"sms_code_ttl": 600})
+    assert load_settings(environ={"RULES": '{"sms_code_ttl": 600}'})["RULES"] == {"sms_code_ttl": 600}
+
+
+@pytest.mark.parametrize("value, expected", [("1", True), ("Yes", True), (" on ", True), ("0", False), ("", False)])
+def test_every_on_off_setting_is_read_by_the_one_flag_parser(value, expected):
+    environ = {name: value for name in ("AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "LOG_JSON", "SMS_ALLOW_CONSOLE")}
+    settings = load_settings(environ={"SECRET_KEY": "k" * 32, "NATS_FULL_MOBILE": value, **environ})
+    assert [settings[name] for name in ("AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "LOG_JSON")] == [expected] * 3
+    assert load_sms_settings(settings).allow_console is expected
+    assert RelaySettings.from_settings(settings).nats_full_mobile is expected
+
+
+@pytest.mark.parametrize("name", ["AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "LOG_JSON", "NATS_FULL_MOBILE"])
+def test_an_on_off_setting_that_is_neither_is_refused_by_name(name):
+    with pytest.raises(InvalidSetting, match=f"{name} must be 1 or 0"):
+        settings = load_settings(environ={"SECRET_KEY": "k" * 32, name: "ture"})
+        RelaySettings.from_settings(settings)

@@ -194,16 +194,18 @@ def test_twenty_accounts_racing_for_one_new_mobile_leave_it_to_one(database_url)
     upgrade(make_engine(database_url))
     sms, captcha = RecordingSms(), RecordingCaptcha()
     services = bootstrap(
-        database_url=database_url,
-        secret_key="race-" + "k" * 32,
+        settings={
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "race-" + "k" * 32,
+            "RULES": {
+                "sms_cooldown": timedelta(0),
+                "sms_per_mobile_cap": 1000,
+                "sms_per_ip_cap": 1000,
+                "sms_per_mobile_per_ip_cap": 1000,
+            },
+        },
         sms_sender=sms,
         captcha_renderer=captcha,
-        rule_overrides={
-            "sms_cooldown": timedelta(0),
-            "sms_per_mobile_cap": 1000,
-            "sms_per_ip_cap": 1000,
-            "sms_per_mobile_per_ip_cap": 1000,
-        },
     )
 
     def solved():

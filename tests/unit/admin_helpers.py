@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from domain.console import Actor, Role
 from domain.use_cases.admin.enrolment import Enrolment
 from domain.use_cases.admin.sign_in import OperatorCredentials
-from tests.fakes import CLIENT, totp_code
+from tests.builders import CLIENT
+from tests.fakes import totp_code
 
 OPERATOR_PASSWORD = "operator pass phrase"
 

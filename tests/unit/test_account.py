@@ -10,10 +10,9 @@ from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
-from domain.use_cases.check_password import CheckNewPassword
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
-from tests.fakes import (
+from tests.builders import (
     CLIENT,
     MOBILE,
     OTHER_CLIENT,
@@ -403,7 +402,7 @@ def test_the_profile_shows_when_the_account_was_made_and_whether_it_has_a_passwo
 
 def test_checking_a_new_password_applies_the_sign_up_rules():
     s = make_services()
-    check = CheckNewPassword(s.rules)
+    check = s.check_new_password
     assert check("a fine new secret") is None
     with pytest.raises(errors.WeakPassword):
         check("password123")

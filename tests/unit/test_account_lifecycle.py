@@ -17,19 +17,19 @@ from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.export_account_data import DataExportRequest
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
-from tests.fakes import (
+from tests.builders import (
     CLIENT,
     MOBILE,
     PASSWORD,
     PSEUDONYM_KEY,
     TEST_RULES,
-    FakeAuditLog,
     add_user,
     credentials,
     make_services,
     registration,
     request_code,
 )
+from tests.fakes import FakeAuditLog
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 COOL_OFF = timedelta(days=15)

@@ -11,7 +11,7 @@ from domain.console import METRICS, Actor, EventFilter
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.use_cases.admin.dashboard import DAYS
 from domain.use_cases.admin.sms import SmsSend
-from tests.fakes import CLIENT, make_services
+from tests.builders import CLIENT, make_services
 from tests.unit.admin_helpers import enrol, sign_in
 
 # 10:00 in Beijing on 2026-03-10

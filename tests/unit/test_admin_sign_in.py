@@ -11,7 +11,8 @@ from domain.console import Role
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.use_cases.admin.enrolment import Enrolment, EnrolmentStart
 from domain.use_cases.admin.sign_in import OperatorCredentials
-from tests.fakes import CLIENT, FakeCodes, make_services, totp_code
+from tests.builders import CLIENT, make_services
+from tests.fakes import FakeCodes, totp_code
 from tests.unit.admin_helpers import OPERATOR_PASSWORD, enrol, sign_in
 
 NOW = "2026-03-01 08:00:00"

@@ -10,7 +10,7 @@ from domain import errors
 from domain.console import EventFilter
 from domain.events import AuditEvent, EventType
 from domain.use_cases.admin.users import UserAction, UserRow, an_id
-from tests.fakes import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services
+from tests.builders import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services
 from tests.unit.admin_helpers import enrol, sign_in
 
 ACTIONS = {  # use case -> its event

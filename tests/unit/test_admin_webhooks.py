@@ -10,7 +10,7 @@ from domain import errors
 from domain.console import GRANTS, Action, Role
 from domain.events import EventType
 from domain.use_cases.admin.webhooks import host_of, without_paths
-from tests.fakes import CLIENT, make_services
+from tests.builders import CLIENT, make_services
 from tests.unit.admin_helpers import enrol, sign_in
 
 CREATED = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)

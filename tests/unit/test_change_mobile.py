@@ -12,7 +12,8 @@ from domain import errors
 from domain.events import AuditEvent, EventType
 from domain.use_cases.change_mobile import MobileChange
 from domain.use_cases.login_sms import SmsCredentials
-from tests.fakes import CLIENT, MOBILE, PASSWORD, TEST_RULES, FakeCodes, add_user, make_services, request_code, sign_in
+from tests.builders import CLIENT, MOBILE, PASSWORD, TEST_RULES, add_user, make_services, request_code, sign_in
+from tests.fakes import FakeCodes
 
 NEW = "13900139000"
 RULES = dataclasses.replace(TEST_RULES, sms_cooldown=timedelta(0))

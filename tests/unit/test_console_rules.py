@@ -16,7 +16,7 @@ from domain.console import (
     session_digest,
     setup_digest,
 )
-from tests.fakes import TEST_RULES
+from tests.builders import TEST_RULES
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,8 @@ import pytest
 
 from domain import errors
 from domain.events import AuditEvent, EventType
-from tests.fakes import CLIENT, DatabaseDown, FakeStore, FakeUnitOfWork, add_user, make_services
+from tests.builders import CLIENT, add_user, make_services
+from tests.fakes import DatabaseDown, FakeStore, FakeUnitOfWork
 
 
 def _event():

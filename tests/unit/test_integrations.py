@@ -11,27 +11,21 @@ from freezegun import freeze_time
 from domain import errors
 from domain.events import AuditEvent, EventType
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, webhook_secret
-from domain.use_cases.api_keys import ApiKeyUse, CreateApiKey, ListApiKeys, RevokeApiKey, UseApiKey
-from domain.use_cases.event_feed import ReadEventFeed
+from domain.use_cases.api_keys import ApiKeyUse
 from domain.use_cases.webhooks import (
-    AddWebhook,
-    RemoveWebhook,
-    ReplayWebhooks,
     Target,
     WebhookRegistration,
-    WebhookStatuses,
     parse_target,
 )
-from tests.fakes import CLIENT, TEST_RULES, FakeCodes, FakeStore, UtcClock
-from tests.fakes_integrations import FakeApiKeys, FakeGuard, FakeIntegrationsUnitOfWork, FakeWebhookEndpoints
+from tests.builders import CLIENT, WEBHOOK_KEY, make_services
+from tests.fakes import FakeCodes
+from tests.fakes_integrations import FakeGuard
 
-KEY = b"webhook-signing-key"
+KEY = WEBHOOK_KEY
 
 
 @pytest.fixture
 def world():
-    store, keys, hooks = FakeStore(), FakeApiKeys(), FakeWebhookEndpoints()
-    uow = lambda: FakeIntegrationsUnitOfWork(store, keys, hooks)  # noqa: E731
     guard = FakeGuard(
         {
             "hooks.example.com": ["93.184.216.34"],
@@ -41,32 +35,32 @@ def world():
         }
     )
     codes = FakeCodes(texts=["K" * 43, "salt-1", "salt-2"])
-    clock = UtcClock()
-    return store, keys, hooks, uow, guard, codes, clock
+    s = make_services(guard=guard, codes=codes)
+    return s.store, s.api_keys, s.webhooks, s.integrations, guard, codes, s.clock
 
 
 def test_an_api_key_is_shown_once_stored_as_a_digest_and_its_creation_audited(world):
-    store, keys, _, uow, _, codes, clock = world
-    new = CreateApiKey(uow, clock, codes)(" nginx ", CLIENT)
+    store, keys, _, i, _, codes, clock = world
+    new = i.create_api_key(" nginx ", CLIENT)
     assert new.key == "ak_" + "K" * 43 and new.name == "nginx"
     [(stored, digest)] = keys.rows.values()
     assert digest == hashlib.sha256(new.key.encode()).hexdigest() and new.key not in str(keys.rows)
     [event] = store.events
     assert event.type == EventType.API_KEY_CREATED and event.detail == {"key_id": new.id, "name": "nginx"}
-    assert ListApiKeys(uow)() == [stored]
+    assert i.list_api_keys() == [stored]
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 65, "bad\x00name"])
 def test_an_api_key_needs_a_visible_name(world, name):
-    *_, uow, _, codes, clock = world
+    *_, i, _, codes, clock = world
     with pytest.raises(errors.InvalidInput):
-        CreateApiKey(uow, clock, codes)(name, CLIENT)
+        i.create_api_key(name, CLIENT)
 
 
 def test_the_first_use_of_a_key_in_each_minute_is_audited_and_a_refused_key_writes_nothing(world):
-    store, keys, _, uow, _, codes, clock = world
-    new = CreateApiKey(uow, clock, codes)("nginx", CLIENT)
-    use = UseApiKey(uow, clock, TEST_RULES)
+    store, keys, _, i, _, codes, clock = world
+    new = i.create_api_key("nginx", CLIENT)
+    use = i.use_api_key
     with freeze_time(T0) as ticking:
         assert use(ApiKeyUse(new.key, "session", CLIENT)).id == new.id
         ticking.tick(59.999999)
@@ -87,21 +81,21 @@ def test_the_first_use_of_a_key_in_each_minute_is_audited_and_a_refused_key_writ
 
 
 def test_a_revoked_key_stops_working_and_revoking_twice_records_once(world):
-    store, _, _, uow, _, codes, clock = world
-    new = CreateApiKey(uow, clock, codes)("billing", CLIENT)
-    revoke = RevokeApiKey(uow, clock)
+    store, _, _, i, _, codes, clock = world
+    new = i.create_api_key("billing", CLIENT)
+    revoke = i.revoke_api_key
     revoke(new.id, CLIENT)
     revoke(new.id, CLIENT)
     assert len(store.events_of(EventType.API_KEY_REVOKED)) == 1
     with pytest.raises(errors.ApiKeyInvalid):
-        UseApiKey(uow, clock, TEST_RULES)(ApiKeyUse(new.key, "events", CLIENT))
+        i.use_api_key(ApiKeyUse(new.key, "events", CLIENT))
     with pytest.raises(errors.ApiKeyNotFound):
         revoke(999, CLIENT)
 
 
 def add(world, url, types="", allow_private=False):
-    *_, uow, guard, codes, clock = world
-    return AddWebhook(uow, guard, clock, codes, KEY)(WebhookRegistration(url, types, allow_private, CLIENT))
+    *_, i, guard, codes, clock = world
+    return i.add_webhook(WebhookRegistration(url, types, allow_private, CLIENT))
 
 
 def test_adding_a_webhook_makes_a_secret_from_a_stored_salt_and_audits_it(world):
@@ -136,18 +130,18 @@ def test_plain_http_unknown_hosts_and_bad_types_are_refused(world):
 
 
 def test_removing_and_replaying_are_audited_and_unknown_ids_refused(world):
-    store, _, hooks, uow, _, _, clock = world
+    store, _, hooks, i, _, _, clock = world
     added = add(world, "https://hooks.example.com/in")
     hooks.failed[added.id] = 3
-    assert ReplayWebhooks(uow, clock)(None, CLIENT) == 3
-    assert ReplayWebhooks(uow, clock)(added.id, CLIENT) == 0  # nothing failed: nothing recorded
-    RemoveWebhook(uow, clock)(added.id, CLIENT)
+    assert i.replay_webhooks(None, CLIENT) == 3
+    assert i.replay_webhooks(added.id, CLIENT) == 0  # nothing failed: nothing recorded
+    i.remove_webhook(added.id, CLIENT)
     types = [e.type for e in store.events]
     assert types == [EventType.WEBHOOK_ADDED, EventType.WEBHOOK_REPLAYED, EventType.WEBHOOK_REMOVED]
     with pytest.raises(errors.WebhookNotFound):
-        RemoveWebhook(uow, clock)(added.id, CLIENT)
+        i.remove_webhook(added.id, CLIENT)
     with pytest.raises(errors.WebhookNotFound):
-        ReplayWebhooks(uow, clock)(added.id, CLIENT)
+        i.replay_webhooks(added.id, CLIENT)
 
 
 # --- every field stored and recorded; the limits at their edges ---------------------------------------------
@@ -157,9 +151,9 @@ LETTERS_AND_DIGITS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 
 
 def test_an_api_key_is_43_random_letters_or_digits_and_its_creation_recorded_in_full(world):
-    store, keys, _, uow, _, codes, clock = world
+    store, keys, _, i, _, codes, clock = world
     with freeze_time(T0):
-        new = CreateApiKey(uow, clock, codes)("nginx", CLIENT)
+        new = i.create_api_key("nginx", CLIENT)
     assert codes.calls == [("text", LETTERS_AND_DIGITS, 43)]
     assert keys.get(new.id) == ApiKey(new.id, "nginx", T0)
     assert store.events == [
@@ -169,14 +163,14 @@ def test_an_api_key_is_43_random_letters_or_digits_and_its_creation_recorded_in_
 
 @pytest.mark.parametrize("name", ["x", "x" * 64])
 def test_an_api_key_name_of_one_to_64_characters_is_taken(world, name):
-    *_, uow, _, codes, clock = world
-    assert CreateApiKey(uow, clock, codes)(name, CLIENT).name == name
+    *_, i, _, codes, clock = world
+    assert i.create_api_key(name, CLIENT).name == name
 
 
 def test_a_refused_api_key_name_says_where_and_how_long_it_may_be(world):
-    *_, uow, _, codes, clock = world
+    *_, i, _, codes, clock = world
     with pytest.raises(errors.InvalidInput) as refused:
-        CreateApiKey(uow, clock, codes)("x" * 65, CLIENT)
+        i.create_api_key("x" * 65, CLIENT)
     assert (refused.value.key, refused.value.field, refused.value.facts) == (
         "invalid_input.api_key_name",
         "name",
@@ -185,11 +179,11 @@ def test_a_refused_api_key_name_says_where_and_how_long_it_may_be(world):
 
 
 def test_revoking_and_using_a_key_are_recorded_in_full(world):
-    store, _, _, uow, _, codes, clock = world
-    new = CreateApiKey(uow, clock, codes)("billing", CLIENT)
+    store, _, _, i, _, codes, clock = world
+    new = i.create_api_key("billing", CLIENT)
     with freeze_time(T0):
-        UseApiKey(uow, clock, TEST_RULES)(ApiKeyUse(new.key, "events", CLIENT))
-        RevokeApiKey(uow, clock)(new.id, CLIENT)
+        i.use_api_key(ApiKeyUse(new.key, "events", CLIENT))
+        i.revoke_api_key(new.id, CLIENT)
     assert store.events[1:] == [
         AuditEvent(
             EventType.API_KEY_USED, T0, CLIENT, None, None, {"key_id": new.id, "name": "billing", "endpoint": "events"}
@@ -208,12 +202,12 @@ def test_revoking_and_using_a_key_are_recorded_in_full(world):
 )
 def test_only_keys_that_could_be_one_are_looked_up(world, presented, looked_up):
     """Malformed or oversized keys are refused without a query."""
-    _, keys, _, uow, _, _, clock = world
+    _, keys, _, i, _, _, clock = world
     lookups = []
     find_active = keys.find_active
     keys.find_active = lambda digest: lookups.append(digest) or find_active(digest)
     with pytest.raises(errors.ApiKeyInvalid):
-        UseApiKey(uow, clock, TEST_RULES)(ApiKeyUse(presented, "events", CLIENT))
+        i.use_api_key(ApiKeyUse(presented, "events", CLIENT))
     assert bool(lookups) is looked_up
 
 
@@ -228,11 +222,12 @@ class RecordingGuard(FakeGuard):
 
 
 def test_adding_a_webhook_stores_and_records_every_choice(world):
-    store, _, hooks, uow, _, codes, clock = world
+    store, _, hooks, _, _, codes, _ = world
     codes.text_queue.clear()
     guard = RecordingGuard({"internal.example.com": ["10.0.0.5"]})
+    i = make_services(store=store, webhooks=hooks, codes=codes, guard=guard).integrations
     with freeze_time(T0):
-        added = AddWebhook(uow, guard, clock, codes, KEY)(
+        added = i.add_webhook(
             WebhookRegistration("http://internal.example.com:8080/in", "login.*", True, CLIENT, full_mobile=True)
         )
     assert guard.checked == [("internal.example.com", 8080, True)]
@@ -259,7 +254,7 @@ def test_adding_a_webhook_stores_and_records_every_choice(world):
 
 
 def test_removing_and_replaying_are_recorded_in_full(world):
-    store, _, hooks, uow, _, _, clock = world
+    store, _, hooks, i, _, _, clock = world
     first, second = add(world, "https://hooks.example.com/a"), add(world, "https://hooks.example.com/b")
     hooks.failed.update({first.id: 2, second.id: 5})
     replayed = []
@@ -268,9 +263,9 @@ def test_removing_and_replaying_are_recorded_in_full(world):
         replayed.append((endpoint_id, now)) or replay_failed(endpoint_id, now)
     )
     with freeze_time(T0):
-        assert ReplayWebhooks(uow, clock)(second.id, CLIENT) == 5
-        assert ReplayWebhooks(uow, clock)(None, CLIENT) == 2
-        RemoveWebhook(uow, clock)(first.id, CLIENT)
+        assert i.replay_webhooks(second.id, CLIENT) == 5
+        assert i.replay_webhooks(None, CLIENT) == 2
+        i.remove_webhook(first.id, CLIENT)
     assert replayed == [(second.id, T0), (None, T0)]
     assert store.events[2:] == [
         AuditEvent(EventType.WEBHOOK_REPLAYED, T0, CLIENT, None, None, {"endpoint_id": second.id, "deliveries": 5}),
@@ -282,10 +277,10 @@ def test_removing_and_replaying_are_recorded_in_full(world):
 
 
 def test_the_status_of_each_endpoint(world):
-    _, _, hooks, uow, *_ = world
+    _, _, hooks, i, *_ = world
     added = add(world, "https://hooks.example.com/in")
     hooks.failed[added.id] = 2
-    [status] = WebhookStatuses(uow)()
+    [status] = i.webhook_statuses()
     assert (status.endpoint.id, status.failed) == (added.id, 2)
 
 
@@ -315,6 +310,12 @@ class RecordingFeed:
         return self.events
 
 
+def feed_reader(feed, exported=""):
+    """The pull API's use case on `feed`, exporting the types RELAY_EVENT_TYPES names (nothing excluded)."""
+    settings = {"RELAY_EVENT_TYPES": exported, "RELAY_EXCLUDED_EVENT_TYPES": ""}
+    return make_services(feed=feed, settings=settings).integrations.read_event_feed
+
+
 def test_the_feed_answers_the_events_and_the_position_to_ask_from_next():
     types = TypeFilter.parse("login.*", "")
     events = [
@@ -323,8 +324,8 @@ def test_the_feed_answers_the_events_and_the_position_to_ask_from_next():
         OutboxEvent(id=12, seq=6, type="login.failed", occurred_at=T0),
     ]
     feed = RecordingFeed(events)
-    assert ReadEventFeed(feed, types)(0, 1000) == (events, 6)
-    assert ReadEventFeed(RecordingFeed([]), types)(7, 1) == ([], 7)  # nothing new: ask from the same place
+    assert feed_reader(feed, "login.*")(0, 1000) == (events, 6)
+    assert feed_reader(RecordingFeed([]), "login.*")(7, 1) == ([], 7)  # nothing new: ask from the same place
     assert feed.asked == [(0, 1000, types)]
 
 
@@ -338,5 +339,5 @@ def test_the_feed_answers_the_events_and_the_position_to_ask_from_next():
 )
 def test_the_feed_refuses_a_position_or_page_size_out_of_range(after, limit, key, field, facts):
     with pytest.raises(errors.InvalidInput) as refused:
-        ReadEventFeed(RecordingFeed([]), TypeFilter())(after, limit)
+        feed_reader(RecordingFeed([]))(after, limit)
     assert (refused.value.key, refused.value.field, refused.value.facts) == (key, field, facts)

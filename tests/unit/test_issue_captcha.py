@@ -8,7 +8,8 @@ from freezegun import freeze_time
 from domain import errors
 from domain.use_cases.issue_captcha import CaptchaRequest
 from domain.use_cases.take_captcha import take_captcha
-from tests.fakes import CLIENT, FakeCodes, make_services
+from tests.builders import CLIENT, make_services
+from tests.fakes import FakeCodes
 
 
 def check(s, captcha_id, answer):

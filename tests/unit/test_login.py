@@ -8,7 +8,8 @@ from freezegun import freeze_time
 from domain import errors
 from domain.events import AuditEvent, EventType
 from domain.use_cases.login import SignedIn
-from tests.fakes import CLIENT, MOBILE, PASSWORD, DatabaseDown, add_user, credentials, make_services
+from tests.builders import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services
+from tests.fakes import DatabaseDown
 
 NOW = "2024-01-01 12:00:00"
 

@@ -17,7 +17,7 @@ from domain.model import (
     normalize_mobile,
     normalize_nickname,
 )
-from tests.fakes import TEST_RULES as RULES
+from tests.builders import TEST_RULES as RULES
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 KEY = RULES.code_key

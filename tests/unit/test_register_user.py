@@ -5,18 +5,8 @@ from freezegun import freeze_time
 
 from domain import errors
 from domain.events import EventType
-from tests.fakes import (
-    CLIENT,
-    MOBILE,
-    OTHER_CLIENT,
-    PASSWORD,
-    DatabaseDown,
-    FakeCodes,
-    add_user,
-    make_services,
-    registration,
-    request_code,
-)
+from tests.builders import CLIENT, MOBILE, OTHER_CLIENT, PASSWORD, add_user, make_services, registration, request_code
+from tests.fakes import DatabaseDown, FakeCodes
 
 NOW = "2024-01-01 12:00:00"
 

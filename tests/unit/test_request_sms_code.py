@@ -10,7 +10,8 @@ from domain import errors
 from domain.events import ClientContext, EventType
 from domain.model import digest
 from domain.use_cases.request_sms_code import SmsCodeRequest
-from tests.fakes import CLIENT, MOBILE, FakeCodes, add_user, make_services, new_captcha, request_code, sms_request
+from tests.builders import CLIENT, MOBILE, add_user, make_services, new_captcha, request_code, sms_request
+from tests.fakes import FakeCodes
 
 NOW = "2024-01-01 12:00:00"
 

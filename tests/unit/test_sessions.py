@@ -14,18 +14,18 @@ from domain.use_cases.logout import SignOut
 from domain.use_cases.reset_password import PasswordReset
 from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
-from tests.fakes import (
+from tests.builders import (
     CLIENT,
     MOBILE,
     PASSWORD,
     TEST_RULES,
-    FakeCodes,
     add_user,
     credentials,
     make_services,
     request_code,
     sign_in,
 )
+from tests.fakes import FakeCodes
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 NEW, THIRD = "a brand new secret", "yet another secret"

@@ -15,7 +15,7 @@ from domain.rules import PRIVACY_VERSION, TERMS_VERSION
 from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.login_sms import SmsCredentials
-from tests.fakes import (
+from tests.builders import (
     CLIENT,
     MOBILE,
     PASSWORD,

@@ -10,7 +10,8 @@ from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import SmsStatus
 from domain.use_cases.record_sms_receipts import ReceiptsRecorded, SmsReceipt
-from tests.fakes import CLIENT, MOBILE, FakeStore, FakeUnitOfWork, add_user, make_services, request_code, sms_request
+from tests.builders import CLIENT, MOBILE, add_user, make_services, request_code, sms_request
+from tests.fakes import FakeStore, FakeUnitOfWork
 
 NOW = "2024-01-01 12:00:00"
 ATTACKER = ClientContext(ip="198.51.100.66", user_agent="curl", request_id="a")
