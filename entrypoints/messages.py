@@ -212,6 +212,8 @@ SHARED_WITH_PAGES = (
     "registered",
     "password_reset",
     "session_revoked",
+    "console.role.admin",
+    "console.role.auditor",
 )
 
 # The console's names for event types (by the type's value, as stored), in the audit filter's order.

@@ -138,7 +138,9 @@
             for (var i = 0; i < buttons.length; i++) {
               buttons[i].setAttribute('role', 'button');
               buttons[i].setAttribute('tabindex', '0');
-              if (buttons[i].classList.contains('layui-layer-close')) buttons[i].setAttribute('aria-label', App.say('page.close'));
+              if (buttons[i].classList.contains('layui-layer-close')) {
+                buttons[i].setAttribute('aria-label', App.say('page.close'));
+              }
             }
             box.addEventListener('keydown', function (e) {
               if (e.key === 'Escape') {

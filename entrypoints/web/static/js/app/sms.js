@@ -27,8 +27,8 @@
       var left = Math.ceil((until - Date.now()) / 1000);
       if (left > 0) {
         // a long wait (the day's codes used up) is shown in minutes
-        button.textContent = left > 120 ?
-          App.say('page.resend_in_minutes', { n: Math.ceil(left / 60) }) : App.say('page.resend_in_seconds', { n: left });
+        button.textContent = left > 120 ? App.say('page.resend_in_minutes', { n: Math.ceil(left / 60) })
+          : App.say('page.resend_in_seconds', { n: left });
         button.disabled = true;
         return;
       }
