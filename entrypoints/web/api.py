@@ -86,7 +86,7 @@ def register():
             client=client_context(),
         )
     )
-    return ok("注册成功，请登录")
+    return ok(say("registered"))
 
 
 @api.post("/api/login")
@@ -99,8 +99,8 @@ def login():
     )
     start_session(signed_in.session)
     if signed_in.deletion_cancelled:
-        return ok("登录成功。您的注销申请已撤销，账号将继续保留", deletion_cancelled=True)
-    return ok("登录成功")
+        return ok(say("signed_in.deletion_cancelled"), deletion_cancelled=True)
+    return ok(say("signed_in"))
 
 
 @api.post("/api/logout")
@@ -108,7 +108,7 @@ def logout():
     if token := session_token():
         services().logout(SignOut(token, client_context()))  # a session already ended is left as it is
     end_session()
-    return ok("已退出登录")
+    return ok(say("signed_out"))
 
 
 @api.post("/api/reset_password")
@@ -118,14 +118,14 @@ def reset_password():
         PasswordReset(data["mobile"], data["vercode"], data["password"], data["confirmPassword"], client_context())
     )
     end_session()  # whoever was signed in here, every session of that account has ended
-    return ok("密码已重置，请使用新密码登录")
+    return ok(say("password_reset"))
 
 
 @api.post("/api/account/nickname")
 @login_required
 def change_nickname():
     nickname = services().change_nickname(NicknameChange(current_user.user_id, body()["nickname"], client_context()))
-    return ok("昵称已修改", nickname=nickname)
+    return ok(say("nickname_changed"), nickname=nickname)
 
 
 @api.post("/api/account/password")
@@ -139,7 +139,7 @@ def change_password():
         )
     )
     start_session(renewed)  # this browser stays signed in under a new id, with its 记住我; every other session ended
-    return ok("密码已修改，其他设备已退出登录")
+    return ok(say("password_changed"))
 
 
 @api.post("/api/account/sign_out_everywhere")
@@ -147,10 +147,10 @@ def change_password():
 def sign_out_everywhere():
     services().sign_out_everywhere(SignOutEverywhereRequest(current_user.user_id, client_context()))
     end_session()
-    return ok("已退出所有设备")
+    return ok(say("signed_out_everywhere"))
 
 
-# --- 登录设备管理 -------------------------------------------------------------------------------------
+# --- signed-in devices ---------------------------------------------------------------------------------
 
 
 @api.get("/api/account/sessions")
@@ -171,7 +171,7 @@ def list_sessions():
         }
         for s in sessions
     ]
-    return ok("当前登录的设备", sessions=listed), 200, {"Cache-Control": "no-store"}
+    return ok(say("sessions_listed"), sessions=listed), 200, {"Cache-Control": "no-store"}
 
 
 @api.post("/api/account/sessions/<public_id>/revoke")
@@ -180,7 +180,7 @@ def revoke_session(public_id: str):
     services().revoke_session(SessionRevocation(current_user.user_id, public_id, client_context()))
     if public_id == current_user.session_public_id:
         end_session()  # this browser's own session: it is signed out here as well
-    return ok("该设备已下线")
+    return ok(say("session_revoked"))
 
 
 @api.post("/api/account/delete")
@@ -192,11 +192,7 @@ def delete_account():
     due = services().request_account_deletion(DeletionRequest(current_user.user_id, password, client_context(), code))
     end_session()  # every session of the account has ended, this one too
     when = due.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
-    return ok(
-        f"注销申请已提交，您已在所有设备上退出登录。账号将于 {when}（北京时间）后永久删除；"
-        "在此之前重新登录，即可撤销注销。",
-        due_at=due.isoformat(),
-    )
+    return ok(say("deletion_requested", when=when), due_at=due.isoformat())
 
 
 @api.get("/api/account/export")
@@ -209,10 +205,10 @@ def export_account_data():
 def check_password():
     """Sign-up and reset pages ask before they let the visitor spend an SMS on a password that would be refused."""
     services().check_new_password(body()["password"])
-    return ok("密码可以使用")
+    return ok(say("password_acceptable"))
 
 
-# --- 验证码登录 and 换绑手机号 -----------------------------------------------------------------------------------
+# --- sign-in with an SMS code, and a new mobile ------------------------------------------------------------
 
 
 @api.post("/api/send_login_sms")
@@ -229,8 +225,8 @@ def login_sms():
     start_session(signed_in.session)
     extra = {"registered": signed_in.registered, "deletion_cancelled": signed_in.deletion_cancelled}
     if signed_in.deletion_cancelled:
-        return ok("登录成功。您的注销申请已撤销，账号将继续保留", **extra)
-    return ok("注册成功，已为您登录" if signed_in.registered else "登录成功", **extra)
+        return ok(say("signed_in.deletion_cancelled"), **extra)
+    return ok(say("signed_in.registered" if signed_in.registered else "signed_in"), **extra)
 
 
 @api.post("/api/account/mobile/send_code")
@@ -262,7 +258,7 @@ def change_mobile():
         )
     )
     start_session(renewed)  # this browser stays signed in under a new id; every other session ended
-    return ok("手机号已更换，其他设备已退出登录")
+    return ok(say("mobile_changed"))
 
 
 @api.post("/api/account/delete/send_code")

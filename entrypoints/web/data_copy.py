@@ -12,14 +12,11 @@ from flask import Response, stream_with_context
 
 from domain.events import AuditEvent
 from domain.use_cases.export_account_data import DataCopy
+from entrypoints.messages import say
 
 FORMAT = "accounts.data-copy/1"
 EVENTS_PER_CHUNK = 200  # one write to the client per this many events
-ABOUT = (
-    "这是您在本服务的个人信息副本，于 generated_at 所示时间（UTC）按您的请求生成。account 为账号信息"
-    "（密码只以不可逆的哈希保存，不在副本中）；consents 为您同意的协议及版本；sessions 为服务器保存的登录会话记录；"
-    "events 为与您的账号相关的全部安全日志（按时间先后）。"
-)
+ABOUT = say("data_copy.about")
 
 
 def _plain(value):
@@ -67,7 +64,7 @@ def download(copy: DataCopy) -> Response:
     day = copy.generated_at.strftime("%Y%m%d")
     # An ASCII name for old clients, the Chinese one (RFC 6266 filename*) for everyone else.
     response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"data-copy-{day}.json\"; filename*=UTF-8''{quote(f'个人信息副本-{day}.json')}"
+        f"attachment; filename=\"data-copy-{day}.json\"; filename*=UTF-8''{quote(say('data_copy.filename', day=day))}"
     )
     response.headers["Cache-Control"] = "no-store"  # personal data: never kept by a browser or proxy cache
     return response

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from domain.console import BEIJING
 from domain.model import MOBILE_PATTERN
+from entrypoints.messages import SIGN_IN_REFUSALS, page_words, say
 from entrypoints.web.context import services
 from entrypoints.web.redirects import vetted_next
 
 pages = Blueprint("pages", __name__)
 
-BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps one zone and no daylight saving
 # Order matters: most agents also claim to be Safari, and Edge and Opera also claim Chrome.
 BROWSERS = [
-    ("MicroMessenger/", "微信"),
+    ("MicroMessenger/", say("browser.wechat")),
     ("Edg/", "Edge"),
     ("OPR/", "Opera"),
     ("Firefox/", "Firefox"),
@@ -29,7 +30,7 @@ SYSTEMS = [
     ("Mac OS X", "macOS"),
     ("Linux", "Linux"),
 ]
-DURATION_UNITS = [(86400, "天"), (3600, "小时"), (60, "分钟"), (1, "秒")]
+DURATION_UNITS = [(86400, "duration.days"), (3600, "duration.hours"), (60, "duration.minutes"), (1, "duration.seconds")]
 
 
 @pages.app_template_filter("beijing")
@@ -41,23 +42,24 @@ def beijing_time(moment: datetime) -> str:
 def duration(length: timedelta) -> str:
     """A rule's length as the pages quote it: "30 天", "8 小时", "90 分钟", in the largest unit that divides it."""
     seconds = int(length.total_seconds())
-    size, unit = next((size, unit) for size, unit in DURATION_UNITS if seconds % size == 0)
-    return f"{seconds // size} {unit}"
+    size, words = next((size, words) for size, words in DURATION_UNITS if seconds % size == 0)
+    return say(words, n=seconds // size)
 
 
 @pages.app_template_filter("browser")
 def browser_name(user_agent: str | None) -> str:
     """A reader's name for a user agent string: '微信 / Android', 'Chrome / Windows'."""
     agent = user_agent or ""
-    browser = next((name for key, name in BROWSERS if key in agent), "未知浏览器")
-    system = next((name for key, name in SYSTEMS if key in agent), "未知系统")
+    browser = next((name for key, name in BROWSERS if key in agent), say("browser.unknown"))
+    system = next((name for key, name in SYSTEMS if key in agent), say("system.unknown"))
     return f"{browser} / {system}"
 
 
 @pages.app_context_processor
 def page_settings() -> dict:
-    """Branding from settings, and the limits the pages check before they ask the server (from domain/rules.py,
-    rendered as JSON: the page's script reads them, it never repeats them)."""
+    """Branding from settings, and what the pages' scripts read from JSON rendered into the page: the limits they
+    check before they ask the server (from domain/rules.py) and the words they show (from the catalogue). A
+    script never repeats either."""
     rules = services().rules
     return {
         "site_name": current_app.config["SITE_NAME"],
@@ -70,6 +72,8 @@ def page_settings() -> dict:
             "passwordMin": rules.password_min,
             "passwordMax": rules.password_max,
         },
+        "page_words": page_words(),
+        "say": say,  # templates that need a word the catalogue holds: {{ say("console.role.admin") }}
     }
 
 
@@ -108,7 +112,9 @@ def terms():
 @pages.get("/profile")
 @login_required
 def profile():
-    return render_template("profile.html", profile=services().view_profile(current_user.user_id))
+    return render_template(
+        "profile.html", profile=services().view_profile(current_user.user_id), sign_in_refusals=SIGN_IN_REFUSALS
+    )
 
 
 @pages.get("/settings")

@@ -14,7 +14,7 @@ from domain.errors import InvalidInput
 from domain.model import MOBILE_PATTERN, mask_mobile
 from domain.outbox import RetryRule
 from entrypoints.web.admin.auth import actor
-from entrypoints.web.admin.labels import EVENT_LABELS, METRIC_LABELS, REASON_LABELS
+from entrypoints.web.admin.labels import AUDIT_CSV_COLUMNS, EVENT_LABELS, METRIC_LABELS, REASON_LABELS
 from entrypoints.web.context import client_context, services
 
 admin_pages = Blueprint("admin_pages", __name__)
@@ -121,7 +121,7 @@ def audit_csv():
     buffer = io.StringIO()
     buffer.write("\ufeff")  # UTF-8 with BOM: Excel then reads the Chinese correctly
     writer = csv.writer(buffer)
-    writer.writerow(["时间（北京时间）", "事件", "类型", "用户 ID", "手机号", "IP", "User-Agent", "请求 ID", "详情"])
+    writer.writerow(AUDIT_CSV_COLUMNS)
     for event in events:
         writer.writerow(
             [

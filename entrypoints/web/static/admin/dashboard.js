@@ -1,4 +1,4 @@
-/* 概览：用 ECharts 画最近 30 天的每日数量；数据来自页面里的 JSON（不执行的 script 块） */
+/* The dashboard: ECharts draws the last 30 days' daily counts, from JSON in the page (a script block never run) */
 (function (window, document) {
   'use strict';
   var data = JSON.parse(document.getElementById('dashboard-data').textContent);

@@ -1,4 +1,4 @@
-/* 管理后台登录：用户名 + 密码 + 动态验证码（或恢复码） */
+/* Console sign-in: username, password and a one-time code (or a recovery code) */
 (function (document) {
   'use strict';
   var C = window.Console;
@@ -20,7 +20,7 @@
       code: form.code.value.trim()
     };
     if (!body.username || !body.password || !body.code) {
-      show('请填写用户名、密码和动态验证码');
+      show(C.say('page.console.fields_required'));
       return;
     }
     C.busy(button, true);
@@ -31,7 +31,7 @@
       }
       C.busy(button, false);
       form.code.value = '';
-      show(result.data.message || '登录失败，请稍后再试');
+      show(result.data.message || C.say('page.console.sign_in_failed'));
       form.code.focus();
     });
   });

@@ -1,4 +1,5 @@
-/* 首次设置：链接 #后的一次性令牌 → 二维码 → 设置密码并确认动态验证码 → 显示恢复码 */
+/* First setup: the one-time token after the link's # -> the QR code -> a password and a confirmed one-time code
+   -> the recovery codes */
 (function (window, document) {
   'use strict';
   var C = window.Console;
@@ -8,7 +9,7 @@
   var done = document.getElementById('setup-done');
   var button = form.querySelector('button[type=submit]');
 
-  // 令牌不留在地址栏与浏览历史里
+  // the token stays out of the address bar and the history
   if (window.history && window.history.replaceState) {
     window.history.replaceState(null, '', window.location.pathname);
   }
@@ -19,18 +20,19 @@
   }
 
   if (!token) {
-    show('缺少设置链接中的令牌，请使用管理员发给您的完整链接');
+    show(C.say('page.console.token_missing'));
     return;
   }
 
   C.post('/setup/start', { token: token }).then(function (result) {
     if (!C.ok(result)) {
-      show(result.data.message || '设置链接无效');
+      show(result.data.message || C.say('page.console.link_invalid'));
       return;
     }
     var data = result.data;
     document.getElementById('setup-username').textContent = data.username;
-    document.getElementById('setup-role').textContent = data.role === 'admin' ? '管理员' : '审计员';
+    var role = data.role === 'admin' ? 'console.role.admin' : 'console.role.auditor';
+    document.getElementById('setup-role').textContent = C.say(role);
     document.getElementById('setup-qr').src = data.qr;
     document.getElementById('setup-key').textContent = data.key;
     form.hidden = false;
@@ -41,7 +43,7 @@
     event.preventDefault();
     error.hidden = true;
     if (form.password.value !== form.confirmPassword.value) {
-      show('两次密码输入不一致');
+      show(C.say('password_mismatch'));
       return;
     }
     C.busy(button, true);
@@ -53,7 +55,7 @@
     }).then(function (result) {
       C.busy(button, false);
       if (!C.ok(result)) {
-        show(result.data.message || '设置失败，请稍后再试');
+        show(result.data.message || C.say('page.console.setup_failed'));
         return;
       }
       var list = document.getElementById('recovery-codes');

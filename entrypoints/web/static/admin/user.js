@@ -1,4 +1,5 @@
-/* 用户详情页的操作：查看完整手机号、解锁、停用/启用、结束所有会话（每个都经确认并记入审计日志） */
+/* The actions on a user's page: show the full mobile, unlock, disable or enable, end every session (each one
+   confirmed, and recorded in the audit log) */
 (function (document) {
   'use strict';
   var C = window.Console;

@@ -1,4 +1,5 @@
-/* 设置 → 注销账号：验证当前密码、勾选已了解，再确认一次；提交后所有设备退出登录，到登录页看结果 */
+/* Settings -> delete the account: the current password, the box ticked, one more confirmation; then every device
+   is signed out and the sign-in page shows the outcome */
 layui.use(['form'], function () {
   'use strict';
 
@@ -12,19 +13,19 @@ layui.use(['form'], function () {
     signedIn: true,
     payload: function (field) {
       if (!form.elements.namedItem('understood').checked) {
-        App.fieldError(form, 'understood', '请先阅读并勾选“我已阅读并了解以上内容”');
+        App.fieldError(form, 'understood', App.say('page.understood_required'));
         return null;
       }
-      return App.confirm('确定要注销账号吗？提交后将立即退出所有设备；冷静期内重新登录可撤销，期满后账号将被永久删除。',
-        { title: '注销账号', ok: '确定注销' }).then(function (yes) {
+      return App.confirm(App.say('page.delete_question'),
+        { title: App.say('page.delete_title'), ok: App.say('page.delete_ok') }).then(function (yes) {
         return yes ? { currentPassword: field.currentPassword || '' } : null;
       });
     },
     success: function (data) {
-      // 本会话已结束：在登录页的横幅里说明冷静期，以及如何撤销（登录即可）
-      App.flash(data.message || '注销申请已提交', { form: 'login-form' });
+      // this session has ended: the sign-in page's banner tells of the cool-off and how to undo it (sign in)
+      App.flash(data.message || App.say('page.deletion_requested'), { form: 'login-form' });
       window.location.assign('/login');
-      return true; // 保持“提交中…”，直到跳转
+      return true; // stays busy until the page is left
     }
   });
 });

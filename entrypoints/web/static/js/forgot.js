@@ -1,4 +1,4 @@
-/* 忘记密码：短信验证码证明手机号，设置新密码 */
+/* Forgotten password: an SMS code proves the mobile, then a new password */
 layui.use(['form'], function () {
   'use strict';
 
@@ -37,7 +37,7 @@ layui.use(['form'], function () {
     },
     success: function (data) {
       sms.countdown.clear();
-      App.flash(data.message || '密码已重置，请使用新密码登录',
+      App.flash(data.message || App.say('password_reset'),
         { mobile: form.elements.namedItem('mobile').value.trim() });
       window.location.assign('/login');
       return true;

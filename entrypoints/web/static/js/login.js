@@ -1,4 +1,4 @@
-/* 登录页：两个标签，密码登录和验证码登录（手机上默认验证码登录），同一个表单 */
+/* The sign-in page: two tabs on one form, with a password or with an SMS code (the default on a phone) */
 layui.use(['form'], function () {
   'use strict';
 
@@ -14,7 +14,7 @@ layui.use(['form'], function () {
 
   function mode() { return form.getAttribute('data-mode'); }
 
-  // 只校验当前标签的字段：另一个标签的 lay-verify 先收起来
+  // only the current tab's fields are checked: the other tab's lay-verify is put aside
   function setVerify(input, on) {
     if (on && input.hasAttribute('data-verify')) {
       input.setAttribute('lay-verify', input.getAttribute('data-verify'));
@@ -26,7 +26,7 @@ layui.use(['form'], function () {
 
   function show(next, focus, keepBanners) {
     form.setAttribute('data-mode', next);
-    if (!keepBanners) App.clearErrors(form); // 打开页面时不清：可能有上一页留下的提示（如“注册成功”）
+    if (!keepBanners) App.clearErrors(form); // kept on opening: the page before may have left a message
     tabs.forEach(function (tab) {
       var on = tab.getAttribute('data-mode') === next;
       tab.setAttribute('aria-selected', on ? 'true' : 'false');
@@ -38,20 +38,20 @@ layui.use(['form'], function () {
       panel.hidden = !on;
       Array.prototype.forEach.call(panel.querySelectorAll('input'), function (input) { setVerify(input, on); });
     });
-    setVerify(captchaInput, next === 'password'); // 验证码登录只在获取短信验证码时要图片验证码
+    setVerify(captchaInput, next === 'password'); // with an SMS code the captcha is only asked for with the code
   }
 
   tabs.forEach(function (tab, i) {
     tab.disabled = false;
     tab.addEventListener('click', function () { show(tab.getAttribute('data-mode'), false); });
-    tab.addEventListener('keydown', function (event) { // 左右方向键在标签间移动（WAI-ARIA tabs）
+    tab.addEventListener('keydown', function (event) { // the arrow keys move between tabs (WAI-ARIA tabs)
       if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
       event.preventDefault();
       show(tabs[(i + 1) % tabs.length].getAttribute('data-mode'), true);
     });
   });
 
-  // 刚注册或重置了密码：手机号已填好，直接填密码
+  // just signed up or reset the password: the mobile is filled in, the password is next
   if (App.flashed && App.flashed.mobile) {
     show('password', false, true);
     mobile.value = App.flashed.mobile;
@@ -96,18 +96,21 @@ layui.use(['form'], function () {
       sms.countdown.clear();
       var go = function () { window.location.assign(App.sameOriginTarget(form.getAttribute('data-next'))); };
       if (data.deletion_cancelled) {
-        // 冷静期内登录：注销已撤销，先告诉用户再跳转
-        App.confirm(data.message, { title: '注销已撤销', ok: '知道了', cancel: false, icon: 1 }).then(go);
+        // signed in during the cool-off: the deletion is undone; say so before leaving
+        App.confirm(data.message, {
+          title: App.say('page.deletion_cancelled_title'), ok: App.say('page.got_it'), cancel: false, icon: 1
+        }).then(go);
       } else {
         go();
       }
-      return true; // 保持“登录中…”，直到跳转
+      return true; // stays busy until the page is left
     },
     failure: function (res) {
-      if (mode() === 'sms') return false; // 字段旁（验证码、协议）或横幅：按服务器给的字段显示
-      captcha.renew(); // 验证码只能用一次：失败后换一张
-      if (res.data.field) return false; // 字段旁显示
-      // 手机号或密码错误、账号锁定、太频繁、服务不可用：横幅，焦点回到密码以便重试
+      if (mode() === 'sms') return false; // beside the field the server names (code, agreement) or in the banner
+      captcha.renew(); // a captcha is used once: a new one after a failure
+      if (res.data.field) return false; // beside the field
+      // wrong mobile or password, a locked account, too many tries, unavailable: the banner, and the focus back on
+      // the password to try again
       App.banner(form, res.data.message, 'error');
       password.select();
       password.focus();

@@ -1,4 +1,4 @@
-/* 注册页 */
+/* The sign-up page */
 layui.use(['form'], function () {
   'use strict';
 
@@ -7,7 +7,7 @@ layui.use(['form'], function () {
   var captcha = App.captcha(form);
   var password = form.elements.namedItem('password');
 
-  // 密码在获取短信验证码之前就核对（含常见密码），不让验证码白白花掉
+  // the password is checked (common passwords too) before an SMS code is asked for, so no code is wasted
   password.addEventListener('change', function () {
     if (App.validate('#reg-password')) App.checkNewPassword(form, { focus: false });
   });
@@ -30,7 +30,7 @@ layui.use(['form'], function () {
     endpoint: '/api/register',
     payload: function (field) {
       if (!form.elements.namedItem('agreement').checked) {
-        App.fieldError(form, 'agreement', '请先阅读并勾选同意《用户协议》和《隐私政策》');
+        App.fieldError(form, 'agreement', App.say('agreement_required'));
         return null;
       }
       return {
@@ -44,7 +44,7 @@ layui.use(['form'], function () {
     },
     success: function (data) {
       sms.countdown.clear();
-      App.flash((data.message || '注册成功，请登录') + '：手机号已填好，请输入密码和图片验证码。',
+      App.flash(App.say('page.registered_prefilled', { message: data.message || App.say('registered') }),
         { mobile: form.elements.namedItem('mobile').value.trim() });
       window.location.assign('/login');
       return true;

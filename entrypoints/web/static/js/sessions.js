@@ -1,6 +1,7 @@
 /*
- * 个人中心 · 登录设备管理：列出本账号已登录的设备，其他设备可“下线”（模板：_sessions.html）。
- * 下线前用 App.confirm 确认；结果与错误显示在卡片内的横幅里（与表单相同的样式），不用浮层提示。
+ * Profile -> signed-in devices: lists the devices signed in to this account; any other one can be signed out
+ * (template: _sessions.html). App.confirm asks first; outcomes and errors show in the card's banner (the forms'
+ * style), never in a floating tip.
  */
 (function (window, document) {
   'use strict';
@@ -11,14 +12,14 @@
   var heading = document.getElementById('sessions-heading');
   if (!card || !list) return;
 
-  var BEIJING_OFFSET = 8 * 3600 * 1000; // 北京时间，不实行夏令时
+  var BEIJING_OFFSET = 8 * 3600 * 1000; // Beijing time, which keeps no daylight saving
   var revoking = false;
 
   function pad(n) {
     return (n < 10 ? '0' : '') + n;
   }
 
-  /* ISO 8601 → “YYYY-MM-DD HH:MM:SS”（北京时间），与登录记录的写法一致 */
+  /* ISO 8601 -> "YYYY-MM-DD HH:MM:SS" in Beijing time, as the sign-in log writes it */
   function beijing(iso) {
     var ms = Date.parse(iso);
     if (isNaN(ms)) return '';
@@ -30,7 +31,7 @@
   function cell(row, label, text) {
     var td = document.createElement('td');
     td.setAttribute('data-label', label);
-    td.textContent = text; // 文本，不解析 HTML
+    td.textContent = text; // text: no HTML parsed
     row.appendChild(td);
     return td;
   }
@@ -47,31 +48,32 @@
   function render(sessions) {
     list.textContent = '';
     if (!sessions.length) {
-      note('暂无登录设备');
+      note(App.say('page.sessions.none'));
       return;
     }
     sessions.forEach(function (session) {
-      var device = session.device || '未知设备';
+      var device = session.device || App.say('page.sessions.unknown_device');
       var row = document.createElement('tr');
       row.className = 'session-row';
       row.setAttribute('data-session', session.id);
-      cell(row, '设备', device);
-      cell(row, 'IP', session.ip || '未知');
-      cell(row, '登录时间', beijing(session.signed_in_at)).className = 'nowrap';
-      cell(row, '最近活跃', beijing(session.last_active_at)).className = 'nowrap';
-      var action = cell(row, '操作', '');
+      cell(row, App.say('page.sessions.device'), device);
+      cell(row, 'IP', session.ip || App.say('page.sessions.unknown'));
+      cell(row, App.say('page.sessions.signed_in_at'), beijing(session.signed_in_at)).className = 'nowrap';
+      cell(row, App.say('page.sessions.last_active_at'), beijing(session.last_active_at)).className = 'nowrap';
+      var action = cell(row, App.say('page.sessions.action'), '');
       if (session.current) {
         var badge = document.createElement('span');
         badge.className = 'layui-badge session-current';
-        badge.textContent = '当前设备';
+        badge.textContent = App.say('page.sessions.current');
         action.appendChild(badge);
       } else {
         var button = document.createElement('button');
         button.type = 'button';
         button.className = 'layui-btn layui-btn-xs layui-btn-primary session-revoke';
-        button.textContent = '下线';
-        button.setAttribute('aria-label', '下线：' + device); // 每行一个“下线”：读屏时说清是哪台设备
-        button.setAttribute('data-busy-label', '下线中…');
+        button.textContent = App.say('page.sessions.revoke');
+        // one such button a row: a screen reader says which device each is for
+        button.setAttribute('aria-label', App.say('page.sessions.revoke_label', { device: device }));
+        button.setAttribute('data-busy-label', App.say('page.sessions.revoking'));
         button.addEventListener('click', function () {
           confirmRevoke(session, row, button);
         });
@@ -89,7 +91,7 @@
       headers: { 'Accept': 'application/json' }
     }).then(function (response) {
       if (response.status === 401) {
-        App.toLogin(); // 本会话已结束
+        App.toLogin(); // this session has ended
         return null;
       }
       return response.json();
@@ -98,12 +100,12 @@
       if (Number(data.code) === 0 && Array.isArray(data.sessions)) {
         render(data.sessions);
       } else {
-        note('加载失败，请刷新页面重试');
-        App.banner(card, data.message || '登录设备加载失败，请刷新页面重试', 'error');
+        note(App.say('page.sessions.load_failed'));
+        App.banner(card, data.message || App.say('page.sessions.load_refused'), 'error');
       }
     }).catch(function () {
-      note('加载失败，请刷新页面重试');
-      App.banner(card, '网络异常，请检查网络后刷新页面', 'error');
+      note(App.say('page.sessions.load_failed'));
+      App.banner(card, App.say('page.sessions.network_error'), 'error');
     }).then(function () {
       list.removeAttribute('aria-busy');
     });
@@ -117,28 +119,32 @@
       var data = res.data || {};
       if (App.ok(res)) {
         row.parentNode.removeChild(row);
-        if (!list.querySelector('tr')) note('暂无登录设备');
-        // 按钮随行消失：焦点放回卡片标题，读屏软件接着读出横幅
+        if (!list.querySelector('tr')) note(App.say('page.sessions.none'));
+        // the button went with its row: the focus goes to the card's heading, and a screen reader reads the banner
         heading.focus();
-        App.banner(card, (session.device || '该设备') + '：' + (data.message || '该设备已下线'), 'notice');
+        App.banner(card, App.say('page.sessions.revoked', {
+          device: session.device || App.say('page.sessions.this_device'),
+          message: data.message || App.say('session_revoked')
+        }), 'notice');
         return;
       }
       App.busy(button, false);
       if (res.status === 401) {
-        App.flash(data.message || '请先登录');
+        App.flash(data.message || App.say('login_required'));
         App.toLogin();
         return;
       }
-      App.banner(card, data.message || '操作失败，请稍后再试', 'error');
-      if (res.status === 404) load(); // 已在别处下线：刷新列表
+      App.banner(card, data.message || App.say('page.failed'), 'error');
+      if (res.status === 404) load(); // signed out elsewhere already: list again
     });
   }
 
   function confirmRevoke(session, row, button) {
     if (revoking) return;
     App.clearErrors(card);
-    App.confirm('确定让“' + (session.device || '该设备') + '”下线吗？该设备需要重新登录。',
-      { title: '下线设备', ok: '下线' }).then(function (yes) {
+    var device = session.device || App.say('page.sessions.this_device');
+    var options = { title: App.say('page.sessions.revoke_title'), ok: App.say('page.sessions.revoke') };
+    App.confirm(App.say('page.sessions.revoke_question', { device: device }), options).then(function (yes) {
       if (yes && document.contains(row)) revoke(session, row, button);
     });
   }

@@ -1,4 +1,5 @@
-/* 设置：修改昵称、修改（或首次设置）密码、换绑手机号、退出所有设备 */
+/* Settings: the nickname, the password (changed, or set for the first time), a new mobile, signing out
+   everywhere */
 layui.use(['form'], function () {
   'use strict';
 
@@ -18,10 +19,10 @@ layui.use(['form'], function () {
     success: function (data) {
       var nickname = String(data.nickname || '');
       nicknameForm.elements.namedItem('nickname').value = nickname;
-      // 顶栏的昵称同步更新（textContent，不解析 HTML）
+      // the header's nickname follows (textContent: no HTML parsed)
       var names = document.querySelectorAll('.nav-user-name');
       for (var i = 0; i < names.length; i++) names[i].textContent = nickname;
-      App.banner(nicknameForm, '昵称已修改为：' + nickname, 'notice');
+      App.banner(nicknameForm, App.say('page.nickname_changed', { nickname: nickname }), 'notice');
     }
   });
 
@@ -32,19 +33,20 @@ layui.use(['form'], function () {
     signedIn: true,
     payload: function (field) {
       var body = { password: field.password || '', confirmPassword: field.confirmPassword || '' };
-      // 没有密码的账号（验证码登录注册）首次设置：没有“当前密码”一栏
+      // an account without a password (made by signing in with an SMS code) sets one: no current-password field
       if (passwordForm.elements.namedItem('currentPassword')) body.currentPassword = field.currentPassword || '';
       return body;
     },
     success: function (data) {
-      // 本浏览器换了新会话（CSRF 令牌随之更新）：重新载入本页，在表单里显示结果
-      App.flash(data.message || '密码已修改', { form: 'password-form' });
+      // this browser has a new session (and a new CSRF token): reload the page, the outcome shown in the form
+      App.flash(data.message || App.say('page.password_changed'), { form: 'password-form' });
       window.location.reload();
       return true;
     }
   });
 
-  // 换绑手机号：先证明是本人（当前密码；没有密码的账号用发到当前手机号的验证码），再验证新手机号
+  // a new mobile: the owner proves who they are first (the current password, or without one a code sent to the
+  // current mobile), then the new mobile is verified
   var mobileForm = document.getElementById('mobile-form');
   var captcha = App.captcha(mobileForm);
   var senders = [App.smsSender({
@@ -84,8 +86,8 @@ layui.use(['form'], function () {
     },
     success: function (data) {
       senders.forEach(function (sender) { sender.countdown.clear(); });
-      // 本浏览器换了新会话：重新载入本页，在表单里显示结果
-      App.flash(data.message || '手机号已更换', { form: 'mobile-form' });
+      // this browser has a new session: reload the page, the outcome shown in the form
+      App.flash(data.message || App.say('page.mobile_changed'), { form: 'mobile-form' });
       window.location.reload();
       return true;
     }
@@ -93,20 +95,20 @@ layui.use(['form'], function () {
 
   var banner = document.getElementById('sessions-banner');
   signOutButton.addEventListener('click', function () {
-    App.confirm('确定要在所有设备上退出登录吗？包括本浏览器，之后需要重新登录。',
-      { title: '退出所有设备', ok: '退出所有设备' }).then(function (yes) {
+    var title = App.say('page.everywhere_title');
+    App.confirm(App.say('page.everywhere_question'), { title: title, ok: title }).then(function (yes) {
       if (!yes) return;
       banner.textContent = '';
       App.busy(signOutButton, true);
       App.api('/api/account/sign_out_everywhere', {}).then(function (res) {
         if (App.ok(res) || res.status === 401) {
-          // 已全部退出，或本来就没登录了：都去登录页
-          App.flash(App.ok(res) ? '已在所有设备上退出登录，请重新登录' : '请先登录');
+          // signed out everywhere, or not signed in any more: to the sign-in page either way
+          App.flash(App.say(App.ok(res) ? 'page.signed_out_everywhere' : 'login_required'));
           window.location.assign('/login');
           return;
         }
         App.busy(signOutButton, false);
-        banner.textContent = res.data.message || '操作失败，请稍后再试';
+        banner.textContent = res.data.message || App.say('page.failed');
       });
     });
   });

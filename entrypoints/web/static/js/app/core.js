@@ -1,6 +1,8 @@
 /*
- * window.App 的基础：页面规则、JSON 请求、登录后的跳转目标。依赖 layui.js；其余 app/*.js 依赖本文件。
- * 各文件只做一件事：core（请求与规则）、feedback（提示与确认）、forms（校验与提交）、captcha、sms、nav。
+ * The base of window.App: the page's rules and words, JSON requests, the target after sign-in. Needs layui.js;
+ * the other app/*.js files need this one, and so does the operator console (admin/console.js).
+ * Each file does one thing: core (requests, rules, words), feedback (messages and confirmations),
+ * forms (checks and submission), captcha, sms, nav.
  */
 (function (window, document) {
   'use strict';
@@ -9,8 +11,9 @@
   var App = window.App = window.App || {};
 
   /*
-   * layui 用 new Function 解析 lay-options 属性（即使属性不存在也会解析 "{}"），在不含 'unsafe-eval'
-   * 的 CSP 下每次都会报违规。本站不使用 lay-options 的对象字面量写法：没有属性 → {}，否则只接受 JSON。
+   * layui parses lay-options attributes with new Function (even "{}" when there is no attribute), which a CSP
+   * without 'unsafe-eval' reports as a violation every time. This site never writes lay-options as an object
+   * literal: no attribute gives {}, anything else must be JSON.
    */
   (function patchLayOptions() {
     var lay = layui && layui.lay;
@@ -25,27 +28,39 @@
         var parsed = JSON.parse(value);
         return parsed && typeof parsed === 'object' ? parsed : {};
       } catch (e) {
-        layui.hint().error(name + '="' + value + '" 需为 JSON（严格 CSP 下不执行脚本）', 'error');
+        layui.hint().error(name + '="' + value + '" must be JSON (no script runs under the strict CSP)', 'error');
         return {};
       }
     };
   })();
 
-  /* 服务器按 domain/rules.py 渲染的规则（长度、冷却时间、手机号格式）：脚本从不自己写这些数字 */
-  App.rules = (function () {
-    var block = document.getElementById('page-rules');
+  function pageData(id) {
+    var block = document.getElementById(id);
     try {
       return JSON.parse(block ? block.textContent : '{}') || {};
     } catch (e) {
       return {};
     }
-  })();
+  }
+
+  /* The rules the server rendered from domain/rules.py (lengths, cooldown, mobile format): never numbers of ours */
+  App.rules = pageData('page-rules');
+
+  /* The words the server rendered from entrypoints/messages.py: no script writes a sentence of its own */
+  App.words = pageData('page-words');
+
+  /* The words for a key, with its {name} placeholders filled from facts (as str.format does on the server) */
+  App.say = function (key, facts) {
+    var words = Object.prototype.hasOwnProperty.call(App.words, key) ? String(App.words[key]) : key;
+    return words.replace(/\{(\w+)\}/g, function (whole, name) {
+      return facts && Object.prototype.hasOwnProperty.call(facts, name) ? String(facts[name]) : whole;
+    });
+  };
 
   App.escape = function (value) {
     return layui.util.escape(value == null ? '' : String(value));
   };
 
-  var NETWORK = { error: 'network', message: '网络异常，请检查网络后再试' };
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -53,10 +68,10 @@
   }
 
   function fallback(status) {
-    return { code: status || -1, error: NETWORK.error, message: NETWORK.message, field: null };
+    return { code: status || -1, error: 'network', message: App.say('page.network_error'), field: null };
   }
 
-  /* POST JSON；始终 resolve 为 {status, data}，从不 reject（网络错误时 status 为 0） */
+  /* POST JSON; always resolves to {status, data}, never rejects (status 0 when the network failed) */
   App.api = function (path, body) {
     return window.fetch(path, {
       method: 'POST',
@@ -80,16 +95,17 @@
     });
   };
 
-  /* 请求成功：HTTP 2xx 且 code === 0 */
+  /* A success: HTTP 2xx and code === 0 */
   App.ok = function (result) {
     return !!result && result.status >= 200 && result.status < 300 &&
       !!result.data && Number(result.data.code) === 0;
   };
 
   /*
-   * 登录后去哪里：只接受本站的路径。服务器已经核过（data-next），这里再核一次：解析成 URL 后
-   * 必须同源，且路径不以 // 开头（/.//evil、/%2e//evil 之类解析后会变成 //evil，浏览器当作别的主机）。
-   * 返回完整的本站 URL，浏览器无从再作别的解释。
+   * Where to go after sign-in: a path on this site only. The server has vetted it (data-next); this checks again:
+   * parsed as a URL it must be same-origin, and its path must not start with // (/.//evil or /%2e//evil become
+   * //evil once parsed, which a browser takes for another host). Returns the full URL on this site, which a
+   * browser cannot read any other way.
    */
   App.sameOriginTarget = function (value) {
     var home = window.location.origin + '/';
@@ -106,7 +122,7 @@
     return url.href;
   };
 
-  /* 会话已失效：去登录，登录后回到当前页 */
+  /* The session has ended: to the sign-in page, and back here after signing in */
   App.toLogin = function () {
     var here = window.location.pathname + window.location.search;
     window.location.assign('/login?next=' + encodeURIComponent(here));

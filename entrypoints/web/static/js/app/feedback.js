@@ -1,7 +1,9 @@
 /*
- * 提示的唯一样式：字段错误显示在字段旁并把焦点移过去；整页错误显示在表单内的横幅里（role="alert"，
- * 读屏软件会读出）；成功提示在同一位置（role="status"）。从不用盖住输入框的浮层提示。
- * 另有：按钮忙碌状态（登录中…）、可访问的确认框、跨页提示（注册成功后到登录页显示）。
+ * The one way to tell a person something: a field's error beside the field, with the focus moved there; a form's
+ * error in the banner inside the form (role="alert", read out by screen readers); a success in the same place
+ * (role="status"). Never a floating tip over the inputs.
+ * Also: a button's busy state (its data-busy-label), an accessible confirmation dialog, and a message carried to
+ * the next page (shown on the sign-in page after signing up).
  */
 (function (window, document) {
   'use strict';
@@ -12,7 +14,7 @@
   function field(form, name) {
     if (!form || !name) return null;
     if (typeof name !== 'string') return name;
-    if (!form.elements) return null; // 不是表单的容器
+    if (!form.elements) return null; // a container that is not a form
     var element = form.elements.namedItem(name);
     return element && element.tagName ? element : null;
   }
@@ -34,7 +36,7 @@
     else input.removeAttribute('aria-describedby');
   }
 
-  /* 字段旁的错误：aria-invalid + aria-describedby 指向错误文字，焦点移到该字段 */
+  /* An error beside a field: aria-invalid, aria-describedby pointing at the words, the focus on the field */
   App.fieldError = function (form, name, message, options) {
     var input = field(form, name);
     if (!input) return false;
@@ -65,7 +67,7 @@
     if (input) clearField(input);
   };
 
-  /* 表单内横幅：kind 为 'error'（默认）或 'notice'；容器里没有横幅时返回 false */
+  /* The banner inside a form: kind 'error' (the default) or 'notice'; false when the container has none */
   App.banner = function (form, text, kind) {
     var box = form && form.querySelector('[data-banner="' + (kind || 'error') + '"]');
     if (!box) return false;
@@ -82,14 +84,14 @@
     App.banner(form, '', 'notice');
   };
 
-  /* 服务器的拒绝：有对应字段就显示在字段旁，否则显示在横幅里（没有横幅的容器：简短提示） */
+  /* The server's refusal: beside its field when there is one, else in the banner (no banner: a short message) */
   App.showError = function (form, data) {
     data = data || {};
-    var text = data.message || '操作失败，请稍后再试';
+    var text = data.message || App.say('page.failed');
     if (!App.fieldError(form, data.field, text) && !App.banner(form, text, 'error')) App.msg(text, { icon: 2 });
   };
 
-  /* 忙碌：禁用按钮，文字换成 data-busy-label（如“登录中…”） */
+  /* Busy: the button disabled, its text replaced by its data-busy-label */
   App.busy = function (button, on) {
     if (!button) return;
     if (!button.hasAttribute('data-label')) button.setAttribute('data-label', button.textContent);
@@ -105,8 +107,10 @@
   };
 
   /*
-   * 确认框（退出、退出所有设备）：role="alertdialog"，焦点在确认按钮上，Esc 取消，关闭后焦点回到原处。
-   * options: title, ok（确认按钮的文字）, cancel: false（只是告知、没有可取消的事：只有一个按钮）, icon
+   * A confirmation (sign out, sign out everywhere): role="alertdialog", the focus on the confirming button, Esc
+   * cancels, and the focus goes back where it was when it closes.
+   * options: title, ok (the confirming button's text), cancel: false (only telling, nothing to cancel: one
+   * button), icon
    */
   App.confirm = function (text, options) {
     options = options || {};
@@ -115,11 +119,12 @@
         var layer = window.layui.layer;
         var opener = document.activeElement;
         var answer = false;
+        var ok = options.ok || App.say('page.ok');
         layer.confirm(App.escape(text), {
-          title: App.escape(options.title || '请确认'),
-          btn: options.cancel === false ? [options.ok || '确定'] : [options.ok || '确定', '取消'],
-          icon: options.icon || 3, // 3 问号；告知用 1（对勾）
-          anim: -1, // 不要缩放动画：打开即可读，也照顾对动效敏感的人
+          title: App.escape(options.title || App.say('page.confirm_title')),
+          btn: options.cancel === false ? [ok] : [ok, App.say('page.cancel')],
+          icon: options.icon || 3, // 3 a question mark; 1 (a tick) to tell something
+          anim: -1, // no zoom: readable as soon as it opens, and kind to people sensitive to motion
           isOutAnim: false,
           success: function (layero, index) {
             var box = layero[0];
@@ -133,7 +138,9 @@
             for (var i = 0; i < buttons.length; i++) {
               buttons[i].setAttribute('role', 'button');
               buttons[i].setAttribute('tabindex', '0');
-              if (buttons[i].classList.contains('layui-layer-close')) buttons[i].setAttribute('aria-label', '关闭');
+              if (buttons[i].classList.contains('layui-layer-close')) {
+                buttons[i].setAttribute('aria-label', App.say('page.close'));
+              }
             }
             box.addEventListener('keydown', function (e) {
               if (e.key === 'Escape') {
@@ -158,13 +165,14 @@
     });
   };
 
-  /* 跨页提示：写入后跳转，下一页在其表单的横幅里显示（options.mobile 供登录页预填） */
+  /* A message for the next page: stored before leaving, shown in that page's form banner (options.mobile fills
+     the sign-in page's mobile field) */
   App.flash = function (text, options) {
     try {
       window.sessionStorage.setItem(FLASH_KEY, JSON.stringify({
         text: String(text), form: (options && options.form) || '', mobile: (options && options.mobile) || ''
       }));
-    } catch (e) { /* 存不了就不显示，不影响操作本身 */ }
+    } catch (e) { /* not stored, not shown: the action itself is unaffected */ }
   };
 
   App.flashed = (function () {
@@ -181,7 +189,7 @@
     return flash;
   })();
 
-  /* 不在表单里的简短提示（如列表操作的结果），不覆盖任何输入框 */
+  /* A short message outside any form (the result of an action in a list), covering no input */
   App.msg = function (text, options) {
     window.layui.use('layer', function () {
       window.layui.layer.msg(App.escape(text), options || {});

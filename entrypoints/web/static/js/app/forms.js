@@ -1,6 +1,7 @@
 /*
- * 表单：校验规则（数字全部来自 App.rules）、唯一的提交路径 App.submit、显示密码按钮、密码强度提示。
- * layui 的 form.verify 负责何时校验；出错时这里把提示放在字段旁（规则返回 true，layui 就不弹浮层）。
+ * Forms: the checks (every number from App.rules), the one way to submit (App.submit), the show-password button
+ * and the password strength hint. layui's form.verify decides when to check; on an error this puts the message
+ * beside the field (the rule returns true, so layui shows no floating tip).
  */
 (function (window, document) {
   'use strict';
@@ -8,7 +9,7 @@
   var App = window.App;
   var rules = App.rules;
 
-  /* 字符数按码位计（emoji 算 1 个），与服务器一致 */
+  /* Characters counted by code point (an emoji is one), as the server counts them */
   function length(value) {
     return Array.from(String(value == null ? '' : value)).length;
   }
@@ -18,29 +19,29 @@
   var checks = {
     required: function (value, input) {
       if (input.type === 'checkbox' ? !input.checked : !String(value).trim()) {
-        return input.getAttribute('data-reqtext') || '此项必填';
+        return input.getAttribute('data-reqtext') || App.say('page.required');
       }
     },
     mobile: function (value) {
-      if (!MOBILE.test(String(value).trim())) return '手机号格式不正确，请填写 11 位手机号';
+      if (!MOBILE.test(String(value).trim())) return App.say('page.mobile_format');
     },
     nickname: function (value) {
       var n = length(String(value).trim());
-      if (n < 1 || n > rules.nicknameMax) return '昵称须为 1-' + rules.nicknameMax + ' 个字符';
+      if (n < 1 || n > rules.nicknameMax) return App.say('page.nickname_length', { max: rules.nicknameMax });
     },
     password: function (value) {
       var n = length(value);
       if (n < rules.passwordMin || n > rules.passwordMax) {
-        return '密码须为 ' + rules.passwordMin + '-' + rules.passwordMax + ' 个字符';
+        return App.say('page.password_length', { min: rules.passwordMin, max: rules.passwordMax });
       }
     },
     confirmPassword: function (value, input) {
       var password = input.form.elements.namedItem('password');
-      if (password && value !== password.value) return '两次密码输入不一致';
+      if (password && value !== password.value) return App.say('password_mismatch');
     }
   };
 
-  /* 给 layui 的规则：出错时字段旁显示提示并返回 true（layui 只在返回字符串时弹浮层） */
+  /* The rules given to layui: on an error, the message beside the field and true (layui pops a tip for strings) */
   function verifier(name) {
     return function (_trimmed, input) {
       var message = checks[name](input.type === 'checkbox' ? '' : input.value, input);
@@ -57,19 +58,20 @@
     verifiers[name] = verifier(name);
   });
 
-  /* 校验表单中的一部分字段（如获取验证码前），返回是否全部通过 */
+  /* Checks some of a form's fields (before asking for an SMS code, say); whether all of them pass */
   App.validate = function (selector) {
     return window.layui.form.validate(selector);
   };
 
   /*
-   * 所有表单的提交都走这里。options:
-   *   form（元素）, filter（lay-filter）, endpoint（或返回它的函数：一个表单两种提交，如登录页的两个标签）,
-   *   payload(field) → 请求体，或 null（已自行提示、不提交），也可返回 Promise
-   *   success(data) → 返回 true 表示即将离开本页，按钮保持“忙碌”
-   *   failure(res)  → 返回 true 表示已自行处理；否则按字段/横幅显示
-   *   signedIn      → 401 时去登录页（会话已在别处结束）
-   * 绑定完成后才启用提交按钮：脚本就绪前表单不能提交。
+   * Every form submits through here. options:
+   *   form (the element), filter (lay-filter), endpoint (or a function returning it: one form, two ways to
+   *     submit, like the sign-in page's two tabs),
+   *   payload(field) -> the request body, or null (already explained, nothing sent); may return a Promise
+   *   success(data) -> true when the page is about to be left: the button stays busy
+   *   failure(res)  -> true when handled; otherwise shown beside the field or in the banner
+   *   signedIn      -> a 401 goes to the sign-in page (the session ended elsewhere)
+   * The submit button is enabled once bound: a form cannot be submitted before its script is ready.
    */
   App.submit = function (options) {
     var form = options.form;
@@ -99,7 +101,7 @@
           }
           release();
           if (res.status === 401 && options.signedIn) {
-            App.flash((res.data && res.data.message) || '请先登录');
+            App.flash((res.data && res.data.message) || App.say('login_required'));
             App.toLogin();
             return;
           }
@@ -107,12 +109,12 @@
           App.showError(form, res.data);
         });
       });
-      return false; // 不走浏览器的原生提交
+      return false; // not the browser's own submission
     });
     App.busy(button, false);
   };
 
-  /* 显示/隐藏密码：真正的按钮，键盘可用，aria-pressed 说明当前状态 */
+  /* Show or hide the password: a real button, usable from the keyboard, aria-pressed telling its state */
   function bindToggle(button) {
     var input = document.getElementById(button.getAttribute('aria-controls'));
     var icon = button.querySelector('.layui-icon');
@@ -121,13 +123,13 @@
       var show = input.type === 'password';
       input.type = show ? 'text' : 'password';
       button.setAttribute('aria-pressed', show ? 'true' : 'false');
-      button.setAttribute('aria-label', show ? '隐藏密码' : '显示密码');
+      button.setAttribute('aria-label', App.say(show ? 'page.hide_password' : 'page.show_password'));
       icon.className = 'layui-icon ' + (show ? 'layui-icon-eye' : 'layui-icon-eye-invisible');
     });
   }
 
-  /* 密码强度：长度与字符种类（小写、大写、数字、其他）；随输入更新，读屏软件礼貌地读出 */
-  var STRENGTH = ['弱', '中', '强'];
+  /* Password strength: length and kinds of character (lower, upper, digit, other); updated as the person types,
+     read politely by screen readers. 0 weak, 1 medium, 2 strong. */
 
   function strength(value) {
     var kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter(function (re) {
@@ -147,13 +149,14 @@
     hint.appendChild(document.createTextNode(' '));
     hint.appendChild(meter);
     input.addEventListener('input', function () {
-      meter.textContent = input.value ? '密码强度：' + STRENGTH[strength(input.value)] : '';
+      meter.textContent = input.value ?
+        App.say('page.strength', { level: App.say('page.strength.' + strength(input.value)) }) : '';
     });
   }
 
   /*
-   * 服务器对新密码的检查（长度、常见密码），在花掉短信验证码之前做：改完密码离开输入框时，
-   * 以及获取验证码之前。同一个值只问一次。
+   * The server's check of a new password (length, common passwords), made before an SMS code is spent: when the
+   * password field is left after a change, and before a code is asked for. Each value is asked about once.
    */
   var checked = { value: null, ok: false, data: null };
 

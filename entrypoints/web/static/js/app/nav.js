@@ -1,6 +1,6 @@
 /*
- * 顶栏：菜单是 <details>（无脚本、键盘都能用）；这里补上 Esc 和点击别处关闭、一次只开一个，
- * 以及“退出”前的确认。
+ * The header: its menus are <details> (usable without script and from the keyboard); this adds closing on Esc
+ * and on a click elsewhere, one menu open at a time, and the confirmation before signing out.
  */
 (function (window, document) {
   'use strict';
@@ -34,19 +34,20 @@
 
   var logout = document.getElementById('logout-link');
   if (!logout) return;
-  logout.disabled = false; // 无脚本时保持禁用：点了也不会有任何反应
+  logout.disabled = false; // disabled without script: a click would do nothing
   logout.addEventListener('click', function () {
-    App.confirm('确定要退出登录吗？', { title: '退出登录', ok: '退出' }).then(function (yes) {
+    var options = { title: App.say('page.logout_title'), ok: App.say('page.logout_ok') };
+    App.confirm(App.say('page.logout_question'), options).then(function (yes) {
       if (!yes) return;
       App.busy(logout, true);
       App.api('/api/logout', {}).then(function (res) {
-        // 已退出，或会话本来就失效了：都回首页
+        // signed out, or the session had already ended: home either way
         if (App.ok(res) || res.status === 401) {
           window.location.assign('/');
           return;
         }
         App.busy(logout, false);
-        App.msg(res.data.message || '退出失败，请稍后再试');
+        App.msg(res.data.message || App.say('page.logout_failed'));
       });
     });
   });

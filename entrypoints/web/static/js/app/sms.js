@@ -1,13 +1,14 @@
 /*
- * 获取短信验证码（注册、忘记密码）：先核对前面的字段（含服务器对新密码的检查）和图片验证码，再发送；
- * 发送后按 App.rules.smsCooldown 倒计时。结束时刻存在 localStorage（sms-countdown-until:<用途>），
- * 刷新页面后继续倒计时、按钮保持禁用。
+ * Asking for an SMS code (sign-up, forgotten password and the rest): the fields before it are checked first
+ * (with the server's check of a new password) and the image captcha, then the code is sent; after that the
+ * button counts down App.rules.smsCooldown. The end is kept in localStorage (sms-countdown-until:<purpose>), so a
+ * reloaded page goes on counting with the button disabled.
  */
 (function (window, document) {
   'use strict';
 
   var App = window.App;
-  var LONGEST = 24 * 3600; // 最多 24 小时，防止存了离谱的值
+  var LONGEST = 24 * 3600; // at most a day, in case an absurd value was stored
 
   function countdown(button, key) {
     var label = button.textContent;
@@ -19,14 +20,15 @@
       try {
         if (value) window.localStorage.setItem(key, String(value));
         else window.localStorage.removeItem(key);
-      } catch (e) { /* 隐私模式等：只在本页倒计时 */ }
+      } catch (e) { /* private browsing and the like: the countdown lives on this page only */ }
     }
 
     function render() {
       var left = Math.ceil((until - Date.now()) / 1000);
       if (left > 0) {
-        // 长时间限制（如当日次数用完）按分钟显示
-        button.textContent = left > 120 ? Math.ceil(left / 60) + ' 分钟后重发' : left + ' 秒后重发';
+        // a long wait (the day's codes used up) is shown in minutes
+        button.textContent = left > 120 ? App.say('page.resend_in_minutes', { n: Math.ceil(left / 60) })
+          : App.say('page.resend_in_seconds', { n: left });
         button.disabled = true;
         return;
       }
@@ -55,7 +57,7 @@
     var stored = 0;
     try {
       stored = Number(window.localStorage.getItem(key)) || 0;
-    } catch (e) { /* 同上 */ }
+    } catch (e) { /* as above */ }
     var left = (stored - Date.now()) / 1000;
     if (left > 0 && left <= LONGEST) start(left);
     else store(0);
@@ -70,9 +72,10 @@
   }
 
   /*
-   * opts: {form, button, endpoint, purpose, captcha（App.captcha 的返回值）, before() → Promise<boolean>,
-   *        mobile（手机号字段名，默认 mobile；false：发到本账号的手机号）, codeField（发送后聚焦，默认 vercode）}
-   * 返回 {countdown}：注册或重置成功后调 countdown.clear()。
+   * opts: {form, button, endpoint, purpose, captcha (what App.captcha returned), before() -> Promise<boolean>,
+   *        mobile (the mobile field's name, mobile by default; false: to the account's own mobile),
+   *        codeField (focused once sent, vercode by default)}
+   * Returns {countdown}: call countdown.clear() once the form has succeeded.
    */
   App.smsSender = function (opts) {
     var form = opts.form;
@@ -86,18 +89,18 @@
       Promise.resolve(opts.before()).then(function (ready) {
         if (!ready || opts.captcha.failed()) return false;
         if (!opts.captcha.value()) {
-          App.fieldError(form, 'captcha', '请先填写图片验证码');
+          App.fieldError(form, 'captcha', App.say('page.captcha_first'));
           return false;
         }
         timer.sending(true);
         var body = { captcha: opts.captcha.value(), captcha_uuid: opts.captcha.uuid() };
-        // 发给本账号自己的手机号（换绑、注销）时请求里没有手机号
+        // to the account's own mobile (changing it, deleting the account) the request carries no mobile
         if (opts.mobile !== false) body.mobile = form.elements.namedItem(opts.mobile || 'mobile').value.trim();
         return App.api(opts.endpoint, body).then(function (res) {
           timer.sending(false);
-          opts.captcha.renew(); // 图片验证码只能用一次：无论成败都换一张
+          opts.captcha.renew(); // a captcha is used once: a new one whatever the answer
           if (App.ok(res)) {
-            App.banner(form, res.data.message || '验证码已发送', 'notice');
+            App.banner(form, res.data.message || App.say('page.sms_sent'), 'notice');
             timer.start(App.rules.smsCooldown);
             form.elements.namedItem(opts.codeField || 'vercode').focus();
             return;
