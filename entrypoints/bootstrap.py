@@ -241,7 +241,7 @@ def bootstrap(
 
         if engine is None:
             raise RuntimeError("the relay runs on the SQL outbox: bootstrap it without fake units of work")
-        settings_for_relay = RelaySettings.from_settings(settings)
+        settings_for_relay = RelaySettings.from_settings(settings, rules.audit_retention)
         return Relay(
             SqlOutbox(engine), RelayLease(engine), settings_for_relay, webhook_signing_key(secret_key), **options
         )

@@ -46,13 +46,15 @@ class RelaySettings:
     nats_stream: str = "ACCOUNTS_EVENTS"
     nats_subject_prefix: str = "accounts.events"
     nats_full_mobile: bool = False
+    nats_max_age: timedelta = timedelta(days=180)  # the stream keeps an event as long as the audit log does
     webhook_timeout: float = 10.0
     webhook_concurrency: int = 32
     retry: RetryRule = RetryRule()
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> RelaySettings:
-        """From what entrypoints/settings.py read (the environment's RELAY_*, NATS_* and WEBHOOK_* included)."""
+    def from_settings(cls, settings: Mapping[str, Any], audit_retention: timedelta) -> RelaySettings:
+        """From what entrypoints/settings.py read (the environment's RELAY_*, NATS_* and WEBHOOK_* included), and
+        the audit log's retention rule, which the JetStream stream keeps too."""
 
         def number(name, default, kind=float):
             return kind(settings.get(name, default))
@@ -65,6 +67,7 @@ class RelaySettings:
             nats_stream=settings.get("NATS_STREAM", "ACCOUNTS_EVENTS"),
             nats_subject_prefix=settings.get("NATS_SUBJECT_PREFIX", "accounts.events"),
             nats_full_mobile=flag("NATS_FULL_MOBILE", settings.get("NATS_FULL_MOBILE", False)),
+            nats_max_age=audit_retention,
             webhook_timeout=number("WEBHOOK_TIMEOUT", 10.0),
             webhook_concurrency=number("WEBHOOK_CONCURRENCY", 32, int),
             retry=RetryRule(  # defaults in domain/outbox.py
@@ -102,7 +105,12 @@ class Relay:
         )
         self.nats = nats
         if nats is None and settings.nats_url:
-            self.nats = JetStreamSink(settings.nats_url, settings.nats_stream, settings.nats_subject_prefix)
+            self.nats = JetStreamSink(
+                settings.nats_url,
+                settings.nats_stream,
+                settings.nats_subject_prefix,
+                max_age=settings.nats_max_age.total_seconds(),
+            )
         self.clock = clock or SystemClock()
         self.rng = rng
         self.nats_failures, self.nats_retry_at = 0, 0.0

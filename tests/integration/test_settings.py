@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import stat
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from entrypoints.bootstrap import bootstrap
 from entrypoints.relay import RelaySettings
 from entrypoints.settings import (
     ENV_KEYS,
@@ -77,11 +79,27 @@ def test_every_on_off_setting_is_read_by_the_one_flag_parser(value, expected):
     settings = load_settings(environ={"SECRET_KEY": "k" * 32, "NATS_FULL_MOBILE": value, **environ})
     assert [settings[name] for name in ("AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "LOG_JSON")] == [expected] * 3
     assert load_sms_settings(settings).allow_console is expected
-    assert RelaySettings.from_settings(settings).nats_full_mobile is expected
+    assert RelaySettings.from_settings(settings, timedelta(days=180)).nats_full_mobile is expected
 
 
 @pytest.mark.parametrize("name", ["AUTO_MIGRATE", "SESSION_COOKIE_SECURE", "LOG_JSON", "NATS_FULL_MOBILE"])
 def test_an_on_off_setting_that_is_neither_is_refused_by_name(name):
     with pytest.raises(InvalidSetting, match=f"{name} must be 1 or 0"):
         settings = load_settings(environ={"SECRET_KEY": "k" * 32, name: "ture"})
-        RelaySettings.from_settings(settings)
+        RelaySettings.from_settings(settings, timedelta(days=180))
+
+
+def test_the_relays_jetstream_keeps_events_as_long_as_the_audit_log(tmp_path):
+    settings = load_settings(
+        {
+            "SECRET_KEY": "k" * 32,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'relay.sqlite3'}",
+            "NATS_URL": "nats://127.0.0.1:4222",
+            "RULES": {"audit_retention": 30 * 86400},
+        }
+    )
+    services = bootstrap(settings=settings)
+    try:
+        assert services.relay().nats.max_age == 30 * 86400.0  # made, not connected: no NATS needed here
+    finally:
+        services.engine.dispose()
