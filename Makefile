@@ -9,9 +9,9 @@ STYLELINT := $(TOOLS)/node_modules/.bin/stylelint
 # Node 18 (Debian 12) and later; stylelint 17 wants Node 20.19.
 STYLELINT_VERSION := 16.25.0
 STYLELINT_PACKAGES := stylelint@$(STYLELINT_VERSION) stylelint-config-standard@39.0.1
-# pip-tools' options for every lock file; the project is installed editable, so its build backend is locked too.
+# pip-tools' options for every lock file.
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
-	--no-emit-find-links --build-deps-for editable $(LOCK_ARGS)
+	--no-emit-find-links $(LOCK_ARGS)
 
 .PHONY: run test test-unit lint lock browser-deps stylelint-deps bench lighthouse mutate
 
@@ -40,11 +40,13 @@ run: $(VENV)/.run-installed
 # Regenerates the lock files from the ranges in pyproject.toml, keeping every pin that still fits them;
 # `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`) moves pins forward. Each file is constrained by the
 # one before it, so run, dev and bench install the same version of every package they share.
+# requirements/lock.in adds the build backend and what other Python 3.11 releases need.
+LOCK_SOURCES := pyproject.toml requirements/lock.in
 lock: $(VENV)/.dev-installed
-	$(PIP_COMPILE) --output-file requirements/run.txt pyproject.toml
-	$(PIP_COMPILE) --extra dev --constraint requirements/run.txt --output-file requirements/dev.txt pyproject.toml
+	$(PIP_COMPILE) --output-file requirements/run.txt $(LOCK_SOURCES)
+	$(PIP_COMPILE) --extra dev --constraint requirements/run.txt --output-file requirements/dev.txt $(LOCK_SOURCES)
 	$(PIP_COMPILE) --extra dev --extra bench --constraint requirements/dev.txt --output-file requirements/bench.txt \
-		pyproject.toml
+		$(LOCK_SOURCES)
 
 # Import layers, ruff's lint and format, mypy, and stylelint on our stylesheets. Without stylelint (Node is not a
 # Python dependency) the CSS check is skipped and says so, unless REQUIRE_SERVICES=1, as in CI.
