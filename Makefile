@@ -39,7 +39,8 @@ run: $(VENV)/.run-installed
 
 # Regenerates the lock files from the ranges in pyproject.toml, keeping every pin that still fits them;
 # `make lock LOCK_ARGS=--upgrade` (or `--upgrade-package NAME`) moves pins forward. Each file is constrained by the
-# one before it, so run, dev and bench install the same version of every package they share.
+# one before it, so run, dev and bench install the same version of every package they share; pre-commit's ruff
+# follows the locked one.
 # requirements/lock.in adds the build backend and what other Python 3.11 releases need.
 LOCK_SOURCES := pyproject.toml requirements/lock.in
 lock: $(VENV)/.dev-installed
@@ -47,6 +48,7 @@ lock: $(VENV)/.dev-installed
 	$(PIP_COMPILE) --extra dev --constraint requirements/run.txt --output-file requirements/dev.txt $(LOCK_SOURCES)
 	$(PIP_COMPILE) --extra dev --extra bench --constraint requirements/dev.txt --output-file requirements/bench.txt \
 		$(LOCK_SOURCES)
+	sed -i "s/ruff==[0-9.]*/$$(grep -o '^ruff==[0-9.]*' requirements/dev.txt)/" .pre-commit-config.yaml
 
 # Import layers, ruff's lint and format, mypy, and stylelint on our stylesheets. Without stylelint (Node is not a
 # Python dependency) the CSS check is skipped and says so, unless REQUIRE_SERVICES=1, as in CI.
