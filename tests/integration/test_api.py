@@ -328,8 +328,8 @@ def test_unknown_api_path_is_json_404(api):
         ("DELETE", "/readyz", {"GET", "HEAD"}),
     ],
 )
-def test_405_says_which_methods_are_allowed(client, method, path, allowed):
-    response = client.http.open(path, method=method, headers={"X-CSRFToken": client.csrf()})
+def test_405_says_which_methods_are_allowed(api, method, path, allowed):
+    response = api.http.open(path, method=method, headers={"X-CSRFToken": api.csrf()})
     assert response.status_code == 405 and response.get_json()["error"] == "method_not_allowed"
     assert set(response.headers["Allow"].replace(" ", "").split(",")) - {"OPTIONS"} == allowed
 

@@ -248,8 +248,8 @@ def test_cross_site_captcha_loads_are_refused_before_they_spend_anything(make_ap
     ],
     ids=["same-origin", "typed", "own-referer", "no-browser"],
 )
-def test_our_own_pages_load_the_captcha(client, headers):
-    assert captcha_load(client, **headers).status_code == 200
+def test_our_own_pages_load_the_captcha(api, headers):
+    assert captcha_load(api, **headers).status_code == 200
 
 
 # --- input -----------------------------------------------------------------------------------------
