@@ -248,7 +248,7 @@ class Codes(Protocol):
         ...
 
 
-# --- the event log leaving the service (issue 14) ---------------------------------------------------------
+# --- the event log leaving the service ------------------------------------------------------------------
 
 
 class ApiKeys(Protocol):

@@ -166,7 +166,7 @@ user_sessions = Table(
     **MYSQL_TABLE,
 )
 
-# --- the event log leaving the service (issue 14): positions, webhook endpoints and deliveries, API keys ---
+# --- the event log leaving the service: positions, webhook endpoints and deliveries, API keys ---
 
 relay_positions = Table(
     "relay_positions",

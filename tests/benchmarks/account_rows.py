@@ -1,5 +1,5 @@
-"""The rows for what issues 12-15 added (issue 16, round two): 验证码登录 for a new mobile and for an account, the
-signed-in session list, the data copy (下载我的数据) and the operator console's dashboard, all over HTTP.
+"""The rows for the account features beyond sign-up and password sign-in: 验证码登录 for a new mobile and for an
+account, the signed-in session list, the data copy (下载我的数据) and the operator console's dashboard, all over HTTP.
 
 Each function prepares its requests beforehand, as run.py's rows do (solved captchas, live SMS codes, signed-in
 cookies), then hands them to `measured` (run.run_sequence), which replays them once each with wrk and records

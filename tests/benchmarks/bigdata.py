@@ -31,7 +31,7 @@ EVENT_MIX = [
     ("sms_code.refused", 0.03, '{{"purpose": "register", "reason": "sms_cooldown"}}', False),
     ("user.registered", 0.05, "{{}}", True),
     ("login.succeeded", 0.17, '{{"method": "password", "remember": false}}', True),
-    ("login.succeeded", 0.08, '{{"method": "sms", "remember": true}}', True),  # 验证码登录 (issue 12)
+    ("login.succeeded", 0.08, '{{"method": "sms", "remember": true}}', True),  # 验证码登录
     ("login.failed", 0.12, '{{"reason": "bad_credentials"}}', True),
     ("user.logged_out", 0.03, "{{}}", True),
 ]

@@ -3,7 +3,7 @@
 Serves the harness like the benchmark does, then for each endpoint runs the same wrk load while py-spy
 (pip install py-spy) samples every worker, and prints, per endpoint, the share of samples by layer
 (argon2, captcha drawing, PNG encoding, SQL driver, SQLAlchemy, Flask/Werkzeug, logging, gunicorn idle)
-and the top functions by own time. py-spy slows the workers a little: the figures here are for finding
+and the top functions by own time. py-spy slows the workers a little: the figures here are for locating
 hot paths, not for the targets; run tests.benchmarks.run for those.
 """
 

@@ -733,7 +733,7 @@ def report(ctx: dict) -> str:
                 f"{peak.rss[pid]:.1f} MiB after >= 10,000 (peak at {peak.served:,}): {growth:+.1%}  "
                 f"(target within 10%)  {verdict(growth <= 0.10)}"
             )
-    if ctx.get("relay"):  # tests/benchmarks/relay.py (issue 14)
+    if ctx.get("relay"):  # tests/benchmarks/relay.py
         p("")
         out.extend(ctx["relay"])
     if ctx.get("slow_provider"):  # tests/benchmarks/slow_provider.py

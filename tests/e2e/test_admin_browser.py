@@ -34,7 +34,7 @@ PAGES = [
 
 
 def axe_violations(page) -> list[str]:
-    """Serious and critical axe-core findings on the page as it is now (WCAG 2.x A and AA rules and best practice)."""
+    """Serious and critical axe-core violations on the page as it is now (WCAG 2.x A and AA rules and best practice)."""
     page.evaluate(AXE)  # through the DevTools protocol: the page's CSP (no inline script) stays as it is
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [

@@ -1,4 +1,4 @@
-"""Issue 10 row 1: after sign-in only a path on this site is followed, never another host.
+"""After sign-in only a path on this site is followed, never another host.
 
 `next=/.//evil.example/x` (and `/..//`, `/a/..//`, `/%2e//`) used to become `//evil.example/x`, which a browser
 reads as another host. The server hands the page a vetted target (entrypoints/web/redirects.py) and the page

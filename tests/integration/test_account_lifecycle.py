@@ -367,6 +367,22 @@ def test_sign_up_asks_for_both_documents_unticked_and_records_their_versions(api
     }
 
 
+@pytest.mark.parametrize("agreement", [None, False, "", "off", "0"], ids=["absent", "false", "empty", "off", "0"])
+def test_sign_up_without_the_ticked_agreement_is_refused(api, sms, agreement):
+    assert api.send_sms(MOBILE).status_code == 200
+    form = {
+        "nickname": "小明",
+        "mobile": MOBILE,
+        "vercode": sms.last_code(MOBILE),
+        "password": PASSWORD,
+        "confirmPassword": PASSWORD,
+    }
+    if agreement is not None:
+        form["agreement"] = agreement
+    assert error_of(api.post("/api/register", form), 400, "agreement_required")["field"] == "agreement"
+    assert query(api, select(users)) == []
+
+
 def test_the_privacy_policy_says_what_why_how_long_and_how_to_leave(api):
     page = api.get("/privacy")
     assert page.status_code == 200

@@ -13,8 +13,10 @@ from sqlalchemy import create_engine, select
 
 from adapters.sqlalchemy.tables import audit_events, sms_challenges, users
 from tests.conftest import ApiClient
+from tests.integration.test_account_lifecycle import error_of
 
 MOBILE = "13800138000"
+PASSWORD = "s3cure-Passw0rd"
 
 
 @pytest.fixture
@@ -87,6 +89,13 @@ def test_captcha_is_compared_case_insensitively(api):
     assert api.post("/api/send_register_sms", {"mobile": MOBILE, **solved}).status_code == 200
 
 
+def test_captcha_views_do_not_grow_the_audit_log(api):
+    for _ in range(10):
+        captcha = api.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}", headers={"Sec-Fetch-Site": "same-origin"})
+        assert captcha.status_code == 200
+    assert rows(api, audit_events) == []
+
+
 def test_captcha_expires_after_three_minutes(api):
     with freeze_time("2026-01-01 12:00:00") as clock:
         solved = api.solve_captcha()
@@ -151,9 +160,13 @@ def test_register_creates_one_user_with_an_argon2_hash(api):
     assert "user.registered" in event_types(api)
 
 
-def test_register_twice_gets_the_answer_any_made_up_code_gets(api):
+def test_a_made_up_code_gets_the_same_answer_for_registered_and_unregistered_mobiles(api, sms, captcha):
+    """Not 409 for a registered mobile: /api/register must not tell anyone which mobiles have accounts."""
     assert api.register(MOBILE).status_code == 200
-    assert_error(api.register(MOBILE, code="123456"), 400, "sms_code_invalid")  # not 409: see test_security_findings
+    attacker = ApiClient(api.app, sms, captcha, ip="203.0.113.9")
+    registered, unregistered = (attacker.register(mobile, code="123456") for mobile in (MOBILE, "13900139000"))
+    assert assert_error(registered, 400, "sms_code_invalid") == unregistered.get_json()
+    assert unregistered.status_code == 400
     assert len(rows(api, users)) == 1
 
 
@@ -263,14 +276,6 @@ def test_five_wrong_passwords_lock_for_fifteen_minutes(api):
     assert "account.locked" in event_types(api)
 
 
-def test_remember_me_makes_the_session_persistent(api):
-    assert api.register(MOBILE).status_code == 200
-    assert api.login(MOBILE, remember=False).status_code == 200
-    assert api.http.get_cookie("session").expires is None  # ends with the browser
-    assert api.login(MOBILE, remember=True).status_code == 200
-    assert api.http.get_cookie("session").expires is not None
-
-
 # --- bad input -------------------------------------------------------------------------------------
 
 
@@ -285,6 +290,22 @@ def test_malformed_bodies_get_400_and_write_nothing(api, path, payload):
     assert rows(api, users) == [] and rows(api, sms_challenges) == []
 
 
+def test_a_body_that_is_no_json_object_is_refused_and_told_so(api):
+    for body in ([MOBILE], "13800138000", None):
+        refused = api.post("/api/login", body)
+        assert "JSON" in error_of(refused, 400, "invalid_input")["message"], body
+
+
+def test_a_missing_or_overlong_field_is_refused_by_name_and_256_characters_still_reach_the_rules(api):
+    """openapi.json allows at most 256 characters in every text field."""
+    form = {"mobile": MOBILE, "password": PASSWORD, **api.solve_captcha()}
+    missing = error_of(api.post("/api/login", {**form, "password": None}), 400, "invalid_input")
+    assert missing["field"] == "password" and "password" in missing["message"]
+    overlong = error_of(api.post("/api/login", {**form, "captcha": "A" * 257}), 400, "invalid_input")
+    assert overlong["field"] == "captcha" and "captcha" in overlong["message"]
+    error_of(api.post("/api/login", {**form, **api.solve_captcha(), "captcha": "A" * 256}), 400, "captcha_invalid")
+
+
 def test_a_large_body_gets_413(api):
     response = api.post("/api/register", data=json.dumps({"nickname": "x" * 100_000}), content_type="application/json")
     assert_error(response, 413, "payload_too_large")
@@ -297,6 +318,20 @@ def test_a_post_without_the_csrf_token_is_refused(api):
 
 def test_unknown_api_path_is_json_404(api):
     assert_error(api.post("/api/nope", {}), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/api/login", {"POST"}),
+        ("POST", "/get_captcha", {"GET", "HEAD"}),
+        ("DELETE", "/readyz", {"GET", "HEAD"}),
+    ],
+)
+def test_405_says_which_methods_are_allowed(api, method, path, allowed):
+    response = api.http.open(path, method=method, headers={"X-CSRFToken": api.csrf()})
+    assert response.status_code == 405 and response.get_json()["error"] == "method_not_allowed"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) - {"OPTIONS"} == allowed
 
 
 def test_every_response_carries_a_request_id_stored_with_its_events(api):

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.exc import OperationalError
 
-from adapters.sqlalchemy.tables import audit_events, users
+from adapters.passwords import Argon2Hasher
+from adapters.sqlalchemy.tables import audit_events, captcha_challenges, users
 from tests.conftest import ApiClient
 
-MOBILE = "13800138000"
-PASSWORD = "s3cure-Passw0rd"
+MOBILE, OTHER_MOBILE = "13800138000", "13900139000"
+PASSWORD, NEW_PASSWORD = "s3cure-Passw0rd", "n3w-Passw0rd-x"
+OWNER_IP, ATTACKER_IP = "198.51.100.1", "203.0.113.9"
 INJECTIONS = ["' OR '1'='1", "1; DROP TABLE users; --", '" OR ""="', "13800138000' --", "%' AND 1=1 --"]
 
 
@@ -32,6 +35,24 @@ def count(api: ApiClient, table, *where) -> int:
 
 def signed_in(api: ApiClient) -> bool:
     return api.get("/settings").status_code == 200  # a login-only page: 302 to /login otherwise
+
+
+@pytest.fixture
+def owner(api) -> ApiClient:
+    return ApiClient(api.app, api.sms, api.captcha, ip=OWNER_IP)
+
+
+@pytest.fixture
+def attacker(api) -> ApiClient:
+    return ApiClient(api.app, api.sms, api.captcha, ip=ATTACKER_IP)
+
+
+def reset(client: ApiClient, code: str, password: str = NEW_PASSWORD):
+    response = client.post(
+        "/api/reset_password", {"mobile": MOBILE, "vercode": code, "password": password, "confirmPassword": password}
+    )
+    client.token = None  # a reset ends this browser's session, and with it the CSRF token
+    return response
 
 
 # --- sessions --------------------------------------------------------------------------------------
@@ -114,6 +135,123 @@ def test_account_apis_need_a_session(api):
     assert response.status_code == 401 and response.get_json()["error"] == "login_required"
 
 
+# --- one address cannot keep the owner out ---------------------------------------------------------
+
+
+def test_an_attacker_can_neither_kill_the_owners_reset_code_nor_keep_the_lock(owner, attacker, sms):
+    with freeze_time("2026-01-01 12:00:00") as clock:
+        assert owner.register(MOBILE).status_code == 200
+        answers = [attacker.login(MOBILE, "wrong-password-1").get_json()["error"] for _ in range(5)]
+        assert answers[-1] == "account_locked"
+        clock.tick(61)  # past the cooldown of the sign-up code
+        sent = owner.post("/api/send_reset_sms", {"mobile": MOBILE, **owner.solve_captcha()})
+        assert sent.status_code == 200, sent.get_json()
+        code = sms.last_code(MOBILE, "reset_password")
+        wrong = "000000" if code != "000000" else "111111"
+        for _ in range(10):  # the attacker guesses at the owner's fresh code
+            assert reset(attacker, wrong, "attackers-Passw0rd").get_json()["error"] == "sms_code_invalid"
+        assert reset(attacker, code, "attackers-Passw0rd").get_json()["error"] == "sms_code_invalid"  # out of tries
+        assert reset(owner, code).status_code == 200
+        assert owner.login(MOBILE, NEW_PASSWORD).status_code == 200  # at once: the reset lifted the lock
+
+
+def test_wrong_codes_from_many_addresses_still_kill_the_code(api, owner, sms, captcha):
+    assert owner.send_sms(MOBILE).status_code == 200
+    code = sms.last_code(MOBILE)
+    wrong = "000000" if code != "000000" else "111111"
+    for n in range(4):  # 4 addresses x 5 tries: the overall limit of 20
+        guesser = ApiClient(api.app, sms, captcha, ip=f"203.0.113.{n + 10}")
+        for _ in range(5):
+            assert guesser.register(MOBILE, code=wrong).get_json()["error"] == "sms_code_invalid"
+    assert owner.register(MOBILE, code=code).get_json()["error"] == "sms_code_invalid"
+
+
+def test_wrong_current_passwords_lock_the_account_like_failed_sign_ins(owner, attacker):
+    """设置's password change must not be a way around the sign-in lockout."""
+    assert owner.register(MOBILE).status_code == 200 and owner.login(MOBILE).status_code == 200
+
+    def change(current: str):
+        return owner.post(
+            "/api/account/password",
+            {"currentPassword": current, "password": NEW_PASSWORD, "confirmPassword": NEW_PASSWORD},
+        )
+
+    answers = [change(f"guess-{n}").get_json()["error"] for n in range(5)]
+    assert answers == ["current_password_invalid"] * 4 + ["account_locked"]
+    locked = change(PASSWORD)  # the right one, too late
+    assert locked.status_code == 423 and locked.get_json()["error"] == "account_locked"
+    assert int(locked.headers["Retry-After"]) > 0
+    assert attacker.login(MOBILE).get_json()["error"] == "account_locked"
+    assert owner.login(MOBILE, NEW_PASSWORD).get_json()["error"] == "account_locked"  # nothing was changed
+
+
+# --- argon2 is spent only on a right code -----------------------------------------------------------
+
+
+@pytest.fixture
+def hashes(monkeypatch) -> list[str]:
+    """Every password argon2 hashes from now on."""
+    hashed: list[str] = []
+    real = Argon2Hasher.hash
+
+    def counting(self, password: str) -> str:
+        hashed.append(password)
+        return real(self, password)
+
+    monkeypatch.setattr(Argon2Hasher, "hash", counting)
+    return hashed
+
+
+def test_wrong_codes_cost_no_argon2_in_register_and_reset(owner, attacker, hashes):
+    assert owner.register(MOBILE).status_code == 200
+    hashes.clear()
+    assert attacker.register(OTHER_MOBILE, code="123456").status_code == 400
+    assert reset(attacker, "123456").status_code == 400
+    assert hashes == []
+
+
+# --- other sites cannot load our captcha ------------------------------------------------------------
+
+
+def captcha_load(client: ApiClient, **headers):
+    return client.get(f"/get_captcha?captcha_uuid={uuid.uuid4()}", headers=headers)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "image"},
+        {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Dest": "image"},
+        {"Sec-Fetch-Site": "none", "Sec-Fetch-Dest": "image"},
+        {"Referer": "https://evil.example/page"},  # a browser without fetch metadata
+        {"Origin": "null"},
+        {"Referer": "http://localhost.evil.example/"},
+    ],
+    ids=["cross-site", "same-site", "none-image", "referer", "origin-null", "lookalike-host"],
+)
+def test_cross_site_captcha_loads_are_refused_before_they_spend_anything(make_app, sms, captcha, headers):
+    api = ApiClient(make_app(API_RATE_LIMIT="3 per minute"), sms, captcha)
+    for _ in range(5):
+        refused = captcha_load(api, **headers)
+        assert refused.status_code == 403 and refused.get_json()["error"] == "cross_site_request"
+    assert count(api, captcha_challenges) == 0
+    assert [captcha_load(api, **{"Sec-Fetch-Site": "same-origin"}).status_code for _ in range(3)] == [200] * 3
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "image"},  # our own pages
+        {"Sec-Fetch-Site": "none", "Sec-Fetch-Dest": "document"},  # typed into the address bar
+        {"Referer": "http://localhost/register"},  # a browser without fetch metadata, on our page
+        {},  # no browser at all
+    ],
+    ids=["same-origin", "typed", "own-referer", "no-browser"],
+)
+def test_our_own_pages_load_the_captcha(api, headers):
+    assert captcha_load(api, **headers).status_code == 200
+
+
 # --- input -----------------------------------------------------------------------------------------
 
 
@@ -141,6 +279,36 @@ def test_sql_injection_strings_are_inert(api, payload):
     assert api.get(f"/get_captcha?captcha_uuid={payload}").status_code == 400
     assert count(api, users) == 1
     assert api.login(MOBILE).status_code == 200  # the table and the account are intact
+
+
+@pytest.mark.parametrize(
+    ("forwarded_for", "ip", "flagged"),
+    [
+        ("203.0.113.5", "203.0.113.5", False),
+        ("2001:DB8:0:0::1", "2001:db8::1", False),  # stored in its canonical spelling
+        ("not-an-ip", "127.0.0.1", True),
+        ("203.0.113.5, <script>alert(1)</script>", "127.0.0.1", True),  # the proxy appended garbage it was sent
+        ("9" * 100, "127.0.0.1", True),  # was a 500 on PostgreSQL (the column holds 45)
+        ("fe80::1%" + "eth0" * 20, "127.0.0.1", True),  # a zone id names the proxy's interface
+        ("203.0.113.5:4711", "127.0.0.1", True),
+    ],
+)
+def test_behind_a_trusted_proxy_a_forwarded_for_that_is_no_ip_address_is_not_taken(
+    make_app, database_url, sms, captcha, forwarded_for, ip, flagged
+):
+    api = ApiClient(make_app(database_url, TRUSTED_PROXIES=1), sms, captcha)
+    response = api.post(
+        "/api/login",
+        {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+    assert response.status_code == 400
+    engine = create_engine(api.app.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        [logged] = connection.execute(select(audit_events)).mappings().all()
+    engine.dispose()
+    assert logged["ip"] == ip
+    assert logged["detail"].get("forwarded_for_invalid", False) is flagged
 
 
 def test_a_two_megabyte_body_gets_413(api):
@@ -220,6 +388,16 @@ def test_session_cookie_flags(api):
     response = api.post("/api/login", {"mobile": MOBILE, "password": PASSWORD, **api.solve_captcha()})
     header = response.headers["Set-Cookie"]
     assert "HttpOnly" in header and "SameSite=Lax" in header
+
+
+def test_nothing_showing_account_data_may_be_cached(api):
+    assert api.register(MOBILE).status_code == 200
+    answers = {"login": api.login(MOBILE)}
+    answers |= {path: api.get(path) for path in ("/", "/profile", "/settings", "/login", "/register")}
+    answers["nickname"] = api.post("/api/account/nickname", {"nickname": "新昵称"})
+    answers["refusal"] = api.post("/api/account/nickname", {"nickname": ""})
+    assert {name: r.headers.get("Cache-Control") for name, r in answers.items()} == dict.fromkeys(answers, "no-store")
+    assert "no-store" not in api.get("/static/css/app.css").headers.get("Cache-Control", "")  # assets may be
 
 
 def test_errors_show_no_traceback(make_app, sms, captcha):

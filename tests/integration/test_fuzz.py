@@ -34,8 +34,8 @@ CHECKS = [
     schemathesis.checks.content_type_conformance,
     schemathesis.checks.response_headers_conformance,
     schemathesis.checks.response_schema_conformance,
-    # Added with issue 10 (the outside test ran every check): invalid input is refused. Not here: checks for
-    # methods the document lacks (this harness sends only documented ones; test_security_findings.py checks 405
+    # Invalid input is refused (schemathesis's own checks, all of them). Not here: checks for
+    # methods the document lacks (this harness sends only documented ones; test_api.py checks 405
     # and Allow), positive_data_acceptance (schema-valid fields still meet the rules: a made-up mobile, code or
     # captcha is a documented 400) and ignored_auth (the session rides in the cookie jar, which the check cannot
     # see, so it calls every signed-in answer unauthenticated; test_attacks.py checks 401 without a session).
@@ -239,7 +239,7 @@ def nested(depth: int, kind: str) -> str:
 @pytest.mark.parametrize("kind", ["arrays", "objects", "mixed", "in-field"])
 @pytest.mark.parametrize("depth", [1_000, 2_500])  # 2,500 objects: just under the 16 KiB body limit
 def test_deeply_nested_json_is_invalid_input(fuzz_app, sms, captcha, kind, depth):
-    """The finding: 1,000 nested arrays (2 KiB) were a 500 (RecursionError escaped get_json)."""
+    """1,000 nested arrays (2 KiB) must not become a 500 (a RecursionError escaping get_json)."""
     paths = [path for path, item in SPEC["paths"].items() if "requestBody" in item.get("post", {})]
     member = Browser(ApiClient(fuzz_app, sms, captcha), signed_in=True)
     assert member.api.register(MOBILE, PASSWORD).status_code == 200

@@ -92,7 +92,7 @@ def test_no_script_repeats_a_limit():
             assert not re.search(copy, text), f"{script.name} repeats {copy}"
 
 
-# --- the sign-in target (issue 10 row 1) --------------------------------------------------------------
+# --- the sign-in target: only a path on this site -----------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
-"""The SQLAlchemy adapters on real databases: time zones, text, transactions, SQLite settings."""
+"""The SQLAlchemy adapters on real databases: time zones, text, transactions, SQLite settings and file modes."""
 
 from __future__ import annotations
 
+import stat
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -15,6 +16,7 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, User, UserSession
+from tests.conftest import ApiClient
 
 CLIENT = ClientContext("127.0.0.1", "pytest", "req")
 
@@ -130,6 +132,14 @@ def test_sqlite_runs_in_wal_with_a_busy_timeout_and_foreign_keys(tmp_path):
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 15000
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
+
+
+def test_sqlite_files_are_created_readable_by_their_owner_only(make_app, tmp_path, sms, captcha):
+    path = tmp_path / "private.sqlite3"
+    api = ApiClient(make_app(f"sqlite:///{path}"), sms, captcha)
+    assert api.register("13800138000").status_code == 200  # written through the WAL
+    files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
 
 
 def test_sqlite_readers_do_not_wait_for_the_write_lock(tmp_path):

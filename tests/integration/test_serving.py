@@ -1,5 +1,5 @@
 """Starting under gunicorn with several workers: migrations at start run once, and per-process rate limits are
-refused (issue 10, rows 10 and 11)."""
+refused: several workers each counting limits in memory would multiply every limit."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_racing_upgrades_of_a_fresh_database_all_succeed(fresh_database):
         start.wait()
         try:
             upgrade(engine)
-        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+        except Exception as exc:  # noqa: BLE001 - any failure fails the test
             failures.append(exc)
 
     # Daemon threads joined with a deadline: a deadlock fails the test instead of hanging the run.

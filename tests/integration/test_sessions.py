@@ -1,5 +1,6 @@
 """Server-side sessions over HTTP, on every database: what the cookie carries, lifetimes fixed at sign-in (also
-across `accounts purge`), 退出 of one session, password change, 退出所有设备, 登录设备管理, the migration."""
+across `accounts purge`), 记住我, every way out clearing the cookie, 退出 of one session, password change,
+退出所有设备, 登录设备管理, the migration."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from adapters.sqlalchemy.migrate import run_alembic, upgrade
 from adapters.sqlalchemy.tables import audit_events, user_sessions
 from entrypoints import cli
 from tests.conftest import ApiClient
+from tests.integration.test_account_lifecycle import error_of
 from tests.integration.test_openapi import assert_conforms, assert_refusal
 
 MOBILE, OTHER_MOBILE = "13800138000", "13900139000"
 PASSWORD, NEW, THIRD = "s3cure-Passw0rd", "n3w-Passw0rd-x", "th1rd-Passw0rd-y"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+MINUTE = timedelta(seconds=61)  # past the 60 s between two codes to one mobile
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 )
@@ -90,6 +93,17 @@ def change_password(client: ApiClient, current: str, new: str):
     return response
 
 
+def remembered(client: ApiClient) -> bool:
+    """Does this browser keep its cookie after it closes (a 记住我 cookie has an expiry)?"""
+    return client.http.get_cookie("session").expires is not None
+
+
+def sms_code(client: ApiClient, path: str, purpose: str, mobile: str = MOBILE) -> str:
+    response = client.post(path, {"mobile": mobile, **client.solve_captcha()})
+    assert response.status_code == 200, response.get_json()
+    return client.sms.last_code(mobile, purpose)
+
+
 def purge(api: ApiClient, monkeypatch) -> str:
     """`accounts purge` against this app's database."""
     monkeypatch.setenv("DATABASE_URL", api.app.config["DATABASE_URL"])
@@ -135,6 +149,19 @@ def test_every_sign_in_gets_its_own_session_and_logging_out_one_leaves_the_other
     assert sorted(ended.values(), key=str) == [None, "logged_out"]
     [logged_out] = rows(api, audit_events, audit_events.c.type == "user.logged_out")
     assert ended[logged_out["detail"]["session"]] == "logged_out"
+
+
+def test_two_users_get_sessions_of_their_own_and_one_signing_out_leaves_the_other(api):
+    """A session id shared between users would sign every device of every user out at once."""
+    assert api.register(MOBILE).status_code == 200 and api.register(OTHER_MOBILE).status_code == 200
+    alice, bob = login(browser(api, "127.0.0.2")), login(browser(api, "127.0.0.3"), OTHER_MOBILE)
+    alice_phone = login(browser(api, "127.0.0.4"))
+    ids = {cookie_payload(client)["sid"] for client in (alice, bob, alice_phone)}
+    assert len(ids) == 3
+    assert alice.post("/api/logout").status_code == 200
+    assert not signed_in(alice) and signed_in(bob) and signed_in(alice_phone)
+    [bobs] = bob.get("/api/account/sessions").get_json()["sessions"]
+    assert bobs["current"] is True
 
 
 # --- lifetimes fixed at sign-in --------------------------------------------------------------------
@@ -193,6 +220,118 @@ def test_without_remember_me_the_session_ends_after_12_hours_or_30_quiet_minutes
         assert signed_in(quiet)
         clock.tick(timedelta(minutes=30))
         assert not signed_in(quiet)
+
+
+# --- 记住我 ---------------------------------------------------------------------------------------------
+
+
+def test_remember_me_is_off_unless_the_box_is_ticked(api):
+    assert api.register(MOBILE).status_code == 200
+    signed = api.post("/api/login", {"mobile": MOBILE, "password": PASSWORD, **api.solve_captcha()})
+    assert signed.status_code == 200 and not remembered(api)
+
+
+@pytest.mark.parametrize("remember", [True, False], ids=["remember-me", "browser"])
+def test_a_remembered_cookie_lives_30_days_from_sign_in_and_a_password_change_keeps_it(api, remember):
+    with freeze_time(T0) as clock:
+        assert api.register(MOBILE).status_code == 200
+        login(api, remember=remember)
+        expected = T0 + timedelta(days=30) if remember else None
+        assert api.http.get_cookie("session").expires == expected
+        clock.tick(timedelta(minutes=10))
+        change_password(api, PASSWORD, NEW)  # the browser's new session keeps its 记住我
+        assert signed_in(api) and remembered(api) is remember
+
+
+# What a checkbox may carry (openapi.json: "on", booleans, and for old clients a few more).
+CHECKBOX = [
+    ("on", True),
+    (True, True),
+    ("true", True),
+    ("1", True),
+    (1, True),
+    ("off", False),
+    (False, False),
+    ("false", False),
+    ("0", False),
+    ("", False),
+    (0, False),
+    (None, False),
+]
+
+
+def test_remember_me_reads_every_documented_checkbox_value_and_refuses_any_other(api):
+    assert api.register(MOBILE).status_code == 200
+    for value, ticked in CHECKBOX:
+        signed = api.post(
+            "/api/login", {"mobile": MOBILE, "password": PASSWORD, "remember": value, **api.solve_captcha()}
+        )
+        assert signed.status_code == 200 and remembered(api) is ticked, value
+        api.token = None
+    for value in ("yes", 2, [True], {"on": True}):
+        refused = api.post(
+            "/api/login", {"mobile": MOBILE, "password": PASSWORD, "remember": value, **api.solve_captcha()}
+        )
+        body = error_of(refused, 400, "invalid_input")
+        assert body["field"] == "remember" and "remember" in body["message"], (value, body)
+
+
+# --- every way out clears the browser's cookie, not only the record on the server ------------------------------
+
+
+def test_signing_out_clears_the_cookie(api):
+    assert api.register(MOBILE).status_code == 200
+    login(api)
+    assert api.post("/api/logout").status_code == 200
+    assert api.http.get_cookie("session") is None
+
+
+def test_signing_out_everywhere_clears_this_browsers_cookie(api):
+    assert api.register(MOBILE).status_code == 200
+    login(api)
+    assert api.post("/api/account/sign_out_everywhere").status_code == 200
+    assert api.http.get_cookie("session") is None
+
+
+def test_a_password_reset_in_a_signed_in_browser_signs_it_out(api):
+    with freeze_time(T0) as clock:
+        assert api.register(MOBILE).status_code == 200
+        login(api)
+        other = login(browser(api))
+        clock.tick(MINUTE)
+        code = sms_code(api, "/api/send_reset_sms", "reset_password")
+        reset = api.post(
+            "/api/reset_password", {"mobile": MOBILE, "vercode": code, "password": NEW, "confirmPassword": NEW}
+        )
+        assert reset.status_code == 200, reset.get_json()
+        assert api.http.get_cookie("session") is None and not signed_in(api) and not signed_in(other)
+
+
+def test_requesting_deletion_clears_this_browsers_cookie(api):
+    assert api.register(MOBILE).status_code == 200
+    login(api)
+    assert api.post("/api/account/delete", {"currentPassword": PASSWORD}).status_code == 200
+    assert api.http.get_cookie("session") is None
+
+
+def test_signing_out_a_session_that_already_ended_elsewhere_still_answers_and_clears(api):
+    assert api.register(MOBILE).status_code == 200
+    login(api)
+    other = login(browser(api))
+    assert other.post("/api/account/sign_out_everywhere").status_code == 200
+    assert api.post("/api/logout").status_code == 200
+    assert api.http.get_cookie("session") is None
+
+
+def test_a_cookie_whose_session_id_is_no_string_signs_nobody_in_and_signing_out_still_answers(api):
+    """Flask signs whatever the session holds; an id of another type (an older cookie format) is no session."""
+    assert api.register(MOBILE).status_code == 200
+    login(api)
+    odd = browser(api)
+    odd.http.set_cookie("session", refreshed_copy(api, {**cookie_payload(api), "sid": 12345}))
+    assert not signed_in(odd)
+    assert odd.post("/api/logout").status_code == 200
+    assert signed_in(api)
 
 
 # --- password change, 退出所有设备 -------------------------------------------------------------------

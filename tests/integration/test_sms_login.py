@@ -22,6 +22,7 @@ from tests.conftest import ApiClient, RecordingCaptcha, RecordingSms
 from tests.integration.test_account_lifecycle import error_of, query
 from tests.integration.test_openapi import assert_conforms
 from tests.integration.test_races import N, race
+from tests.integration.test_sessions import remembered, signed_in, sms_code
 
 MOBILE, NEW = "13800138000", "13900139000"
 PASSWORD = "s3cure-Passw0rd"
@@ -134,6 +135,22 @@ def test_change_mobile_with_the_password_ends_the_other_sessions(api, sms):
         page = api.get("/profile").get_data(as_text=True)
         assert "换绑手机号（138****8000 → 139****9000）" in page
         assert other.login(NEW, PASSWORD).status_code == 200 and other.login(MOBILE, PASSWORD).status_code == 401
+
+
+@pytest.mark.parametrize("remember", [True, False], ids=["remember-me", "browser"])
+def test_sms_sign_in_and_a_mobile_change_keep_remember_me_as_ticked(api, sms, remember):
+    with freeze_time(T0) as clock:
+        assert api.register(MOBILE).status_code == 200
+        clock.tick(MINUTE)
+        code = sms_code(api, "/api/send_login_sms", "login")
+        signed = api.post("/api/login_sms", {"mobile": MOBILE, "vercode": code, "remember": remember})
+        assert signed.status_code == 200 and remembered(api) is remember
+        api.token = None
+        clock.tick(MINUTE)
+        code = sms_code(api, "/api/account/mobile/send_code", "change_mobile", NEW)
+        changed = api.post("/api/account/mobile", {"mobile": NEW, "vercode": code, "currentPassword": PASSWORD})
+        assert changed.status_code == 200, changed.get_json()
+        assert signed_in(api) and remembered(api) is remember
 
 
 def test_a_passwordless_account_changes_mobile_and_cancels_by_codes_to_its_own_mobile(api, sms):

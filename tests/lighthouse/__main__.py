@@ -1,7 +1,7 @@
 """`make lighthouse`: Lighthouse 12 (npm) with Debian's Chromium on /, /login and /register, mobile and desktop.
 
 Serves the app under gunicorn (entrypoints/gunicorn_conf.py, 2 workers) on a fresh SQLite file, runs Lighthouse
-against each page with each preset, prints the scores and checks issue 13's targets: accessibility >= 95 and best
+against each page with each preset, prints the scores and checks the targets: accessibility >= 95 and best
 practices 100 everywhere, performance >= 90 on mobile (Lighthouse's default: a mid-range phone on slow 4G,
 simulated). Not part of `make test`: it takes a few minutes, and the performance score moves with machine load.
 Lighthouse is installed on first use into .tools/ (npm); CHROME_PATH defaults to /usr/bin/chromium.

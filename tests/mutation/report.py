@@ -6,8 +6,8 @@ that is neither killed nor listed with a reason.
   (WEB_CONFIG below); listed survivors in equivalent-web.txt. mutmut reads its one [tool.mutmut] from the
   pyproject.toml in its working directory, so this target runs in mutants/web/: a pyproject.toml with WEB_CONFIG
   in place of the domain's, beside symlinks to the code and the tests. mutmut skips decorated functions, so
-  the route handlers themselves are not mutated: see tests/integration/test_web_mutants.py for the ones that
-  start or end sessions.
+  the route handlers themselves are not mutated: the helpers they call that start or end sessions are, and
+  tests/integration/test_sessions.py checks each of them through the routes.
 
 An equivalents file: one mutant name per line, a space, and a one-line reason (`#` starts a comment line).
 `python -m tests.mutation.report [domain|web] [--no-run]` runs one target, or re-reads its last results. To see a
@@ -34,7 +34,6 @@ WEB_TESTS = [
     "test_api.py",
     "test_sessions.py",
     "test_session_races.py",
-    "test_security_findings.py",
     "test_sms_login.py",
     "test_account_lifecycle.py",
     "test_attacks.py",
@@ -42,7 +41,8 @@ WEB_TESTS = [
     "test_pages.py",
     "test_passwords.py",
     "test_fuzz.py",
-    "test_web_mutants.py",
+    # the one test of the code lifetime the SMS answer quotes
+    "test_rule_overrides.py::test_the_sms_answer_quotes_the_code_lifetime_from_the_rules",
     # the one test of the log line for an SMS whose outcome could not be stored (the rest start servers)
     "test_sms_delivery.py::test_a_sent_code_whose_outcome_cannot_be_stored_answers_200_and_purge_settles_it",
 ]

@@ -97,7 +97,7 @@ def test_failed_sends_count_against_no_daily_cap():
 
 
 def test_one_address_cannot_spend_the_owners_daily_allowance():
-    """Issue 10 row 3: sends toward a mobile are capped per client address as well as overall."""
+    """Sends toward a mobile are capped per client address as well as overall: one address cannot use them up."""
     s = make_services()
     add_user(s)
     with freeze_time(NOW) as frozen:
