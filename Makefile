@@ -13,7 +13,7 @@ STYLELINT_PACKAGES := stylelint@$(STYLELINT_VERSION) stylelint-config-standard@3
 PIP_COMPILE := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	--no-emit-find-links $(LOCK_ARGS)
 
-.PHONY: run test test-unit lint lock browser-deps stylelint-deps bench lighthouse mutate
+.PHONY: run test test-unit lint lock browser-deps nginx-deps stylelint-deps bench lighthouse mutate
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,20 +77,27 @@ browser-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
 		|| echo "could not install chromium: browser tests will skip"; fi
 
+# nginx from Debian, for the test of the documented reverse proxy (docs/deploy/nginx.conf) under a slow-headers
+# attack; without it that test skips and says why. Not run by `make test`: .ci/run calls it.
+nginx-deps:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null) \
+		|| echo "could not install nginx: the reverse-proxy test will skip"; fi
+
 # stylelint from npm into .tools/ (beside Lighthouse), at the versions above. Not run by `make test`: .ci/run calls it.
 stylelint-deps:
 	@if ! $(STYLELINT) --version 2>/dev/null | grep -qx "$(STYLELINT_VERSION)"; then \
 		mkdir -p $(TOOLS) && npm install --prefix $(TOOLS) --no-audit --no-fund --silent --save-exact \
 		$(STYLELINT_PACKAGES); fi
 
-# Not part of `make test`: starts servers, loads them for minutes and prints the table in the README.
+# Not part of `make test`: starts servers, loads them for minutes and prints the table (docs/performance.md).
 # The bench lock adds the Flask-Security-Too peer (tests/benchmarks/peer.py).
 bench: $(VENV)/.bench-installed
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || true
 	$(BIN)/python -m tests.benchmarks.run $(BENCH_ARGS)
 
 # Not part of `make test`: Lighthouse (npm, installed into .tools/ on first use) with Debian's Chromium on /,
-# /login and /register, mobile and desktop; prints the scores and checks the targets in the README.
+# /login and /register, mobile and desktop; prints the scores and checks the targets in docs/testing.md.
 lighthouse: $(VENV)/.dev-installed browser-deps
 	$(BIN)/python -m tests.lighthouse
 

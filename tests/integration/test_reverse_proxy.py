@@ -63,7 +63,7 @@ class Nginx:
     def __init__(self, workdir: Path, upstream_port: int):
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         if not Path(binary).exists():
-            unavailable("nginx", "not installed: `make ci-deps` installs it from Debian")
+            unavailable("nginx", "not installed: `make nginx-deps` installs it from Debian")
         self.port, plain_port = free_port(), free_port()
         cert, key = self_signed(workdir)
         site = DOCUMENTED.read_text()
