@@ -35,6 +35,7 @@ class LoadSessionUser:
             user = uow.users.get(session.user_id)
         if user is None:
             return None
+        assert session.id is not None and user.id is not None  # read from the store, so numbered
         if session.needs_touch(now, self.rules):
             with self.uow() as uow:
                 uow.sessions.touch(session.id, now, ip)

@@ -4,11 +4,11 @@ request, and sign-out."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain import errors
-from domain.console import USERNAME, Actor, OperatorSession, looks_like_recovery_code, session_digest
-from domain.events import ClientContext, EventType
+from domain.console import USERNAME, Actor, Operator, OperatorSession, looks_like_recovery_code, session_digest
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import normalize_password
 from domain.ports import Clock, PasswordHasher, Totp, UnitOfWorkFactory
 from domain.rules import Rules
@@ -38,7 +38,7 @@ class OperatorSignIn:
         now, rules = self.clock.now(), self.rules
         username = cmd.username.strip().lower()
         # What was typed is kept only when it could be a username: a password typed in the wrong box is not.
-        event = {
+        event: EventFacts = {
             "now": now,
             "client": cmd.client,
             "username": username if USERNAME.fullmatch(username) else "(invalid)",
@@ -49,7 +49,7 @@ class OperatorSignIn:
             armed_lock = False  # this try is the last one allowed: its failure locks the operator
             if operator is not None:
                 event["operator_id"] = operator.id
-            if usable:
+            if usable and operator is not None:
                 try:
                     armed_lock = operator.start_login_attempt(now, rules)  # counted before anything is compared
                 except errors.AccountLocked as error:
@@ -57,10 +57,13 @@ class OperatorSignIn:
                 uow.commit()
 
         password = normalize_password(cmd.password)
-        matches = self.hasher.verify(operator.password_hash if usable else self.dummy_hash, password)
+        password_hash = operator.password_hash if usable and operator is not None else None  # usable: it has one
+        matches = self.hasher.verify(password_hash if password_hash is not None else self.dummy_hash, password)
         with self.uow() as uow:
             operator = uow.operators.get_by_username_for_update(username)
-            factor = self._second_factor(operator, cmd.code, now) if usable and matches else None
+            factor = (
+                self._second_factor(operator, cmd.code, now) if usable and matches and operator is not None else None
+            )
             if factor is None:
                 refuse_wrong_password(
                     uow,
@@ -71,6 +74,7 @@ class OperatorSignIn:
                     EventType.ADMIN_LOCKED,
                     **event,
                 )
+            assert operator is not None and operator.id is not None  # a factor was proven on it
             operator.login_succeeded()
             uow.operator_sessions.add(
                 OperatorSession(
@@ -87,10 +91,11 @@ class OperatorSignIn:
             uow.commit()
             return actor
 
-    def _second_factor(self, operator, code: str, now) -> str | None:
+    def _second_factor(self, operator: Operator, code: str, now: datetime) -> str | None:
         """Which factor proved it: a TOTP code not used before, or an unused recovery code (used up here)."""
         if looks_like_recovery_code(code):
             return "recovery_code" if operator.use_recovery_code(code, self.rules) else None
+        assert operator.totp_secret is not None  # enrolled, so its secret was confirmed
         step = self.totp.matching_step(operator.totp_secret, code, now)
         if step is None or step <= operator.last_totp_step:  # a replayed code, even within its 30 seconds
             return None
@@ -118,6 +123,7 @@ class LoadOperatorSession:
         if stale:
             with self.uow() as uow:
                 session = uow.operator_sessions.get(key)
+                assert session is not None  # operator sessions are ended, never deleted
                 session.last_seen_at = max(session.last_seen_at, now)
                 uow.commit()
         return operator.actor()
