@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import nats
+from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
@@ -21,8 +23,8 @@ class JetStreamSink:
     ):
         self.url, self.stream, self.prefix = url, stream, subject_prefix
         self.duplicate_window, self.ack_timeout = duplicate_window, ack_timeout
-        self.connection = None
-        self.js = None
+        self.connection: Client | None = None
+        self.js: JetStreamContext | None = None
 
     def subject(self, event_type: str) -> str:
         return f"{self.prefix}.{event_type}"

@@ -83,7 +83,7 @@ class ClientContext:
 
 @dataclass(frozen=True)
 class AuditEvent:
-    type: EventType
+    type: EventType | str  # a str: read back from the log, a type this version does not know (a newer one wrote it)
     occurred_at: datetime
     client: ClientContext
     mobile: str | None = None

@@ -79,7 +79,7 @@ def sequencer_position(connection: Connection) -> int:
         select(relay_positions.c.position).where(relay_positions.c.sink == SEQUENCER)
     ).scalar()
     if position is None:
-        position = connection.execute(select(func.coalesce(func.max(audit_events.c.seq), 0))).scalar()
+        position = connection.execute(select(func.coalesce(func.max(audit_events.c.seq), 0))).scalar_one()
     return position
 
 
@@ -120,7 +120,7 @@ class SqlOutbox:
                 connection.execute(
                     insert(relay_positions).values(sink=SEQUENCER, position=sequencer_position(connection))
                 )
-                locked = connection.execute(lock).scalar()
+                locked = connection.execute(lock).scalar_one()
             ids = (
                 connection.execute(
                     select(audit_events.c.id)
@@ -247,6 +247,7 @@ class SqlOutbox:
             if delivered:
                 connection.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id.in_(delivered)))
             for outcome in failed:
+                assert outcome.error is not None  # failed: it has its error
                 connection.execute(
                     update(webhook_deliveries)
                     .where(webhook_deliveries.c.id == outcome.due.id)
@@ -262,7 +263,7 @@ class SqlOutbox:
                 connection.execute(
                     update(webhook_endpoints).where(webhook_endpoints.c.id.in_(succeeded)).values(last_success_at=now)
                 )
-            last_errors = {o.due.endpoint.id: o.error for o in failed}
+            last_errors = {o.due.endpoint.id: o.error for o in outcomes if o.error is not None}
             for endpoint_id, error in last_errors.items():
                 connection.execute(
                     update(webhook_endpoints)
