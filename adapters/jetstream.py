@@ -29,7 +29,7 @@ class JetStreamSink:
     def subject(self, event_type: str) -> str:
         return f"{self.prefix}.{event_type}"
 
-    async def _ready(self):
+    async def _ready(self) -> JetStreamContext:
         if self.connection is None or self.connection.is_closed or not self.connection.is_connected:
             await self.close()
             # No reconnecting in the background: a lost connection fails this round's publishes, the position
@@ -46,6 +46,7 @@ class JetStreamSink:
                         name=self.stream, subjects=[f"{self.prefix}.>"], duplicate_window=self.duplicate_window
                     )
                 )
+        assert self.js is not None  # made with the connection
         return self.js
 
     async def publish(self, messages: list[tuple[str, bytes, str]]) -> tuple[int, str | None]:

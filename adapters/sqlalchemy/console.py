@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ class SqlOperators:
     def get_for_update(self, operator_id: int) -> Operator | None:
         return self.session.get(Operator, operator_id, with_for_update=True, populate_existing=True)
 
-    def _one_for_update(self, condition) -> Operator | None:
+    def _one_for_update(self, condition: ColumnElement[bool]) -> Operator | None:
         query = select(Operator).where(condition).with_for_update()
         return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
@@ -74,7 +74,7 @@ def _event_type(raw: str) -> EventType | str:
         return raw
 
 
-def to_event(row) -> AuditEvent:
+def to_event(row: Any) -> AuditEvent:  # a Row of audit_events
     return AuditEvent(
         _event_type(row.type),
         row.occurred_at,
@@ -85,7 +85,7 @@ def to_event(row) -> AuditEvent:
     )
 
 
-def _prefix(column, prefix: str):
+def _prefix(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
     """Starts with `prefix`: a range any B-tree index serves (in code point order, as the C collation, utf8mb4_bin
     and SQLite sort), and LIKE to stay exact under any other collation."""
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -97,7 +97,7 @@ def _prefix(column, prefix: str):
     return and_(column >= prefix, column < prefix[:-1] + chr(following), like)
 
 
-def _method():
+def _method() -> ColumnElement[str | None]:
     """detail.method of sign-ins (password or sms); other events are not split."""
     c = audit_events.c
     return case((c.type == EventType.LOGIN_SUCCEEDED.value, c.detail["method"].as_string()), else_=None)

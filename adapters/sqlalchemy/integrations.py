@@ -4,7 +4,7 @@ that adds them to the usual one, and the pull API's reader."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +17,7 @@ from domain import ports
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 
 
-def _key(row) -> ApiKey:
+def _key(row: Any) -> ApiKey:  # a Row of api_keys
     return ApiKey(row.id, row.name, row.created_at, row.revoked_at)
 
 

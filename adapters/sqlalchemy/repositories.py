@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import (
     BindParameter,
     Column,
+    ColumnElement,
     CursorResult,
     Insert,
     Result,
+    Select,
     Table,
     and_,
     bindparam,
@@ -75,7 +77,7 @@ def _upsert_statement(dialect: str, table: Table, names: tuple[str, ...], key: C
 
 
 @functools.cache
-def _user_by_mobile_for_update():
+def _user_by_mobile_for_update() -> Select[User]:
     """Built once (after the mapping exists): a statement object keeps its cache key, so each sign-in does not
     rebuild and re-key it."""
     return (
@@ -305,7 +307,9 @@ class SqlAuditLog:
         c = audit_events.c
         return self._page(and_(c.mobile == mobile, c.user_id.is_(None)), after, limit)
 
-    def _page(self, subject, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+    def _page(
+        self, subject: ColumnElement[bool], after: EventCursor | None, limit: int
+    ) -> list[tuple[int, AuditEvent]]:
         """Keyset paging on (occurred_at, id): the (user_id|mobile, occurred_at) indexes find each page
         directly, however deep into the history it is; ties on the time are split by id."""
         c = audit_events.c
