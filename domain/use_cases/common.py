@@ -58,7 +58,7 @@ def refuse_wrong_password(
     (`armed_lock`) and the lock still stands (a correct password may have lifted it meanwhile): then this failure
     is what locked the account, recorded as such (`lock_event`) and answered with AccountLocked."""
     locked_for = user.lock_remaining(event["now"]) if armed_lock and user is not None else 0
-    if user is None or user.locked_until is None or locked_for == 0:  # a lock that stands has an end
+    if user is None or user.locked_until is None or locked_for == 0:  # no lock stands
         record_refusal_and_raise(uow, error, event_type, **event)
     record(uow, event_type, reason=error.slug, **event)
     record(uow, lock_event, until=user.locked_until.isoformat(), **event)

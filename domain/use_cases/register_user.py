@@ -59,9 +59,8 @@ class RegisterUser:
                 uow.users.add(user)
                 assert user.id is not None  # numbered by add
                 record(uow, EventType.USER_REGISTERED, now=now, client=cmd.client, mobile=mobile, user_id=user.id)
-                record_consent(
-                    uow, user.id, rules, now=now, client=cmd.client, mobile=mobile
-                )  # `agreement` covers 《用户协议》 and 《隐私政策》
+                # `agreement` covers 《用户协议》 and 《隐私政策》
+                record_consent(uow, user.id, rules, now=now, client=cmd.client, mobile=mobile)
                 uow.commit()
                 return user.id
         except errors.Conflict:
