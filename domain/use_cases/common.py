@@ -45,7 +45,7 @@ def record_refusal_and_raise(
 
 def refuse_wrong_password(
     uow: UnitOfWork,
-    user: Lockable | None,
+    user: Lockable,
     armed_lock: bool,
     error: DomainError,
     event_type: EventType,
@@ -57,9 +57,10 @@ def refuse_wrong_password(
     or an operator) re-read for update since. Refused with `error`, unless that try was the last one allowed
     (`armed_lock`) and the lock still stands (a correct password may have lifted it meanwhile): then this failure
     is what locked the account, recorded as such (`lock_event`) and answered with AccountLocked."""
-    locked_for = user.lock_remaining(event["now"]) if armed_lock and user is not None else 0
-    if user is None or user.locked_until is None or locked_for == 0:  # no lock stands
+    locked_for = user.lock_remaining(event["now"]) if armed_lock else 0
+    if locked_for == 0:
         record_refusal_and_raise(uow, error, event_type, **event)
+    assert user.locked_until is not None  # the lock that stands
     record(uow, event_type, reason=error.slug, **event)
     record(uow, lock_event, until=user.locked_until.isoformat(), **event)
     uow.commit()

@@ -60,7 +60,8 @@ class RequestAccountDeletion:
             if user is None or user.mobile != event["mobile"]:
                 raise errors.LoginRequired()  # erased, or moved to another mobile since the code was sent
             requested = user.request_deletion(now, self.rules)
-            assert user.id is not None and user.deletion_due_at is not None  # due now, or since an earlier request
+            assert user.id is not None
+            assert user.deletion_due_at is not None  # due now, or since an earlier request
             if requested:
                 ended = uow.sessions.end_all(user.id, now, SessionEnd.DELETION_REQUESTED)
                 record(

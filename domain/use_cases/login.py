@@ -79,7 +79,8 @@ class Login:
             if user.disabled_at is not None:  # told only to whoever knows the password
                 record_refusal_and_raise(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
             # Its hash matched, so the account has a password (none is ever removed), and an id: it is stored.
-            assert user.id is not None and user.password_hash is not None
+            assert user.id is not None
+            assert user.password_hash is not None
             user.login_succeeded()
             if self.hasher.needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)

@@ -103,10 +103,14 @@ class RequestSmsCode:
             if cmd.purpose == "reset_password" and not registered:
                 record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
             # "login" goes to any valid mobile, registered or not, with the same answer (验证码登录 signs up too).
-            if cmd.purpose == "change_mobile" and owner is not None and account is not None and owner.id != account.id:
+            if (
+                cmd.purpose == "change_mobile" and owner is not None and owner.id != cmd.user_id
+            ):  # another account holds it
                 record_refusal_and_raise(uow, errors.MobileInUse(), EventType.SMS_CODE_REFUSED, **event)
-            if cmd.purpose == "delete_account" and (account is None or mobile != account.mobile):
-                raise errors.InvalidInput()  # the entrypoint sends 注销 codes to the account's own mobile only
+            if cmd.purpose == "delete_account":
+                assert account is not None  # an account's purpose: checked on entry
+                if mobile != account.mobile:
+                    raise errors.InvalidInput()  # the entrypoint sends 注销 codes to the account's own mobile only
             # From here to commit, other sends to this mobile or from this address wait: the counts below
             # cannot change under us, so racing requests cannot all slip under a limit.
             uow.sms.hold_send_locks(mobile, ip, now)

@@ -47,9 +47,13 @@ class OperatorSignIn:
             operator = uow.operators.get_by_username_for_update(username)
             usable = operator is not None and operator.can_sign_in
             armed_lock = False  # this try is the last one allowed: its failure locks the operator
+            known_hash = self.dummy_hash  # unusable operators are verified against it: every failure costs the same
             if operator is not None:
                 event["operator_id"] = operator.id
-            if usable and operator is not None:
+            if usable:
+                assert operator is not None  # usable: found, enrolled with a password, not disabled
+                assert operator.password_hash is not None
+                known_hash = operator.password_hash
                 try:
                     armed_lock = operator.start_login_attempt(now, rules)  # counted before anything is compared
                 except errors.AccountLocked as error:
@@ -57,13 +61,14 @@ class OperatorSignIn:
                 uow.commit()
 
         password = normalize_password(cmd.password)
-        password_hash = operator.password_hash if usable and operator is not None else None  # usable: it has one
-        matches = self.hasher.verify(password_hash if password_hash is not None else self.dummy_hash, password)
+        matches = self.hasher.verify(known_hash, password)
         with self.uow() as uow:
             operator = uow.operators.get_by_username_for_update(username)
-            factor = (
-                self._second_factor(operator, cmd.code, now) if usable and matches and operator is not None else None
-            )
+            if operator is None:  # no such operator: refused as a wrong password is
+                record_refusal_and_raise(
+                    uow, errors.BadCredentials("operator"), EventType.ADMIN_SIGN_IN_FAILED, **event
+                )
+            factor = self._second_factor(operator, cmd.code, now) if usable and matches else None
             if factor is None:
                 refuse_wrong_password(
                     uow,
@@ -74,7 +79,7 @@ class OperatorSignIn:
                     EventType.ADMIN_LOCKED,
                     **event,
                 )
-            assert operator is not None and operator.id is not None  # a factor was proven on it
+            assert operator.id is not None  # stored
             operator.login_succeeded()
             uow.operator_sessions.add(
                 OperatorSession(
