@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from captcha.image import ImageCaptcha
 
@@ -19,3 +20,9 @@ class ImageCaptchaRenderer:
         out = io.BytesIO()
         self.generator.generate_image(text).save(out, format="PNG", compress_level=self.compress_level)
         return out.getvalue()
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    from domain import ports
+
+    _captcha_renderer: type[ports.CaptchaRenderer] = ImageCaptchaRenderer

@@ -6,7 +6,9 @@ import asyncio
 from dataclasses import replace
 
 import nats
+from nats.aio.client import Client
 from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
 
@@ -25,13 +27,13 @@ class JetStreamSink:
         stream forgets an event when the database does."""
         self.url, self.stream, self.prefix = url, stream, subject_prefix
         self.duplicate_window, self.ack_timeout, self.max_age = duplicate_window, ack_timeout, max_age
-        self.connection = None
-        self.js = None
+        self.connection: Client | None = None
+        self.js: JetStreamContext | None = None
 
     def subject(self, event_type: str) -> str:
         return f"{self.prefix}.{event_type}"
 
-    async def _ready(self):
+    async def _ready(self) -> JetStreamContext:
         if self.connection is None or self.connection.is_closed or not self.connection.is_connected:
             await self.close()
             # No reconnecting in the background: a lost connection fails this round's publishes, the position
@@ -54,6 +56,7 @@ class JetStreamSink:
             else:
                 if info.config.max_age != self.max_age:  # made by an older relay (kept forever) or another retention
                     await self.js.update_stream(replace(info.config, max_age=self.max_age))
+        assert self.js is not None  # made with the connection
         return self.js
 
     async def publish(self, messages: list[tuple[str, bytes, str]]) -> tuple[int, str | None]:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 import structlog
+from structlog.typing import EventDict
 
 from domain.events import AuditEvent
 from domain.model import mask_mobile
 
 
-def _mask_mobiles(_logger, _method, event_dict):
+def _mask_mobiles(_logger: object, _method: str, event_dict: EventDict) -> EventDict:
     if isinstance(event_dict.get("mobile"), str):
         event_dict["mobile"] = mask_mobile(event_dict["mobile"])
     return event_dict
 
 
-def configure_logging(*, json: bool, level: int = logging.INFO, stream=None) -> None:
+def configure_logging(*, json: bool, level: int = logging.INFO, stream: TextIO | None = None) -> None:
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[

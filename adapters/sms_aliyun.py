@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from alibabacloud_dysmsapi20170525 import models
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.runtime import RuntimeOptions
 
-from domain import errors
+from domain import errors, ports
 from domain.model import SentSms
 
 NAME = "aliyun"
@@ -35,8 +36,8 @@ def refusal(code: str) -> Exception:
 
 def transport_code(error: Exception) -> str:
     """Our code for a failure with no provider code: the SDK wraps requests' errors in text."""
-    if getattr(error, "code", None):
-        return str(error.code)  # an HTTP 4xx/5xx with a JSON error body: the provider's code
+    if code := getattr(error, "code", None):
+        return str(code)  # an HTTP 4xx/5xx with a JSON error body: the provider's code
     inner = getattr(error, "inner_exception", None)
     text = str(getattr(inner, "message", "") or "")
     if "timed out" in text:
@@ -92,3 +93,7 @@ class AliyunSmsSender:
         if body.code == "OK":
             return SentSms(NAME, body.biz_id)
         raise refusal(body.code)
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    _sms_sender: type[ports.SmsSender] = AliyunSmsSender

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from domain import ports
 from domain.model import SentSms
 
 
@@ -18,3 +19,7 @@ class ConsoleSmsSender:
         stream.write(f"[SMS] mobile={mobile} purpose={purpose} code={code}\n")
         stream.flush()
         return SentSms(provider="console")
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    _sms_sender: type[ports.SmsSender] = ConsoleSmsSender

@@ -5,10 +5,11 @@ that number's allowance there too, or refuse it again)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import structlog
 
-from domain import errors
+from domain import errors, ports
 from domain.model import SentSms
 from domain.ports import SmsSender
 
@@ -32,4 +33,9 @@ class FailoverSmsSender:
                     "sms_provider_failed", provider=error.provider, code=error.code, mobile=mobile, purpose=purpose
                 )
                 failure = error
+        assert failure is not None  # there is at least one sender, and each one failed
         raise failure
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    _sms_sender: type[ports.SmsSender] = FailoverSmsSender

@@ -7,6 +7,7 @@ only the provider's error code, or one of ours, does.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from tencentcloud.common.credential import Credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -15,7 +16,7 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models
 from tencentcloud.sms.v20210111.sms_client import SmsClient
 
-from domain import errors
+from domain import errors, ports
 from domain.model import SentSms
 
 NAME = "tencent"
@@ -80,3 +81,7 @@ class TencentSmsSender:
         if statuses[0].Code == "Ok":
             return SentSms(NAME, statuses[0].SerialNo)
         raise refusal(statuses[0].Code)
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    _sms_sender: type[ports.SmsSender] = TencentSmsSender

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 
 class SystemClock:
@@ -20,3 +21,10 @@ class SecretCodes:
 
     def token(self, nbytes: int) -> str:
         return secrets.token_urlsafe(nbytes)
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    from domain import ports
+
+    _clock: type[ports.Clock] = SystemClock
+    _codes: type[ports.Codes] = SecretCodes

@@ -6,8 +6,9 @@ Kept apart from the HTTP client (adapters/webhooks.py) so the web app does not i
 from __future__ import annotations
 
 import socket
+from typing import TYPE_CHECKING
 
-from domain import errors
+from domain import errors, ports
 from domain.outbox import is_public_address
 
 
@@ -19,5 +20,9 @@ class DnsTargetGuard:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):
             raise errors.WebhookUrlInvalid("unresolvable_host", host=host) from None
-        if not allow_private and not all(is_public_address(info[4][0]) for info in infos):
+        if not allow_private and not all(is_public_address(str(info[4][0])) for info in infos):
             raise errors.WebhookTargetRefused()
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    _target_guard: type[ports.TargetGuard] = DnsTargetGuard

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken
@@ -44,3 +45,9 @@ class PyotpTotp:
             if pyotp.utils.strings_equal(totp.generate_otp(candidate), code):
                 return candidate
         return None
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    from domain import ports
+
+    _totp: type[ports.Totp] = PyotpTotp

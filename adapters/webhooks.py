@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from standardwebhooks.webhooks import Webhook
 
@@ -36,10 +36,12 @@ def _is_ip(host: str) -> bool:
 
 
 class GuardedResolver(AbstractResolver):
-    def __init__(self):
+    def __init__(self) -> None:
         self.inner = ThreadedResolver()
 
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET):
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         results = await self.inner.resolve(host, port, family)
         refused = [r["host"] for r in results if not is_public_address(r["host"])]
         if refused:

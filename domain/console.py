@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from domain import errors
 from domain.events import EventType
@@ -78,7 +78,7 @@ class Actor:
     def may(self, action: Action) -> bool:
         return action in GRANTS.get(self.role, frozenset())
 
-    def detail(self) -> dict:
+    def detail(self) -> dict[str, Any]:
         """What every event of this operator's carries."""
         return {"operator_id": self.operator_id, "operator": self.username}
 
@@ -111,6 +111,7 @@ class Operator:
         return self.enrolled_at is not None and self.disabled_at is None and self.password_hash is not None
 
     def actor(self) -> Actor:
+        assert self.id is not None  # only a stored operator acts
         return Actor(self.id, self.username, Role(self.role))
 
     def setup_link_valid(self, now: datetime) -> bool:
@@ -123,6 +124,7 @@ class Operator:
 
     def use_recovery_code(self, raw: str, rules: Rules) -> bool:
         """Single use: a matching code is removed."""
+        assert self.id is not None  # codes are made for a stored operator
         given = recovery_digest(rules, self.id, normalize_recovery_code(raw))
         if given not in self.recovery_codes:
             return False
@@ -207,7 +209,7 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None  # exclusive
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """For the export's audit event: the filters that were set."""
         values = {
             "types": list(self.types),

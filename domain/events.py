@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Required, TypedDict
 
 
 class EventType(StrEnum):
@@ -83,9 +83,25 @@ class ClientContext:
 
 @dataclass(frozen=True)
 class AuditEvent:
-    type: EventType
+    type: EventType | str  # a str: read back from the log, a type this version does not know (a newer one wrote it)
     occurred_at: datetime
     client: ClientContext
     mobile: str | None = None
     user_id: int | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+class EventFacts(TypedDict, total=False):
+    """What a use case knows of the events it will record, filled in as it learns it (when and who asked first,
+    then which mobile and account) and passed on as keywords: `record(uow, event_type, **facts)`. The last few
+    keys are detail that every event of one use case carries."""
+
+    now: Required[datetime]
+    client: Required[ClientContext]
+    mobile: str
+    user_id: int | None
+    method: str  # how a sign-in was proven: "password" or "sms"
+    purpose: str  # the SMS code's
+    username: str  # what an operator typed at sign-in, when it could be a username
+    operator_id: int | None
+    operator: str  # the operator's username

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from domain import errors
 from domain.rules import Rules
@@ -77,6 +78,16 @@ def pseudonymize_mobile(key: bytes, mobile: str) -> str:
     return "x" + base64.b32encode(mac).decode().lower()[:10]
 
 
+class Lockable(Protocol):
+    """The lockout state users and operators share (domain.console.Operator borrows User's methods on it)."""
+
+    failed_logins: int
+    last_failure_at: datetime | None
+    locked_until: datetime | None
+
+    def lock_remaining(self, now: datetime) -> int: ...
+
+
 @dataclass(eq=False)
 class User:
     mobile: str
@@ -90,13 +101,13 @@ class User:
     deletion_due_at: datetime | None = None  # 注销 requested: erased at the first purge after this
     disabled_at: datetime | None = None  # set by an operator: no sign-in until enabled again
 
-    def lock_remaining(self, now: datetime) -> int:
+    def lock_remaining(self: Lockable, now: datetime) -> int:
         """Seconds the account stays locked, 0 when it is not."""
         if self.locked_until is None or now >= self.locked_until:
             return 0
         return max(1, int((self.locked_until - now).total_seconds()))
 
-    def start_login_attempt(self, now: datetime, rules: Rules) -> bool:
+    def start_login_attempt(self: Lockable, now: datetime, rules: Rules) -> bool:
         """Count the try before the password is compared, so racing tries cannot outrun the limit.
 
         The last allowed try arms the lock (and True says this is it); a correct password clears it again.
@@ -115,7 +126,7 @@ class User:
             return True
         return False
 
-    def login_succeeded(self) -> None:
+    def login_succeeded(self: Lockable) -> None:
         self.failed_logins, self.last_failure_at, self.locked_until = 0, None, None
 
     def set_password(self, password_hash: str) -> None:

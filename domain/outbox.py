@@ -139,7 +139,7 @@ class RetryRule:
         deadline = first_tried + self.give_up_after
         if now >= deadline:
             return None
-        delay = min(self.cap, self.base * 2 ** max(0, min(attempts - 1, 40)))
+        delay: timedelta = min(self.cap, self.base * 2 ** max(0, min(attempts - 1, 40)))
         # Equal jitter: at least half the delay, so retries spread out without collapsing to zero.
         jittered = delay * (0.5 + 0.5 * rng())
         return min(now + jittered, deadline)  # the last try falls on the deadline itself

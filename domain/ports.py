@@ -8,7 +8,7 @@ from typing import Protocol, Self
 
 from domain.console import EventFilter, Operator, OperatorSession, UserQuery
 from domain.events import AuditEvent
-from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SentSms, SessionEnd, SmsChallenge, User, UserSession
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 
 # Where a page of audit events ended: (occurred_at, id) of its last event; the next page starts after it.
@@ -39,7 +39,6 @@ class SmsChallenges(Protocol):
         """The newest unspent challenge, held until commit."""
         ...
 
-    def spend_all(self, mobile: str, purpose: str) -> None: ...
     def last_sent_at(self, mobile: str) -> datetime | None:
         """Of the codes that count: every one but those whose send failed (so for the counts below too)."""
         ...
@@ -120,7 +119,7 @@ class Sessions(Protocol):
         """Record activity: only the last-seen time and address change, and only while the session is not ended."""
         ...
 
-    def end_all(self, user_id: int, now: datetime, reason: str) -> int:
+    def end_all(self, user_id: int, now: datetime, reason: SessionEnd) -> int:
         """End every session of the user not ended yet, in one statement; returns how many.
 
         The one way to sign a user out everywhere (password change or reset, 退出所有设备, an operator)."""
@@ -189,15 +188,25 @@ class Console(Protocol):
 class UnitOfWork(Protocol):
     """One transaction: state and the events it caused are committed together, or neither is."""
 
-    users: Users
-    sms: SmsChallenges
-    captchas: CaptchaChallenges
-    audit: AuditLog
-    sessions: Sessions
-    consents: Consents
-    operators: Operators
-    operator_sessions: OperatorSessions
-    console: Console
+    # Read-only, so an implementation may hold its own repository classes (SQLAlchemy's, the tests' fakes).
+    @property
+    def users(self) -> Users: ...
+    @property
+    def sms(self) -> SmsChallenges: ...
+    @property
+    def captchas(self) -> CaptchaChallenges: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def sessions(self) -> Sessions: ...
+    @property
+    def consents(self) -> Consents: ...
+    @property
+    def operators(self) -> Operators: ...
+    @property
+    def operator_sessions(self) -> OperatorSessions: ...
+    @property
+    def console(self) -> Console: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(self, *exc: object) -> None: ...  # rolls back unless committed
@@ -296,8 +305,10 @@ class TargetGuard(Protocol):
 
 
 class IntegrationsUnitOfWork(UnitOfWork, Protocol):
-    api_keys: ApiKeys
-    webhooks: WebhookEndpoints
+    @property
+    def api_keys(self) -> ApiKeys: ...
+    @property
+    def webhooks(self) -> WebhookEndpoints: ...
 
 
 class IntegrationsUnitOfWorkFactory(Protocol):

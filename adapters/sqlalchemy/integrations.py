@@ -4,17 +4,20 @@ that adds them to the usual one, and the pull API's reader."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from adapters.sqlalchemy.outbox import endpoint_from_row, event_from_row, sequencer_position, type_condition
+from adapters.sqlalchemy.repositories import cursor_result, inserted_id
 from adapters.sqlalchemy.tables import api_keys, audit_events, webhook_deliveries, webhook_endpoints
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWork
+from domain import ports
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 
 
-def _key(row) -> ApiKey:
+def _key(row: Any) -> ApiKey:  # a Row of api_keys
     return ApiKey(row.id, row.name, row.created_at, row.revoked_at, row.last_used_at)
 
 
@@ -24,7 +27,7 @@ class SqlApiKeys:
 
     def add(self, name: str, key_digest: str, created_at: datetime) -> int:
         result = self.session.execute(insert(api_keys).values(name=name, key_digest=key_digest, created_at=created_at))
-        return result.inserted_primary_key[0]
+        return inserted_id(result)
 
     def get(self, key_id: int) -> ApiKey | None:
         row = self.session.execute(select(api_keys).where(api_keys.c.id == key_id)).first()
@@ -72,7 +75,7 @@ class SqlWebhookEndpoints:
                 created_at=created_at,
             )
         )
-        return result.inserted_primary_key[0]
+        return inserted_id(result)
 
     def get(self, endpoint_id: int) -> WebhookEndpoint | None:
         row = self.session.execute(select(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)).first()
@@ -87,8 +90,8 @@ class SqlWebhookEndpoints:
         query = update(webhook_deliveries).where(webhook_deliveries.c.status == "failed")
         if endpoint_id is not None:
             query = query.where(webhook_deliveries.c.endpoint_id == endpoint_id)
-        return self.session.execute(
-            query.values(status="pending", attempts=0, created_at=now, next_attempt_at=now)
+        return cursor_result(
+            self.session.execute(query.values(status="pending", attempts=0, created_at=now, next_attempt_at=now))
         ).rowcount
 
     def statuses(self) -> list[WebhookStatus]:
@@ -109,7 +112,7 @@ class SqlWebhookEndpoints:
             failed, _ = counts.get((endpoint.id, "failed"), (0, None))
             behind = self.session.execute(
                 select(func.count()).where(audit_events.c.seq > endpoint.position, audit_events.c.seq <= head)
-            ).scalar()
+            ).scalar_one()
             statuses.append(WebhookStatus(endpoint, pending, failed, behind, oldest))
         return statuses
 
@@ -117,7 +120,7 @@ class SqlWebhookEndpoints:
 class SqlIntegrationsUnitOfWork(SqlUnitOfWork):
     """The usual unit of work, with the operator's repositories too."""
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         super().__enter__()
         self.api_keys = SqlApiKeys(self.session)
         self.webhooks = SqlWebhookEndpoints(self.session)
@@ -137,3 +140,10 @@ class SqlEventFeed:
         )
         with self.engine.connect() as connection:
             return [event_from_row(row) for row in connection.execute(query)]
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    _api_keys: type[ports.ApiKeys] = SqlApiKeys
+    _webhook_endpoints: type[ports.WebhookEndpoints] = SqlWebhookEndpoints
+    _integrations_unit_of_work: type[ports.IntegrationsUnitOfWork] = SqlIntegrationsUnitOfWork
+    _event_feed: type[ports.EventFeed] = SqlEventFeed

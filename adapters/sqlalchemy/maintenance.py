@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import ColumnElement, Engine, Table, delete, select
 
 from adapters.sqlalchemy.tables import audit_events, captcha_challenges, sms_challenges, sms_quotas, user_sessions
 
 
-def _purge(engine: Engine, table, condition, batch_size: int) -> int:
+def _purge(engine: Engine, table: Table, condition: ColumnElement[bool], batch_size: int) -> int:
     """Delete matching rows in short transactions, so the job never holds locks for long. Idempotent."""
     [key] = table.primary_key.columns
     removed = 0

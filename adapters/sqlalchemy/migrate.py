@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -46,7 +48,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def run_alembic(engine: Engine, action, *args) -> None:
+def run_alembic(engine: Engine, action: Callable[..., None], *args: Any) -> None:
     """Run an alembic command (command.upgrade, command.downgrade, command.check) on this engine, holding the
     schema lock: of several processes upgrading at once (workers with AUTO_MIGRATE, two release steps), one
     migrates and the others then find the schema at head, where an upgrade does nothing."""
@@ -57,7 +59,7 @@ def run_alembic(engine: Engine, action, *args) -> None:
 
 
 @contextmanager
-def schema_lock(connection: Connection):
+def schema_lock(connection: Connection) -> Iterator[None]:
     """A database-wide lock, taken before alembic reads the current revision."""
     dialect = connection.dialect.name
     if dialect == "postgresql":

@@ -17,8 +17,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, func, insert, not_, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.sqlalchemy.tables import audit_events, relay_positions, webhook_deliveries, webhook_endpoints
@@ -27,7 +42,7 @@ from domain.outbox import OutboxEvent, TypeFilter, WebhookEndpoint
 SEQUENCER = "sequencer"
 
 
-def event_from_row(row) -> OutboxEvent:
+def event_from_row(row: Any) -> OutboxEvent:  # a Row of audit_events
     return OutboxEvent(
         id=row.id,
         seq=row.seq,
@@ -48,7 +63,7 @@ def _like(pattern: str) -> str:
     return escaped.replace("*", "%")
 
 
-def type_condition(column, types: TypeFilter):
+def type_condition(column: ColumnElement[str], types: TypeFilter) -> ColumnElement[bool]:
     """The filter as SQL, so a page of the pull API is full even when most rows are excluded."""
     conditions = []
     for wanted in (types.include, types.only):
@@ -58,7 +73,7 @@ def type_condition(column, types: TypeFilter):
     return and_(True, *conditions)
 
 
-def endpoint_from_row(row) -> WebhookEndpoint:
+def endpoint_from_row(row: Any) -> WebhookEndpoint:  # a Row of webhook_endpoints, or _Prefixed
     return WebhookEndpoint(
         id=row.id,
         url=row.url,
@@ -79,7 +94,7 @@ def sequencer_position(connection: Connection) -> int:
         select(relay_positions.c.position).where(relay_positions.c.sink == SEQUENCER)
     ).scalar()
     if position is None:
-        position = connection.execute(select(func.coalesce(func.max(audit_events.c.seq), 0))).scalar()
+        position = connection.execute(select(func.coalesce(func.max(audit_events.c.seq), 0))).scalar_one()
     return position
 
 
@@ -120,7 +135,7 @@ class SqlOutbox:
                 connection.execute(
                     insert(relay_positions).values(sink=SEQUENCER, position=sequencer_position(connection))
                 )
-                locked = connection.execute(lock).scalar()
+                locked = connection.execute(lock).scalar_one()
             ids = (
                 connection.execute(
                     select(audit_events.c.id)
@@ -247,6 +262,7 @@ class SqlOutbox:
             if delivered:
                 connection.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id.in_(delivered)))
             for outcome in failed:
+                assert outcome.error is not None  # failed: it has its error
                 connection.execute(
                     update(webhook_deliveries)
                     .where(webhook_deliveries.c.id == outcome.due.id)
@@ -262,7 +278,7 @@ class SqlOutbox:
                 connection.execute(
                     update(webhook_endpoints).where(webhook_endpoints.c.id.in_(succeeded)).values(last_success_at=now)
                 )
-            last_errors = {o.due.endpoint.id: o.error for o in failed}
+            last_errors = {o.due.endpoint.id: o.error for o in outcomes if o.error is not None}
             for endpoint_id, error in last_errors.items():
                 connection.execute(
                     update(webhook_endpoints)
@@ -278,10 +294,10 @@ class StaleFanOut(RuntimeError):
 class _Prefixed:
     """The `w_`-labelled columns of a joined row, read as a row of their own."""
 
-    def __init__(self, row, prefix: str):
+    def __init__(self, row: Any, prefix: str) -> None:
         self.row, self.prefix = row, prefix
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.row, self.prefix + name)
 
 

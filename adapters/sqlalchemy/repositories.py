@@ -3,8 +3,26 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Column, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    Column,
+    ColumnElement,
+    CursorResult,
+    Insert,
+    Result,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,26 +36,40 @@ from adapters.sqlalchemy.tables import (
     sms_challenges,
     sms_quotas,
     user_sessions,
+    users,
 )
-from domain import errors
+from domain import errors, ports
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, Consent, SmsChallenge, SmsStatus, User, UserSession
 from domain.ports import EventCursor
 
 
-def upsert(session: Session, table: Table, row: dict, *, key: Column) -> None:
+def cursor_result(result: Result[*tuple[Any, ...]]) -> CursorResult[*tuple[Any, ...]]:
+    """What Session.execute returns for an INSERT, UPDATE or DELETE: typed as a Result, it is a CursorResult, with
+    the row count and the inserted key (the cast SQLAlchemy's documentation gives)."""
+    return cast(CursorResult[*tuple[Any, ...]], result)
+
+
+def inserted_id(result: Result[*tuple[Any, ...]]) -> int:
+    """The id a single-row INSERT gave its row."""
+    key = cursor_result(result).inserted_primary_key
+    assert key is not None  # None only after a statement that inserted nothing
+    return int(key[0])
+
+
+def upsert(session: Session, table: Table, row: dict[str, Any], *, key: Column[Any]) -> None:
     """INSERT `row`, or overwrite the row holding the same `key` with it: one statement in each dialect."""
     session.execute(_upsert_statement(session.get_bind().dialect.name, table, tuple(row), key), row)
 
 
 @functools.cache
-def _upsert_statement(dialect: str, table: Table, names: tuple[str, ...], key: Column):
+def _upsert_statement(dialect: str, table: Table, names: tuple[str, ...], key: Column[Any]) -> Insert:
     """Built once per table: a statement object keeps its cache key, so each call does not rebuild and re-key it."""
-    values = {name: bindparam(name) for name in names}
+    values: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in names}
     changed = [name for name in names if name != key.name]
     if dialect in ("mysql", "mariadb"):
-        statement = mysql_insert(table).values(values)
-        return statement.on_duplicate_key_update({name: statement.inserted[name] for name in changed})
+        mysql_statement = mysql_insert(table).values(values)
+        return mysql_statement.on_duplicate_key_update({name: mysql_statement.inserted[name] for name in changed})
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(values)
     return statement.on_conflict_do_update(
         index_elements=[key], set_={name: statement.excluded[name] for name in changed}
@@ -45,12 +77,12 @@ def _upsert_statement(dialect: str, table: Table, names: tuple[str, ...], key: C
 
 
 @functools.cache
-def _user_by_mobile_for_update():
+def _user_by_mobile_for_update() -> Select[User]:
     """Built once (after the mapping exists): a statement object keeps its cache key, so each sign-in does not
     rebuild and re-key it."""
     return (
         select(User)
-        .where(User.mobile == bindparam("mobile"))
+        .where(users.c.mobile == bindparam("mobile"))
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -67,7 +99,7 @@ class SqlUsers:
         return self.session.get(User, user_id, with_for_update=True, populate_existing=True)
 
     def get_by_mobile(self, mobile: str) -> User | None:
-        return self.session.scalars(select(User).where(User.mobile == mobile)).first()
+        return self.session.scalars(select(User).where(users.c.mobile == mobile)).first()
 
     def get_by_mobile_for_update(self, mobile: str) -> User | None:
         return self.session.scalars(_user_by_mobile_for_update(), {"mobile": mobile}).first()
@@ -83,7 +115,12 @@ class SqlUsers:
         self.session.delete(user)
 
     def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
-        query = select(User.id).where(User.deletion_due_at <= now, User.id > after_id).order_by(User.id).limit(limit)
+        query = (
+            select(users.c.id)
+            .where(users.c.deletion_due_at <= now, users.c.id > after_id)
+            .order_by(users.c.id)
+            .limit(limit)
+        )
         return list(self.session.scalars(query))
 
 
@@ -101,20 +138,16 @@ class SqlSmsChallenges:
     def current_for_update(self, mobile: str, purpose: str) -> SmsChallenge | None:
         query = (
             select(SmsChallenge)
-            .where(SmsChallenge.mobile == mobile, SmsChallenge.purpose == purpose, SmsChallenge.spent.is_(False))
-            .order_by(SmsChallenge.created_at.desc(), SmsChallenge.id.desc())
+            .where(
+                sms_challenges.c.mobile == mobile,
+                sms_challenges.c.purpose == purpose,
+                sms_challenges.c.spent.is_(False),
+            )
+            .order_by(sms_challenges.c.created_at.desc(), sms_challenges.c.id.desc())
             .limit(1)
             .with_for_update()
         )
         return self.session.scalars(query.execution_options(populate_existing=True)).first()
-
-    def spend_all(self, mobile: str, purpose: str) -> None:
-        self.session.execute(
-            update(SmsChallenge)
-            .where(SmsChallenge.mobile == mobile, SmsChallenge.purpose == purpose, SmsChallenge.spent.is_(False))
-            .values(spent=True)
-            .execution_options(synchronize_session=False)
-        )
 
     def last_sent_at(self, mobile: str) -> datetime | None:
         c = sms_challenges.c
@@ -122,17 +155,21 @@ class SqlSmsChallenges:
 
     def count_for_mobile_since(self, mobile: str, since: datetime) -> int:
         c = sms_challenges.c
-        return self.session.scalar(select(func.count()).where(c.mobile == mobile, c.created_at >= since, COUNTED))
+        return self.session.execute(
+            select(func.count()).where(c.mobile == mobile, c.created_at >= since, COUNTED)
+        ).scalar_one()
 
     def count_for_ip_since(self, ip: str, since: datetime) -> int:
         c = sms_challenges.c
-        return self.session.scalar(select(func.count()).where(c.client_ip == ip, c.created_at >= since, COUNTED))
+        return self.session.execute(
+            select(func.count()).where(c.client_ip == ip, c.created_at >= since, COUNTED)
+        ).scalar_one()
 
     def count_for_mobile_and_ip_since(self, mobile: str, ip: str, since: datetime) -> int:
         c = sms_challenges.c
-        return self.session.scalar(
+        return self.session.execute(
             select(func.count()).where(c.mobile == mobile, c.client_ip == ip, c.created_at >= since, COUNTED)
-        )
+        ).scalar_one()
 
     def hold_send_locks(self, mobile: str, ip: str | None, now: datetime) -> None:
         for subject in [f"mobile:{mobile}"] + ([f"ip:{ip}"] if ip else []):
@@ -151,10 +188,10 @@ class SqlSmsChallenges:
         self.session.execute(
             update(SmsChallenge)
             .where(
-                SmsChallenge.mobile == mobile,
-                SmsChallenge.purpose == purpose,
-                SmsChallenge.spent.is_(False),
-                SmsChallenge.id < than_id,
+                sms_challenges.c.mobile == mobile,
+                sms_challenges.c.purpose == purpose,
+                sms_challenges.c.spent.is_(False),
+                sms_challenges.c.id < than_id,
             )
             .values(spent=True)
             .execution_options(synchronize_session=False)
@@ -163,8 +200,8 @@ class SqlSmsChallenges:
     def by_message_id_for_update(self, provider: str, message_id: str) -> SmsChallenge | None:
         query = (
             select(SmsChallenge)
-            .where(SmsChallenge.message_id == message_id, SmsChallenge.provider == provider)
-            .order_by(SmsChallenge.id)
+            .where(sms_challenges.c.message_id == message_id, sms_challenges.c.provider == provider)
+            .order_by(sms_challenges.c.id)
             .limit(1)
             .with_for_update()
         )
@@ -173,8 +210,8 @@ class SqlSmsChallenges:
     def sending_since_before(self, before: datetime, limit: int) -> list[SmsChallenge]:
         query = (
             select(SmsChallenge)
-            .where(SmsChallenge.status == SmsStatus.SENDING, SmsChallenge.created_at < before)
-            .order_by(SmsChallenge.id)
+            .where(sms_challenges.c.status == SmsStatus.SENDING, sms_challenges.c.created_at < before)
+            .order_by(sms_challenges.c.id)
             .limit(limit)
             .with_for_update()
         )
@@ -212,7 +249,7 @@ class SqlCaptchaChallenges:
             # MySQL has no DELETE ... RETURNING: read, then delete. A concurrent taker's DELETE waits for the
             # first one's row lock and then removes nothing, so the row count still picks a single winner.
             row = self.session.execute(self.READ, key).first()
-            if row is not None and self.session.execute(self.REMOVE, key).rowcount != 1:
+            if row is not None and cursor_result(self.session.execute(self.REMOVE, key)).rowcount != 1:
                 row = None
         return None if row is None else CaptchaChallenge(captcha_id, row.answer_digest, row.expires_at)
 
@@ -270,7 +307,9 @@ class SqlAuditLog:
         c = audit_events.c
         return self._page(and_(c.mobile == mobile, c.user_id.is_(None)), after, limit)
 
-    def _page(self, subject, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+    def _page(
+        self, subject: ColumnElement[bool], after: EventCursor | None, limit: int
+    ) -> list[tuple[int, AuditEvent]]:
         """Keyset paging on (occurred_at, id): the (user_id|mobile, occurred_at) indexes find each page
         directly, however deep into the history it is; ties on the time are split by id."""
         c = audit_events.c
@@ -308,13 +347,19 @@ class SqlAuditLog:
             select(c.mobile).where(c.user_id == user_id, c.mobile.is_not(None)).distinct()
         ).all()
         for number in own_mobiles:
-            changed += self.session.execute(
-                update(audit_events).where(c.user_id == user_id, c.mobile == number).values(mobile=pseudonym(number))
+            changed += cursor_result(
+                self.session.execute(
+                    update(audit_events)
+                    .where(c.user_id == user_id, c.mobile == number)
+                    .values(mobile=pseudonym(number))
+                )
             ).rowcount
-        changed += self.session.execute(
-            update(audit_events)
-            .where(c.user_id.is_(None), c.mobile == mobile, c.occurred_at <= until)
-            .values(mobile=pseudonym(mobile))
+        changed += cursor_result(
+            self.session.execute(
+                update(audit_events)
+                .where(c.user_id.is_(None), c.mobile == mobile, c.occurred_at <= until)
+                .values(mobile=pseudonym(mobile))
+            )
         ).rowcount
         rows = self.session.execute(
             select(c.id, c.type, c.detail).where(c.user_id == user_id, c.type.in_(list(personal_detail)))
@@ -346,50 +391,56 @@ class SqlSessions:
             raise errors.Conflict() from exc
 
     def get(self, token_digest: str) -> UserSession | None:
-        return self.session.scalars(select(UserSession).where(UserSession.token_digest == token_digest)).first()
+        return self.session.scalars(select(UserSession).where(user_sessions.c.token_digest == token_digest)).first()
 
     def get_for_update(self, token_digest: str) -> UserSession | None:
-        query = select(UserSession).where(UserSession.token_digest == token_digest).with_for_update()
+        query = select(UserSession).where(user_sessions.c.token_digest == token_digest).with_for_update()
         return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
     def get_by_public_id_for_update(self, public_id: str) -> UserSession | None:
-        query = select(UserSession).where(UserSession.public_id == public_id).with_for_update()
+        query = select(UserSession).where(user_sessions.c.public_id == public_id).with_for_update()
         return self.session.scalars(query.execution_options(populate_existing=True)).first()
 
     def live_for_user(self, user_id: int, now: datetime) -> list[UserSession]:
         query = (
             select(UserSession)
-            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None), UserSession.expires_at > now)
-            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+            .where(
+                user_sessions.c.user_id == user_id, user_sessions.c.ended_at.is_(None), user_sessions.c.expires_at > now
+            )
+            .order_by(user_sessions.c.last_seen_at.desc(), user_sessions.c.id.desc())
         )
         return list(self.session.scalars(query))
 
     def touch(self, session_id: int, now: datetime, ip: str | None) -> None:
         self.session.execute(
             update(UserSession)
-            .where(UserSession.id == session_id, UserSession.ended_at.is_(None))
+            .where(user_sessions.c.id == session_id, user_sessions.c.ended_at.is_(None))
             .values(last_seen_at=now, ip=ip)
             .execution_options(synchronize_session=False)
         )
 
     def end_all(self, user_id: int, now: datetime, reason: str) -> int:
-        ended = self.session.execute(
-            update(UserSession)
-            .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-            .values(ended_at=now, end_reason=reason)
-            .execution_options(synchronize_session=False)
+        ended = cursor_result(
+            self.session.execute(
+                update(UserSession)
+                .where(user_sessions.c.user_id == user_id, user_sessions.c.ended_at.is_(None))
+                .values(ended_at=now, end_reason=reason)
+                .execution_options(synchronize_session=False)
+            )
         )
         return ended.rowcount
 
     def for_user(self, user_id: int) -> list[UserSession]:
         query = (
-            select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.created_at, UserSession.id)
+            select(UserSession)
+            .where(user_sessions.c.user_id == user_id)
+            .order_by(user_sessions.c.created_at, user_sessions.c.id)
         )
         return list(self.session.scalars(query))
 
     def remove_for_user(self, user_id: int) -> None:
         self.session.execute(
-            delete(UserSession).where(UserSession.user_id == user_id).execution_options(synchronize_session=False)
+            delete(UserSession).where(user_sessions.c.user_id == user_id).execution_options(synchronize_session=False)
         )
 
 
@@ -413,3 +464,12 @@ class SqlConsents:
 
     def remove_for_user(self, user_id: int) -> None:
         self.session.execute(delete(consents).where(consents.c.user_id == user_id))
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    _users: type[ports.Users] = SqlUsers
+    _sms_challenges: type[ports.SmsChallenges] = SqlSmsChallenges
+    _captcha_challenges: type[ports.CaptchaChallenges] = SqlCaptchaChallenges
+    _audit_log: type[ports.AuditLog] = SqlAuditLog
+    _sessions: type[ports.Sessions] = SqlSessions
+    _consents: type[ports.Consents] = SqlConsents

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +16,7 @@ from adapters.sqlalchemy.repositories import (
     SqlUsers,
     append_events,
 )
-from domain import errors
+from domain import errors, ports
 from domain.events import AuditEvent
 
 
@@ -58,3 +58,7 @@ class SqlUnitOfWork:
         committed, self.events = self.events, []
         for event in committed:
             self.after_commit(event)
+
+
+if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
+    _unit_of_work: type[ports.UnitOfWork] = SqlUnitOfWork

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import SessionEnd, mask_mobile, normalize_mobile, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
@@ -45,7 +45,7 @@ class ChangeMobile:
             user = uow.users.get(cmd.user_id)
             if user is None:
                 raise errors.LoginRequired()
-            event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
+            event: EventFacts = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
             try:
                 mobile = normalize_mobile(cmd.mobile)
                 if mobile == user.mobile:
@@ -73,8 +73,10 @@ class ChangeMobile:
                     record_refusal_and_raise(uow, error, EventType.MOBILE_CHANGE_REFUSED, **event)
             uow.commit()
         # Outside any transaction: argon2 takes tens of milliseconds and must not hold the row.
-        matches = current_code is not None or self.hasher.verify(
-            user.password_hash, normalize_password(cmd.current_password or "")
+        # No code: the account has a password (a set one is never removed).
+        matches = current_code is not None or (
+            user.password_hash is not None
+            and self.hasher.verify(user.password_hash, normalize_password(cmd.current_password or ""))
         )
         try:
             return self._change(cmd, mobile, purpose, new_code, current_code, matches, armed_lock, event)
@@ -82,7 +84,17 @@ class ChangeMobile:
             with self.uow() as uow:
                 record_refusal_and_raise(uow, errors.MobileInUse(), EventType.MOBILE_CHANGE_REFUSED, **event)
 
-    def _change(self, cmd, mobile, purpose, new_code, current_code, matches, armed_lock, event) -> NewSession:
+    def _change(
+        self,
+        cmd: MobileChange,
+        mobile: str,
+        purpose: str,
+        new_code: int,
+        current_code: int | None,
+        matches: bool,
+        armed_lock: bool,
+        event: EventFacts,
+    ) -> NewSession:
         now, rules = event["now"], self.rules
         with self.uow() as uow:
             if matches:  # the codes' rows first, then the user's: the order the first transaction took them in
@@ -111,7 +123,7 @@ class ChangeMobile:
             record(
                 uow,
                 EventType.MOBILE_CHANGED,
-                **{**event, "mobile": mobile},
+                **(event | {"mobile": mobile}),
                 old_mobile=mask_mobile(old),
                 new_mobile=mask_mobile(mobile),
             )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import SessionEnd, check_new_password, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
@@ -42,7 +42,7 @@ class ChangePassword:
             user = uow.users.get_for_update(cmd.user_id)
             if user is None:
                 raise errors.LoginRequired()
-            event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
+            event: EventFacts = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
             first = user.password_hash is None
             try:
                 if remaining := user.lock_remaining(now):
@@ -55,7 +55,7 @@ class ChangePassword:
 
         current = normalize_password(cmd.current)
         # Outside any transaction: argon2 takes tens of milliseconds and must not hold the row.
-        matches = first or self.hasher.verify(user.password_hash, current)
+        matches = user.password_hash is None or self.hasher.verify(user.password_hash, current)
         password_hash = self.hasher.hash(password) if matches and (first or password != current) else None
         with self.uow() as uow:
             user = uow.users.get_for_update(cmd.user_id)
@@ -75,6 +75,7 @@ class ChangePassword:
             session = uow.sessions.get_for_update(session_digest(cmd.session_token, rules))
             if session is None or session.user_id != cmd.user_id or not session.is_active(now, rules):
                 raise errors.LoginRequired()  # this session ended meanwhile: change nothing
+            assert user.id is not None
             user.set_password(password_hash)
             uow.sessions.end_all(user.id, now, SessionEnd.PASSWORD_CHANGED)  # this one too: it gets a new id
             renewed = rotate_session(uow, self.codes, rules, current=session, now=now, client=cmd.client)

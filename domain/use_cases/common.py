@@ -1,15 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn, Unpack
 
 from domain.errors import AccountLocked, DomainError
-from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import User
+from domain.events import AuditEvent, ClientContext, EventFacts, EventType
+from domain.model import Lockable
 from domain.ports import UnitOfWork
-
-if TYPE_CHECKING:
-    from domain.console import Operator
 
 
 def record(
@@ -27,23 +24,34 @@ def record(
     uow.record(AuditEvent(event_type, now, client, mobile=mobile, user_id=user_id, detail=detail))
 
 
-def record_refusal_and_raise(uow: UnitOfWork, error: DomainError, event_type: EventType, /, **event: Any) -> NoReturn:
+def record_refusal_and_raise(
+    uow: UnitOfWork,
+    error: DomainError,
+    event_type: EventType,
+    /,
+    *,
+    now: datetime,
+    client: ClientContext,
+    mobile: str | None = None,
+    user_id: int | None = None,
+    **detail: Any,
+) -> NoReturn:
     """Record why a request was refused, COMMIT with it what the transaction already did (a spent captcha, a
     counted try), then raise `error`. The name says all three, so a call site reads as the end of its transaction."""
-    record(uow, event_type, reason=error.slug, **event)
+    record(uow, event_type, now=now, client=client, mobile=mobile, user_id=user_id, reason=error.slug, **detail)
     uow.commit()
     raise error
 
 
 def refuse_wrong_password(
     uow: UnitOfWork,
-    user: User | Operator | None,
+    user: Lockable,
     armed_lock: bool,
     error: DomainError,
     event_type: EventType,
     lock_event: EventType = EventType.ACCOUNT_LOCKED,
     /,
-    **event: Any,
+    **event: Unpack[EventFacts],
 ) -> NoReturn:
     """A wrong password, its try counted (start_login_attempt) and committed before the compare; `user` (an account
     or an operator) re-read for update since. Refused with `error`, unless that try was the last one allowed
@@ -52,6 +60,7 @@ def refuse_wrong_password(
     locked_for = user.lock_remaining(event["now"]) if armed_lock else 0
     if locked_for == 0:
         record_refusal_and_raise(uow, error, event_type, **event)
+    assert user.locked_until is not None  # the lock that stands
     record(uow, event_type, reason=error.slug, **event)
     record(uow, lock_event, until=user.locked_until.isoformat(), **event)
     uow.commit()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import SessionEnd, User, normalize_password
 from domain.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
@@ -40,7 +39,7 @@ class RequestAccountDeletion:
             user = uow.users.get(cmd.user_id)
         if user is None:
             raise errors.LoginRequired()
-        event = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
+        event: EventFacts = {"now": now, "client": cmd.client, "mobile": user.mobile, "user_id": user.id}
         # Outside any transaction, as in a password change: argon2 must not hold the row. An account without a
         # password is refused like a wrong one (it proves itself with a code).
         if cmd.code is None and not (
@@ -60,7 +59,10 @@ class RequestAccountDeletion:
             user = uow.users.get_for_update(cmd.user_id)
             if user is None or user.mobile != event["mobile"]:
                 raise errors.LoginRequired()  # erased, or moved to another mobile since the code was sent
-            if user.request_deletion(now, self.rules):
+            requested = user.request_deletion(now, self.rules)
+            assert user.id is not None
+            assert user.deletion_due_at is not None  # due now, or since an earlier request
+            if requested:
                 ended = uow.sessions.end_all(user.id, now, SessionEnd.DELETION_REQUESTED)
                 record(
                     uow,
@@ -73,10 +75,18 @@ class RequestAccountDeletion:
             return user.deletion_due_at
 
 
-def cancel_pending_deletion(uow: UnitOfWork, user: User, **event: Any) -> bool:
+def cancel_pending_deletion(
+    uow: UnitOfWork,
+    user: User,
+    *,
+    now: datetime,
+    client: ClientContext,
+    mobile: str | None = None,
+    user_id: int | None = None,
+) -> bool:
     """For the sign-in use cases, once the person is proven: a sign-in during the cool-off keeps the account.
     Records `account.deletion_cancelled` (event: now, client, mobile, user_id) and says whether there was one."""
     if not user.cancel_deletion():
         return False
-    record(uow, EventType.ACCOUNT_DELETION_CANCELLED, **event)
+    record(uow, EventType.ACCOUNT_DELETION_CANCELLED, now=now, client=client, mobile=mobile, user_id=user_id)
     return True

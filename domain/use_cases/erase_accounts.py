@@ -7,6 +7,7 @@ half-erased state to resurrect, and a re-run finds nothing left to do.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 
 from domain.events import ClientContext, EventType
@@ -40,7 +41,7 @@ class EraseDueAccounts:
             erased += sum(self._erase(user_id, now, client) for user_id in due)
             after = due[-1]  # onwards, even past one skipped: each run ends
 
-    def _erase(self, user_id: int, now, client: ClientContext) -> bool:
+    def _erase(self, user_id: int, now: datetime, client: ClientContext) -> bool:
         with self.uow() as uow:
             user = uow.users.get(user_id)
             if user is not None:

@@ -47,6 +47,7 @@ def account_fields(user: User) -> dict[str, Any]:
 
 def session_records(uow: UnitOfWork, user: User) -> list[dict[str, Any]]:
     """The account's sessions as the server keeps them (never the cookie's secret or its digest)."""
+    assert user.id is not None
     return [
         {
             "id": s.public_id,
@@ -73,6 +74,7 @@ class ExportAccountData:
             user = uow.users.get(cmd.user_id)
             if user is None:
                 raise errors.LoginRequired()
+            assert user.id is not None
             consents = uow.consents.for_user(user.id)
             sessions = session_records(uow, user)
             # Recorded as the copy is handed out: a download cut short was still a copy made.

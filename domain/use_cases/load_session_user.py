@@ -35,6 +35,8 @@ class LoadSessionUser:
             user = uow.users.get(session.user_id)
         if user is None:
             return None
+        assert session.id is not None  # read from the store, so numbered
+        assert user.id is not None
         if session.needs_touch(now, self.rules):
             with self.uow() as uow:
                 uow.sessions.touch(session.id, now, ip)

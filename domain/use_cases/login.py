@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import normalize_mobile, normalize_password
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
@@ -39,7 +39,7 @@ class Login:
 
     def __call__(self, cmd: Credentials) -> SignedIn:
         now, rules = self.clock.now(), self.rules
-        event = {"now": now, "client": cmd.client}
+        event: EventFacts = {"now": now, "client": cmd.client}
         with self.uow() as uow:
             if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
                 record_refusal_and_raise(uow, errors.CaptchaInvalid(), EventType.LOGIN_FAILED, **event)
@@ -62,8 +62,9 @@ class Login:
         # Outside any transaction: argon2 takes tens of milliseconds and must not hold a row.
         # An account without a password (made by SMS sign-in) is verified against the dummy too and refused like a
         # wrong password: the answer and its cost say nothing about how the account was made.
-        has_password = user is not None and user.password_hash is not None
-        matches = self.hasher.verify(user.password_hash if has_password else self.dummy_hash, password)
+        password_hash = user.password_hash if user is not None else None
+        has_password = password_hash is not None
+        matches = self.hasher.verify(password_hash if password_hash is not None else self.dummy_hash, password)
         matches = matches and has_password
         with self.uow() as uow:
             # Looked up for unknown mobiles too: both kinds of failure do the same work, so take the same time.
@@ -77,6 +78,9 @@ class Login:
                 refuse_wrong_password(uow, user, armed_lock, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             if user.disabled_at is not None:  # told only to whoever knows the password
                 record_refusal_and_raise(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
+            # Its hash matched, so the account has a password (none is ever removed), and an id: it is stored.
+            assert user.id is not None
+            assert user.password_hash is not None
             user.login_succeeded()
             if self.hasher.needs_rehash(user.password_hash):
                 user.password_hash = self.hasher.hash(password)
@@ -91,6 +95,6 @@ class Login:
                 method="password",
                 **event,
             )
-            cancelled = cancel_pending_deletion(uow, user, **event)
+            cancelled = cancel_pending_deletion(uow, user, now=now, client=cmd.client, mobile=mobile, user_id=user.id)
             uow.commit()
             return SignedIn(user.id, user.nickname, session, cancelled)

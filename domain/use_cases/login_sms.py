@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import User, default_nickname, normalize_mobile
 from domain.ports import Clock, Codes, UnitOfWorkFactory
 from domain.rules import Rules
@@ -46,7 +46,7 @@ class LoginWithSms:
 
     def __call__(self, cmd: SmsCredentials) -> SmsSignedIn:
         now = self.clock.now()
-        event = {"now": now, "client": cmd.client, "method": "sms"}
+        event: EventFacts = {"now": now, "client": cmd.client, "method": "sms"}
         try:
             mobile = normalize_mobile(cmd.mobile)
         except errors.InvalidMobile as error:
@@ -57,14 +57,14 @@ class LoginWithSms:
         # constraint, and then signs in to the account that won, with the same code (its spend was rolled back).
         for attempt in range(2):
             try:
-                return self._sign_in(cmd, mobile, dict(event))
+                return self._sign_in(cmd, mobile, event.copy())
             except errors.Conflict:
                 if attempt:
                     with self.uow() as uow:
                         record_refusal_and_raise(uow, errors.MobileTaken(), EventType.LOGIN_FAILED, **event)
         raise AssertionError("unreachable")
 
-    def _sign_in(self, cmd: SmsCredentials, mobile: str, event: dict) -> SmsSignedIn:
+    def _sign_in(self, cmd: SmsCredentials, mobile: str, event: EventFacts) -> SmsSignedIn:
         now, rules = event["now"], self.rules
         with self.uow() as uow:
             proven = check_code(uow, mobile, PURPOSE, cmd.code, now, rules, cmd.client)
@@ -83,7 +83,7 @@ class LoginWithSms:
                     record_refusal_and_raise(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
             spend_code(uow, mobile, PURPOSE, proven)  # checked in this very transaction: it is still the current one
             registered = user is None
-            if registered:
+            if user is None:
                 user = User(
                     mobile=mobile,
                     nickname=default_nickname(mobile, self.rules.default_nickname_prefix),
@@ -91,15 +91,16 @@ class LoginWithSms:
                     created_at=now,
                 )
                 uow.users.add(user)  # Conflict when another sign-up of this mobile committed first
+                assert user.id is not None
                 event["user_id"] = user.id
                 record(uow, EventType.USER_REGISTERED, **event)
                 record_consent(uow, user.id, rules, now=now, client=cmd.client, mobile=mobile)
+            assert user.id is not None  # stored: numbered by add if made just now
             user.login_succeeded()  # the owner proved the mobile: failed passwords and their lock no longer count
             session = open_session(
                 uow, self.codes, rules, user_id=user.id, remember=cmd.remember, now=now, client=cmd.client
             )
             record(uow, EventType.LOGIN_SUCCEEDED, session=session.public_id, remember=cmd.remember, **event)
-            plain = {k: v for k, v in event.items() if k != "method"}
-            cancelled = cancel_pending_deletion(uow, user, **plain)
+            cancelled = cancel_pending_deletion(uow, user, now=now, client=cmd.client, mobile=mobile, user_id=user.id)
             uow.commit()
             return SmsSignedIn(user.id, user.nickname, session, cancelled, registered)

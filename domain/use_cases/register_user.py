@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import User, check_new_password, normalize_mobile, normalize_nickname
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
@@ -29,7 +29,7 @@ class RegisterUser:
 
     def __call__(self, cmd: Registration) -> int:
         now, rules = self.clock.now(), self.rules
-        event = {"now": now, "client": cmd.client}
+        event: EventFacts = {"now": now, "client": cmd.client}
         try:
             mobile = normalize_mobile(cmd.mobile)
             event["mobile"] = mobile
@@ -57,8 +57,10 @@ class RegisterUser:
                     record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
                 user = User(mobile=mobile, nickname=nickname, password_hash=password_hash, created_at=now)
                 uow.users.add(user)
-                record(uow, EventType.USER_REGISTERED, user_id=user.id, **event)
-                record_consent(uow, user.id, rules, **event)  # `agreement` covers 《用户协议》 and 《隐私政策》
+                assert user.id is not None  # numbered by add
+                record(uow, EventType.USER_REGISTERED, now=now, client=cmd.client, mobile=mobile, user_id=user.id)
+                # `agreement` covers 《用户协议》 and 《隐私政策》
+                record_consent(uow, user.id, rules, now=now, client=cmd.client, mobile=mobile)
                 uow.commit()
                 return user.id
         except errors.Conflict:

@@ -12,12 +12,14 @@ docs/sms-providers.md ("The send path") lists what holds if the process dies bet
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import SentSms, SmsChallenge, SmsStatus, digest, normalize_mobile
-from domain.ports import Clock, Codes, SmsSender, UnitOfWorkFactory
+from domain.ports import Clock, Codes, SmsSender, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, record_refusal_and_raise
 from domain.use_cases.take_captcha import take_captcha
@@ -60,7 +62,7 @@ class RequestSmsCode:
         if cmd.purpose not in PURPOSES or (cmd.purpose in ACCOUNT_PURPOSES) != (cmd.user_id is not None):
             raise errors.InvalidInput()
         now = self.clock.now()
-        event = {"now": now, "client": cmd.client, "purpose": cmd.purpose, "user_id": cmd.user_id}
+        event: EventFacts = {"now": now, "client": cmd.client, "purpose": cmd.purpose, "user_id": cmd.user_id}
         challenge, code = self._store_challenge(cmd, event)
         event["mobile"] = challenge.mobile
         try:
@@ -80,7 +82,7 @@ class RequestSmsCode:
         problem = self._settle(self._record_success, challenge, sent, event)
         return SmsCodeSent(sent.provider, sent.message_id, recorded=problem is None, record_error=problem)
 
-    def _store_challenge(self, cmd: SmsCodeRequest, event: dict) -> tuple[SmsChallenge, str]:
+    def _store_challenge(self, cmd: SmsCodeRequest, event: EventFacts) -> tuple[SmsChallenge, str]:
         """Step 1: every check, then the challenge, committed before anything is sent."""
         now, rules, ip = event["now"], self.rules, cmd.client.ip
         with self.uow() as uow:
@@ -101,16 +103,20 @@ class RequestSmsCode:
             if cmd.purpose == "reset_password" and not registered:
                 record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
             # "login" goes to any valid mobile, registered or not, with the same answer (验证码登录 signs up too).
-            if cmd.purpose == "change_mobile" and registered and owner.id != account.id:
+            if (
+                cmd.purpose == "change_mobile" and owner is not None and owner.id != cmd.user_id
+            ):  # another account holds it
                 record_refusal_and_raise(uow, errors.MobileInUse(), EventType.SMS_CODE_REFUSED, **event)
-            if cmd.purpose == "delete_account" and mobile != account.mobile:
-                raise errors.InvalidInput()  # the entrypoint sends 注销 codes to the account's own mobile only
+            if cmd.purpose == "delete_account":
+                assert account is not None  # an account's purpose: checked on entry
+                if mobile != account.mobile:
+                    raise errors.InvalidInput()  # the entrypoint sends 注销 codes to the account's own mobile only
             # From here to commit, other sends to this mobile or from this address wait: the counts below
             # cannot change under us, so racing requests cannot all slip under a limit.
             uow.sms.hold_send_locks(mobile, ip, now)
             now = self.clock.now()  # read after the wait: the sends that went before are in the past of this one
-            if error := self._over_a_limit(uow, mobile, ip, now):
-                record_refusal_and_raise(uow, error, EventType.SMS_CODE_REFUSED, **event)
+            if over := self._over_a_limit(uow, mobile, ip, now):
+                record_refusal_and_raise(uow, over, EventType.SMS_CODE_REFUSED, **event)
             code = self.codes.digits(rules.sms_code_length)
             purpose = code_purpose(cmd.purpose, cmd.user_id)
             challenge = SmsChallenge(
@@ -126,7 +132,7 @@ class RequestSmsCode:
             uow.commit()
         return challenge, code
 
-    def _over_a_limit(self, uow, mobile: str, ip: str | None, now) -> errors.DomainError | None:
+    def _over_a_limit(self, uow: UnitOfWork, mobile: str, ip: str | None, now: datetime) -> errors.DomainError | None:
         rules = self.rules
         last = uow.sms.last_sent_at(mobile)
         if last is not None and now - last < rules.sms_cooldown:
@@ -143,7 +149,8 @@ class RequestSmsCode:
             return errors.SmsLimitReached(retry_after=int(rules.sms_cap_window.total_seconds()))
         return None
 
-    def _record_success(self, challenge: SmsChallenge, sent: SentSms, event: dict) -> None:
+    def _record_success(self, challenge: SmsChallenge, sent: SentSms, event: EventFacts) -> None:
+        assert challenge.id is not None  # committed by step 1
         with self.uow() as uow:
             stored = uow.sms.get_for_update(challenge.id)
             if stored is not None:
@@ -153,8 +160,14 @@ class RequestSmsCode:
             uow.commit()
 
     def _record_failure(
-        self, challenge: SmsChallenge, provider: str | None, provider_code: str, error: errors.DomainError, event: dict
+        self,
+        challenge: SmsChallenge,
+        provider: str | None,
+        provider_code: str,
+        error: errors.DomainError,
+        event: EventFacts,
     ) -> None:
+        assert challenge.id is not None  # committed by step 1
         with self.uow() as uow:
             stored = uow.sms.get_for_update(challenge.id)
             if stored is not None:
@@ -170,7 +183,7 @@ class RequestSmsCode:
             uow.commit()
 
     @staticmethod
-    def _settle(step, *args) -> str | None:
+    def _settle(step: Callable[..., None], *args: object) -> str | None:
         """Step 3, tried twice (a dropped connection is replaced on the second go). If the database stays away,
         the answer still follows what the provider said: the challenge stays "sending" (it counts, and the
         code works if it arrived) until `accounts purge` settles it. Returns what went wrong, if anything."""

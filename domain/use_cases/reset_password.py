@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import errors
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import SessionEnd, check_new_password, normalize_mobile
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
@@ -29,7 +29,7 @@ class ResetPassword:
 
     def __call__(self, cmd: PasswordReset) -> None:
         now, rules = self.clock.now(), self.rules
-        event = {"now": now, "client": cmd.client}
+        event: EventFacts = {"now": now, "client": cmd.client}
         try:
             mobile = normalize_mobile(cmd.mobile)
             event["mobile"] = mobile
@@ -49,7 +49,9 @@ class ResetPassword:
             user = uow.users.get_by_mobile_for_update(mobile)
             if user is None:
                 record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.PASSWORD_RESET_REFUSED, **event)
+            assert user.id is not None
             user.set_password(password_hash)
             uow.sessions.end_all(user.id, now, SessionEnd.PASSWORD_RESET)
-            record(uow, EventType.PASSWORD_RESET, user_id=user.id, **event)
+            event["user_id"] = user.id
+            record(uow, EventType.PASSWORD_RESET, **event)
             uow.commit()

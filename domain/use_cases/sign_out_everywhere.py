@@ -25,6 +25,7 @@ class SignOutEverywhere:
             user = uow.users.get_for_update(cmd.user_id)
             if user is None:
                 return
+            assert user.id is not None
             now = self.clock.now()
             ended = uow.sessions.end_all(user.id, now, SessionEnd.SIGNED_OUT_EVERYWHERE)
             record(

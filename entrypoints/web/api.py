@@ -23,7 +23,7 @@ from domain.use_cases.revoke_session import SessionRevocation
 from domain.use_cases.sign_out_everywhere import SignOutEverywhereRequest
 from entrypoints.messages import say
 from entrypoints.web import data_copy
-from entrypoints.web.auth import end_session, session_token, start_session
+from entrypoints.web.auth import end_session, session_token, signed_in_token, start_session
 from entrypoints.web.context import client_context, services
 from entrypoints.web.pages import BEIJING, browser_name
 from entrypoints.web.request_schema import body
@@ -135,7 +135,12 @@ def change_password():
     current = data.get("currentPassword", "")  # none: an account without one
     renewed = services().change_password(
         PasswordChange(
-            current_user.user_id, current, data["password"], data["confirmPassword"], client_context(), session_token()
+            current_user.user_id,
+            current,
+            data["password"],
+            data["confirmPassword"],
+            client_context(),
+            signed_in_token(),
         )
     )
     start_session(renewed)  # this browser stays signed in under a new id, with its 记住我; every other session ended
@@ -254,7 +259,7 @@ def change_mobile():
             data.get("currentPassword"),
             data.get("currentVercode"),
             client_context(),
-            session_token(),
+            signed_in_token(),
         )
     )
     start_session(renewed)  # this browser stays signed in under a new id; every other session ended

@@ -35,6 +35,7 @@ class StaticFiles(WhiteNoise):
 
 
 def init_assets(app: Flask) -> None:
+    assert app.static_folder is not None  # the app is made with its static folder
     source = Path(app.static_folder)
     build = Path(app.config.get("STATIC_BUILD_DIR") or Path(app.instance_path) / "static-build")
     manifest = build_assets(source, build)
@@ -44,7 +45,7 @@ def init_assets(app: Flask) -> None:
         return "/static/" + manifest[path]
 
     app.add_template_global(asset)
-    app.wsgi_app = StaticFiles(
+    app.wsgi_app = StaticFiles(  # type: ignore[method-assign]  # Flask's documented way to wrap its WSGI app
         app.wsgi_app,
         root=build,
         prefix="/static/",

@@ -64,6 +64,14 @@ def session_token() -> str | None:
     return token if isinstance(token, str) else None
 
 
+def signed_in_token() -> str:
+    """The session id of a request under @login_required: the request loader found its record by it."""
+    token = session_token()
+    if token is None:
+        raise LoginRequired()
+    return token
+
+
 def end_session() -> None:
     logout_user()  # also makes current_user anonymous for the rest of this request
     session.clear()

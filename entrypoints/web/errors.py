@@ -35,7 +35,7 @@ STATUS = {
     "mobile_in_use": 409,
 }
 
-HTTP_SLUGS = {  # their words: `http.<status>` in entrypoints/messages.py
+HTTP_SLUGS: dict[int | None, str] = {  # their words: `http.<status>` in entrypoints/messages.py
     400: "invalid_input",
     404: "not_found",
     405: "method_not_allowed",

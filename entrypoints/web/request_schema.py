@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import cast
 
 import jsonschema_rs
-from flask import request
+from flask import Request, request
+from jsonschema_rs import ValidationErrorKind
+from werkzeug.local import LocalProxy
 
 from domain.errors import InvalidInput
 from entrypoints.web.openapi import SPEC
@@ -60,10 +63,12 @@ SHAPES = _shapes()
 def body() -> dict:
     """The request's JSON object as its operation describes it: the described fields present, checkboxes as
     booleans (absent: False); unknown fields are left out. Raises InvalidInput naming the first refused field."""
-    asked = request._get_current_object()  # the proxy costs microseconds on each use: sign-in is counted in them
+    # The request behind the proxy: the proxy costs microseconds on each use, and sign-in is counted in them.
+    asked = cast("LocalProxy[Request]", request)._get_current_object()
     data = asked.get_json(silent=True)  # None for malformed JSON or another content type
     if not isinstance(data, dict):
         raise InvalidInput("json_object")
+    assert asked.url_rule is not None  # a route's view is asking
     shape = SHAPES[asked.method, asked.script_root + asked.url_rule.rule]  # the console is under /admin
     fields = {name: data[name] for name in shape.fields if name in data}
     refused = _refused(shape, fields)
@@ -77,7 +82,7 @@ def _refused(shape: BodyShape, fields: dict) -> set[str]:
     unencodable = {name for name, value in fields.items() if not _utf8(value)}
     readable = {name: value for name, value in fields.items() if name not in unencodable}
     return unencodable | {
-        error.kind.property if error.kind.name == "required" else error.instance_path[0]
+        error.kind.property if isinstance(error.kind, ValidationErrorKind.Required) else str(error.instance_path[0])
         for error in shape.validator.iter_errors(readable)
     }
 

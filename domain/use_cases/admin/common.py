@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain import errors
@@ -40,7 +41,7 @@ def record_action(
     event_type: EventType,
     actor: Actor,
     *,
-    now,
+    now: datetime,
     client: ClientContext,
     user: User | None = None,
     **detail: Any,

@@ -4,6 +4,7 @@ a code, and get the recovery codes, shown this once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain import errors
 from domain.console import (
@@ -14,9 +15,9 @@ from domain.console import (
     recovery_digest,
     setup_digest,
 )
-from domain.events import ClientContext, EventType
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import check_new_password
-from domain.ports import Clock, Codes, PasswordHasher, Totp, UnitOfWorkFactory
+from domain.ports import Clock, Codes, PasswordHasher, Totp, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record, record_refusal_and_raise
 
@@ -29,7 +30,7 @@ class EnrolmentStart:
     manual_key: str
 
 
-def _valid(uow, rules: Rules, token: str, now) -> Operator | None:
+def _valid(uow: UnitOfWork, rules: Rules, token: str, now: datetime) -> Operator | None:
     operator = uow.operators.get_by_setup_digest_for_update(setup_digest(rules, token))
     return operator if operator is not None and operator.setup_link_valid(now) else None
 
@@ -75,12 +76,12 @@ class FinishEnrolment:
     def __call__(self, cmd: Enrolment) -> list[str]:
         """The recovery codes, for the page to show once."""
         now, rules = self.clock.now(), self.rules
-        event = {"now": now, "client": cmd.client}
+        event: EventFacts = {"now": now, "client": cmd.client}
         with self.uow() as uow:
             operator = _valid(uow, rules, cmd.token, now)
             if operator is None or operator.totp_secret is None:
                 record_refusal_and_raise(uow, errors.SetupLinkInvalid(), EventType.ADMIN_ENROLMENT_REFUSED, **event)
-            event.update(operator_id=operator.id, operator=operator.username)
+            event.update({"operator_id": operator.id, "operator": operator.username})
         try:
             password = check_new_password(cmd.password, cmd.confirmation, rules)
             step = self.totp.matching_step(operator.totp_secret, cmd.code, now)
@@ -95,6 +96,7 @@ class FinishEnrolment:
             operator = _valid(uow, rules, cmd.token, now)
             if operator is None:  # a concurrent request used the link first
                 record_refusal_and_raise(uow, errors.SetupLinkInvalid(), EventType.ADMIN_ENROLMENT_REFUSED, **event)
+            assert operator.id is not None
             operator.password_hash, operator.enrolled_at, operator.last_totp_step = password_hash, now, step
             operator.recovery_codes = [recovery_digest(rules, operator.id, code) for code in codes]
             operator.setup_digest = operator.setup_expires_at = None

@@ -8,7 +8,7 @@ from datetime import datetime
 from domain import errors
 from domain.console import SETUP_TOKEN_LENGTH, TOKEN_ALPHABET, Operator, Role, normalize_username, setup_digest
 from domain.events import ClientContext, EventType
-from domain.ports import Clock, Codes, UnitOfWorkFactory
+from domain.ports import Clock, Codes, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
 from domain.use_cases.common import record
 
@@ -77,6 +77,7 @@ class ResetOperator:
             operator.recovery_codes, operator.last_totp_step = [], 0
             operator.setup_digest = setup_digest(self.rules, token)
             operator.setup_expires_at = now + self.rules.operator_setup_link_ttl
+            assert operator.id is not None
             uow.operator_sessions.end_all(operator.id, now)
             record(
                 uow,
@@ -104,6 +105,7 @@ class DisableOperator:
                 return False
             operator.disabled_at = now
             operator.setup_digest = operator.setup_expires_at = None
+            assert operator.id is not None
             uow.operator_sessions.end_all(operator.id, now)
             record(
                 uow,
@@ -126,7 +128,7 @@ class ListOperators:
             return uow.operators.list()
 
 
-def _existing(uow, username: str) -> Operator:
+def _existing(uow: UnitOfWork, username: str) -> Operator:
     operator = uow.operators.get_by_username_for_update(username.strip().lower())
     if operator is None:
         raise errors.NotFound("operator")

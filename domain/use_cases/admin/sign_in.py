@@ -4,11 +4,11 @@ request, and sign-out."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain import errors
-from domain.console import USERNAME, Actor, OperatorSession, looks_like_recovery_code, session_digest
-from domain.events import ClientContext, EventType
+from domain.console import USERNAME, Actor, Operator, OperatorSession, looks_like_recovery_code, session_digest
+from domain.events import ClientContext, EventFacts, EventType
 from domain.model import normalize_password
 from domain.ports import Clock, PasswordHasher, Totp, UnitOfWorkFactory
 from domain.rules import Rules
@@ -48,12 +48,16 @@ class OperatorSignIn:
         with self.uow() as uow:
             operator = uow.operators.get_by_username_for_update(username) if USERNAME.fullmatch(username) else None
             # What was typed is kept only when it names an operator: a passphrase typed in the wrong box is not.
-            event = {"now": now, "client": cmd.client, "username": username if operator else "(unknown)"}
+            event: EventFacts = {"now": now, "client": cmd.client, "username": username if operator else "(unknown)"}
             usable = operator is not None and operator.can_sign_in
             armed_lock = False  # this try is the last one allowed: its failure locks the operator
+            known_hash = self.dummy_hash  # unusable operators are verified against it: every failure costs the same
             if operator is not None:
                 event["operator_id"] = operator.id
             if usable:
+                assert operator is not None  # usable: found, enrolled with a password, not disabled
+                assert operator.password_hash is not None
+                known_hash = operator.password_hash
                 try:
                     armed_lock = operator.start_login_attempt(now, rules)  # counted before anything is compared
                 except errors.AccountLocked as error:
@@ -61,9 +65,13 @@ class OperatorSignIn:
                 uow.commit()
 
         password = normalize_password(cmd.password)
-        matches = self.hasher.verify(operator.password_hash if usable else self.dummy_hash, password)
+        matches = self.hasher.verify(known_hash, password)
         with self.uow() as uow:
             operator = uow.operators.get_by_username_for_update(username)
+            if operator is None:  # no such operator: refused as a wrong password is
+                record_refusal_and_raise(
+                    uow, errors.BadCredentials("operator"), EventType.ADMIN_SIGN_IN_FAILED, **event
+                )
             factor = self._second_factor(operator, cmd.code, now) if usable and matches else None
             if factor is None:
                 refuse_wrong_password(
@@ -75,6 +83,7 @@ class OperatorSignIn:
                     EventType.ADMIN_LOCKED,
                     **event,
                 )
+            assert operator.id is not None  # stored
             operator.login_succeeded()
             uow.operator_sessions.add(
                 OperatorSession(
@@ -91,10 +100,11 @@ class OperatorSignIn:
             uow.commit()
             return actor
 
-    def _second_factor(self, operator, code: str, now) -> str | None:
+    def _second_factor(self, operator: Operator, code: str, now: datetime) -> str | None:
         """Which factor proved it: a TOTP code not used before, or an unused recovery code (used up here)."""
         if looks_like_recovery_code(code):
             return "recovery_code" if operator.use_recovery_code(code, self.rules) else None
+        assert operator.totp_secret is not None  # enrolled, so its secret was confirmed
         step = self.totp.matching_step(operator.totp_secret, code, now)
         if step is None or step <= operator.last_totp_step:  # a replayed code, even within its 30 seconds
             return None
@@ -122,6 +132,7 @@ class LoadOperatorSession:
         if stale:
             with self.uow() as uow:
                 session = uow.operator_sessions.get(key)
+                assert session is not None  # operator sessions are ended, never deleted
                 session.last_seen_at = max(session.last_seen_at, now)
                 uow.commit()
         return operator.actor()

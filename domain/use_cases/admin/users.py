@@ -28,6 +28,7 @@ class UserRow:
 
     @classmethod
     def of(cls, user: User, now: datetime) -> UserRow:
+        assert user.id is not None
         return cls(
             user.id,
             user.nickname,
@@ -101,7 +102,7 @@ class _ActOnUser:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock):
         self.uow, self.clock = uow, clock
 
-    def __call__(self, cmd: UserAction):
+    def __call__(self, cmd: UserAction) -> bool | str:
         require(cmd.actor, self.action, uow=self.uow, clock=self.clock, client=cmd.client, user_id=an_id(cmd.user_id))
         now = self.clock.now()
         with self.uow() as uow:
@@ -115,7 +116,7 @@ class _ActOnUser:
             uow.commit()
             return result
 
-    def apply(self, uow: UnitOfWork, user: User, now: datetime):
+    def apply(self, uow: UnitOfWork, user: User, now: datetime) -> bool | str:
         raise NotImplementedError
 
 
@@ -145,6 +146,7 @@ class DisableUser(_ActOnUser):
         if user.disabled_at is not None:
             return False
         user.disabled_at = now
+        assert user.id is not None
         uow.sessions.end_all(user.id, now, SessionEnd.USER_DISABLED)
         return True
 
@@ -163,5 +165,6 @@ class EndUserSessions(_ActOnUser):
     action, event = Action.END_SESSIONS, EventType.ADMIN_SESSIONS_ENDED
 
     def apply(self, uow: UnitOfWork, user: User, now: datetime) -> bool:
+        assert user.id is not None
         uow.sessions.end_all(user.id, now, SessionEnd.ENDED_BY_OPERATOR)  # as 退出所有设备 does
         return True

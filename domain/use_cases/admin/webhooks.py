@@ -52,7 +52,7 @@ def host_of(url: str) -> str:
 def without_paths(text: str) -> str:
     """Every URL in the text cut down to scheme://host, with … where something followed."""
 
-    def cut(match: re.Match) -> str:
+    def cut(match: re.Match[str]) -> str:
         url = match.group(0)
         origin = f"{url.split('://', 1)[0]}://{host_of(url)}"
         return origin if url.rstrip("/") == origin else origin + "/…"
