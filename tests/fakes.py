@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from domain import errors
-from domain.console import SMS_RECEIPTS, EventFilter, Operator, OperatorSession, UserQuery
+from domain.console import SMS_RECEIPTS, EventFilter, UserQuery
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, SmsStatus, User, UserSession
+from domain.operators import Operator, OperatorSession
 from domain.rules import Rules
 from domain.use_cases.change_mobile import ChangeMobile
 from domain.use_cases.change_nickname import ChangeNickname

@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from domain.local_time import BEIJING
 from domain.model import MOBILE_PATTERN
 from entrypoints.web.context import services
 from entrypoints.web.redirects import vetted_next
 
 pages = Blueprint("pages", __name__)
 
-BEIJING = timezone(timedelta(hours=8), "北京时间")  # China keeps one zone and no daylight saving
 # Order matters: most agents also claim to be Safari, and Edge and Opera also claim Chrome.
 BROWSERS = [
     ("MicroMessenger/", "微信"),

@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import errors
-from domain.console import (
+from domain.events import ClientContext, EventType
+from domain.flows.audit import record, record_refusal_and_raise
+from domain.model import check_new_password
+from domain.operators import (
     RECOVERY_CODE_LENGTH,
     TOKEN_ALPHABET,
     Operator,
@@ -14,11 +17,8 @@ from domain.console import (
     recovery_digest,
     setup_digest,
 )
-from domain.events import ClientContext, EventType
-from domain.model import check_new_password
 from domain.ports import Clock, Codes, PasswordHasher, Totp, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,6 @@
+"""Recording what happened: an audit event, a refusal with the transaction's work committed, a wrong password that
+may lock the account."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +12,7 @@ from domain.model import User
 from domain.ports import UnitOfWork
 
 if TYPE_CHECKING:
-    from domain.console import Operator
+    from domain.operators import Operator
 
 
 def record(
