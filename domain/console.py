@@ -75,11 +75,11 @@ METRICS: dict[str, tuple[str, ...]] = {
     "lockouts": (EventType.ACCOUNT_LOCKED,),
     "sms_sent": (EventType.SMS_CODE_SENT,),
     "sms_refused": (EventType.SMS_CODE_REFUSED,),
-    "sms_failed": (EventType.SMS_CODE_SEND_FAILED, "sms_code.delivery_failed"),
-    "sms_delivered": ("sms_code.delivered",),  # delivery receipts, once the providers send them
-    "cancellations": ("account.deletion_requested",),  # 注销, once users can ask for it
+    "sms_failed": (EventType.SMS_CODE_SEND_FAILED, EventType.SMS_CODE_DELIVERY_FAILED),
+    "sms_delivered": (EventType.SMS_CODE_DELIVERED,),  # delivery receipts from the providers
+    "cancellations": (EventType.ACCOUNT_DELETION_REQUESTED,),  # 注销
 }
-SMS_RECEIPTS = ("sms_code.delivered", "sms_code.delivery_failed")
+SMS_RECEIPTS = (EventType.SMS_CODE_DELIVERED, EventType.SMS_CODE_DELIVERY_FAILED)
 
 
 def metric_of(event_type: str, method: str | None) -> str | None:
