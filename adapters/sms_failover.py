@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from domain import errors, ports
-from domain.model import SentSms
+from domain.model import SentSms, SmsPurpose
 from domain.ports import SmsSender
 
 log = structlog.get_logger("sms")
@@ -22,7 +22,7 @@ class FailoverSmsSender:
             raise ValueError("at least one SMS sender")
         self.senders = list(senders)
 
-    def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
+    def send_code(self, mobile: str, code: str, purpose: SmsPurpose) -> SentSms:
         failure: errors.SmsProviderFailed | None = None
         for sender in self.senders:
             try:

@@ -13,6 +13,9 @@ from typing import Any, Required, TypedDict
 
 
 class EventType(StrEnum):
+    """Each member is named for its value (upper case, "." as "_"); the values are stored and sent to webhooks, so
+    they never change."""
+
     SMS_CODE_SENT = "sms_code.sent"  # detail.provider, detail.message_id; detail.confirmed false: docs/sms-providers.md
     SMS_CODE_REFUSED = "sms_code.refused"  # detail.reason: a refusal slug
     SMS_CODE_SEND_FAILED = "sms_code.send_failed"  # detail.reason, detail.provider, detail.provider_code
@@ -22,13 +25,13 @@ class EventType(StrEnum):
     LOGIN_SUCCEEDED = "login.succeeded"
     LOGIN_FAILED = "login.failed"  # detail.reason
     ACCOUNT_LOCKED = "account.locked"  # detail.until
-    LOGGED_OUT = "user.logged_out"
+    USER_LOGGED_OUT = "user.logged_out"
     PASSWORD_RESET = "password.reset"
     PASSWORD_RESET_REFUSED = "password_reset.refused"  # detail.reason
     PASSWORD_CHANGED = "password.changed"
     PASSWORD_CHANGE_REFUSED = "password_change.refused"  # detail.reason
     NICKNAME_CHANGED = "nickname.changed"
-    SIGNED_OUT_EVERYWHERE = "sessions.revoked"
+    SESSIONS_REVOKED = "sessions.revoked"  # 退出所有设备: every session of the account ended; detail.ended: how many
     API_KEY_CREATED = "api_key.created"  # detail.key_id, detail.name
     API_KEY_REVOKED = "api_key.revoked"  # detail.key_id, detail.name
     API_KEY_USED = "api_key.used"  # detail.key_id, detail.name, detail.endpoint; once a minute per key
@@ -63,7 +66,7 @@ class EventType(StrEnum):
     # An SMS's delivery receipt from its provider: detail.provider, detail.message_id, detail.status
     SMS_CODE_DELIVERED = "sms_code.delivered"
     SMS_CODE_DELIVERY_FAILED = "sms_code.delivery_failed"
-    # 验证码登录 and 换绑手机号 (issue 12 parts 1-2). login.succeeded and user.registered carry detail.method
+    # 验证码登录 and 换绑手机号. login.succeeded and user.registered carry detail.method
     # ("password" or "sms"); a sign-in that made the account records both.
     PASSWORD_SET = "password.set"  # a password-less account (made by SMS sign-in) set its first password
     MOBILE_CHANGED = "mobile.changed"  # detail.old_mobile, detail.new_mobile, both masked; mobile: the new one

@@ -172,7 +172,30 @@ def client_key(ip: str | None) -> str:
     return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
-class SmsStatus:
+class SmsPurpose(StrEnum):
+    """What an SMS code is for: the provider's template is chosen by it, the code is stored and checked under it
+    (see stored_purpose), and events carry it as detail.purpose."""
+
+    REGISTER = "register"  # to a mobile no account has
+    RESET_PASSWORD = "reset_password"  # to a registered mobile
+    LOGIN = "login"  # 验证码登录: to any valid mobile, registered or not, with the same answer (it signs up too)
+    # Sent for a signed-in account (SmsCodeRequest.user_id): 换绑手机号 (to the new mobile, or to the current one
+    # as an account without a password proves itself), 注销 (to the account's own mobile).
+    CHANGE_MOBILE = "change_mobile"
+    DELETE_ACCOUNT = "delete_account"
+
+    @property
+    def for_account(self) -> bool:
+        return self in (SmsPurpose.CHANGE_MOBILE, SmsPurpose.DELETE_ACCOUNT)
+
+    def stored_purpose(self, user_id: int | None) -> str:
+        """The purpose a code is stored and checked under. A 换绑 code is bound to the account that asked for it
+        (`change_mobile:<user id>`): another account asking for a code to the same new mobile neither replaces it
+        nor can use it."""
+        return f"{self.value}:{user_id}" if self is SmsPurpose.CHANGE_MOBILE else self.value
+
+
+class SmsStatus(StrEnum):
     SENDING = "sending"  # stored, the provider not yet answered: counts against the limits, the code works
     SENT = "sent"
     FAILED = "failed"  # counts against no limit
@@ -192,7 +215,7 @@ class SmsChallenge:
     """A code sent to a mobile for one purpose. Only its keyed digest is kept."""
 
     mobile: str
-    purpose: str
+    purpose: str  # SmsPurpose.stored_purpose: the purpose's value, bound to an account for change_mobile
     code_digest: str
     created_at: datetime
     expires_at: datetime
@@ -230,7 +253,7 @@ class SmsChallenge:
 
         A client out of tries is refused but the code lives on for others, so one address cannot kill the
         owner's code; the overall limit does kill it. A right code is not spent here: the use case spends it
-        in the transaction that makes the change it proves (see use_cases/sms_proof.py).
+        in the transaction that makes the change it proves (see flows/sms_proof.py).
         """
         client = client_key(client_ip)
         tries = (self.tries_by_client or {}).get(client, 0)
@@ -281,9 +304,10 @@ class SessionEnd(StrEnum):
     MOBILE_CHANGED = "mobile_changed"  # 换绑手机号: the browser that changed it continues under a new id
 
 
-def session_digest(token: str, rules: Rules) -> str:
-    """What the server keeps of a session's id: the id itself is the cookie's secret and is never stored."""
-    return digest(rules.code_key, "session", token)
+def session_digest(rules: Rules, token: str, *, operator: bool = False) -> str:
+    """What the server keeps of a session's id, a user's or (operator=True) a console session's: the id itself is
+    the cookie's secret and is never stored. The two kinds are keyed apart, so one is never taken for the other."""
+    return digest(rules.code_key, "operator-session" if operator else "session", token)
 
 
 @dataclass(eq=False)

@@ -6,9 +6,10 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Protocol, Self
 
-from domain.console import EventFilter, Operator, OperatorSession, UserQuery
+from domain.console import EventFilter, UserQuery
 from domain.events import AuditEvent
-from domain.model import CaptchaChallenge, Consent, SentSms, SessionEnd, SmsChallenge, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SentSms, SessionEnd, SmsChallenge, SmsPurpose, User, UserSession
+from domain.operators import Operator, OperatorSession
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 
 # Where a page of audit events ended: (occurred_at, id) of its last event; the next page starts after it.
@@ -221,7 +222,7 @@ class UnitOfWorkFactory(Protocol):
 
 
 class SmsSender(Protocol):
-    def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
+    def send_code(self, mobile: str, code: str, purpose: SmsPurpose) -> SentSms:
         """Hand the code to a provider (called with no transaction open; bounded by the adapter's timeouts).
 
         Raises errors.SmsNumberThrottled or errors.SmsNumberRejected when the provider refuses this number, and

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from domain.model import SmsPurpose
 from domain.ports import SmsSender
-from domain.use_cases.request_sms_code import PURPOSES
 from entrypoints.settings import InvalidSetting, flag
 
 PROVIDERS = ("console", "aliyun", "tencent")
@@ -173,14 +173,14 @@ def _receipt_token(config: Mapping) -> str | None:
 
 def _templates(config: Mapping, name: str, provider: str) -> dict[str, str]:
     raw = _text(config, name)
-    expected = f"purpose=template pairs for {', '.join(PURPOSES)}, e.g. {TEMPLATE_EXAMPLE[provider]}"
+    expected = f"purpose=template pairs for {', '.join(SmsPurpose)}, e.g. {TEMPLATE_EXAMPLE[provider]}"
     templates: dict[str, str] = {}
     for pair in raw.split(","):
         purpose, _, template = (part.strip() for part in pair.partition("="))
-        if purpose not in PURPOSES or purpose in templates or not TEMPLATE_CODE[provider].fullmatch(template):
+        if purpose not in tuple(SmsPurpose) or purpose in templates or not TEMPLATE_CODE[provider].fullmatch(template):
             raise InvalidSetting(f"{name} must be {expected}; {pair.strip()!r} is not")
         templates[purpose] = template
-    if missing := [p for p in PURPOSES if p not in templates]:
+    if missing := [p.value for p in SmsPurpose if p not in templates]:
         raise InvalidSetting(f"{name} has no template for {', '.join(missing)}: expected {expected}")
     return templates
 

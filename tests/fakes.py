@@ -15,9 +15,10 @@ from collections import deque
 from datetime import UTC, datetime
 
 from domain import errors
-from domain.console import SMS_RECEIPTS, EventFilter, Operator, OperatorSession, UserQuery
+from domain.console import SMS_RECEIPTS, EventFilter, UserQuery
 from domain.events import AuditEvent, EventType
 from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, SmsStatus, User, UserSession
+from domain.operators import Operator, OperatorSession
 
 # --- repositories -----------------------------------------------------------------------------
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from adapters.sqlalchemy.repositories import event_from_row
 from adapters.sqlalchemy.tables import audit_events, event_day_counts, operator_sessions, operators, users
 from domain import errors, ports
-from domain.console import SMS_RECEIPTS, EventFilter, Operator, OperatorSession, UserQuery
-from domain.events import AuditEvent, ClientContext, EventType
+from domain.console import SMS_RECEIPTS, EventFilter, UserQuery
+from domain.events import AuditEvent, EventType
 from domain.model import User
+from domain.operators import Operator, OperatorSession
 
 
 class SqlOperators:
@@ -64,25 +66,6 @@ class SqlOperatorSessions:
             .values(ended_at=now)
             .execution_options(synchronize_session=False)
         )
-
-
-def _event_type(raw: str) -> EventType | str:
-    """Types this code does not know (written by a newer version, say) are shown as they are."""
-    try:
-        return EventType(raw)
-    except ValueError:
-        return raw
-
-
-def to_event(row: Any) -> AuditEvent:  # a Row of audit_events
-    return AuditEvent(
-        _event_type(row.type),
-        row.occurred_at,
-        ClientContext(row.ip, row.user_agent, row.request_id),
-        mobile=row.mobile,
-        user_id=row.user_id,
-        detail=row.detail or {},
-    )
 
 
 def _prefix(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
@@ -141,7 +124,7 @@ class SqlConsole:
             statement = statement.where(c.occurred_at >= where.since)
         if where.until is not None:
             statement = statement.where(c.occurred_at < where.until)
-        return [to_event(row) for row in self.session.execute(statement)]
+        return [event_from_row(row) for row in self.session.execute(statement)]
 
     def count_by_day(
         self, boundaries: list[datetime], types: tuple[str, ...]
@@ -178,7 +161,7 @@ class SqlConsole:
             .where(c.type.in_(SMS_RECEIPTS), c.occurred_at >= since, message_id.in_(message_ids))
             .order_by(c.occurred_at, c.id)
         )
-        return {row.detail["message_id"]: to_event(row) for row in self.session.execute(statement)}  # newest wins
+        return {row.detail["message_id"]: event_from_row(row) for row in self.session.execute(statement)}  # newest wins
 
     def refusal_reasons(self, event_type: str, since: datetime) -> list[tuple[str, int]]:
         c = audit_events.c

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import registry
 
 from adapters.sqlalchemy import tables
-from domain.console import Operator, OperatorSession
 from domain.model import SmsChallenge, User, UserSession
+from domain.operators import Operator, OperatorSession
 
 mapper_registry = registry(metadata=tables.metadata)
 

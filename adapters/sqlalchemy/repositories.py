@@ -268,6 +268,23 @@ def event_row(event: AuditEvent) -> dict:
     }
 
 
+def event_from_row(row) -> AuditEvent:
+    """The inverse of event_row, for every reader of the log (the console, a user's history, the data copy). A type
+    this code does not know (written by a newer version, say) stays as stored: one such row breaks no page."""
+    try:
+        event_type: EventType | str = EventType(row.type)
+    except ValueError:
+        event_type = row.type
+    return AuditEvent(
+        event_type,
+        row.occurred_at,
+        ClientContext(row.ip, row.user_agent, row.request_id),
+        mobile=row.mobile,
+        user_id=row.user_id,
+        detail=row.detail or {},
+    )
+
+
 INSERT_EVENTS = insert(audit_events)  # built once (see _upsert_statement)
 
 
@@ -288,17 +305,7 @@ class SqlAuditLog:
             .order_by(c.occurred_at.desc(), c.id.desc())
             .limit(limit)
         )
-        return [
-            AuditEvent(
-                EventType(row.type),
-                row.occurred_at,
-                ClientContext(row.ip, row.user_agent, row.request_id),
-                mobile=row.mobile,
-                user_id=row.user_id,
-                detail=row.detail or {},
-            )
-            for row in self.session.execute(query)
-        ]
+        return [event_from_row(row) for row in self.session.execute(query)]
 
     def page_for_user(self, user_id: int, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
         return self._page(audit_events.c.user_id == user_id, after, limit)
@@ -317,20 +324,7 @@ class SqlAuditLog:
         if after is not None:
             at, last_id = after
             query = query.where(or_(c.occurred_at > at, and_(c.occurred_at == at, c.id > last_id)))
-        return [
-            (
-                row.id,
-                AuditEvent(
-                    EventType(row.type),
-                    row.occurred_at,
-                    ClientContext(row.ip, row.user_agent, row.request_id),
-                    mobile=row.mobile,
-                    user_id=row.user_id,
-                    detail=row.detail or {},
-                ),
-            )
-            for row in self.session.execute(query)
-        ]
+        return [(row.id, event_from_row(row)) for row in self.session.execute(query)]
 
     def pseudonymize(
         self,

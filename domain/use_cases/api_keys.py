@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.outbox import ApiKey, api_key_digest
 from domain.ports import Clock, Codes, IntegrationsUnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 KEY_PREFIX = "ak_"
 KEY_ALPHABET = string.ascii_letters + string.digits

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventFacts, EventType
-from domain.model import SessionEnd, mask_mobile, normalize_mobile, normalize_password, session_digest
+from domain.flows.audit import record, record_refusal_and_raise, refuse_wrong_password
+from domain.flows.sessions import NewSession, rotate_session
+from domain.flows.sms_proof import check_code, spend_code
+from domain.model import SessionEnd, SmsPurpose, mask_mobile, normalize_mobile, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise, refuse_wrong_password
-from domain.use_cases.request_sms_code import code_purpose
-from domain.use_cases.sessions import NewSession, rotate_session
-from domain.use_cases.sms_proof import check_code, spend_code
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class ChangeMobile:
 
     def __call__(self, cmd: MobileChange) -> NewSession:
         now, rules = self.clock.now(), self.rules
-        purpose = code_purpose("change_mobile", cmd.user_id)
+        purpose = SmsPurpose.CHANGE_MOBILE.stored_purpose(cmd.user_id)
         with self.uow() as uow:
             user = uow.users.get(cmd.user_id)
             if user is None:
@@ -113,7 +112,7 @@ class ChangeMobile:
                 user.login_succeeded()  # the right current password clears the count, as at sign-in
             if uow.users.get_by_mobile(mobile) is not None:
                 record_refusal_and_raise(uow, errors.MobileInUse(), EventType.MOBILE_CHANGE_REFUSED, **event)
-            session = uow.sessions.get_for_update(session_digest(cmd.session_token, rules))
+            session = uow.sessions.get_for_update(session_digest(rules, cmd.session_token))
             if session is None or session.user_id != user.id or not session.is_active(now, rules):
                 raise errors.LoginRequired()  # this session ended meanwhile: change nothing
             uow.sessions.end_all(user.id, now, SessionEnd.MOBILE_CHANGED)  # this one too: it gets a new id

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.model import normalize_nickname
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 
 @dataclass(frozen=True)

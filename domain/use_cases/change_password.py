@@ -4,11 +4,11 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventFacts, EventType
+from domain.flows.audit import record, record_refusal_and_raise, refuse_wrong_password
+from domain.flows.sessions import NewSession, rotate_session
 from domain.model import SessionEnd, check_new_password, normalize_password, session_digest
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise, refuse_wrong_password
-from domain.use_cases.sessions import NewSession, rotate_session
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class ChangePassword:
             user.login_succeeded()
             if password_hash is None:
                 record_refusal_and_raise(uow, errors.SamePassword(), EventType.PASSWORD_CHANGE_REFUSED, **event)
-            session = uow.sessions.get_for_update(session_digest(cmd.session_token, rules))
+            session = uow.sessions.get_for_update(session_digest(rules, cmd.session_token))
             if session is None or session.user_id != cmd.user_id or not session.is_active(now, rules):
                 raise errors.LoginRequired()  # this session ended meanwhile: change nothing
             assert user.id is not None

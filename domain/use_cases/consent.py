@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.model import Consent
 from domain.ports import UnitOfWork
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 
 def record_consent(

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from domain import errors
 from domain.events import ClientContext, EventFacts, EventType
-from domain.model import SessionEnd, User, normalize_password
+from domain.flows.audit import record, record_refusal_and_raise
+from domain.flows.sms_proof import check_code, spend_code
+from domain.model import SessionEnd, SmsPurpose, User, normalize_password
 from domain.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
-from domain.use_cases.sms_proof import check_code, spend_code
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,10 @@ class RequestAccountDeletion:
                 )
         with self.uow() as uow:
             if cmd.code is not None:  # the code's row, then the user's: the order of the sign-in use cases
-                proven = check_code(uow, user.mobile, "delete_account", cmd.code, now, self.rules, cmd.client)
+                proven = check_code(uow, user.mobile, SmsPurpose.DELETE_ACCOUNT, cmd.code, now, self.rules, cmd.client)
                 if proven is None:
                     record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.ACCOUNT_DELETION_REFUSED, **event)
-                spend_code(uow, user.mobile, "delete_account", proven)
+                spend_code(uow, user.mobile, SmsPurpose.DELETE_ACCOUNT, proven)
             user = uow.users.get_for_update(cmd.user_id)
             if user is None or user.mobile != event["mobile"]:
                 raise errors.LoginRequired()  # erased, or moved to another mobile since the code was sent

@@ -11,9 +11,9 @@ from datetime import datetime
 from functools import partial
 
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.model import pseudonymize_mobile
 from domain.ports import Clock, UnitOfWorkFactory
-from domain.use_cases.common import record
 
 # Detail keys that name the person, per event type: blanked in the kept events when the account is erased.
 PERSONAL_DETAIL = {

@@ -10,10 +10,10 @@ from typing import Any
 
 from domain import errors
 from domain.events import AuditEvent, ClientContext, EventType
+from domain.flows.audit import record
 from domain.model import Consent, User
 from domain.ports import Clock, EventCursor, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 
 @dataclass(frozen=True)

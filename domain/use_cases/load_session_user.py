@@ -29,7 +29,7 @@ class LoadSessionUser:
     def __call__(self, session_token: str, ip: str | None) -> SessionOwner | None:
         now = self.clock.now()
         with self.reader() as uow:
-            session = uow.sessions.get(session_digest(session_token, self.rules))
+            session = uow.sessions.get(session_digest(self.rules, session_token))
             if session is None or not session.is_active(now, self.rules):
                 return None
             user = uow.users.get(session.user_id)

@@ -4,13 +4,13 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventFacts, EventType
+from domain.flows.audit import record, record_refusal_and_raise, refuse_wrong_password
+from domain.flows.captcha import take_captcha
+from domain.flows.sessions import NewSession, open_session
 from domain.model import normalize_mobile, normalize_password
 from domain.ports import Clock, Codes, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise, refuse_wrong_password
 from domain.use_cases.delete_account import cancel_pending_deletion
-from domain.use_cases.sessions import NewSession, open_session
-from domain.use_cases.take_captcha import take_captcha
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventFacts, EventType
-from domain.model import User, default_nickname, normalize_mobile
+from domain.flows.audit import record, record_refusal_and_raise
+from domain.flows.sessions import open_session
+from domain.flows.sms_proof import check_code, spend_code
+from domain.model import SmsPurpose, User, default_nickname, normalize_mobile
 from domain.ports import Clock, Codes, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
 from domain.use_cases.consent import record_consent
 from domain.use_cases.delete_account import cancel_pending_deletion
 from domain.use_cases.login import SignedIn
-from domain.use_cases.sessions import open_session
-from domain.use_cases.sms_proof import check_code, spend_code
-
-PURPOSE = "login"
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,7 @@ class LoginWithSms:
     def _sign_in(self, cmd: SmsCredentials, mobile: str, event: EventFacts) -> SmsSignedIn:
         now, rules = event["now"], self.rules
         with self.uow() as uow:
-            proven = check_code(uow, mobile, PURPOSE, cmd.code, now, rules, cmd.client)
+            proven = check_code(uow, mobile, SmsPurpose.LOGIN, cmd.code, now, rules, cmd.client)
             if proven is None:
                 record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.LOGIN_FAILED, **event)
             user = uow.users.get_by_mobile_for_update(mobile)
@@ -81,7 +79,9 @@ class LoginWithSms:
                 # are limited); success lifts the lock below, as a password reset does.
                 if user.disabled_at is not None:
                     record_refusal_and_raise(uow, errors.AccountDisabled(), EventType.LOGIN_FAILED, **event)
-            spend_code(uow, mobile, PURPOSE, proven)  # checked in this very transaction: it is still the current one
+            spend_code(
+                uow, mobile, SmsPurpose.LOGIN, proven
+            )  # checked in this very transaction: it is still the current one
             registered = user is None
             if user is None:
                 user = User(

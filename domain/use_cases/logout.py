@@ -3,10 +3,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.model import SessionEnd, session_digest
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,14 @@ class Logout:
         now = self.clock.now()
         with self.uow() as uow:
             # Held until commit: of two racing logouts of one session, the second finds it ended.
-            session = uow.sessions.get_for_update(session_digest(cmd.session_token, self.rules))
+            session = uow.sessions.get_for_update(session_digest(self.rules, cmd.session_token))
             if session is None or not session.is_active(now, self.rules):
                 return
             session.end(now, SessionEnd.LOGGED_OUT)
             user = uow.users.get(session.user_id)
             record(
                 uow,
-                EventType.LOGGED_OUT,
+                EventType.USER_LOGGED_OUT,
                 now=now,
                 client=cmd.client,
                 mobile=user.mobile if user else None,

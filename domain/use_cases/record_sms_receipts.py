@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.ports import Clock, UnitOfWorkFactory
-from domain.use_cases.common import record
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventFacts, EventType
-from domain.model import User, check_new_password, normalize_mobile, normalize_nickname
+from domain.flows.audit import record, record_refusal_and_raise
+from domain.flows.sms_proof import check_code, spend_code
+from domain.model import SmsPurpose, User, check_new_password, normalize_mobile, normalize_nickname
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
 from domain.use_cases.consent import record_consent
-from domain.use_cases.sms_proof import check_code, spend_code
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class RegisterUser:
         with self.uow() as uow:
             # The code first: whether the mobile is registered is told only to whoever holds its code, so a
             # made-up code gets the same answer for every mobile.
-            proven = check_code(uow, mobile, "register", cmd.code, now, rules, cmd.client)
+            proven = check_code(uow, mobile, SmsPurpose.REGISTER, cmd.code, now, rules, cmd.client)
             if proven is None:
                 record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
             if uow.users.get_by_mobile(mobile) is not None:
@@ -53,7 +53,7 @@ class RegisterUser:
         password_hash = self.hasher.hash(password)
         try:
             with self.uow() as uow:
-                if not spend_code(uow, mobile, "register", proven):
+                if not spend_code(uow, mobile, SmsPurpose.REGISTER, proven):
                     record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.REGISTRATION_REFUSED, **event)
                 user = User(mobile=mobile, nickname=nickname, password_hash=password_hash, created_at=now)
                 uow.users.add(user)

@@ -13,27 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain import errors
 from domain.events import ClientContext, EventFacts, EventType
-from domain.model import SentSms, SmsChallenge, SmsStatus, digest, normalize_mobile
+from domain.flows.audit import record, record_refusal_and_raise
+from domain.flows.captcha import take_captcha
+from domain.model import SentSms, SmsChallenge, SmsPurpose, SmsStatus, digest, normalize_mobile
 from domain.ports import Clock, Codes, SmsSender, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
-from domain.use_cases.take_captcha import take_captcha
-
-PURPOSES = ("register", "reset_password", "login", "change_mobile", "delete_account")
-# Sent for a signed-in account (SmsCodeRequest.user_id): 换绑手机号 (to the new mobile, or to the current one as an
-# account without a password proves itself), 注销 (to the account's own mobile).
-ACCOUNT_PURPOSES = ("change_mobile", "delete_account")
-
-
-def code_purpose(purpose: str, user_id: int | None) -> str:
-    """The purpose a code is stored and checked under. A 换绑 code is bound to the account that asked for it:
-    another account asking for a code to the same new mobile neither replaces it nor can use it."""
-    return f"{purpose}:{user_id}" if purpose == "change_mobile" else purpose
 
 
 @dataclass(frozen=True)
@@ -42,8 +31,8 @@ class SmsCodeRequest:
     captcha_id: str
     captcha: str
     client: ClientContext
-    purpose: str = "register"
-    user_id: int | None = None  # the signed-in account, for ACCOUNT_PURPOSES
+    purpose: SmsPurpose = SmsPurpose.REGISTER
+    user_id: int | None = None  # the signed-in account, for the purposes SmsPurpose.for_account
 
 
 @dataclass(frozen=True)
@@ -59,10 +48,14 @@ class RequestSmsCode:
         self.uow, self.sender, self.clock, self.codes, self.rules = uow, sender, clock, codes, rules
 
     def __call__(self, cmd: SmsCodeRequest) -> SmsCodeSent:
-        if cmd.purpose not in PURPOSES or (cmd.purpose in ACCOUNT_PURPOSES) != (cmd.user_id is not None):
+        try:
+            cmd = replace(cmd, purpose=SmsPurpose(cmd.purpose))  # an entrypoint may pass the value
+        except ValueError:
+            raise errors.InvalidInput() from None
+        if cmd.purpose.for_account != (cmd.user_id is not None):
             raise errors.InvalidInput()
         now = self.clock.now()
-        event: EventFacts = {"now": now, "client": cmd.client, "purpose": cmd.purpose, "user_id": cmd.user_id}
+        event: EventFacts = {"now": now, "client": cmd.client, "purpose": cmd.purpose.value, "user_id": cmd.user_id}
         challenge, code = self._store_challenge(cmd, event)
         event["mobile"] = challenge.mobile
         try:
@@ -98,16 +91,16 @@ class RequestSmsCode:
                 record_refusal_and_raise(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
             owner = uow.users.get_by_mobile(mobile)
             registered = owner is not None
-            if cmd.purpose == "register" and registered:
+            if cmd.purpose == SmsPurpose.REGISTER and registered:
                 record_refusal_and_raise(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
-            if cmd.purpose == "reset_password" and not registered:
+            if cmd.purpose == SmsPurpose.RESET_PASSWORD and not registered:
                 record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
-            # "login" goes to any valid mobile, registered or not, with the same answer (验证码登录 signs up too).
+            # SmsPurpose.LOGIN goes to any valid mobile, registered or not, with the same answer (验证码登录 signs up too).
             if (
-                cmd.purpose == "change_mobile" and owner is not None and owner.id != cmd.user_id
+                cmd.purpose == SmsPurpose.CHANGE_MOBILE and owner is not None and owner.id != cmd.user_id
             ):  # another account holds it
                 record_refusal_and_raise(uow, errors.MobileInUse(), EventType.SMS_CODE_REFUSED, **event)
-            if cmd.purpose == "delete_account":
+            if cmd.purpose == SmsPurpose.DELETE_ACCOUNT:
                 assert account is not None  # an account's purpose: checked on entry
                 if mobile != account.mobile:
                     raise errors.InvalidInput()  # the entrypoint sends 注销 codes to the account's own mobile only
@@ -118,7 +111,7 @@ class RequestSmsCode:
             if over := self._over_a_limit(uow, mobile, ip, now):
                 record_refusal_and_raise(uow, over, EventType.SMS_CODE_REFUSED, **event)
             code = self.codes.digits(rules.sms_code_length)
-            purpose = code_purpose(cmd.purpose, cmd.user_id)
+            purpose = cmd.purpose.stored_purpose(cmd.user_id)
             challenge = SmsChallenge(
                 mobile=mobile,
                 purpose=purpose,

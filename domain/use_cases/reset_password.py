@@ -4,11 +4,11 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventFacts, EventType
-from domain.model import SessionEnd, check_new_password, normalize_mobile
+from domain.flows.audit import record, record_refusal_and_raise
+from domain.flows.sms_proof import check_code, spend_code
+from domain.model import SessionEnd, SmsPurpose, check_new_password, normalize_mobile
 from domain.ports import Clock, PasswordHasher, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
-from domain.use_cases.sms_proof import check_code, spend_code
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,13 @@ class ResetPassword:
             with self.uow() as uow:
                 record_refusal_and_raise(uow, error, EventType.PASSWORD_RESET_REFUSED, **event)
         with self.uow() as uow:
-            proven = check_code(uow, mobile, "reset_password", cmd.code, now, rules, cmd.client)
+            proven = check_code(uow, mobile, SmsPurpose.RESET_PASSWORD, cmd.code, now, rules, cmd.client)
             if proven is None:
                 record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
             uow.commit()
         password_hash = self.hasher.hash(password)  # only for a proven code, outside the transaction
         with self.uow() as uow:
-            if not spend_code(uow, mobile, "reset_password", proven):
+            if not spend_code(uow, mobile, SmsPurpose.RESET_PASSWORD, proven):
                 record_refusal_and_raise(uow, errors.SmsCodeInvalid(), EventType.PASSWORD_RESET_REFUSED, **event)
             user = uow.users.get_by_mobile_for_update(mobile)
             if user is None:

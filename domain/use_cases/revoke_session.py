@@ -5,10 +5,10 @@ from dataclasses import dataclass
 
 from domain import errors
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.model import SessionEnd
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 PUBLIC_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what Codes.token makes; anything else names no session
 

@@ -8,9 +8,9 @@ provider may have accepted has its event. Run by `accounts purge`.
 from __future__ import annotations
 
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 
 class SettleInterruptedSends:

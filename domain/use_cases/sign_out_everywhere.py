@@ -3,9 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.model import SessionEnd
 from domain.ports import Clock, UnitOfWorkFactory
-from domain.use_cases.common import record
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class SignOutEverywhere:
             ended = uow.sessions.end_all(user.id, now, SessionEnd.SIGNED_OUT_EVERYWHERE)
             record(
                 uow,
-                EventType.SIGNED_OUT_EVERYWHERE,
+                EventType.SESSIONS_REVOKED,
                 now=now,
                 client=cmd.client,
                 mobile=user.mobile,

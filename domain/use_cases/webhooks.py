@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 from domain import errors
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
 from domain.outbox import WebhookStatus, parse_types, webhook_secret
 from domain.ports import Clock, Codes, IntegrationsUnitOfWorkFactory, TargetGuard
-from domain.use_cases.common import record
 
 SALT_ALPHABET = string.ascii_letters + string.digits
 MAX_URL = 2048

@@ -7,6 +7,8 @@ import structlog
 from flask import Blueprint, request
 from flask_login import current_user, login_required
 
+from domain.local_time import BEIJING
+from domain.model import SmsPurpose
 from domain.use_cases.change_mobile import MobileChange
 from domain.use_cases.change_nickname import NicknameChange
 from domain.use_cases.change_password import PasswordChange
@@ -25,7 +27,7 @@ from entrypoints.messages import say
 from entrypoints.web import data_copy
 from entrypoints.web.auth import end_session, session_token, signed_in_token, start_session
 from entrypoints.web.context import client_context, services
-from entrypoints.web.pages import BEIJING, browser_name
+from entrypoints.web.pages import browser_name
 from entrypoints.web.request_schema import body
 
 api = Blueprint("api", __name__)
@@ -41,7 +43,7 @@ def get_captcha():
     return image, 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}
 
 
-def send_sms(purpose: str, *, user_id: int | None = None, own_mobile: bool = False):
+def send_sms(purpose: SmsPurpose, *, user_id: int | None = None, own_mobile: bool = False):
     """own_mobile: to the signed-in account's own mobile, which the request does not carry."""
     data = body()
     sent = services().request_sms_code(
@@ -64,12 +66,12 @@ def send_sms(purpose: str, *, user_id: int | None = None, own_mobile: bool = Fal
 
 @api.post("/api/send_register_sms")
 def send_register_sms():
-    return send_sms("register")
+    return send_sms(SmsPurpose.REGISTER)
 
 
 @api.post("/api/send_reset_sms")
 def send_reset_sms():
-    return send_sms("reset_password")
+    return send_sms(SmsPurpose.RESET_PASSWORD)
 
 
 @api.post("/api/register")
@@ -218,7 +220,7 @@ def check_password():
 
 @api.post("/api/send_login_sms")
 def send_login_sms():
-    return send_sms("login")  # any valid mobile, registered or not, and the same answer for both
+    return send_sms(SmsPurpose.LOGIN)  # any valid mobile, registered or not, and the same answer for both
 
 
 @api.post("/api/login_sms")
@@ -237,14 +239,14 @@ def login_sms():
 @api.post("/api/account/mobile/send_code")
 @login_required
 def send_change_mobile_code():
-    return send_sms("change_mobile", user_id=current_user.user_id)  # to the new mobile
+    return send_sms(SmsPurpose.CHANGE_MOBILE, user_id=current_user.user_id)  # to the new mobile
 
 
 @api.post("/api/account/mobile/send_current_code")
 @login_required
 def send_current_mobile_code():
     """For an account without a password: the code to its current mobile that proves the owner."""
-    return send_sms("change_mobile", user_id=current_user.user_id, own_mobile=True)
+    return send_sms(SmsPurpose.CHANGE_MOBILE, user_id=current_user.user_id, own_mobile=True)
 
 
 @api.post("/api/account/mobile")
@@ -269,4 +271,4 @@ def change_mobile():
 @api.post("/api/account/delete/send_code")
 @login_required
 def send_delete_account_code():
-    return send_sms("delete_account", user_id=current_user.user_id, own_mobile=True)
+    return send_sms(SmsPurpose.DELETE_ACCOUNT, user_id=current_user.user_id, own_mobile=True)

@@ -11,8 +11,8 @@ from flask import Flask, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, logout_user
 
 from domain.errors import LoginRequired
+from domain.flows.sessions import NewSession
 from domain.use_cases.load_session_user import SessionOwner
-from domain.use_cases.sessions import NewSession
 from entrypoints.web.context import client_context, services
 
 SESSION_KEY = "sid"

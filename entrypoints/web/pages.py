@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from domain.console import BEIJING
+from domain.local_time import BEIJING
 from domain.model import MOBILE_PATTERN
 from entrypoints.messages import SIGN_IN_REFUSALS, page_words, say
 from entrypoints.web.context import services

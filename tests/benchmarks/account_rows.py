@@ -45,7 +45,7 @@ EXPORT_ACCOUNTS = 300  # each exported at most POOL / EXPORT_ACCOUNTS times in t
 HISTORY = [
     (EventType.LOGIN_SUCCEEDED, 12, {"method": "sms", "remember": True}),
     (EventType.LOGIN_FAILED, 4, {"reason": "bad_credentials", "method": "sms"}),
-    (EventType.LOGGED_OUT, 6, {}),
+    (EventType.USER_LOGGED_OUT, 6, {}),
     (EventType.SMS_CODE_SENT, 6, {"purpose": "login", "provider": "aliyun", "message_id": "bench^0"}),
     (EventType.NICKNAME_CHANGED, 1, {}),
     (EventType.SESSION_REVOKED, 1, {"session": "bench-revoked"}),

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from domain.console import Actor, EventFilter, Role
+from domain.console import EventFilter
 from domain.events import ClientContext
+from domain.operators import Actor, Role
 
 TARGET_MS = 500.0
 CLIENT = ClientContext(ip="127.0.0.1", user_agent="bench", request_id="bench")

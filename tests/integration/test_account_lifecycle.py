@@ -285,6 +285,39 @@ def test_the_copy_is_a_utf8_json_attachment_with_consents_and_every_event(make_a
     assert OTHER not in json.dumps(exported)
 
 
+def test_an_event_type_this_version_does_not_know_is_copied_as_stored(api):
+    """A newer version (or a rollback to an older one) can leave types in the log that this code has no name for:
+    the copy carries them as they are instead of failing part way."""
+    user_id = signed_up(api)
+    engine = create_engine(api.app.config["DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(
+            insert(audit_events),
+            [
+                {
+                    "type": "account.from_a_newer_version",
+                    "occurred_at": T0,
+                    "mobile": MOBILE,
+                    "user_id": user_id,
+                    "detail": {},
+                },
+                {
+                    "type": "sms_code.from_a_newer_version",
+                    "occurred_at": T0,
+                    "mobile": MOBILE,
+                    "user_id": None,
+                    "detail": {},
+                },
+            ],
+        )
+    engine.dispose()
+    response = api.get("/api/account/export")
+    assert response.status_code == 200
+    types = [e["type"] for e in json.loads(response.get_data(as_text=True))["events"]]
+    assert types[:2] == ["account.from_a_newer_version", "sms_code.from_a_newer_version"]
+    assert types[-1] == "data.exported"
+
+
 def test_a_long_history_streams_in_bounded_memory(make_app, database_url, sms, captcha):
     api = ApiClient(make_app(database_url), sms, captcha)
     user_id = signed_up(api)

@@ -113,9 +113,10 @@ def console_cookie(app) -> str:
     import secrets
     from datetime import datetime
 
-    from domain.console import OperatorSession, session_digest
     from domain.errors import UsernameTaken
     from domain.events import ClientContext
+    from domain.model import session_digest
+    from domain.operators import OperatorSession
 
     console = app.extensions["console_app"]
     admin = app.extensions["services"].admin
@@ -129,7 +130,10 @@ def console_cookie(app) -> str:
         session_id, now = secrets.token_urlsafe(24), datetime.now(UTC)
         uow.operator_sessions.add(
             OperatorSession(
-                session_digest(admin.sign_out.rules, session_id), operator.id, started_at=now, last_seen_at=now
+                session_digest(admin.sign_out.rules, session_id, operator=True),
+                operator.id,
+                started_at=now,
+                last_seen_at=now,
             )
         )
         uow.commit()

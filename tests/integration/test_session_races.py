@@ -34,7 +34,7 @@ def sign_in(kit: Kit, remember: bool = False) -> str:
 def row(kit: Kit, token: str):
     engine = kit.services.engine
     with engine.connect() as connection:
-        digest = session_digest(token, kit.services.rules)
+        digest = session_digest(kit.services.rules, token)
         return connection.execute(select(user_sessions).where(user_sessions.c.token_digest == digest)).mappings().one()
 
 

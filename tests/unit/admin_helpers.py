@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.console import Actor, Role
+from domain.operators import Actor, Role
 from domain.use_cases.admin.enrolment import Enrolment
 from domain.use_cases.admin.sign_in import OperatorCredentials
 from tests.builders import CLIENT

@@ -202,7 +202,7 @@ def test_sign_out_everywhere_ends_every_session_of_the_user_only():
     s.sign_out_everywhere(SignOutEverywhereRequest(user.id, CLIENT))
     assert [s.load_session_user(token, None) for token in mine] == [None, None]
     assert s.load_session_user(theirs, None).user_id == other_user.id
-    [event] = s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE)
+    [event] = s.store.events_of(EventType.SESSIONS_REVOKED)
     assert (event.user_id, event.mobile, event.client, event.detail) == (user.id, MOBILE, CLIENT, {"ended": 2})
 
 
@@ -372,10 +372,8 @@ def test_sign_out_everywhere_records_who_when_and_from_where():
     sign_in(s)
     with freeze_time(T0):
         s.sign_out_everywhere(SignOutEverywhereRequest(user.id, CLIENT))
-    assert s.store.events_of(EventType.SIGNED_OUT_EVERYWHERE) == [
-        AuditEvent(
-            EventType.SIGNED_OUT_EVERYWHERE, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={"ended": 1}
-        )
+    assert s.store.events_of(EventType.SESSIONS_REVOKED) == [
+        AuditEvent(EventType.SESSIONS_REVOKED, T0, CLIENT, mobile="13800138000", user_id=user.id, detail={"ended": 1})
     ]
 
 

@@ -7,8 +7,9 @@ import pytest
 from freezegun import freeze_time
 
 from domain import errors
-from domain.console import METRICS, Actor, EventFilter
+from domain.console import METRICS, EventFilter
 from domain.events import AuditEvent, ClientContext, EventType
+from domain.operators import Actor
 from domain.use_cases.admin.dashboard import DAYS
 from domain.use_cases.admin.sms import SmsSend
 from tests.builders import CLIENT, make_services

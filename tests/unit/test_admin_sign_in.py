@@ -7,8 +7,8 @@ import pytest
 from freezegun import freeze_time
 
 from domain import errors
-from domain.console import Role
 from domain.events import AuditEvent, ClientContext, EventType
+from domain.operators import Role
 from domain.use_cases.admin.enrolment import Enrolment, EnrolmentStart
 from domain.use_cases.admin.sign_in import OperatorCredentials
 from tests.builders import CLIENT, make_services

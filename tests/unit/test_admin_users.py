@@ -69,7 +69,7 @@ def test_an_auditor_may_read_and_export():
 
 def test_a_role_the_code_does_not_know_may_do_nothing():
     s, admin = console()
-    from domain.console import Actor
+    from domain.operators import Actor
 
     stranger = Actor(admin.operator_id, admin.username, "superuser")
     with pytest.raises(errors.Forbidden):

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain import errors
-from domain.console import GRANTS, Action, Role
 from domain.events import EventType
+from domain.operators import GRANTS, Action, Role
 from domain.use_cases.admin.webhooks import host_of, without_paths
 from tests.builders import CLIENT, make_services
 from tests.unit.admin_helpers import enrol, sign_in

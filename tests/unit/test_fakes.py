@@ -11,7 +11,7 @@ from tests.fakes import DatabaseDown, FakeStore, FakeUnitOfWork
 
 
 def _event():
-    return AuditEvent(EventType.LOGGED_OUT, datetime.now(UTC), CLIENT)
+    return AuditEvent(EventType.USER_LOGGED_OUT, datetime.now(UTC), CLIENT)
 
 
 def test_exit_without_commit_discards_writes_and_events():
@@ -30,7 +30,7 @@ def test_commit_keeps_writes_and_publishes_events():
         uow.record(_event())
         uow.commit()
     assert [u.mobile for u in s.store.users.rows.values()] == ["13800138000"]
-    assert [e.type for e in s.store.events] == [EventType.LOGGED_OUT]
+    assert [e.type for e in s.store.events] == [EventType.USER_LOGGED_OUT]
 
 
 def test_add_enforces_unique_mobile_and_failed_commit_writes_nothing():

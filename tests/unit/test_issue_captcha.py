@@ -6,8 +6,8 @@ import pytest
 from freezegun import freeze_time
 
 from domain import errors
+from domain.flows.captcha import take_captcha
 from domain.use_cases.issue_captcha import CaptchaRequest
-from domain.use_cases.take_captcha import take_captcha
 from tests.builders import CLIENT, make_services
 from tests.fakes import FakeCodes
 

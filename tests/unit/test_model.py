@@ -8,6 +8,8 @@ from domain import errors
 from domain.model import (
     CaptchaChallenge,
     SmsChallenge,
+    SmsPurpose,
+    SmsStatus,
     User,
     canonical_captcha_id,
     check_new_password,
@@ -153,6 +155,19 @@ def test_common_password_refused(pw):
 def test_digest_is_keyed_hmac_hex():
     assert digest(b"k1", "register", "13800138000", "123456") != digest(b"k2", "register", "13800138000", "123456")
     assert len(digest(KEY, "x")) == 64
+
+
+def test_sms_purposes_and_statuses_are_stored_as_the_same_strings():
+    assert [str(p) for p in SmsPurpose] == ["register", "reset_password", "login", "change_mobile", "delete_account"]
+    assert [str(s) for s in SmsStatus] == ["sending", "sent", "failed", "unconfirmed"]
+    assert [p for p in SmsPurpose if p.for_account] == [SmsPurpose.CHANGE_MOBILE, SmsPurpose.DELETE_ACCOUNT]
+
+
+def test_a_change_mobile_code_is_stored_bound_to_the_account_that_asked_for_it():
+    assert SmsPurpose.CHANGE_MOBILE.stored_purpose(7) == "change_mobile:7"
+    assert SmsPurpose.DELETE_ACCOUNT.stored_purpose(7) == "delete_account"
+    assert SmsPurpose.LOGIN.stored_purpose(None) == "login"
+    assert type(SmsPurpose.REGISTER.stored_purpose(None)) is str  # the column's value, not the enum
 
 
 def _sms(code="123456", purpose="register", mobile="13800138000"):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from domain.console import Action, Actor, EventFilter, Page
+from domain.console import EventFilter, Page
 from domain.events import AuditEvent, ClientContext, EventType
+from domain.flows.operator_actions import record_action, require
+from domain.operators import Action, Actor
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.admin.common import record_action, require
 from domain.use_cases.admin.users import page_number
 
 

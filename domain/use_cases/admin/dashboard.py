@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from domain import errors
-from domain.console import BEIJING, METRICS, Action, Actor, DayCounts, counted_types, metric_of
+from domain.console import METRICS, DayCounts, counted_types, metric_of
 from domain.events import ClientContext
+from domain.flows.operator_actions import require
+from domain.local_time import BEIJING
+from domain.operators import Action, Actor
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from domain.use_cases.admin.common import require
 
 DAYS = 30
 # Events are stamped when their use case starts and committed a moment later (an SMS send waits for the

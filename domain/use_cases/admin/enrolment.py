@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import errors
-from domain.console import (
+from domain.events import ClientContext, EventFacts, EventType
+from domain.flows.audit import record, record_refusal_and_raise
+from domain.model import check_new_password
+from domain.operators import (
     RECOVERY_CODE_LENGTH,
     TOKEN_ALPHABET,
     Operator,
@@ -15,11 +18,8 @@ from domain.console import (
     recovery_digest,
     setup_digest,
 )
-from domain.events import ClientContext, EventFacts, EventType
-from domain.model import check_new_password
 from domain.ports import Clock, Codes, PasswordHasher, Totp, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record, record_refusal_and_raise
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import errors
-from domain.console import SETUP_TOKEN_LENGTH, TOKEN_ALPHABET, Operator, Role, normalize_username, setup_digest
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record
+from domain.operators import SETUP_TOKEN_LENGTH, TOKEN_ALPHABET, Operator, Role, normalize_username, setup_digest
 from domain.ports import Clock, Codes, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.common import record
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain import errors
-from domain.console import USERNAME, Actor, Operator, OperatorSession, looks_like_recovery_code, session_digest
 from domain.events import ClientContext, EventFacts, EventType
-from domain.model import normalize_password
+from domain.flows.audit import record_refusal_and_raise, refuse_wrong_password
+from domain.flows.operator_actions import record_action
+from domain.model import normalize_password, session_digest
+from domain.operators import USERNAME, Actor, Operator, OperatorSession, looks_like_recovery_code
 from domain.ports import Clock, PasswordHasher, Totp, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.admin.common import record_action
-from domain.use_cases.common import record_refusal_and_raise, refuse_wrong_password
 
 # A session's last_seen_at is written at most this often: one write a minute, not one per request. The idle
 # timeout then ends a session up to this much early, never late.
@@ -87,7 +87,7 @@ class OperatorSignIn:
             operator.login_succeeded()
             uow.operator_sessions.add(
                 OperatorSession(
-                    session_digest(rules, cmd.session_id),
+                    session_digest(rules, cmd.session_id, operator=True),
                     operator.id,
                     started_at=now,
                     last_seen_at=now,
@@ -120,7 +120,7 @@ class LoadOperatorSession:
         self.reader, self.uow, self.clock, self.rules = reader, uow, clock, rules
 
     def __call__(self, session_id: str) -> Actor | None:
-        now, key = self.clock.now(), session_digest(self.rules, session_id)
+        now, key = self.clock.now(), session_digest(self.rules, session_id, operator=True)
         with self.reader() as uow:
             session = uow.operator_sessions.get(key)
             if session is None or not session.alive(now, self.rules):
@@ -145,7 +145,7 @@ class OperatorSignOut:
     def __call__(self, actor: Actor, session_id: str, client: ClientContext) -> None:
         now = self.clock.now()
         with self.uow() as uow:
-            session = uow.operator_sessions.get(session_digest(self.rules, session_id))
+            session = uow.operator_sessions.get(session_digest(self.rules, session_id, operator=True))
             if session is None or session.ended_at is not None:
                 return
             session.ended_at = now

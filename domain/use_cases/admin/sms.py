@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.console import Action, Actor, EventFilter, Page
+from domain.console import EventFilter, Page
 from domain.events import ClientContext, EventType
+from domain.flows.operator_actions import require
 from domain.model import mask_mobile
+from domain.operators import Action, Actor
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.admin.common import require
 from domain.use_cases.admin.users import page_number
 
 REFUSALS_WINDOW = timedelta(days=7)

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import errors
-from domain.console import Action, Actor, EventFilter, Page, UserQuery
+from domain.console import EventFilter, Page, UserQuery
 from domain.events import AuditEvent, ClientContext, EventType
+from domain.flows.operator_actions import record_action, require
 from domain.model import SessionEnd, User, mask_mobile
+from domain.operators import Action, Actor
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.admin.common import record_action, require
 
 MAX_PAGE = 500  # deeper offsets get slow; a search narrows faster than paging
 MAX_ID = 2**63 - 1  # ids are 64-bit: a larger number names no user (and no database takes it)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from domain.console import Action, Actor
 from domain.events import ClientContext
+from domain.flows.operator_actions import require
+from domain.operators import Action, Actor
 from domain.outbox import WebhookStatus
 from domain.ports import Clock, IntegrationsUnitOfWorkFactory, UnitOfWorkFactory
-from domain.use_cases.admin.common import require
 
 # A URL inside an error text (aiohttp quotes the target in some of its messages, e.g. URL('https://...')).
 URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")

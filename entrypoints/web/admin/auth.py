@@ -8,8 +8,8 @@ import secrets
 from flask import Flask, g, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
 
-from domain.console import Actor
 from domain.errors import LoginRequired
+from domain.operators import Actor
 from entrypoints.web.context import services
 
 # Reachable without a console session: signing in and the first visit through a setup link.

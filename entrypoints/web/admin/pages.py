@@ -9,8 +9,9 @@ from datetime import datetime
 
 from flask import Blueprint, Response, g, render_template, request
 
-from domain.console import BEIJING, METRICS, EventFilter
+from domain.console import METRICS, EventFilter
 from domain.errors import InvalidInput
+from domain.local_time import BEIJING
 from domain.model import MOBILE_PATTERN, mask_mobile
 from domain.outbox import RetryRule
 from entrypoints.web.admin.auth import actor

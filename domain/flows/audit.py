@@ -1,3 +1,6 @@
+"""Recording what happened: an audit event, a refusal with the transaction's work committed, a wrong password that
+may lock the account."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -75,7 +75,7 @@ def _add(
     uow.sessions.add(
         UserSession(
             public_id=public_id,
-            token_digest=session_digest(token, rules),
+            token_digest=session_digest(rules, token),
             user_id=user_id,
             remember=remember,
             created_at=created_at,

@@ -1,14 +1,16 @@
+"""An operator's action: the role checked before it (a refusal recorded), and the event recorded with who acted."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
 from domain import errors
-from domain.console import Action, Actor
 from domain.events import ClientContext, EventType
+from domain.flows.audit import record, record_refusal_and_raise
 from domain.model import User
+from domain.operators import Action, Actor
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from domain.use_cases.common import record, record_refusal_and_raise
 
 
 def require(
