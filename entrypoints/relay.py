@@ -139,6 +139,7 @@ class Relay:
         return more
 
     async def publish_to_nats(self) -> bool:
+        assert self.nats is not None  # called only when the relay has a NATS sink
         position = self.outbox.position("nats")
         events = self.outbox.read(position, self.settings.batch_size)
         if not events:

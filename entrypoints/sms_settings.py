@@ -99,6 +99,7 @@ def _provider(name: str, settings: SmsSettings) -> SmsSender:
         from adapters.sms_aliyun import AliyunSmsSender
 
         a = settings.aliyun
+        assert a is not None  # loaded whenever aliyun is among the providers
         return AliyunSmsSender(
             access_key_id=a.access_key_id,
             access_key_secret=a.access_key_secret,
@@ -110,6 +111,7 @@ def _provider(name: str, settings: SmsSettings) -> SmsSender:
     from adapters.sms_tencent import TencentSmsSender
 
     t = settings.tencent
+    assert t is not None  # loaded whenever tencent is among the providers
     return TencentSmsSender(
         secret_id=t.secret_id,
         secret_key=t.secret_key,
@@ -125,19 +127,26 @@ def _provider(name: str, settings: SmsSettings) -> SmsSender:
 # --- parsing, one setting at a time -------------------------------------------------------------------------
 
 
-def _text(config: Mapping, name: str, *, required: bool = True) -> str | None:
+def _optional(config: Mapping, name: str) -> str | None:
+    """The setting's text, trimmed; None when it is unset or blank."""
     value = config.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise InvalidSetting(f"{name} is required by SMS_PROVIDER and is not set")
         return None
     if not isinstance(value, str):
         raise InvalidSetting(f"{name} must be text")
     return value.strip()
 
 
+def _text(config: Mapping, name: str) -> str:
+    """A setting the configured provider needs."""
+    value = _optional(config, name)
+    if value is None:
+        raise InvalidSetting(f"{name} is required by SMS_PROVIDER and is not set")
+    return value
+
+
 def _providers(config: Mapping) -> tuple[str, ...]:
-    raw = _text(config, "SMS_PROVIDER", required=False) or "console"
+    raw = _optional(config, "SMS_PROVIDER") or "console"
     names = tuple(name.strip().lower() for name in raw.split(","))
     unknown = [name for name in names if name not in PROVIDERS]
     if unknown or len(set(names)) != len(names):
@@ -162,7 +171,7 @@ def _timeout(config: Mapping) -> float:
 
 
 def _receipt_token(config: Mapping) -> str | None:
-    token = _text(config, "SMS_RECEIPT_TOKEN", required=False)
+    token = _optional(config, "SMS_RECEIPT_TOKEN")
     if token is not None and not RECEIPT_TOKEN.fullmatch(token):
         raise InvalidSetting(
             "SMS_RECEIPT_TOKEN must be 32 to 128 letters, digits, '-' or '_' (it goes in the "
@@ -186,7 +195,7 @@ def _templates(config: Mapping, name: str, provider: str) -> dict[str, str]:
 
 
 def _endpoint(config: Mapping, name: str) -> Endpoint | None:
-    raw = _text(config, name, required=False)
+    raw = _optional(config, name)
     if raw is None:
         return None
     parts = urlsplit(raw if "://" in raw else f"https://{raw}")
@@ -226,7 +235,7 @@ def _tencent(config: Mapping) -> TencentSettings:
     app_id = _text(config, "TENCENT_SMS_APP_ID")
     if not re.fullmatch(r"[0-9]{6,20}", app_id):
         raise InvalidSetting("TENCENT_SMS_APP_ID must be the SdkAppId from the SMS console, digits such as 1400006666")
-    region = _text(config, "TENCENT_SMS_REGION", required=False) or "ap-guangzhou"
+    region = _optional(config, "TENCENT_SMS_REGION") or "ap-guangzhou"
     if not re.fullmatch(r"[a-z]{2,5}-[a-z]{3,20}(-[0-9])?", region):
         raise InvalidSetting("TENCENT_SMS_REGION must be a region name such as ap-guangzhou")
     return TencentSettings(

@@ -13,11 +13,12 @@ import copy
 import dataclasses
 from collections import deque
 from datetime import UTC, datetime
+from typing import Self
 
 from domain import errors
 from domain.console import SMS_RECEIPTS, EventFilter, UserQuery
 from domain.events import AuditEvent, EventType
-from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, SmsStatus, User, UserSession
+from domain.model import CaptchaChallenge, Consent, SentSms, SessionEnd, SmsChallenge, SmsStatus, User, UserSession
 from domain.operators import Operator, OperatorSession
 
 # --- repositories -----------------------------------------------------------------------------
@@ -88,13 +89,14 @@ class FakeUsers(_NumberedTable):
         self.rows[user.id] = user
 
     def remove(self, user: User) -> None:
+        assert user.id is not None  # a stored user
         del self.rows[user.id]  # next_id only grows: an id is never handed out twice
 
     def due_for_erasure(self, now: datetime, after_id: int, limit: int) -> list[int]:
         return sorted(
-            u.id
-            for u in self.rows.values()
-            if u.id > after_id and u.deletion_due_at is not None and u.deletion_due_at <= now
+            user_id
+            for user_id, u in self.rows.items()
+            if user_id > after_id and u.deletion_due_at is not None and u.deletion_due_at <= now
         )[:limit]
 
 
@@ -140,7 +142,7 @@ class FakeSmsChallenges(_NumberedTable):
 
     def spend_older(self, mobile: str, purpose: str, than_id: int) -> None:
         for c in self.rows:
-            if c.mobile == mobile and c.purpose == purpose and not c.spent and c.id < than_id:
+            if c.mobile == mobile and c.purpose == purpose and not c.spent and (c.id or 0) < than_id:
                 c.spent = True
 
     def by_message_id_for_update(self, provider: str, message_id: str) -> SmsChallenge | None:
@@ -191,7 +193,7 @@ class FakeSessions(_NumberedTable):
         if session is not None and session.ended_at is None:
             session.last_seen_at, session.ip = now, ip
 
-    def end_all(self, user_id: int, now: datetime, reason: str) -> int:
+    def end_all(self, user_id: int, now: datetime, reason: SessionEnd) -> int:
         live = [s for s in self.rows.values() if s.user_id == user_id and s.ended_at is None]
         for session in live:
             session.end(now, reason)
@@ -282,7 +284,7 @@ class FakeOperators(_NumberedTable):
         return next((o for o in self.rows.values() if o.setup_digest == setup_digest), None)
 
     def list(self) -> list[Operator]:
-        return sorted(self.rows.values(), key=lambda o: o.id)
+        return sorted(self.rows.values(), key=lambda o: o.id or 0)
 
     def add(self, operator: Operator) -> None:
         if any(o.username == operator.username for o in self.rows.values()):
@@ -318,7 +320,7 @@ class FakeConsole:
     def search_users(self, query: UserQuery, offset: int, limit: int) -> list[User]:
         users = self.store.users.rows.values()
         if query.empty:
-            return sorted(users, key=lambda u: -u.id)[offset : offset + limit]
+            return sorted(users, key=lambda u: -(u.id or 0))[offset : offset + limit]
         found = [u for u in users if u.id == query.user_id]  # the id, then mobiles in order, then nicknames
         if query.mobile_prefix is not None:
             found += sorted((u for u in users if u.mobile.startswith(query.mobile_prefix)), key=lambda u: u.mobile)
@@ -438,7 +440,7 @@ class FakeUnitOfWork:
         self.pending: list[AuditEvent] = []
         self.committed = False
 
-    def __enter__(self) -> FakeUnitOfWork:
+    def __enter__(self) -> Self:
         self._snapshot = self.store.snapshot()
         self.store.open_transactions += 1
         return self

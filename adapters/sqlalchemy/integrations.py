@@ -47,7 +47,7 @@ class SqlApiKeys:
     def mark_used(self, key_id: int, now: datetime, unless_since: datetime) -> bool:
         recent = api_keys.c.last_used_at.is_not(None) & (api_keys.c.last_used_at > unless_since)
         result = self.session.execute(update(api_keys).where(api_keys.c.id == key_id, ~recent).values(last_used_at=now))
-        return result.rowcount == 1
+        return cursor_result(result).rowcount == 1
 
 
 class SqlWebhookEndpoints:

@@ -268,7 +268,7 @@ def event_row(event: AuditEvent) -> dict:
     }
 
 
-def event_from_row(row) -> AuditEvent:
+def event_from_row(row: Any) -> AuditEvent:  # a Row of audit_events
     """The inverse of event_row, for every reader of the log (the console, a user's history, the data copy). A type
     this code does not know (written by a newer version, say) stays as stored: one such row breaks no page."""
     try:

@@ -58,7 +58,9 @@ def create_app(
     if app.config["TRUSTED_PROXIES"]:
         # Only behind a proxy we run: otherwise X-Forwarded-For is whatever the client says.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(CheckedForwardedFor(app.wsgi_app), x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap its WSGI app
+            CheckedForwardedFor(app.wsgi_app), x_for=hops, x_proto=hops, x_host=hops
+        )
 
     init_security(app, limited=[api])
     init_auth(app)

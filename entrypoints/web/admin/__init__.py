@@ -54,4 +54,6 @@ def create_admin_app(user_app: Flask) -> Flask:
 def mount_admin(user_app: Flask) -> None:
     admin = create_admin_app(user_app)
     user_app.extensions["console_app"] = admin  # for tests and tools that list its routes
-    user_app.wsgi_app = DispatcherMiddleware(user_app.wsgi_app, {PREFIX: admin})
+    user_app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]  # Flask's documented way to wrap it
+        user_app.wsgi_app, {PREFIX: admin}
+    )
