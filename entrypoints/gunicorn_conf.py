@@ -8,7 +8,7 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Sign-in is argon2, CPU-bound: one worker per core keeps every core busy without oversubscribing (and the
 # hasher runs one hash at a time per process). Each worker has threads, so that a request waiting on an SMS
 # provider (300 ms, or up to SMS_TIMEOUT_SECONDS per provider) leaves pages, captchas and sign-ins to the others:
-# gthread, chosen over sync and gevent by measurement (README "Performance").
+# gthread, chosen over sync and gevent by measurement (docs/decisions/0004-gthread-workers.md).
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
@@ -23,7 +23,7 @@ errorlog = "-"
 raw_env = [f"SESSION_COOKIE_SECURE={os.environ.get('SESSION_COOKIE_SECURE', '1')}"]
 
 # SMS: served by gunicorn means real users, so the console sender (live codes and full mobiles in the log) is
-# refused at start unless the operator allows it for a staging box (README "SMS delivery").
+# refused at start unless the operator allows it for a staging box (docs/sms-providers.md).
 raw_env.append(f"SMS_ALLOW_CONSOLE={os.environ.get('SMS_ALLOW_CONSOLE', '0')}")
 
 

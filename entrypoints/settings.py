@@ -22,7 +22,7 @@ from flask.sansio.scaffold import find_package
 
 from domain.outbox import DEFAULT_EXCLUDED, TypeFilter
 
-# Every environment variable the service reads (README "Configuration", "SMS delivery", "Event log").
+# Every environment variable the service reads (docs/configuration.md, docs/sms-providers.md, docs/event-log.md).
 WEB_ENV_KEYS = (
     "DATABASE_URL",
     "SECRET_KEY",

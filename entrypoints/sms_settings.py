@@ -1,6 +1,6 @@
 """Which SMS providers, in which order, with what credentials: taken from the settings entrypoints/settings.py
 read, checked at start (a missing or malformed value stops the app with a message naming the setting, never showing
-a secret), then built into the sender the use cases get. README "SMS delivery" documents every setting.
+a secret), then built into the sender the use cases get. docs/sms-providers.md documents every setting.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def refuse_console_unless_allowed(settings: SmsSettings) -> None:
     if settings.providers == ("console",) and not settings.allow_console:
         raise InvalidSetting(
             "SMS_PROVIDER: the console sender prints live codes to the log and is refused when serving for real. "
-            'Set SMS_PROVIDER=aliyun, tencent or a failover list such as aliyun,tencent (README "SMS delivery"), '
+            'Set SMS_PROVIDER=aliyun, tencent or a failover list such as aliyun,tencent (docs/sms-providers.md), '
             "or SMS_ALLOW_CONSOLE=1 on a staging box whose logs only you read."
         )
 
