@@ -78,7 +78,7 @@ def refuse_console_unless_allowed(settings: SmsSettings) -> None:
     if settings.providers == ("console",) and not settings.allow_console:
         raise InvalidSetting(
             "SMS_PROVIDER: the console sender prints live codes to the log and is refused when serving for real. "
-            'Set SMS_PROVIDER=aliyun, tencent or a failover list such as aliyun,tencent (docs/sms-providers.md), '
+            "Set SMS_PROVIDER=aliyun, tencent or a failover list such as aliyun,tencent (docs/sms-providers.md), "
             "or SMS_ALLOW_CONSOLE=1 on a staging box whose logs only you read."
         )
 
