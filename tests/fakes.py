@@ -114,11 +114,6 @@ class FakeSmsChallenges(_NumberedTable):
         unspent = [c for c in self.rows if c.mobile == mobile and c.purpose == purpose and not c.spent]
         return max(unspent, key=lambda c: (c.created_at, c.id), default=None)
 
-    def spend_all(self, mobile: str, purpose: str) -> None:
-        for c in self.rows:
-            if c.mobile == mobile and c.purpose == purpose and not c.spent:
-                c.spent = True
-
     def last_sent_at(self, mobile: str) -> datetime | None:
         return max((c.created_at for c in self.counted() if c.mobile == mobile), default=None)
 
