@@ -40,6 +40,7 @@ ZH_CN = {
     "invalid_input.user_id_format": "用户 ID 应为数字",
     "invalid_mobile": "手机号格式不正确",
     "invalid_nickname": "昵称须为 1-{max} 个字符，且不能包含控制字符",
+    "nickname_reserved": "该昵称含有保留用语（如官方、客服、管理员），请换一个",
     "invalid_password": "密码须为 {min}-{max} 个字符，且不能包含控制字符",
     "weak_password": "密码过于常见，请换一个更安全的密码",
     "password_mismatch": "两次密码输入不一致",
@@ -296,6 +297,10 @@ SIGN_IN_REFUSALS: dict[str, str] = {
 }
 
 # The columns of the console's audit export (audit.csv).
+# Nicknames people would take for the service's own, added to the Latin ones of domain/rules.py::Rules
+# reserved_nicknames by the composition root; refused anywhere in a name, in look-alike spellings too.
+RESERVED_NICKNAME_WORDS = ("官方", "客服", "管理员", "系统", "运营", "站长", "版主", "安全中心", "工作人员")
+
 AUDIT_CSV_COLUMNS = ("时间（北京时间）", "事件", "类型", "用户 ID", "手机号", "IP", "User-Agent", "请求 ID", "详情")
 
 

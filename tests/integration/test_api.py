@@ -223,6 +223,17 @@ def test_a_made_up_code_gets_the_same_answer_for_registered_and_unregistered_mob
     assert len(rows(api, users)) == 1
 
 
+@pytest.mark.parametrize("nickname", ["官方客服", "\u0430dmin", "ＡＤＭＩＮ"])
+def test_a_reserved_nickname_is_refused_at_sign_up_and_in_settings(api, nickname):
+    body = assert_error(api.register(MOBILE, nickname=nickname), 400, "nickname_reserved")
+    assert body["field"] == "nickname" and rows(api, users) == []
+    assert api.register(MOBILE, nickname="小明", code=api.sms.last_code(MOBILE)).status_code == 200  # code kept
+    assert api.login(MOBILE).status_code == 200
+    assert_error(api.post("/api/account/nickname", {"nickname": nickname}), 400, "nickname_reserved")
+    assert [u["nickname"] for u in rows(api, users)] == ["小明"]
+    assert "nickname.changed" not in event_types(api)
+
+
 def test_sms_code_is_single_use(api, sms):
     assert api.send_sms(MOBILE).status_code == 200
     code = sms.last_code(MOBILE)

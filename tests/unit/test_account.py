@@ -201,6 +201,15 @@ def test_change_nickname_checks_and_records():
     assert (event.detail["previous"], event.detail["nickname"]) == ("Alice", "新昵称")
 
 
+@pytest.mark.parametrize("nickname", ["官方客服", "\u0430dmin", "ＡＤＭＩＮ"])
+def test_a_reserved_nickname_is_refused_and_nothing_changes(nickname):
+    s = make_services()
+    user = add_user(s)
+    with pytest.raises(errors.NicknameReserved):
+        s.change_nickname(NicknameChange(user.id, nickname, CLIENT))
+    assert user.nickname == "Alice" and s.store.events_of(EventType.NICKNAME_CHANGED) == []
+
+
 def test_sign_out_everywhere_ends_every_session_of_the_user_only():
     s = make_services()
     user = add_user(s)
