@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from adapters.passwords import Argon2Hasher
 from adapters.sqlalchemy.tables import audit_events, captcha_challenges, users
+from entrypoints.settings import InvalidSetting
 from tests.conftest import ApiClient
 
 MOBILE, OTHER_MOBILE = "13800138000", "13900139000"
@@ -310,6 +311,43 @@ def test_behind_a_trusted_proxy_a_forwarded_for_that_is_no_ip_address_is_not_tak
     engine.dispose()
     assert logged["ip"] == ip
     assert logged["detail"].get("forwarded_for_invalid", False) is flagged
+
+
+def logged_ips(api: ApiClient) -> list[str]:
+    engine = create_engine(api.app.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        ips = [row["ip"] for row in connection.execute(select(audit_events)).mappings()]
+    engine.dispose()
+    return ips
+
+
+@pytest.mark.parametrize(
+    "proxies,peer,taken",
+    [
+        (None, "203.0.113.50", False),  # the default: loopback, private and shared addresses only
+        (None, "127.0.0.1", True),
+        (None, "10.1.2.3", True),
+        (None, "::ffff:192.168.0.9", True),
+        ("10.0.0.7", "10.0.0.8", False),  # narrowed to the one proxy
+        ("10.0.0.7, 2001:db8::/64", "2001:db8::1", True),
+    ],
+)
+def test_a_forwarded_for_is_taken_only_from_a_trusted_proxy_address(
+    make_app, database_url, sms, captcha, proxies, peer, taken
+):
+    """With the port reachable directly, a client rotating X-Forwarded-For must stay one address to the limits."""
+    settings = {"TRUSTED_PROXIES": 1} | ({"TRUSTED_PROXY_ADDRESSES": proxies} if proxies else {})
+    api = ApiClient(make_app(database_url, **settings), sms, captcha, ip=peer)
+    for n in range(3):
+        form = {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"}
+        response = api.post("/api/login", form, headers={"X-Forwarded-For": f"198.51.100.{n}"})
+        assert response.status_code == 400
+    assert logged_ips(api) == (["198.51.100.0", "198.51.100.1", "198.51.100.2"] if taken else [peer] * 3)
+
+
+def test_trusted_proxy_addresses_that_are_no_addresses_stop_the_app(make_app, database_url):
+    with pytest.raises(InvalidSetting, match="TRUSTED_PROXY_ADDRESSES"):
+        make_app(database_url, TRUSTED_PROXIES=1, TRUSTED_PROXY_ADDRESSES="10.0.0.0/8, nginx.internal")
 
 
 def test_a_two_megabyte_body_gets_413(api):
