@@ -313,6 +313,28 @@ def test_behind_a_trusted_proxy_a_forwarded_for_that_is_no_ip_address_is_not_tak
     assert logged["detail"].get("forwarded_for_invalid", False) is flagged
 
 
+def test_an_account_cannot_probe_many_numbers_through_the_change_mobile_code(make_app, database_url, sms, captcha):
+    """换绑's send says when another account has the new mobile; ten asks a day per account, refused ones too.
+    (Real time: the limit's moving window lives in the rate limiter's storage, which a frozen clock confuses.)"""
+    api = ApiClient(make_app(database_url), sms, captcha)
+    assert api.register(MOBILE).status_code == 200
+    assert api.register(OTHER_MOBILE).status_code == 200
+    assert api.login(MOBILE).status_code == 200
+
+    def ask(client, mobile):
+        return client.post("/api/account/mobile/send_code", {"mobile": mobile, **client.solve_captcha()})
+
+    answers = [ask(api, OTHER_MOBILE if n % 2 else f"1370000{n:04d}").status_code for n in range(10)]
+    assert answers == [200, 409] * 5
+    for mobile in (OTHER_MOBILE, "13700009999"):  # the eleventh: refused before anything is looked up
+        refused = ask(api, mobile)
+        assert refused.status_code == 429 and refused.get_json()["error"] == "sms_limit"
+        assert 23 * 3600 < int(refused.headers["Retry-After"]) <= 24 * 3600
+    other = ApiClient(api.app, sms, captcha)  # another account, from the same address: its own allowance
+    assert other.login(OTHER_MOBILE).status_code == 200
+    assert ask(other, "13700008888").status_code == 200
+
+
 def logged_ips(api: ApiClient) -> list[str]:
     engine = create_engine(api.app.config["DATABASE_URL"])
     with engine.connect() as connection:
