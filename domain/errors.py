@@ -48,6 +48,12 @@ class InvalidNickname(DomainError):
     slug, field = "invalid_nickname", "nickname"
 
 
+class NicknameReserved(DomainError):
+    """The nickname is, or looks like, a name people would take for the service's own (admin, 官方客服)."""
+
+    slug, field = "nickname_reserved", "nickname"
+
+
 class InvalidPassword(DomainError):
     slug, field = "invalid_password", "password"
 

@@ -37,10 +37,69 @@ def _has_invisible(text: str) -> bool:
     return any(unicodedata.category(ch).startswith("C") for ch in text)
 
 
+# Letters that pass for Latin ones (Unicode TR39 confusables, the Cyrillic and Greek part people can type), and the
+# Latin letters and digits that pass for each other: both sides of a comparison are mapped, so "аdmin" (Cyrillic а),
+# "adm1n" and "ADMIN" all meet "admin". Full-width and other compatibility forms are NFKC's job, before this.
+_LOOK_ALIKES = str.maketrans(
+    {
+        **dict.fromkeys("аα", "a"),
+        **dict.fromkeys("вβ", "b"),
+        **dict.fromkeys("сϲ", "c"),
+        **dict.fromkeys("ԁ", "d"),
+        **dict.fromkeys("еεё", "e"),
+        **dict.fromkeys("һ", "h"),
+        **dict.fromkeys("ιіїı1|", "l"),
+        "i": "l",
+        **dict.fromkeys("ј", "j"),
+        **dict.fromkeys("кκ", "k"),
+        **dict.fromkeys("м", "m"),
+        **dict.fromkeys("пη", "n"),
+        **dict.fromkeys("оοσ0", "o"),
+        **dict.fromkeys("рρ", "p"),
+        **dict.fromkeys("ѕ5", "s"),
+        **dict.fromkeys("тτ", "t"),
+        **dict.fromkeys("υ", "u"),
+        **dict.fromkeys("ν", "v"),
+        **dict.fromkeys("ԝω", "w"),
+        **dict.fromkeys("хχ", "x"),
+        **dict.fromkeys("уγ", "y"),
+    }
+)
+# Capitals first, before case folding turns them into small letters that look like something else (Greek Ν is N,
+# its ν is v; Cyrillic Н is H, its н is not h).
+_CAPITAL_LOOK_ALIKES = str.maketrans(
+    dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧАВЕКМНОРСТХЅІЈУ", "abezhlkmnoptyxabekmhopctxsljy", strict=True))
+)
+_SEPARATORS = re.compile(r"[\W_]+")  # spaces, punctuation, symbols: "a.d.m.i.n" is "admin"
+
+
+def nickname_skeleton(text: str) -> str:
+    """What a name looks like, for comparing: NFKC (full-width ＡＤＭＩＮ is ADMIN), case folded, look-alike letters
+    mapped to one Latin letter, separators dropped. Never stored or shown: the nickname keeps its spelling."""
+    capitals_read = unicodedata.normalize("NFKC", text).translate(_CAPITAL_LOOK_ALIKES)
+    return _SEPARATORS.sub("", capitals_read.casefold().translate(_LOOK_ALIKES))
+
+
+def is_reserved_nickname(nickname: str, rules: Rules) -> bool:
+    """A reserved word anywhere in a Chinese name (官方客服 holds 客服); a Latin one as a whole word, digits around
+    it aside (admin, Admin_01, admin123, a.d.m.i.n, but not badminton)."""
+    whole = nickname_skeleton(nickname)
+    words = _SEPARATORS.split(unicodedata.normalize("NFKC", nickname).casefold())
+    latin = {whole, nickname_skeleton(whole.strip("0123456789"))}
+    latin |= {nickname_skeleton(w) for word in words for w in (word, word.strip("0123456789"))}
+    for word in rules.reserved_nicknames:
+        reserved = nickname_skeleton(word)
+        if reserved and (reserved in latin if reserved.isascii() else reserved in whole):
+            return True
+    return False
+
+
 def normalize_nickname(raw: str, rules: Rules) -> str:
     nickname = unicodedata.normalize("NFC", raw).strip()
     if not 1 <= len(nickname) <= rules.nickname_max or _has_invisible(nickname):
         raise errors.InvalidNickname(max=rules.nickname_max)
+    if is_reserved_nickname(nickname, rules):
+        raise errors.NicknameReserved()
     return nickname
 
 

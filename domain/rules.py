@@ -67,3 +67,12 @@ class Rules:
     operator_recovery_codes: int = 10
     console_page_size: int = 20
     console_export_limit: int = 50_000  # rows in one CSV export
+    # Nicknames people would take for the service's own: refused whole or in part, and in look-alike spellings
+    # (domain/model.py::nickname_skeleton). These are the Latin ones; the composition root adds the catalogue's
+    # words (entrypoints/messages.py::RESERVED_NICKNAME_WORDS), which the domain does not hold.
+    # 换绑 codes one signed-in account may ask for in `sms_cap_window`, whatever the mobiles: the answer tells whether
+    # a mobile has an account (mobile_in_use), so each ask costs a captcha and counts here, refused or not.
+    change_mobile_codes_per_account: int = 10
+    reserved_nicknames: frozenset[str] = frozenset(
+        {"admin", "administrator", "root", "system", "sysadmin", "official", "support", "staff", "moderator", "service"}
+    )

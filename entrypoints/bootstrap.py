@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,7 @@ from domain.use_cases.settle_sms_sends import SettleInterruptedSends
 from domain.use_cases.sign_out_everywhere import SignOutEverywhere
 from domain.use_cases.view_profile import ViewProfile
 from domain.use_cases.webhooks import AddWebhook, RemoveWebhook, ReplayWebhooks, WebhookStatuses
-from entrypoints.messages import say
+from entrypoints.messages import RESERVED_NICKNAME_WORDS, say
 from entrypoints.settings import exported_types, load_settings
 from entrypoints.sms_settings import build_sms_sender, load_sms_settings
 
@@ -345,6 +345,9 @@ def make_rules(secret_key: str, overrides: dict | None = None) -> Rules:
         if rule.type == "timedelta" and isinstance(overrides.get(rule.name), (int, float)):
             overrides[rule.name] = timedelta(seconds=overrides[rule.name])
     overrides.setdefault("default_nickname_prefix", say("default_nickname_prefix"))
-    return Rules(
+    rules = Rules(
         code_key=derive_key(secret_key, "sms-and-captcha-codes"), common_passwords=load_common_passwords(), **overrides
     )
+    # The catalogue's reserved words join the domain's Latin ones (or those the RULES setting gives).
+    reserved = frozenset(rules.reserved_nicknames) | frozenset(RESERVED_NICKNAME_WORDS)
+    return replace(rules, reserved_nicknames=reserved)

@@ -40,6 +40,7 @@ ZH_CN = {
     "invalid_input.user_id_format": "用户 ID 应为数字",
     "invalid_mobile": "手机号格式不正确",
     "invalid_nickname": "昵称须为 1-{max} 个字符，且不能包含控制字符",
+    "nickname_reserved": "该昵称含有保留用语（如官方、客服、管理员），请换一个",
     "invalid_password": "密码须为 {min}-{max} 个字符，且不能包含控制字符",
     "weak_password": "密码过于常见，请换一个更安全的密码",
     "password_mismatch": "两次密码输入不一致",
@@ -51,11 +52,12 @@ ZH_CN = {
     "sms_limit.provider_throttled": "该手机号接收验证码过于频繁，请稍后再试",
     "invalid_mobile.provider_rejected": "该手机号无法接收短信，请检查号码是否正确",
     "sms_unavailable": "短信服务暂时不可用，请稍后再试",
-    "mobile_taken": "该手机号已注册，请直接登录",
-    "bad_credentials": "手机号或密码错误",
+    "mobile_taken": "该手机号已注册，请直接登录或找回密码",
+    # Also the answer during a lock (a stranger must not learn that the account exists): the owner is told the way out.
+    "bad_credentials": "手机号或密码错误。多次输错后密码登录将暂停一段时间，您可改用验证码登录或找回密码",
     "bad_credentials.operator": "用户名、密码或动态验证码错误",
     "account_locked": "密码错误次数过多，账号已锁定，请 {minutes} 分钟后再试",
-    "mobile_not_registered": "该手机号尚未注册",
+    "mobile_not_registered": "该手机号尚未注册，您可直接注册或使用验证码登录",
     "current_password_invalid": "当前密码不正确",
     "same_password": "新密码不能与当前密码相同",
     "login_required": "请先登录",
@@ -295,6 +297,10 @@ SIGN_IN_REFUSALS: dict[str, str] = {
 }
 
 # The columns of the console's audit export (audit.csv).
+# Nicknames people would take for the service's own, added to the Latin ones of domain/rules.py::Rules
+# reserved_nicknames by the composition root; refused anywhere in a name, in look-alike spellings too.
+RESERVED_NICKNAME_WORDS = ("官方", "客服", "管理员", "系统", "运营", "站长", "版主", "安全中心", "工作人员")
+
 AUDIT_CSV_COLUMNS = ("时间（北京时间）", "事件", "类型", "用户 ID", "手机号", "IP", "User-Agent", "请求 ID", "详情")
 
 

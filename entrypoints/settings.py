@@ -9,6 +9,7 @@ this dict.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -29,6 +30,7 @@ WEB_ENV_KEYS = (
     "AUTO_MIGRATE",
     "SESSION_COOKIE_SECURE",
     "TRUSTED_PROXIES",
+    "TRUSTED_PROXY_ADDRESSES",
     "RATELIMIT_STORAGE_URI",
     "LOG_JSON",
     "SITE_NAME",
@@ -77,6 +79,9 @@ DEFAULTS: dict[str, Any] = dict(
     SESSION_COOKIE_SAMESITE="Lax",
     SESSION_COOKIE_SECURE=False,
     TRUSTED_PROXIES=0,
+    # The peers whose forwarded headers are taken (with TRUSTED_PROXIES): loopback, private and shared (CGNAT, where
+    # cloud load balancers such as Aliyun SLB connect from) addresses, none of which a client on the internet has.
+    TRUSTED_PROXY_ADDRESSES="127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fc00::/7",
     WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     WTF_CSRF_HEADERS=["X-CSRFToken"],
     SITE_NAME="账号中心",  # the brand in every title and header
@@ -135,10 +140,21 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
     # console lines for a person at a terminal, JSON for a log collector
     settings["LOG_JSON"] = flag("LOG_JSON", settings.get("LOG_JSON", not sys.stdout.isatty()))
     settings["TRUSTED_PROXIES"] = int(settings["TRUSTED_PROXIES"])
+    settings["TRUSTED_PROXY_ADDRESSES"] = _networks("TRUSTED_PROXY_ADDRESSES", settings["TRUSTED_PROXY_ADDRESSES"])
     settings["HEADER_LINKS"] = _links(settings["HEADER_LINKS"])
     if isinstance(settings.get("RULES"), str):  # JSON in the environment: {"sms_per_ip_cap": 100}
         settings["RULES"] = json.loads(settings["RULES"])
     return settings
+
+
+def _networks(name: str, value) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses and networks, comma-separated (`127.0.0.1, 10.0.0.0/8`) or a list; a typo stops the app at start
+    rather than trusting nobody, or everybody, in silence."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    try:
+        return tuple(ipaddress.ip_network(str(item).strip(), strict=False) for item in items if str(item).strip())
+    except ValueError as error:
+        raise InvalidSetting(f"{name} must be IP addresses or networks, comma-separated ({error})") from None
 
 
 def _links(value) -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ from domain.use_cases.login import Credentials
 from domain.use_cases.register_user import Registration
 from domain.use_cases.request_sms_code import SmsCodeRequest
 from entrypoints.bootstrap import bootstrap, pseudonym_key, webhook_signing_key
+from entrypoints.messages import RESERVED_NICKNAME_WORDS
 from tests.fakes import (
     FakeCaptchaRenderer,
     FakeCodes,
@@ -35,7 +36,10 @@ from tests.fakes_integrations import (
 )
 
 TEST_RULES = Rules(
-    code_key=b"test-key", common_passwords=frozenset({"password123", "12345678"}), default_nickname_prefix="用户"
+    code_key=b"test-key",
+    common_passwords=frozenset({"password123", "12345678"}),
+    default_nickname_prefix="用户",
+    reserved_nicknames=Rules(code_key=b"").reserved_nicknames | frozenset(RESERVED_NICKNAME_WORDS),
 )  # the words the app gets from entrypoints/messages.py
 SECRET_KEY = "test-secret-key-not-for-production"
 PSEUDONYM_KEY = pseudonym_key(SECRET_KEY)  # what the erasure keys erased mobiles' pseudonyms with

@@ -38,6 +38,15 @@ class Login:
         self.dummy_hash = hasher.hash("not a password: equalizes timing for unknown mobiles")
 
     def __call__(self, cmd: Credentials) -> SignedIn:
+        """A lock is answered as a wrong password is: whoever reaches the sign-in form learns neither that an account
+        exists nor that it is locked. The owner sees the lock in the security log (login.failed with reason
+        account_locked, account.locked), the operator console too; 验证码登录 and 忘记密码 still let the owner in."""
+        try:
+            return self._sign_in(cmd)
+        except errors.AccountLocked:
+            raise errors.BadCredentials() from None
+
+    def _sign_in(self, cmd: Credentials) -> SignedIn:
         now, rules = self.clock.now(), self.rules
         event: EventFacts = {"now": now, "client": cmd.client}
         with self.uow() as uow:
@@ -50,19 +59,21 @@ class Login:
             event["mobile"] = mobile
             user = uow.users.get_by_mobile_for_update(mobile)
             armed_lock = False  # this try is the last one allowed: its failure locks the account
+            locked: errors.AccountLocked | None = None  # refused once the password check has cost its usual time
             if user is not None:
                 event["user_id"] = user.id
                 try:
                     armed_lock = user.start_login_attempt(now, rules)
                 except errors.AccountLocked as error:
-                    record_refusal_and_raise(uow, error, EventType.LOGIN_FAILED, **event)
+                    locked = error
             uow.commit()
 
         password = normalize_password(cmd.password)
         # Outside any transaction: argon2 takes tens of milliseconds and must not hold a row.
         # An account without a password (made by SMS sign-in) is verified against the dummy too and refused like a
         # wrong password: the answer and its cost say nothing about how the account was made.
-        password_hash = user.password_hash if user is not None else None
+        # A locked account's own hash is not asked (a right guess during the lock would tell): the dummy is.
+        password_hash = user.password_hash if user is not None and locked is None else None
         has_password = password_hash is not None
         matches = self.hasher.verify(password_hash if password_hash is not None else self.dummy_hash, password)
         matches = matches and has_password
@@ -74,6 +85,8 @@ class Login:
             if user is None or user.id != event.get("user_id"):
                 event.pop("user_id", None)
                 record_refusal_and_raise(uow, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
+            if locked is not None:
+                record_refusal_and_raise(uow, locked, EventType.LOGIN_FAILED, **event)
             if not matches:
                 refuse_wrong_password(uow, user, armed_lock, errors.BadCredentials(), EventType.LOGIN_FAILED, **event)
             if user.disabled_at is not None:  # told only to whoever knows the password

@@ -90,12 +90,10 @@ class RequestSmsCode:
             if not take_captcha(uow, cmd.captcha_id, cmd.captcha, now, rules):
                 record_refusal_and_raise(uow, errors.CaptchaInvalid(), EventType.SMS_CODE_REFUSED, **event)
             owner = uow.users.get_by_mobile(mobile)
-            registered = owner is not None
-            if cmd.purpose == SmsPurpose.REGISTER and registered:
-                record_refusal_and_raise(uow, errors.MobileTaken(), EventType.SMS_CODE_REFUSED, **event)
-            if cmd.purpose == SmsPurpose.RESET_PASSWORD and not registered:
-                record_refusal_and_raise(uow, errors.MobileNotRegistered(), EventType.SMS_CODE_REFUSED, **event)
-            # SmsPurpose.LOGIN goes to any valid mobile, registered or not, with the same answer (验证码登录 signs up too).
+            # REGISTER, RESET_PASSWORD and LOGIN, the purposes a stranger reaches, go to any valid mobile, registered
+            # or not: the same answer, the same provider call (so the same time) and the same cooldown and limits.
+            # Whether the number is registered is told only to whoever proves it with the code (RegisterUser,
+            # ResetPassword); its owner, sent a sign-up code they did not ask for, learns that someone tried.
             if (
                 cmd.purpose == SmsPurpose.CHANGE_MOBILE and owner is not None and owner.id != cmd.user_id
             ):  # another account holds it

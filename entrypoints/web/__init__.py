@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_compress import Compress
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from adapters.logging import configure_logging
 from adapters.sqlalchemy import migrate
@@ -16,7 +15,7 @@ from entrypoints.web.admin import mount_admin
 from entrypoints.web.api import api
 from entrypoints.web.assets import init_assets
 from entrypoints.web.auth import init_auth
-from entrypoints.web.client_ip import CheckedForwardedFor
+from entrypoints.web.client_ip import FromTrustedProxies
 from entrypoints.web.context import init_request_context
 from entrypoints.web.errors import init_error_handlers
 from entrypoints.web.health import health
@@ -56,10 +55,11 @@ def create_app(
     mount_admin(app)  # the operator console at /admin: an app of its own (entrypoints/web/admin/__init__.py)
 
     if app.config["TRUSTED_PROXIES"]:
-        # Only behind a proxy we run: otherwise X-Forwarded-For is whatever the client says.
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap its WSGI app
-            CheckedForwardedFor(app.wsgi_app), x_for=hops, x_proto=hops, x_host=hops
+        # Only behind a proxy we run, and only from its addresses: otherwise X-Forwarded-For is whatever the client
+        # says.
+        hops, proxies = app.config["TRUSTED_PROXIES"], app.config["TRUSTED_PROXY_ADDRESSES"]
+        app.wsgi_app = FromTrustedProxies(  # type: ignore[method-assign]  # Flask's documented way to wrap it
+            app.wsgi_app, hops, proxies
         )
 
     init_security(app, limited=[api])

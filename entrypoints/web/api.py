@@ -29,6 +29,7 @@ from entrypoints.web.auth import end_session, session_token, signed_in_token, st
 from entrypoints.web.context import client_context, services
 from entrypoints.web.pages import browser_name
 from entrypoints.web.request_schema import body
+from entrypoints.web.security import spend_account_allowance
 
 api = Blueprint("api", __name__)
 
@@ -239,7 +240,12 @@ def login_sms():
 @api.post("/api/account/mobile/send_code")
 @login_required
 def send_change_mobile_code():
-    return send_sms(SmsPurpose.CHANGE_MOBILE, user_id=current_user.user_id)  # to the new mobile
+    # To the new mobile. The answer may say that another account has it (mobile_in_use): that is for the owner, and
+    # per account rate-limited, so that no account probes many numbers.
+    rules = services().rules
+    window = int(rules.sms_cap_window.total_seconds())
+    spend_account_allowance("change_mobile_code", current_user.user_id, rules.change_mobile_codes_per_account, window)
+    return send_sms(SmsPurpose.CHANGE_MOBILE, user_id=current_user.user_id)
 
 
 @api.post("/api/account/mobile/send_current_code")

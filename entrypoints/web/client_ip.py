@@ -5,8 +5,10 @@ address and marks the request, so that no stored IP, log line or rate-limit key 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 from flask import request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 FORWARDED_FOR_INVALID = "accounts.forwarded_for_invalid"
 
@@ -37,6 +39,30 @@ class CheckedForwardedFor:
             else:
                 environ["REMOTE_ADDR"] = address
         return self.app(environ, start_response)
+
+
+class FromTrustedProxies:
+    """ProxyFix by address as well as by count: the forwarded headers are taken only from a peer (REMOTE_ADDR) in
+    `proxies`. ProxyFix alone trusts the last `hops` entries from whoever connects, so with the port reachable
+    directly a client would pick its own address, a new one per request, past every per-IP limit."""
+
+    def __init__(self, app, hops: int, proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]):
+        self.direct, self.proxies = app, tuple(proxies)
+        self.proxied = ProxyFix(CheckedForwardedFor(app), x_for=hops, x_proto=hops, x_host=hops)
+
+    def __call__(self, environ, start_response):
+        if self.trusted(environ.get("REMOTE_ADDR")):
+            return self.proxied(environ, start_response)
+        return self.direct(environ, start_response)  # X-Forwarded-* as any other header a client wrote: ignored
+
+    def trusted(self, peer: str | None) -> bool:
+        try:
+            address = ipaddress.ip_address(peer or "")
+        except ValueError:  # a unix socket, or no address at all: no proxy we know
+            return False
+        if address.version == 6 and address.ipv4_mapped is not None:  # ::ffff:10.0.0.5 is 10.0.0.5
+            address = address.ipv4_mapped
+        return any(address in network for network in self.proxies)
 
 
 def forwarded_for_invalid() -> bool:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import os
+import time
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from limits import RateLimitItemPerSecond
 
+from domain import errors
 from entrypoints.settings import ConfigurationError
 from entrypoints.web.errors import keep_stated_retry_after
 from entrypoints.web.fetch_metadata import refuse_cross_site_loads
@@ -46,6 +50,18 @@ def refuse_per_process_limits(app: Flask) -> None:
             f"allow {workers} times every rate limit. Set RATELIMIT_STORAGE_URI=redis://host:6379 (shared by every "
             "worker and host), or serve with one worker (WEB_CONCURRENCY=1)."
         )
+
+
+def spend_account_allowance(scope: str, account: int, allowed: int, seconds: int) -> None:
+    """A limit per signed-in account, in the per-IP limits' storage (Redis when several processes serve): `allowed`
+    requests in `seconds`, moving window. Over it: SmsLimitReached, with the wait until the oldest one leaves."""
+    for limiter in current_app.extensions.get("limiter", ()):
+        if not limiter.enabled:
+            continue
+        item = RateLimitItemPerSecond(allowed, seconds)
+        if not limiter.limiter.hit(item, scope, str(account)):
+            reset_at = limiter.limiter.get_window_stats(item, scope, str(account)).reset_time
+            raise errors.SmsLimitReached(retry_after=max(1, math.ceil(reset_at - time.time())))
 
 
 def init_security(app: Flask, limited: list[Blueprint]) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from adapters.passwords import Argon2Hasher
 from adapters.sqlalchemy.tables import audit_events, captcha_challenges, users
+from entrypoints.settings import InvalidSetting
 from tests.conftest import ApiClient
 
 MOBILE, OTHER_MOBILE = "13800138000", "13900139000"
@@ -142,7 +143,7 @@ def test_an_attacker_can_neither_kill_the_owners_reset_code_nor_keep_the_lock(ow
     with freeze_time("2026-01-01 12:00:00") as clock:
         assert owner.register(MOBILE).status_code == 200
         answers = [attacker.login(MOBILE, "wrong-password-1").get_json()["error"] for _ in range(5)]
-        assert answers[-1] == "account_locked"
+        assert answers[-1] == "bad_credentials"  # the fifth locks the account; the sign-in form does not say so
         clock.tick(61)  # past the cooldown of the sign-up code
         sent = owner.post("/api/send_reset_sms", {"mobile": MOBILE, **owner.solve_captcha()})
         assert sent.status_code == 200, sent.get_json()
@@ -181,8 +182,9 @@ def test_wrong_current_passwords_lock_the_account_like_failed_sign_ins(owner, at
     locked = change(PASSWORD)  # the right one, too late
     assert locked.status_code == 423 and locked.get_json()["error"] == "account_locked"
     assert int(locked.headers["Retry-After"]) > 0
-    assert attacker.login(MOBILE).get_json()["error"] == "account_locked"
-    assert owner.login(MOBILE, NEW_PASSWORD).get_json()["error"] == "account_locked"  # nothing was changed
+    # The sign-in form answers the lock as a wrong password: the right one is refused too.
+    assert attacker.login(MOBILE).get_json()["error"] == "bad_credentials"
+    assert owner.login(MOBILE, NEW_PASSWORD).get_json()["error"] == "bad_credentials"  # nothing was changed
 
 
 # --- argon2 is spent only on a right code -----------------------------------------------------------
@@ -309,6 +311,65 @@ def test_behind_a_trusted_proxy_a_forwarded_for_that_is_no_ip_address_is_not_tak
     engine.dispose()
     assert logged["ip"] == ip
     assert logged["detail"].get("forwarded_for_invalid", False) is flagged
+
+
+def test_an_account_cannot_probe_many_numbers_through_the_change_mobile_code(make_app, database_url, sms, captcha):
+    """换绑's send says when another account has the new mobile; ten asks a day per account, refused ones too.
+    (Real time: the limit's moving window lives in the rate limiter's storage, which a frozen clock confuses.)"""
+    api = ApiClient(make_app(database_url), sms, captcha)
+    assert api.register(MOBILE).status_code == 200
+    assert api.register(OTHER_MOBILE).status_code == 200
+    assert api.login(MOBILE).status_code == 200
+
+    def ask(client, mobile):
+        return client.post("/api/account/mobile/send_code", {"mobile": mobile, **client.solve_captcha()})
+
+    answers = [ask(api, OTHER_MOBILE if n % 2 else f"1370000{n:04d}").status_code for n in range(10)]
+    assert answers == [200, 409] * 5
+    for mobile in (OTHER_MOBILE, "13700009999"):  # the eleventh: refused before anything is looked up
+        refused = ask(api, mobile)
+        assert refused.status_code == 429 and refused.get_json()["error"] == "sms_limit"
+        assert 23 * 3600 < int(refused.headers["Retry-After"]) <= 24 * 3600
+    other = ApiClient(api.app, sms, captcha)  # another account, from the same address: its own allowance
+    assert other.login(OTHER_MOBILE).status_code == 200
+    assert ask(other, "13700008888").status_code == 200
+
+
+def logged_ips(api: ApiClient) -> list[str]:
+    engine = create_engine(api.app.config["DATABASE_URL"])
+    with engine.connect() as connection:
+        ips = [row["ip"] for row in connection.execute(select(audit_events)).mappings()]
+    engine.dispose()
+    return ips
+
+
+@pytest.mark.parametrize(
+    "proxies,peer,taken",
+    [
+        (None, "203.0.113.50", False),  # the default: loopback, private and shared addresses only
+        (None, "127.0.0.1", True),
+        (None, "10.1.2.3", True),
+        (None, "::ffff:192.168.0.9", True),
+        ("10.0.0.7", "10.0.0.8", False),  # narrowed to the one proxy
+        ("10.0.0.7, 2001:db8::/64", "2001:db8::1", True),
+    ],
+)
+def test_a_forwarded_for_is_taken_only_from_a_trusted_proxy_address(
+    make_app, database_url, sms, captcha, proxies, peer, taken
+):
+    """With the port reachable directly, a client rotating X-Forwarded-For must stay one address to the limits."""
+    settings = {"TRUSTED_PROXIES": 1} | ({"TRUSTED_PROXY_ADDRESSES": proxies} if proxies else {})
+    api = ApiClient(make_app(database_url, **settings), sms, captcha, ip=peer)
+    for n in range(3):
+        form = {"mobile": MOBILE, "password": "x", "captcha_uuid": "x", "captcha": "x"}
+        response = api.post("/api/login", form, headers={"X-Forwarded-For": f"198.51.100.{n}"})
+        assert response.status_code == 400
+    assert logged_ips(api) == (["198.51.100.0", "198.51.100.1", "198.51.100.2"] if taken else [peer] * 3)
+
+
+def test_trusted_proxy_addresses_that_are_no_addresses_stop_the_app(make_app, database_url):
+    with pytest.raises(InvalidSetting, match="TRUSTED_PROXY_ADDRESSES"):
+        make_app(database_url, TRUSTED_PROXIES=1, TRUSTED_PROXY_ADDRESSES="10.0.0.0/8, nginx.internal")
 
 
 def test_a_two_megabyte_body_gets_413(api):

@@ -92,12 +92,18 @@ def test_a_code_for_one_purpose_never_works_for_the_other():
         reset(s, register_code, mobile="13900139000")
 
 
-def test_reset_code_is_refused_for_an_unregistered_mobile():
+def test_a_reset_code_for_an_unregistered_mobile_is_sent_and_tells_only_its_holder():
     s = make_services()
-    with pytest.raises(errors.MobileNotRegistered):
-        request_code(s, purpose="reset_password")
-    assert s.sender.sent == []
-    assert s.store.events_of(EventType.SMS_CODE_REFUSED)[0].detail["reason"] == "mobile_not_registered"
+    code = request_code(s, purpose="reset_password")  # answered as for a registered mobile
+    assert s.sender.sent == [(MOBILE, code, "reset_password")]
+    with pytest.raises(errors.SmsCodeInvalid):  # a guess: the answer to any wrong code, registered or not
+        reset(s, "000000")
+    with pytest.raises(errors.MobileNotRegistered):  # the code proved the number: its holder may know
+        reset(s, code)
+    assert [e.detail["reason"] for e in s.store.events_of(EventType.PASSWORD_RESET_REFUSED)] == [
+        "sms_code_invalid",
+        "mobile_not_registered",
+    ]
 
 
 def test_reset_follows_the_code_rules():
@@ -154,8 +160,9 @@ def test_wrong_current_passwords_count_toward_the_lockout_with_sign_in_failures(
     # Locked: not even the right current password changes it, and sign-in is refused too.
     with pytest.raises(errors.AccountLocked):
         s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, token))
-    with pytest.raises(errors.AccountLocked):
+    with pytest.raises(errors.BadCredentials):  # the sign-in form answers a lock as a wrong password
         s.login(credentials(s))
+    assert s.store.events_of(EventType.LOGIN_FAILED)[-1].detail["reason"] == "account_locked"
     assert s.hasher.verify(user.password_hash, PASSWORD)
     assert [r.ended_at for r in s.store.sessions.rows.values()] == [None]  # nothing changed, no session ended
     reasons = [e.detail["reason"] for e in s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED)]
@@ -192,6 +199,15 @@ def test_change_nickname_checks_and_records():
     assert user.nickname == "新昵称"
     [event] = s.store.events_of(EventType.NICKNAME_CHANGED)
     assert (event.detail["previous"], event.detail["nickname"]) == ("Alice", "新昵称")
+
+
+@pytest.mark.parametrize("nickname", ["官方客服", "\u0430dmin", "ＡＤＭＩＮ"])
+def test_a_reserved_nickname_is_refused_and_nothing_changes(nickname):
+    s = make_services()
+    user = add_user(s)
+    with pytest.raises(errors.NicknameReserved):
+        s.change_nickname(NicknameChange(user.id, nickname, CLIENT))
+    assert user.nickname == "Alice" and s.store.events_of(EventType.NICKNAME_CHANGED) == []
 
 
 def test_sign_out_everywhere_ends_every_session_of_the_user_only():

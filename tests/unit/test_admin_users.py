@@ -94,7 +94,7 @@ def test_unlock_lifts_the_lock_so_the_user_can_sign_in():
     for _ in range(5):
         with pytest.raises(errors.DomainError):
             s.login(credentials(s, password="wrong password"))
-    with pytest.raises(errors.AccountLocked):
+    with pytest.raises(errors.BadCredentials):  # locked: answered as a wrong password
         s.login(credentials(s))
     assert act(s, admin, "unlock_user", user.id) is True
     assert (user.locked_until, user.failed_logins) == (None, 0)

@@ -63,6 +63,11 @@ def test_unknown_mobile_and_wrong_password_look_the_same():
     assert (e2.mobile, e2.user_id, e2.detail["reason"]) == (MOBILE, user.id, "bad_credentials")
 
 
+def locked_for(s, mobile=MOBILE):
+    """Seconds the account stays locked: what its owner and the console see, never the sign-in form."""
+    return s.store.users.get_by_mobile(mobile).lock_remaining(s.clock.now())
+
+
 def test_fifth_wrong_password_locks_for_15_minutes():
     s = make_services()
     user = add_user(s)
@@ -71,23 +76,35 @@ def test_fifth_wrong_password_locks_for_15_minutes():
             assert fail(s).slug == "bad_credentials"
             frozen.tick(1)
         locked = fail(s)
-        assert isinstance(locked, errors.AccountLocked)
-        assert locked.facts == {"minutes": 15} and locked.retry_after == 900
+        assert (locked.key, locked.facts, locked.retry_after) == ("bad_credentials", {}, None)  # as for no account
+        assert locked_for(s) == 900
         [event] = s.store.events_of(EventType.ACCOUNT_LOCKED)
         assert (event.user_id, event.mobile, event.client) == (user.id, MOBILE, CLIENT)
         assert event.detail["until"] == (event.occurred_at + timedelta(minutes=15)).isoformat()
         assert len(s.store.events_of(EventType.LOGIN_FAILED)) == 5
 
-        frozen.tick(60)  # even the right password is refused, without checking it
+        frozen.tick(60)  # even the right password is refused, without checking it against the account's hash
         calls = len(s.hasher.verify_calls)
         still = fail(s, PASSWORD)
-        assert isinstance(still, errors.AccountLocked) and still.retry_after == 840
-        assert len(s.hasher.verify_calls) == calls
+        assert (still.key, still.facts, still.retry_after) == ("bad_credentials", {}, None)
+        assert len(s.hasher.verify_calls) == calls + 1  # the dummy: a lock costs what a wrong password costs
+        assert s.hasher.verify_calls[-1][0] != user.password_hash
         assert s.store.events_of(EventType.LOGIN_FAILED)[-1].detail["reason"] == "account_locked"
 
         frozen.tick(timedelta(minutes=14))  # the lock has lifted, and the count starts afresh
         assert fail(s).slug == "bad_credentials"
         assert s.login(credentials(s)).user_id == user.id
+
+
+def test_a_locked_account_answers_as_an_unknown_mobile_does():
+    s = make_services()
+    add_user(s)
+    with freeze_time(NOW):
+        for _ in range(5):
+            fail(s)
+        answers = [fail(s, PASSWORD), fail(s, PASSWORD, mobile="13900139000")]
+    assert len({(a.key, repr(a.facts), a.field, a.retry_after, type(a)) for a in answers}) == 1
+    assert answers[0].slug == "bad_credentials"
 
 
 def test_only_the_try_that_armed_the_lock_reports_it(monkeypatch):
@@ -122,7 +139,8 @@ def test_failures_within_15_minutes_count():
         for _ in range(4):
             fail(s)
         frozen.tick(timedelta(minutes=14, seconds=59))
-        assert fail(s).slug == "account_locked"
+        assert fail(s).slug == "bad_credentials"
+        assert locked_for(s) == 900
 
 
 def test_success_resets_the_count():
@@ -179,7 +197,8 @@ def test_failures_spread_across_a_window_edge_still_lock():
         for _ in range(4):
             assert fail(s).slug == "bad_credentials"
             frozen.tick(timedelta(minutes=4))
-        assert fail(s).slug == "account_locked"  # first failure 16 minutes ago, none 15 minutes apart
+        assert fail(s).slug == "bad_credentials"
+        assert locked_for(s) == 900  # first failure 16 minutes ago, none 15 minutes apart
 
 
 def test_the_stored_hash_is_what_is_asked_whether_it_needs_rehashing():

@@ -60,7 +60,7 @@ def test_every_reason_raised_has_words_that_its_facts_fill():
         (errors.AccountLocked.for_seconds(900), "密码错误次数过多，账号已锁定，请 15 分钟后再试"),
         (errors.AccountLocked.for_seconds(61), "密码错误次数过多，账号已锁定，请 2 分钟后再试"),
         (errors.SmsCooldown(seconds=42, retry_after=42), "发送太频繁，请 42 秒后再试"),
-        (errors.BadCredentials(), "手机号或密码错误"),
+        (errors.BadCredentials(), "手机号或密码错误。多次输错后密码登录将暂停一段时间，您可改用验证码登录或找回密码"),
         (errors.BadCredentials("operator"), "用户名、密码或动态验证码错误"),
         (errors.InvalidInput("limit_out_of_range", field="limit", max=1000), "limit 须在 1-1000 之间"),
         (errors.InvalidInput(), "请求参数有误"),

@@ -16,6 +16,7 @@ from domain.model import (
     client_key,
     digest,
     mask_mobile,
+    nickname_skeleton,
     normalize_mobile,
     normalize_nickname,
 )
@@ -113,6 +114,41 @@ def test_nickname_refused(raw):
     with pytest.raises(errors.InvalidNickname) as exc:
         normalize_nickname(raw, RULES)
     assert exc.value.field == "nickname"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "官方客服",
+        "客服小王",
+        "系统 管理员",
+        "admin",
+        "аdmin",  # Cyrillic а
+        "ＡＤＭＩＮ",  # full-width
+        "ΑDMΙΝ",  # Greek capitals Α, Ι, Ν
+        "Admin_01",
+        "admin123",
+        "adm1n",
+        "a.d.m.i.n",
+        "ЅUPPОRT",  # Cyrillic Ѕ and О
+        "rооt",  # Cyrillic о twice
+        "Official",
+    ],
+)
+def test_a_reserved_nickname_is_refused_in_any_look_alike_spelling(raw):
+    with pytest.raises(errors.NicknameReserved) as exc:
+        normalize_nickname(raw, RULES)
+    assert (exc.value.slug, exc.value.field) == ("nickname_reserved", "nickname")
+
+
+@pytest.mark.parametrize("raw", ["badminton", "小明", "用户8000", "Alice", "Наташа", "Ivan", "supportive", "管 小 理"])
+def test_names_that_only_contain_reserved_letters_are_kept(raw):
+    assert normalize_nickname(raw, RULES) == raw
+
+
+def test_the_look_alike_skeleton_maps_both_sides():
+    assert nickname_skeleton("ＡＤＭＩＮ") == nickname_skeleton("аdmin") == nickname_skeleton("adm1n")
+    assert nickname_skeleton("Admin") != nickname_skeleton("Odmin")
 
 
 @pytest.mark.parametrize("pw", ["a" * 8, "a" * 128, "pass word", "密码密码密码密码"])

@@ -72,14 +72,25 @@ def test_wrong_captcha_is_refused_and_consumes_it():
     assert s.store.events_of(EventType.SMS_CODE_REFUSED)[0].mobile == MOBILE
 
 
-def test_existing_mobile_is_taken_for_register_but_not_for_reset():
-    s = make_services()
-    add_user(s)
-    with pytest.raises(errors.MobileTaken):
-        s.request_sms_code(sms_request(s))
-    assert refusal_reasons(s) == ["mobile_taken"]
-    request_code(s, purpose="reset_password")
-    assert s.sender.sent == [(MOBILE, "123456", "reset_password")]
+@pytest.mark.parametrize("purpose", ["register", "reset_password", "login"])
+def test_a_stranger_cannot_tell_a_registered_mobile_from_a_free_one(purpose):
+    """The same answer, the same SMS sent, the same events and the same cooldown, registered or not."""
+    seen = []
+    for registered in (True, False):
+        s = make_services(codes=FakeCodes(digits=["480913"]))
+        if registered:
+            add_user(s)
+        with freeze_time(NOW) as frozen:
+            answer = s.request_sms_code(sms_request(s, purpose=purpose))
+            frozen.tick(30)
+            with pytest.raises(errors.SmsCooldown) as cooldown:
+                s.request_sms_code(sms_request(s, purpose=purpose))
+        events = [
+            (e.type, e.mobile, e.user_id, e.detail) for e in s.store.events if e.type != EventType.USER_REGISTERED
+        ]
+        seen.append((answer, cooldown.value.args, s.sender.sent, events))
+    assert seen[0] == seen[1]
+    assert seen[0][2] == [(MOBILE, "480913", purpose)]
 
 
 def test_cooldown_of_60_seconds_across_purposes():

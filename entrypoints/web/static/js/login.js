@@ -109,7 +109,7 @@ layui.use(['form'], function () {
       if (mode() === 'sms') return false; // beside the field the server names (code, agreement) or in the banner
       captcha.renew(); // a captcha is used once: a new one after a failure
       if (res.data.field) return false; // beside the field
-      // wrong mobile or password, a locked account, too many tries, unavailable: the banner, and the focus back on
+      // wrong mobile or password (a locked account answers so too), too many tries, unavailable: the banner, and the focus back on
       // the password to try again
       App.banner(form, res.data.message, 'error');
       password.select();
