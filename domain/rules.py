@@ -67,3 +67,6 @@ class Rules:
     operator_recovery_codes: int = 10
     console_page_size: int = 20
     console_export_limit: int = 50_000  # rows in one CSV export
+    # 下载我的数据: the account's 注册 and 换绑 events read to learn when it held which number (newest first; past
+    # this many, the oldest periods' events naming no account are left out of the copy rather than guessed).
+    data_copy_mobile_history: int = 1000

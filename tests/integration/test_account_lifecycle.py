@@ -285,36 +285,71 @@ def test_the_copy_is_a_utf8_json_attachment_with_consents_and_every_event(make_a
     assert OTHER not in json.dumps(exported)
 
 
+def test_the_copy_holds_events_about_a_number_only_while_the_account_held_it(api):
+    """The number's previous holder (before the account existed) and its next holder (after the account's 换绑
+    away) are not in the copy; events about the number while the account held it are."""
+    registered_at = T0 + timedelta(hours=10)
+    hour = timedelta(hours=1)
+    with freeze_time(registered_at):  # the session cookie is signed with the time: one clock throughout
+        user_id = signed_up(api)
+
+        def about(mobile: str, at: datetime, marker: str, **row):
+            event = {"type": "login.failed", "occurred_at": at, "mobile": mobile, "user_id": None, "ip": None}
+            return event | {"user_agent": None, "detail": {"marker": marker}} | row
+
+        engine = create_engine(api.app.config["DATABASE_URL"])
+        with engine.begin() as connection:
+            connection.execute(
+                insert(audit_events),
+                [
+                    about(MOBILE, registered_at - hour, "previous holder of the first number"),
+                    about(OTHER, registered_at + hour, "previous holder of the second number"),
+                    about(MOBILE, registered_at + hour, "first number, held"),
+                    about(OTHER, registered_at + 2 * hour, "the 换绑", type="mobile.changed", user_id=user_id),
+                    about(MOBILE, registered_at + 3 * hour, "next holder of the first number"),
+                    about(OTHER, registered_at + 4 * hour, "second number, held"),
+                ],
+            )
+            connection.execute(users.update().where(users.c.id == user_id).values(mobile=OTHER))
+        engine.dispose()
+        body = assert_conforms("GET", "/api/account/export", api.get("/api/account/export"))
+    markers = [e["detail"].get("marker") for e in body["events"] if "marker" in e["detail"]]
+    assert markers == ["first number, held", "the 换绑", "second number, held"]
+    assert [e["type"] for e in body["events"] if e["user_id"] is None][0] == "sms_code.sent"  # its sign-up code
+
+
 def test_an_event_type_this_version_does_not_know_is_copied_as_stored(api):
     """A newer version (or a rollback to an older one) can leave types in the log that this code has no name for:
     the copy carries them as they are instead of failing part way."""
-    user_id = signed_up(api)
-    engine = create_engine(api.app.config["DATABASE_URL"])
-    with engine.begin() as connection:
-        connection.execute(
-            insert(audit_events),
-            [
-                {
-                    "type": "account.from_a_newer_version",
-                    "occurred_at": T0,
-                    "mobile": MOBILE,
-                    "user_id": user_id,
-                    "detail": {},
-                },
-                {
-                    "type": "sms_code.from_a_newer_version",
-                    "occurred_at": T0,
-                    "mobile": MOBILE,
-                    "user_id": None,
-                    "detail": {},
-                },
-            ],
-        )
-    engine.dispose()
-    response = api.get("/api/account/export")
+    with freeze_time(T0 - timedelta(minutes=1)):  # the account exists, and holds its number, before them
+        user_id = signed_up(api)
+        engine = create_engine(api.app.config["DATABASE_URL"])
+        with engine.begin() as connection:
+            connection.execute(
+                insert(audit_events),
+                [
+                    {
+                        "type": "account.from_a_newer_version",
+                        "occurred_at": T0,
+                        "mobile": MOBILE,
+                        "user_id": user_id,
+                        "detail": {},
+                    },
+                    {
+                        "type": "sms_code.from_a_newer_version",
+                        "occurred_at": T0,
+                        "mobile": MOBILE,
+                        "user_id": None,
+                        "detail": {},
+                    },
+                ],
+            )
+        engine.dispose()
+    with freeze_time(T0 + timedelta(minutes=1)):
+        response = api.get("/api/account/export")
     assert response.status_code == 200
     types = [e["type"] for e in json.loads(response.get_data(as_text=True))["events"]]
-    assert types[:2] == ["account.from_a_newer_version", "sms_code.from_a_newer_version"]
+    assert types[-3:-1] == ["account.from_a_newer_version", "sms_code.from_a_newer_version"]
     assert types[-1] == "data.exported"
 
 
