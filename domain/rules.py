@@ -70,3 +70,7 @@ class Rules:
     # 下载我的数据: the account's 注册 and 换绑 events read to learn when it held which number (newest first; past
     # this many, the oldest periods' events naming no account are left out of the copy rather than guessed).
     data_copy_mobile_history: int = 1000
+    # 下载我的数据 is expensive (a long history is megabytes of JSON): at most this many copies per account in
+    # this window, counted by its `data.exported` events under the account's row lock.
+    data_copies_per_window: int = 3
+    data_copy_window: timedelta = timedelta(hours=1)

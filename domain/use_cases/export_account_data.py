@@ -9,6 +9,7 @@ of a recycled number, and whoever holds a number after this account left it, are
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,10 +106,12 @@ class ExportAccountData:
     def __call__(self, cmd: DataExportRequest) -> DataCopy:
         now = self.clock.now()
         with self.uow() as uow:
-            user = uow.users.get(cmd.user_id)
+            # The account's row, held to commit: racing requests of one account count one after another.
+            user = uow.users.get_for_update(cmd.user_id)
             if user is None:
                 raise errors.LoginRequired()
             assert user.id is not None
+            self._check_limit(uow, user.id, now)
             consents = uow.consents.for_user(user.id)
             sessions = session_records(uow, user)
             history = uow.audit.recent_for_user(
@@ -131,6 +134,18 @@ class ExportAccountData:
         merged = heapq.merge(own, *unattributed, key=lambda pair: (pair[1].occurred_at, pair[0]))
         events = (event for _, event in merged)
         return DataCopy(now, account_fields(user), consents, sessions, events)
+
+    def _check_limit(self, uow: UnitOfWork, user_id: int, now: datetime) -> None:
+        """At most `data_copies_per_window` copies in `data_copy_window`, counted by their `data.exported`
+        events; refused (nothing recorded, as the per-address limit) until the oldest of them leaves the window."""
+        rules = self.rules
+        latest = uow.audit.recent_for_user(user_id, (EventType.DATA_EXPORTED,), rules.data_copies_per_window)
+        if len(latest) < rules.data_copies_per_window:
+            return
+        free_at = latest[-1].occurred_at + rules.data_copy_window
+        if free_at > now:
+            wait = math.ceil((free_at - now).total_seconds())
+            raise errors.DataCopyLimitReached(minutes=math.ceil(wait / 60), retry_after=wait)
 
     def _pages(self, read: Callable[..., list[tuple[int, AuditEvent]]]) -> Iterator[tuple[int, AuditEvent]]:
         """Each page in a short read transaction of its own, so a long history never sits in memory or holds

@@ -15,15 +15,19 @@ import pytest
 from alembic import command
 from click.testing import CliRunner
 from freezegun import freeze_time
-from sqlalchemy import create_engine, insert, inspect, select
+from sqlalchemy import create_engine, func, insert, inspect, select
 
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import run_alembic, upgrade
 from adapters.sqlalchemy.tables import audit_events, consents, users
+from domain.errors import DataCopyLimitReached
 from domain.rules import PRIVACY_VERSION, TERMS_VERSION
+from domain.use_cases.export_account_data import DataExportRequest
 from entrypoints import cli
 from tests.conftest import ApiClient
 from tests.integration.test_openapi import assert_conforms
+from tests.integration.test_races import CLIENT as RACE_CLIENT
+from tests.integration.test_races import Kit, N, race
 
 MOBILE, OTHER = "13800138000", "13900139000"
 PASSWORD = "s3cure-Passw0rd"
@@ -316,6 +320,32 @@ def test_the_copy_holds_events_about_a_number_only_while_the_account_held_it(api
     markers = [e["detail"].get("marker") for e in body["events"] if "marker" in e["detail"]]
     assert markers == ["first number, held", "the 换绑", "second number, held"]
     assert [e["type"] for e in body["events"] if e["user_id"] is None][0] == "sms_code.sent"  # its sign-up code
+
+
+def test_an_account_gets_a_few_copies_an_hour(api):
+    with freeze_time(T0) as clock:
+        signed_up(api)
+        for _ in range(3):
+            assert api.get("/api/account/export").status_code == 200
+            clock.tick(60)
+        refused = api.get("/api/account/export")
+        body = assert_conforms("GET", "/api/account/export", refused)
+    assert (refused.status_code, body["error"], body["retry_after"]) == (429, "data_copy_limit", 57 * 60)
+    assert refused.headers["Retry-After"] == str(57 * 60)
+    assert body["message"] == "下载我的数据过于频繁，请 57 分钟后再试"
+
+
+def test_of_twenty_racing_copies_of_one_account_at_most_the_limit_are_made(database_url):
+    kit = Kit(database_url)
+    user_id = kit.register(kit.send_code())
+    wins, refusals = race(
+        lambda _: list(kit.services.export_account_data(DataExportRequest(user_id, RACE_CLIENT)).events), range(N)
+    )
+    limit = kit.services.rules.data_copies_per_window
+    assert len(wins) == limit and len(refusals) == N - limit
+    assert {type(refusal) for refusal in refusals} == {DataCopyLimitReached}
+    exported = select(func.count()).select_from(audit_events).where(audit_events.c.type == "data.exported")
+    assert kit.scalar(exported) == limit
 
 
 def test_an_event_type_this_version_does_not_know_is_copied_as_stored(api):

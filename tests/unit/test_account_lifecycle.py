@@ -523,6 +523,26 @@ def test_without_its_sign_up_event_a_copy_holds_no_guess_about_earlier_numbers()
     assert [e.type for e in copy.events] == [EventType.MOBILE_CHANGED, EventType.DATA_EXPORTED]
 
 
+def test_an_account_gets_a_few_copies_a_window_then_waits_for_the_oldest_to_leave_it():
+    s = make_services()
+    user = add_user(s)
+    limit, window = TEST_RULES.data_copies_per_window, TEST_RULES.data_copy_window
+    with freeze_time(T0) as clock:
+        for _ in range(limit):
+            list(s.export_account_data(DataExportRequest(user.id, CLIENT)).events)
+            clock.tick(60)
+        with pytest.raises(errors.DataCopyLimitReached) as refused:
+            s.export_account_data(DataExportRequest(user.id, CLIENT))
+        wait = window - timedelta(minutes=limit)  # until the first copy, made at T0, is a window old
+        assert refused.value.retry_after == wait.total_seconds()
+        assert refused.value.facts == {"minutes": wait.total_seconds() // 60}
+        assert len(s.store.events_of(EventType.DATA_EXPORTED)) == limit  # the refusal made no copy
+        other = add_user(s, "13900139000")
+        s.export_account_data(DataExportRequest(other.id, CLIENT))  # another account's limit is its own
+        clock.move_to(T0 + window)
+        s.export_account_data(DataExportRequest(user.id, CLIENT))
+
+
 def test_the_copy_lists_each_session_as_the_server_keeps_it():
     s = make_services()
     add_user(s)
