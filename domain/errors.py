@@ -86,6 +86,10 @@ class SmsLimitReached(DomainError):
     slug, field = "sms_limit", "mobile"
 
 
+class DataCopyLimitReached(DomainError):
+    slug = "data_copy_limit"
+
+
 class SmsUnavailable(DomainError):
     slug = "sms_unavailable"
 

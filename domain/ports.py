@@ -84,8 +84,16 @@ class AuditLog(Protocol):
         """(id, event) of the user's events, oldest first, starting after the cursor."""
         ...
 
-    def page_unattributed(self, mobile: str, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
-        """The same for events about the mobile that name no user (a sign-up code sent before the account was)."""
+    def page_unattributed(
+        self,
+        mobile: str,
+        after: EventCursor | None,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[tuple[int, AuditEvent]]:
+        """The same for events about the mobile that name no user (a sign-up code sent before the account was),
+        those at or after `since` and before `until` when given."""
         ...
 
     def pseudonymize(

@@ -67,12 +67,19 @@ class Rules:
     operator_recovery_codes: int = 10
     console_page_size: int = 20
     console_export_limit: int = 50_000  # rows in one CSV export
-    # Nicknames people would take for the service's own: refused whole or in part, and in look-alike spellings
-    # (domain/model.py::nickname_skeleton). These are the Latin ones; the composition root adds the catalogue's
-    # words (entrypoints/messages.py::RESERVED_NICKNAME_WORDS), which the domain does not hold.
     # 换绑 codes one signed-in account may ask for in `sms_cap_window`, whatever the mobiles: the answer tells whether
     # a mobile has an account (mobile_in_use), so each ask costs a captcha and counts here, refused or not.
     change_mobile_codes_per_account: int = 10
+    # Nicknames people would take for the service's own: refused whole or in part, and in look-alike spellings
+    # (domain/model.py::nickname_skeleton). These are the Latin ones; the composition root adds the catalogue's
+    # words (entrypoints/messages.py::RESERVED_NICKNAME_WORDS), which the domain does not hold.
     reserved_nicknames: frozenset[str] = frozenset(
         {"admin", "administrator", "root", "system", "sysadmin", "official", "support", "staff", "moderator", "service"}
     )
+    # 下载我的数据: the account's 注册 and 换绑 events read to learn when it held which number (newest first; past
+    # this many, the oldest periods' events naming no account are left out of the copy rather than guessed).
+    data_copy_mobile_history: int = 1000
+    # 下载我的数据 is expensive (a long history is megabytes of JSON): at most this many copies per account in
+    # this window, counted by its `data.exported` events under the account's row lock.
+    data_copies_per_window: int = 3
+    data_copy_window: timedelta = timedelta(hours=1)

@@ -52,6 +52,7 @@ ZH_CN = {
     "sms_limit.provider_throttled": "该手机号接收验证码过于频繁，请稍后再试",
     "invalid_mobile.provider_rejected": "该手机号无法接收短信，请检查号码是否正确",
     "sms_unavailable": "短信服务暂时不可用，请稍后再试",
+    "data_copy_limit": "下载我的数据过于频繁，请 {minutes} 分钟后再试",
     "mobile_taken": "该手机号已注册，请直接登录或找回密码",
     # Also the answer during a lock (a stranger must not learn that the account exists): the owner is told the way out.
     "bad_credentials": "手机号或密码错误。多次输错后密码登录将暂停一段时间，您可改用验证码登录或找回密码",

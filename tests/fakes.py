@@ -223,8 +223,16 @@ class FakeAuditLog:
     def page_for_user(self, user_id: int, after, limit: int) -> list[tuple[int, AuditEvent]]:
         return self._page(lambda e: e.user_id == user_id, after, limit)
 
-    def page_unattributed(self, mobile: str, after, limit: int) -> list[tuple[int, AuditEvent]]:
-        return self._page(lambda e: e.user_id is None and e.mobile == mobile, after, limit)
+    def page_unattributed(self, mobile: str, after, limit: int, since=None, until=None) -> list[tuple[int, AuditEvent]]:
+        def about(e: AuditEvent) -> bool:
+            return (
+                e.user_id is None
+                and e.mobile == mobile
+                and (since is None or e.occurred_at >= since)
+                and (until is None or e.occurred_at < until)
+            )
+
+        return self._page(about, after, limit)
 
     def pseudonymize(self, user_id, mobile, until, pseudonym, personal_detail) -> int:
         changed = 0

@@ -310,9 +310,21 @@ class SqlAuditLog:
     def page_for_user(self, user_id: int, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
         return self._page(audit_events.c.user_id == user_id, after, limit)
 
-    def page_unattributed(self, mobile: str, after: EventCursor | None, limit: int) -> list[tuple[int, AuditEvent]]:
+    def page_unattributed(
+        self,
+        mobile: str,
+        after: EventCursor | None,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[tuple[int, AuditEvent]]:
         c = audit_events.c
-        return self._page(and_(c.mobile == mobile, c.user_id.is_(None)), after, limit)
+        about = and_(c.mobile == mobile, c.user_id.is_(None))
+        if since is not None:
+            about = and_(about, c.occurred_at >= since)
+        if until is not None:
+            about = and_(about, c.occurred_at < until)
+        return self._page(about, after, limit)
 
     def _page(
         self, subject: ColumnElement[bool], after: EventCursor | None, limit: int

@@ -144,10 +144,18 @@ def change_password():
             data["confirmPassword"],
             client_context(),
             signed_in_token(),
+            data.get("vercode"),  # an account without a password: the code sent to its own mobile
         )
     )
     start_session(renewed)  # this browser stays signed in under a new id, with its 记住我; every other session ended
     return ok(say("password_changed"))
+
+
+@api.post("/api/account/password/send_code")
+@login_required
+def send_set_password_code():
+    """For an account without a password: the 忘记密码 code, to its own mobile, that proves the owner."""
+    return send_sms(SmsPurpose.RESET_PASSWORD, user_id=current_user.user_id, own_mobile=True)
 
 
 @api.post("/api/account/sign_out_everywhere")

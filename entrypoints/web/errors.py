@@ -20,6 +20,7 @@ STATUS = {
     "account_locked": 423,
     "sms_cooldown": 429,
     "sms_limit": 429,
+    "data_copy_limit": 429,
     "sms_unavailable": 503,
     "conflict": 409,
     "service_unavailable": 503,

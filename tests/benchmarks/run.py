@@ -537,7 +537,7 @@ def report(ctx: dict) -> str:
     )
     p(
         "            from its own X-Forwarded-For address (the domain's per-IP SMS cap sees many clients); domain "
-        "rules at their defaults;"
+        "rules at their defaults but the per-account data copy limit (off, as Flask-Limiter);"
     )
     p(
         "            captcha PNG rendered for real except when the load generator solves one (X-Bench-Captcha: text); "

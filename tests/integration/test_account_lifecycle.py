@@ -15,15 +15,19 @@ import pytest
 from alembic import command
 from click.testing import CliRunner
 from freezegun import freeze_time
-from sqlalchemy import create_engine, insert, inspect, select
+from sqlalchemy import create_engine, func, insert, inspect, select
 
 from adapters.sqlalchemy.engine import make_engine
 from adapters.sqlalchemy.migrate import run_alembic, upgrade
 from adapters.sqlalchemy.tables import audit_events, consents, users
+from domain.errors import DataCopyLimitReached
 from domain.rules import PRIVACY_VERSION, TERMS_VERSION
+from domain.use_cases.export_account_data import DataExportRequest
 from entrypoints import cli
 from tests.conftest import ApiClient
 from tests.integration.test_openapi import assert_conforms
+from tests.integration.test_races import CLIENT as RACE_CLIENT
+from tests.integration.test_races import Kit, N, race
 
 MOBILE, OTHER = "13800138000", "13900139000"
 PASSWORD = "s3cure-Passw0rd"
@@ -285,36 +289,97 @@ def test_the_copy_is_a_utf8_json_attachment_with_consents_and_every_event(make_a
     assert OTHER not in json.dumps(exported)
 
 
+def test_the_copy_holds_events_about_a_number_only_while_the_account_held_it(api):
+    """The number's previous holder (before the account existed) and its next holder (after the account's 换绑
+    away) are not in the copy; events about the number while the account held it are."""
+    registered_at = T0 + timedelta(hours=10)
+    hour = timedelta(hours=1)
+    with freeze_time(registered_at):  # the session cookie is signed with the time: one clock throughout
+        user_id = signed_up(api)
+
+        def about(mobile: str, at: datetime, marker: str, **row):
+            event = {"type": "login.failed", "occurred_at": at, "mobile": mobile, "user_id": None, "ip": None}
+            return event | {"user_agent": None, "detail": {"marker": marker}} | row
+
+        engine = create_engine(api.app.config["DATABASE_URL"])
+        with engine.begin() as connection:
+            connection.execute(
+                insert(audit_events),
+                [
+                    about(MOBILE, registered_at - hour, "previous holder of the first number"),
+                    about(OTHER, registered_at + hour, "previous holder of the second number"),
+                    about(MOBILE, registered_at + hour, "first number, held"),
+                    about(OTHER, registered_at + 2 * hour, "the 换绑", type="mobile.changed", user_id=user_id),
+                    about(MOBILE, registered_at + 3 * hour, "next holder of the first number"),
+                    about(OTHER, registered_at + 4 * hour, "second number, held"),
+                ],
+            )
+            connection.execute(users.update().where(users.c.id == user_id).values(mobile=OTHER))
+        engine.dispose()
+        body = assert_conforms("GET", "/api/account/export", api.get("/api/account/export"))
+    markers = [e["detail"].get("marker") for e in body["events"] if "marker" in e["detail"]]
+    assert markers == ["first number, held", "the 换绑", "second number, held"]
+    assert [e["type"] for e in body["events"] if e["user_id"] is None][0] == "sms_code.sent"  # its sign-up code
+
+
+def test_an_account_gets_a_few_copies_an_hour(api):
+    with freeze_time(T0) as clock:
+        signed_up(api)
+        for _ in range(3):
+            assert api.get("/api/account/export").status_code == 200
+            clock.tick(60)
+        refused = api.get("/api/account/export")
+        body = assert_conforms("GET", "/api/account/export", refused)
+    assert (refused.status_code, body["error"], body["retry_after"]) == (429, "data_copy_limit", 57 * 60)
+    assert refused.headers["Retry-After"] == str(57 * 60)
+    assert body["message"] == "下载我的数据过于频繁，请 57 分钟后再试"
+
+
+def test_of_twenty_racing_copies_of_one_account_at_most_the_limit_are_made(database_url):
+    kit = Kit(database_url)
+    user_id = kit.register(kit.send_code())
+    wins, refusals = race(
+        lambda _: list(kit.services.export_account_data(DataExportRequest(user_id, RACE_CLIENT)).events), range(N)
+    )
+    limit = kit.services.rules.data_copies_per_window
+    assert len(wins) == limit and len(refusals) == N - limit
+    assert {type(refusal) for refusal in refusals} == {DataCopyLimitReached}
+    exported = select(func.count()).select_from(audit_events).where(audit_events.c.type == "data.exported")
+    assert kit.scalar(exported) == limit
+
+
 def test_an_event_type_this_version_does_not_know_is_copied_as_stored(api):
     """A newer version (or a rollback to an older one) can leave types in the log that this code has no name for:
     the copy carries them as they are instead of failing part way."""
-    user_id = signed_up(api)
-    engine = create_engine(api.app.config["DATABASE_URL"])
-    with engine.begin() as connection:
-        connection.execute(
-            insert(audit_events),
-            [
-                {
-                    "type": "account.from_a_newer_version",
-                    "occurred_at": T0,
-                    "mobile": MOBILE,
-                    "user_id": user_id,
-                    "detail": {},
-                },
-                {
-                    "type": "sms_code.from_a_newer_version",
-                    "occurred_at": T0,
-                    "mobile": MOBILE,
-                    "user_id": None,
-                    "detail": {},
-                },
-            ],
-        )
-    engine.dispose()
-    response = api.get("/api/account/export")
+    with freeze_time(T0 - timedelta(minutes=1)):  # the account exists, and holds its number, before them
+        user_id = signed_up(api)
+        engine = create_engine(api.app.config["DATABASE_URL"])
+        with engine.begin() as connection:
+            connection.execute(
+                insert(audit_events),
+                [
+                    {
+                        "type": "account.from_a_newer_version",
+                        "occurred_at": T0,
+                        "mobile": MOBILE,
+                        "user_id": user_id,
+                        "detail": {},
+                    },
+                    {
+                        "type": "sms_code.from_a_newer_version",
+                        "occurred_at": T0,
+                        "mobile": MOBILE,
+                        "user_id": None,
+                        "detail": {},
+                    },
+                ],
+            )
+        engine.dispose()
+    with freeze_time(T0 + timedelta(minutes=1)):
+        response = api.get("/api/account/export")
     assert response.status_code == 200
     types = [e["type"] for e in json.loads(response.get_data(as_text=True))["events"]]
-    assert types[:2] == ["account.from_a_newer_version", "sms_code.from_a_newer_version"]
+    assert types[-3:-1] == ["account.from_a_newer_version", "sms_code.from_a_newer_version"]
     assert types[-1] == "data.exported"
 
 

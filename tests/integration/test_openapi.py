@@ -652,6 +652,7 @@ def test_the_rule_numbers_the_descriptions_quote_are_the_default_rules():
         ),
         r"at most every (\d+) minutes": (whole(r.session_touch_interval, minute),),
         r"cool-off \((\d+) days": (whole(r.deletion_cool_off, day),),
+        r"at most (\d+) copies in (\d+) minutes": (r.data_copies_per_window, whole(r.data_copy_window, minute)),
         r"\((\d+) hours after sign-in, (\d+) idle minutes": (
             whole(r.operator_session_lifetime, hour),
             whole(r.operator_idle_timeout, minute),

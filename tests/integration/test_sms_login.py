@@ -80,8 +80,13 @@ def test_sms_sign_in_signs_up_in_one_step_and_the_account_sets_a_password_later(
         assert (generic.status_code, generic.get_json()) == (wrong.status_code, wrong.get_json())
         error_of(generic, 401, "bad_credentials")
 
-        # 设置: the first password needs no current one; after that it does.
-        first = api.post("/api/account/password", {"password": "n3w-Passw0rd!", "confirmPassword": "n3w-Passw0rd!"})
+        # 设置: the first password needs no current one but a code to the account's own mobile; after that the
+        # current password.
+        new_password = {"password": "n3w-Passw0rd!", "confirmPassword": "n3w-Passw0rd!"}
+        error_of(api.post("/api/account/password", new_password), 400, "sms_code_invalid")
+        clock.tick(MINUTE)
+        send(api, "/api/account/password/send_code")
+        first = api.post("/api/account/password", {**new_password, "vercode": sms.last_code(MOBILE, "reset_password")})
         assert assert_conforms("POST", "/api/account/password", first)["code"] == 0
         api.token = None
         assert len(events(api, "password.set")) == 1
@@ -92,6 +97,38 @@ def test_sms_sign_in_signs_up_in_one_step_and_the_account_sets_a_password_later(
         )
         assert other.login(MOBILE, "n3w-Passw0rd!").status_code == 200
         assert events(api, "login.succeeded")[-1]["detail"]["method"] == "password"
+
+
+def test_a_session_alone_sets_no_first_password_and_so_cannot_move_the_account(api, sms):
+    """A stolen session of an account made by 验证码登录: no password can be set without a code to the account's
+    own mobile, so 换绑 with a password of the thief's choosing is refused and the owner keeps the account."""
+    with freeze_time(T0) as clock:
+        send(api, "/api/send_login_sms", MOBILE)
+        assert sms_login(api, sms.last_code(MOBILE, "login"), agreement="on").status_code == 200
+        clock.tick(MINUTE)
+        chosen = {"password": "th1ef-Passw0rd", "confirmPassword": "th1ef-Passw0rd"}
+        for proof in ({}, {"vercode": ""}, {"vercode": "000000"}):
+            refused = api.post("/api/account/password", {**chosen, **proof})
+            assert assert_conforms("POST", "/api/account/password", refused)["error"] == "sms_code_invalid"
+        [row] = query(api, select(users).where(users.c.mobile == MOBILE))
+        assert row["password_hash"] is None
+        assert events(api, "password.set") == []
+        assert [e["detail"]["reason"] for e in events(api, "password_change.refused")] == ["sms_code_invalid"] * 3
+
+        # The send goes to the account's own mobile, whatever number the request names.
+        sent = api.post("/api/account/password/send_code", {"mobile": NEW, **api.solve_captcha()})
+        assert assert_conforms("POST", "/api/account/password/send_code", sent)["code"] == 0
+        assert [m for m, _, p in sms.sent if p == "reset_password"] == [MOBILE]
+        assert events(api, "sms_code.sent")[-1]["user_id"] == row["id"]
+
+        send(api, "/api/account/mobile/send_code", NEW)  # the thief's own number
+        moved = api.post(
+            "/api/account/mobile",
+            {"mobile": NEW, "vercode": sms.last_code(NEW, "change_mobile"), "currentPassword": chosen["password"]},
+        )
+        assert assert_conforms("POST", "/api/account/mobile", moved)["code"] == 400
+        [row] = query(api, select(users).where(users.c.id == row["id"]))
+        assert (row["mobile"], row["password_hash"]) == (MOBILE, None)
 
 
 def test_sms_sign_in_of_an_existing_account_needs_no_agreement_and_a_wrong_code_signs_in_nobody(api, sms):

@@ -349,8 +349,10 @@ def test_a_first_password_set_by_a_racing_request_while_hashing_refuses_this_one
         return hash_password(password)
 
     s.hasher.hash = hash_while_another_request_sets_one
-    with freeze_time(T0), pytest.raises(errors.CurrentPasswordInvalid):
-        s.change_password(PasswordChange(user.id, "", NEW, NEW, CLIENT, token))
+    with freeze_time(T0):
+        code = request_code(s, None, purpose="reset_password", user_id=user.id)
+        with pytest.raises(errors.CurrentPasswordInvalid):
+            s.change_password(PasswordChange(user.id, "", NEW, NEW, CLIENT, token, code))
     assert s.hasher.verify(user.password_hash, "set by the other request")
     assert s.load_session_user(token, None) is not None
     assert s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED) == [

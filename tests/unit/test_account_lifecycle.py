@@ -444,7 +444,9 @@ def test_the_copy_merges_both_histories_by_time_in_pages_without_repeats(monkeyp
     monkeypatch.setattr(
         FakeAuditLog,
         "page_unattributed",
-        lambda self, mobile, after, limit: limits.append(limit) or page_unattributed(self, mobile, after, limit),
+        lambda self, mobile, after, limit, **bounds: (
+            limits.append(limit) or page_unattributed(self, mobile, after, limit, **bounds)
+        ),
     )
     with freeze_time(T0) as clock:
         for _ in range(4):  # codes sent before the account: they name the mobile only
@@ -471,6 +473,74 @@ def test_the_copy_merges_both_histories_by_time_in_pages_without_repeats(monkeyp
         (EventType.DATA_EXPORTED, timedelta(seconds=50)),
     ]
     assert limits == [3, 3]  # four unattributed events: a full page, then the rest
+
+
+def test_the_copy_holds_events_about_a_number_only_while_the_account_held_it():
+    s = make_services(rules=dataclasses.replace(TEST_RULES, sms_cooldown=timedelta(0)))
+    new = "13900139000"
+    hour = timedelta(hours=1)
+    with freeze_time(T0 - 24 * hour):  # the numbers' previous holders, before the account existed
+        request_code(s, MOBILE)
+        request_code(s, new)
+    with freeze_time(T0 - timedelta(seconds=30)):
+        request_code(s, MOBILE)  # the code that proves the number at sign-up: this holder's
+    with freeze_time(T0):
+        user_id = s.register_user(registration(s.sender.sent[-1][1]))
+    with freeze_time(T0 + hour):
+        request_code(s, MOBILE, purpose="reset_password")  # about its number while it holds it
+    # 换绑 to the new number two hours in (the event ChangeMobile records, and the row it changes).
+    user = s.store.users.get(user_id)
+    user.mobile = new
+    s.store.events.append(AuditEvent(EventType.MOBILE_CHANGED, T0 + 2 * hour, CLIENT, new, user_id, {}))
+    with freeze_time(T0 + 3 * hour):
+        request_code(s, MOBILE)  # the old number's next holder signs up
+        request_code(s, new, purpose="reset_password")  # about the account's number now
+    with freeze_time(T0 + 4 * hour):
+        copy = s.export_account_data(DataExportRequest(user_id, CLIENT))
+    assert [(e.type, e.mobile, e.user_id, e.occurred_at - T0) for e in copy.events] == [
+        (EventType.SMS_CODE_SENT, MOBILE, None, timedelta(seconds=-30)),
+        (EventType.USER_REGISTERED, MOBILE, user_id, timedelta(0)),
+        (EventType.CONSENT_GIVEN, MOBILE, user_id, timedelta(0)),
+        (EventType.SMS_CODE_SENT, MOBILE, None, hour),
+        (EventType.MOBILE_CHANGED, new, user_id, 2 * hour),
+        (EventType.SMS_CODE_SENT, new, None, 3 * hour),
+        (EventType.DATA_EXPORTED, new, user_id, 4 * hour),
+    ]
+
+
+def test_without_its_sign_up_event_a_copy_holds_no_guess_about_earlier_numbers():
+    """Past the audit retention the sign-up event is gone: the number held before the first change known is not
+    known, and events naming no account before that change stay out."""
+    s = make_services()
+    user = add_user(s, "13900139000")
+    s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, MOBILE, None, {}))
+    s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0, CLIENT, "13900139000", None, {}))
+    s.store.events.append(
+        AuditEvent(EventType.MOBILE_CHANGED, T0 + timedelta(hours=1), CLIENT, "13900139000", user.id, {})
+    )
+    with freeze_time(T0 + timedelta(hours=2)):
+        copy = s.export_account_data(DataExportRequest(user.id, CLIENT))
+    assert [e.type for e in copy.events] == [EventType.MOBILE_CHANGED, EventType.DATA_EXPORTED]
+
+
+def test_an_account_gets_a_few_copies_a_window_then_waits_for_the_oldest_to_leave_it():
+    s = make_services()
+    user = add_user(s)
+    limit, window = TEST_RULES.data_copies_per_window, TEST_RULES.data_copy_window
+    with freeze_time(T0) as clock:
+        for _ in range(limit):
+            list(s.export_account_data(DataExportRequest(user.id, CLIENT)).events)
+            clock.tick(60)
+        with pytest.raises(errors.DataCopyLimitReached) as refused:
+            s.export_account_data(DataExportRequest(user.id, CLIENT))
+        wait = window - timedelta(minutes=limit)  # until the first copy, made at T0, is a window old
+        assert refused.value.retry_after == wait.total_seconds()
+        assert refused.value.facts == {"minutes": wait.total_seconds() // 60}
+        assert len(s.store.events_of(EventType.DATA_EXPORTED)) == limit  # the refusal made no copy
+        other = add_user(s, "13900139000")
+        s.export_account_data(DataExportRequest(other.id, CLIENT))  # another account's limit is its own
+        clock.move_to(T0 + window)
+        s.export_account_data(DataExportRequest(user.id, CLIENT))
 
 
 def test_the_copy_lists_each_session_as_the_server_keeps_it():

@@ -12,6 +12,7 @@ from domain import errors
 from domain.events import AuditEvent, EventType
 from domain.model import Consent
 from domain.rules import PRIVACY_VERSION, TERMS_VERSION
+from domain.use_cases.change_mobile import MobileChange
 from domain.use_cases.change_password import PasswordChange
 from domain.use_cases.delete_account import DeletionRequest
 from domain.use_cases.login_sms import SmsCredentials
@@ -191,25 +192,78 @@ def test_password_sign_in_refuses_an_account_without_password_like_a_wrong_passw
     assert user.failed_logins == 1  # counted like any wrong password, so the lockout looks the same too
 
 
-def test_an_account_without_password_sets_one_without_a_current_password_then_needs_it():
-    s = make_services()
+def set_password_code(s, user) -> str:
+    """The code 设置密码 asks for: the 忘记密码 code, sent to the signed-in account's own mobile."""
+    return request_code(s, None, purpose="reset_password", user_id=user.id)
+
+
+def test_an_account_without_password_sets_one_with_a_code_to_its_own_mobile_then_needs_the_password():
+    s = make_services(rules=NO_COOLDOWN)
     user, token = passwordless(s)
-    renewed = s.change_password(PasswordChange(user.id, "", "new secret 1", "new secret 1", CLIENT, token))
+    code = set_password_code(s, user)
+    assert s.sender.sent[-1][::2] == (MOBILE, "reset_password")
+    renewed = s.change_password(PasswordChange(user.id, "", "new secret 1", "new secret 1", CLIENT, token, code))
     assert user.password_hash == "hashed:new secret 1"
+    assert s.store.sms.rows[-1].spent  # the code that proved it is used up
     [event] = s.store.events_of(EventType.PASSWORD_SET)
     assert event.user_id == user.id and s.store.events_of(EventType.PASSWORD_CHANGED) == []
     with pytest.raises(errors.CurrentPasswordInvalid):  # from now on ChangePassword's rules hold
-        s.change_password(PasswordChange(user.id, "", "new secret 2", "new secret 2", CLIENT, renewed.token))
+        s.change_password(PasswordChange(user.id, "", "new secret 2", "new secret 2", CLIENT, renewed.token, code))
     s.login(credentials(s, MOBILE, "new secret 1"))
 
 
-def test_setting_a_first_password_checks_it_like_any_new_password():
-    s = make_services()
+def test_a_session_alone_does_not_set_a_first_password():
+    s = make_services(rules=NO_COOLDOWN)
     user, token = passwordless(s)
     hashed = len(s.hasher.hashed)
+    for code in (None, "", "000000"):
+        with pytest.raises(errors.SmsCodeInvalid):
+            s.change_password(PasswordChange(user.id, "", "new secret 1", "new secret 1", CLIENT, token, code))
+    assert user.password_hash is None and len(s.hasher.hashed) == hashed  # refused before any argon2
+    assert s.load_session_user(token, None) is not None  # refused, not signed out
+    refused = s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED)
+    assert [(e.user_id, e.mobile, e.detail) for e in refused] == [(user.id, MOBILE, {"reason": "sms_code_invalid"})] * 3
+    assert s.store.events_of(EventType.PASSWORD_SET) == []
+
+
+def test_a_first_password_takes_no_other_code_and_counts_every_wrong_try():
+    s = make_services(rules=NO_COOLDOWN)
+    user, token = passwordless(s)
+    login_code = request_code(s, purpose="login")  # a code to the right mobile, for another purpose
+    with pytest.raises(errors.SmsCodeInvalid):
+        s.change_password(PasswordChange(user.id, "", "new secret 1", "new secret 1", CLIENT, token, login_code))
+    code = set_password_code(s, user)
+    for _ in range(TEST_RULES.sms_max_attempts_per_client):
+        with pytest.raises(errors.SmsCodeInvalid):
+            s.change_password(PasswordChange(user.id, "", "new secret 1", "new secret 1", CLIENT, token, wrong(code)))
+    with pytest.raises(errors.SmsCodeInvalid):  # this address is out of tries on that code: the right one too
+        s.change_password(PasswordChange(user.id, "", "new secret 1", "new secret 1", CLIENT, token, code))
+    assert user.password_hash is None
+    with pytest.raises(errors.InvalidInput):  # a signed-in account's code goes to its own mobile only
+        request_code(s, NEW, purpose="reset_password", user_id=user.id)
+
+
+def test_setting_a_first_password_checks_it_like_any_new_password_and_costs_no_try_on_the_code():
+    s = make_services(rules=NO_COOLDOWN)
+    user, token = passwordless(s)
+    code = set_password_code(s, user)
+    hashed = len(s.hasher.hashed)
     with pytest.raises(errors.WeakPassword):
-        s.change_password(PasswordChange(user.id, "", "password123", "password123", CLIENT, token))
+        s.change_password(PasswordChange(user.id, "", "password123", "password123", CLIENT, token, code))
     assert user.password_hash is None and len(s.hasher.hashed) == hashed
+    assert s.store.sms.rows[-1].attempts == 0
+    s.change_password(PasswordChange(user.id, "", "new secret 1", "new secret 1", CLIENT, token, code))
+
+
+def test_a_stolen_session_cannot_set_a_password_and_then_move_the_account():
+    s = make_services(rules=NO_COOLDOWN)
+    user, token = passwordless(s)
+    with pytest.raises(errors.SmsCodeInvalid):
+        s.change_password(PasswordChange(user.id, "", "attacker secret", "attacker secret", CLIENT, token))
+    new_code = request_code(s, NEW, purpose="change_mobile", user_id=user.id)  # the attacker's own number
+    with pytest.raises((errors.CurrentCodeInvalid, errors.CurrentPasswordInvalid)):
+        s.change_mobile(MobileChange(user.id, NEW, new_code, "attacker secret", None, CLIENT, token))
+    assert user.mobile == MOBILE and user.password_hash is None
 
 
 # --- 注销 by SMS code -----------------------------------------------------------------------------------

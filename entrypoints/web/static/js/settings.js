@@ -26,6 +26,24 @@ layui.use(['form'], function () {
     }
   });
 
+  // an account without a password (made by signing in with an SMS code) sets its first one with a code sent to
+  // its own mobile: a signed-in browser alone is not proof enough to give the account a password
+  var passwordCodeButton = document.getElementById('password-get-vercode');
+  var passwordSender = null;
+  if (passwordCodeButton) {
+    passwordSender = App.smsSender({
+      form: passwordForm,
+      button: passwordCodeButton,
+      endpoint: '/api/account/password/send_code',
+      purpose: 'set_password',
+      captcha: App.captcha(passwordForm),
+      mobile: false,
+      before: function () {
+        return App.validate('#settings-password, #settings-password-confirm') && App.checkNewPassword(passwordForm);
+      }
+    });
+  }
+
   App.submit({
     form: passwordForm,
     filter: 'password-submit',
@@ -33,11 +51,12 @@ layui.use(['form'], function () {
     signedIn: true,
     payload: function (field) {
       var body = { password: field.password || '', confirmPassword: field.confirmPassword || '' };
-      // an account without a password (made by signing in with an SMS code) sets one: no current-password field
       if (passwordForm.elements.namedItem('currentPassword')) body.currentPassword = field.currentPassword || '';
+      if (passwordForm.elements.namedItem('vercode')) body.vercode = String(field.vercode || '').trim();
       return body;
     },
     success: function (data) {
+      if (passwordSender) passwordSender.countdown.clear();
       // this browser has a new session (and a new CSRF token): reload the page, the outcome shown in the form
       App.flash(data.message || App.say('page.password_changed'), { form: 'password-form' });
       window.location.reload();
