@@ -15,10 +15,12 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask.sansio.scaffold import find_package
+from zxcvbn import zxcvbn
 
 from domain.outbox import DEFAULT_EXCLUDED, TypeFilter
 
@@ -85,6 +87,10 @@ DEFAULTS: dict[str, Any] = dict(
 
 TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off", ""})
 MIN_SECRET_BYTES = 32  # 256 bits: signs every session cookie, and the code and captcha HMAC keys derive from it
+# zxcvbn's estimate of the guesses a key takes (log10): a placeholder such as changeme-changeme-changeme-12345 scores
+# about 7, 32 random hex digits (128 bits) about 31.6, secrets.token_hex(32) about 60.
+MIN_SECRET_GUESSES_LOG10 = 30
+SECRET_CHECKED_CHARS = 128  # zxcvbn takes longer the longer the key; 128 random characters are plenty
 APP_IMPORT_NAME = "entrypoints.web"  # the Flask app's import name: Flask finds its instance folder from it
 
 
@@ -158,15 +164,29 @@ def _links(value) -> list[tuple[str, str]]:
 
 
 def _require_strong_secret(secret: str | bytes, generated: Path) -> None:
-    """A short key is guessed offline from any cookie the app hands out (an anonymous one will do), and then
-    sessions are forged at will."""
+    """A short key, or a long one made of words and repeats, is guessed offline from any cookie the app hands out
+    (an anonymous one will do), and then sessions are forged at will."""
     size = len(secret if isinstance(secret, bytes) else secret.encode())
+    how = (
+        "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))' "
+        f"(or leave SECRET_KEY unset to use the key generated in {generated})."
+    )
     if size < MIN_SECRET_BYTES:
         raise ConfigurationError(
-            f"SECRET_KEY is {size} bytes long; it must be at least {MIN_SECRET_BYTES} bytes of random data. "
-            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))' "
-            f"(or leave SECRET_KEY unset to use the key generated in {generated})."
+            f"SECRET_KEY is {size} bytes long; it must be at least {MIN_SECRET_BYTES} bytes of random data. " + how
         )
+    text = secret.decode("latin-1") if isinstance(secret, bytes) else secret
+    if secret_guesses_log10(text) < MIN_SECRET_GUESSES_LOG10:
+        raise ConfigurationError(
+            "SECRET_KEY is guessable: it is made of words, repeats or sequences (such as a placeholder), not random "
+            "data. " + how
+        )
+
+
+@lru_cache(maxsize=64)
+def secret_guesses_log10(secret: str) -> float:
+    """zxcvbn's estimate, cached: it takes up to a few hundred milliseconds, and tests build many apps with one key."""
+    return float(zxcvbn(secret[:SECRET_CHECKED_CHARS])["guesses_log10"])
 
 
 def _instance_secret(path: Path) -> str:

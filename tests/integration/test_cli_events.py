@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.fixture
 def operator_env(database_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-of-at-least-32-bytes")
+    monkeypatch.setenv("SECRET_KEY", "2ff2738f281f080b0e3d904be610db2e28276d17")
     engine = migrated(database_url)
     yield engine
     engine.dispose()
@@ -46,7 +46,7 @@ def accounts(*args) -> Answer:
 def test_add_prints_one_line_on_stdout(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     migrated(url).dispose()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "2ff2738f281f080b0e3d904be610db2e28276d17"}
     added = subprocess.run(
         [sys.executable, "-m", "entrypoints.cli", "webhooks", "add", "https://127.0.0.1/hook", "--allow-private"],
         cwd=ROOT,
@@ -132,7 +132,7 @@ def test_a_relay_killed_mid_batch_loses_nothing(operator_env, database_url):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes",
+        "SECRET_KEY": "2ff2738f281f080b0e3d904be610db2e28276d17",
         "LOG_JSON": "1",
         "WEBHOOK_CONCURRENCY": "2",
         "RELAY_BATCH_SIZE": "50",

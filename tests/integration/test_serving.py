@@ -17,7 +17,7 @@ from tests.integration.servers import Harness, Served
 from tests.integration.test_many_processes import redis_url
 
 pytestmark = pytest.mark.slow
-SECRET = "serving-test-key-0123456789abcdef0123"
+SECRET = "82da7633e7d81aab689400b8afb648f0e3f9b305"
 WORKERS = 4
 
 
