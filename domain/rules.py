@@ -67,3 +67,6 @@ class Rules:
     operator_recovery_codes: int = 10
     console_page_size: int = 20
     console_export_limit: int = 50_000  # rows in one CSV export
+    # Console pages read per operator (the CSV too): a person reads far fewer; a script harvesting users stops.
+    console_reads_per_minute: int = 30
+    console_reads_per_hour: int = 600

@@ -58,6 +58,7 @@ def init_security(app: Flask, limited: list[Blueprint]) -> None:
     # Registered before the limiter's own hook, so it runs after it (Flask runs after-request hooks in reverse).
     app.after_request(keep_stated_retry_after)
     limiter = Limiter(get_remote_address, app=app, headers_enabled=True, retry_after="delta-seconds")
+    app.extensions["rate_limiter"] = limiter  # for limits keyed by something other than the address
     for blueprint in limited:
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(blueprint)
 
