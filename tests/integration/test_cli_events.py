@@ -89,6 +89,29 @@ def test_a_new_user_adds_a_webhook_and_sees_a_signed_event_arrive(operator_env):
     assert gone.exit_code == 1 and "webhook_not_found" in gone.errors
 
 
+def test_a_webhook_added_now_gets_only_events_committed_after_it_unless_from_the_beginning(operator_env):
+    earlier = commit_events(operator_env, [("user.registered", 1)])
+    assert accounts("relay", "--once").exit_code == 0  # sequenced, with no endpoint to fan out to
+    earlier += commit_events(operator_env, [("login.succeeded", 1), ("login.failed", 2)])  # not yet relayed
+    now, everything = Receiver(), Receiver()
+
+    def add(receiver, *flags):
+        added = accounts("webhooks", "add", receiver.url, "--allow-private", *flags)
+        assert added.exit_code == 0, added.output
+        receiver.secret = re.fullmatch(r"id=\d+ secret=(whsec_\S+)\n", added.output).group(1)
+
+    add(now)
+    later = commit_events(operator_env, [("user.registered", 3)])
+    assert accounts("relay", "--once").exit_code == 0
+    assert now.ids() == later  # the relay sequenced the earlier events after the add: still not this endpoint's
+    add(everything, "--from-beginning")
+    assert accounts("relay", "--once").exit_code == 0
+    assert sorted(everything.ids()) == earlier + later and now.ids() == later  # sent concurrently: any order
+    assert now.bad_signatures == everything.bad_signatures == 0
+    now.close()
+    everything.close()
+
+
 @pytest.mark.parametrize(
     "url, slug",
     [
