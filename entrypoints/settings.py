@@ -26,6 +26,7 @@ from domain.outbox import DEFAULT_EXCLUDED, TypeFilter
 
 # Every environment variable the service reads (README "Configuration", "SMS delivery", "Event log").
 WEB_ENV_KEYS = (
+    "ACCOUNTS_ENV",
     "DATABASE_URL",
     "SECRET_KEY",
     "AUTO_MIGRATE",
@@ -77,7 +78,6 @@ DEFAULTS: dict[str, Any] = dict(
     MAX_CONTENT_LENGTH=16 * 1024,  # the largest honest request is well under 1 KiB
     SESSION_COOKIE_HTTPONLY=True,
     SESSION_COOKIE_SAMESITE="Lax",
-    SESSION_COOKIE_SECURE=False,
     TRUSTED_PROXIES=0,
     WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     WTF_CSRF_HEADERS=["X-CSRFToken"],
@@ -85,6 +85,10 @@ DEFAULTS: dict[str, Any] = dict(
     HEADER_LINKS=[["首页", "/"], ["用户协议", "/terms"]],  # [label, URL] pairs in the header (JSON in the env)
 )
 
+# Where the app runs (ACCOUNTS_ENV). Production is the default: a WSGI server started any way at all (gunicorn
+# with or without -c python:entrypoints.gunicorn_conf, uwsgi, ...) gets the safe settings. Development only when
+# said (ACCOUNTS_ENV=development), or when the `flask` command serves it (`make run`: flask run), or for TESTING.
+ENVIRONMENTS = ("development", "production")
 TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off", ""})
 MIN_SECRET_BYTES = 32  # 256 bits: signs every session cookie, and the code and captcha HMAC keys derive from it
 # zxcvbn's estimate of the guesses a key takes (log10): a placeholder such as changeme-changeme-changeme-12345 scores
@@ -113,6 +117,19 @@ def flag(name: str, value: object) -> bool:
     raise InvalidSetting(f"{name} must be 1 or 0")
 
 
+def environment(settings: Mapping[str, Any], environ: Mapping[str, str]) -> str:
+    """ACCOUNTS_ENV when set; else development under `flask run` (the flask command sets FLASK_RUN_FROM_CLI) or
+    TESTING, production otherwise."""
+    named = str(settings.get("ACCOUNTS_ENV") or "").strip().lower()
+    if named:
+        if named not in ENVIRONMENTS:
+            raise InvalidSetting("ACCOUNTS_ENV must be development or production")
+        return named
+    if flag("TESTING", settings.get("TESTING", False)) or environ.get("FLASK_RUN_FROM_CLI") == "true":
+        return "development"
+    return "production"
+
+
 def instance_folder() -> Path:
     """Where the generated secret key and the default SQLite file live: the folder Flask gives the web app with
     instance_relative_config (the project root's instance/ in a source checkout; <prefix>/var/entrypoints.web-instance
@@ -137,7 +154,13 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
     _require_strong_secret(settings["SECRET_KEY"], instance / "secret_key")
     embedded = settings["DATABASE_URL"].startswith("sqlite")
     settings["AUTO_MIGRATE"] = flag("AUTO_MIGRATE", settings.get("AUTO_MIGRATE", embedded))
-    settings["SESSION_COOKIE_SECURE"] = flag("SESSION_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
+    settings["ACCOUNTS_ENV"] = environment(settings, environ)
+    production = settings["ACCOUNTS_ENV"] == "production"
+    # In production cookies travel over HTTPS only and the console SMS sender (live codes in the log) is refused,
+    # unless said otherwise out loud (SESSION_COOKIE_SECURE=0 for a plain-HTTP trial on a private network,
+    # SMS_ALLOW_CONSOLE=1 on a staging box); per-process rate limits are refused in entrypoints/web/security.py.
+    settings["SESSION_COOKIE_SECURE"] = flag("SESSION_COOKIE_SECURE", settings.get("SESSION_COOKIE_SECURE", production))
+    settings.setdefault("SMS_ALLOW_CONSOLE", not production)
     # console lines for a person at a terminal, JSON for a log collector
     settings["LOG_JSON"] = flag("LOG_JSON", settings.get("LOG_JSON", not sys.stdout.isatty()))
     settings["TRUSTED_PROXIES"] = int(settings["TRUSTED_PROXIES"])

@@ -59,7 +59,7 @@ def served_with_production_settings(tmp_path, workers: int, **config) -> Served:
     harness = Harness(tmp_path, {"DATABASE_URL": url, "SECRET_KEY": SECRET, **config})
     return Served(
         tmp_path,
-        {**harness.env, "SESSION_COOKIE_SECURE": "0"},
+        {**harness.env, "ACCOUNTS_ENV": "production", "SESSION_COOKIE_SECURE": "0"},
         workers=workers,
         args=("-c", "python:entrypoints.gunicorn_conf"),
     )

@@ -130,3 +130,85 @@ def test_the_relays_jetstream_keeps_events_as_long_as_the_audit_log(tmp_path):
         assert services.relay().nats.max_age == 30 * 86400.0  # made, not connected: no NATS needed here
     finally:
         services.engine.dispose()
+
+
+KEY = {"SECRET_KEY": "53161b7e822020dad6203986b8dd8012179d8eec"}
+
+
+@pytest.mark.parametrize(
+    "given, environ, expected",
+    [
+        ({}, {}, "production"),  # any WSGI server, with or without entrypoints/gunicorn_conf.py
+        ({"TESTING": True}, {}, "development"),
+        ({}, {"FLASK_RUN_FROM_CLI": "true"}, "development"),  # make run: flask run
+        ({}, {"ACCOUNTS_ENV": "development"}, "development"),
+        ({"TESTING": True}, {"ACCOUNTS_ENV": "Production"}, "production"),  # said out loud wins
+        ({"ACCOUNTS_ENV": "production"}, {"FLASK_RUN_FROM_CLI": "true"}, "production"),
+    ],
+)
+def test_the_app_is_in_production_unless_served_by_flask_run_testing_or_told(given, environ, expected):
+    assert load_settings({**KEY, **given}, environ=environ)["ACCOUNTS_ENV"] == expected
+
+
+def test_an_environment_the_app_does_not_know_is_refused():
+    with pytest.raises(InvalidSetting, match="ACCOUNTS_ENV must be development or production"):
+        load_settings(KEY, environ={"ACCOUNTS_ENV": "staging"})
+
+
+def test_in_production_cookies_are_secure_and_the_console_sender_off_unless_said(tmp_path):
+    production = load_settings(KEY, environ={})
+    assert production["SESSION_COOKIE_SECURE"] is True
+    assert load_sms_settings(production).allow_console is False
+    plain_http = load_settings(KEY, environ={"SESSION_COOKIE_SECURE": "0", "SMS_ALLOW_CONSOLE": "1"})
+    assert plain_http["SESSION_COOKIE_SECURE"] is False and load_sms_settings(plain_http).allow_console is True
+    development = load_settings(KEY, environ={"ACCOUNTS_ENV": "development"})
+    assert development["SESSION_COOKIE_SECURE"] is False and load_sms_settings(development).allow_console is True
+
+
+@pytest.fixture
+def production_app(tmp_path, monkeypatch):
+    """create_app as a WSGI server without the gunicorn file builds it: no TESTING, no flask run."""
+    from entrypoints.web import create_app
+
+    for name in ("FLASK_RUN_FROM_CLI", "ACCOUNTS_ENV", "ACCOUNTS_WORKER_PROCESSES", "SESSION_COOKIE_SECURE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def make(**config):
+        settings = {**KEY, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}", "AUTO_MIGRATE": True}
+        return create_app({**settings, **config})
+
+    return make
+
+
+def test_production_refuses_the_console_sms_sender(production_app):
+    with pytest.raises(InvalidSetting, match="refused in production.*SMS_ALLOW_CONSOLE=1"):
+        production_app()
+
+
+def test_production_refuses_per_process_rate_limits_when_the_process_count_is_unknown(production_app, monkeypatch):
+    with pytest.raises(ConfigurationError, match=r"memory:// in production.*ACCOUNTS_WORKER_PROCESSES=1"):
+        production_app(SMS_ALLOW_CONSOLE="1")
+    monkeypatch.setenv("ACCOUNTS_WORKER_PROCESSES", "1")  # one process, said (gunicorn_conf.py says it itself)
+    app = production_app(SMS_ALLOW_CONSOLE="1")
+    response = app.test_client().get("/login")
+    assert response.status_code == 200 and "Secure" in response.headers["Set-Cookie"]  # and cookies are Secure
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_make_run_still_serves_with_the_console_sender_and_memory_limits(tmp_path):
+    """`flask run` (make run) is development: the same app that production refuses starts, as before."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMS_", "ACCOUNTS_", "RATELIMIT_", "FLASK_"))}
+    env.update(KEY, DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}")
+    routes = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "entrypoints.web", "routes"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert routes.returncode == 0, routes.stderr[-2000:]
+    assert "/api/login" in routes.stdout

@@ -332,8 +332,11 @@ def test_the_console_sender_is_refused_unless_allowed(tmp_path):
         create_app({**settings, "SMS_ALLOW_CONSOLE": "0"})
     with pytest.raises(InvalidSetting, match="SMS_PROVIDER"):
         create_app({**settings, "SMS_PROVIDER": "console", "SMS_ALLOW_CONSOLE": "0"})
-    assert create_app({**settings, "SMS_ALLOW_CONSOLE": "1"})  # a staging box, said out loud
-    assert create_app(settings)  # flask run / make run: the console is the default
+    with pytest.raises(InvalidSetting, match="SMS_ALLOW_CONSOLE=1"):
+        create_app(settings)  # production unless said otherwise: the console is refused by default
+    # a staging box, said out loud (its rate limits off here: in production memory:// needs the process count)
+    assert create_app({**settings, "SMS_ALLOW_CONSOLE": "1", "RATELIMIT_ENABLED": False})
+    assert create_app({**settings, "ACCOUNTS_ENV": "development"})  # flask run / make run: the console is the default
 
 
 def _gunicorn(tmp_path, env: dict) -> tuple[subprocess.Popen, str]:
