@@ -180,6 +180,12 @@ class AccountDisabled(DomainError):
     slug = "account_disabled"
 
 
+class ConsoleReadsLimited(DomainError):
+    """An operator read more console pages than the rules allow in a minute or an hour."""
+
+    slug = "console_reads_limited"
+
+
 class Forbidden(DomainError):
     slug = "forbidden"
 

@@ -207,6 +207,12 @@ class WebhookEndpoint:
     last_success_at: datetime | None = None
     last_error: str | None = None
     last_error_at: datetime | None = None
+    # Events up to this id were committed before the endpoint was added: not its to receive (0: from the beginning)
+    after_event_id: int = 0
+
+    def receives(self, event_id: int, seq: int) -> bool:
+        """Not yet fanned out to it, and not from before it existed (unless it was added to get everything)."""
+        return seq > self.position and event_id > self.after_event_id
 
 
 @dataclass(frozen=True)

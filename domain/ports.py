@@ -290,8 +290,10 @@ class WebhookEndpoints(Protocol):
         full_mobile: bool,
         secret_salt: str,
         created_at: datetime,
+        from_beginning: bool = False,
     ) -> int:
-        """Stored with its position at the newest sequenced event: it receives what happens from now on."""
+        """Stored to receive what is committed from now on: no event committed before it, sequenced by the relay
+        or not yet; with `from_beginning`, every event still in the log."""
         ...
 
     def get(self, endpoint_id: int) -> WebhookEndpoint | None: ...

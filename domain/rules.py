@@ -83,3 +83,6 @@ class Rules:
     # this window, counted by its `data.exported` events under the account's row lock.
     data_copies_per_window: int = 3
     data_copy_window: timedelta = timedelta(hours=1)
+    # Console pages read per operator (the CSV too): a person reads far fewer; a script harvesting users stops.
+    console_reads_per_minute: int = 30
+    console_reads_per_hour: int = 600

@@ -76,12 +76,19 @@ def webhooks():
 @click.option("--types", default="", help="Comma-separated event types or patterns (user.*); default: all exported.")
 @click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local targets (and http://).")
 @click.option("--full-mobile", is_flag=True, help="Send full mobile numbers (masked otherwise).")
-def webhooks_add(url: str, types: str, allow_private: bool, full_mobile: bool):
+@click.option(
+    "--from-beginning",
+    is_flag=True,
+    help="Also send every event already in the log (default: only events committed after the endpoint is added).",
+)
+def webhooks_add(url: str, types: str, allow_private: bool, full_mobile: bool, from_beginning: bool):
     """Add an endpoint; prints its id and signing secret (shown once)."""
     from domain.use_cases.webhooks import WebhookRegistration
 
     with integrations() as i:
-        added = i.add_webhook(WebhookRegistration(url, types, allow_private, operator(), full_mobile))
+        added = i.add_webhook(
+            WebhookRegistration(url, types, allow_private, operator(), full_mobile, from_beginning=from_beginning)
+        )
     click.echo(f"id={added.id} secret={added.secret}")
 
 

@@ -19,7 +19,8 @@ preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # off by default: the app logs its own events
 errorlog = "-"
 # Served by gunicorn means served for real: cookies travel over HTTPS only unless told otherwise
-# (SESSION_COOKIE_SECURE=0 for a plain-HTTP trial on a private network).
+# (SESSION_COOKIE_SECURE=0 for a plain-HTTP trial on a private network). The app does the same by itself in
+# production (ACCOUNTS_ENV, entrypoints/settings.py), for servers started without this file.
 raw_env = [f"SESSION_COOKIE_SECURE={os.environ.get('SESSION_COOKIE_SECURE', '1')}"]
 
 # SMS: served by gunicorn means real users, so the console sender (live codes and full mobiles in the log) is

@@ -76,6 +76,7 @@ ZH_CN = {
     "cross_site_request": "请在本站页面中获取验证码",
     "account_disabled": "该账号已被停用，如有疑问请联系客服",
     "forbidden": "您的角色无权执行此操作",
+    "console_reads_limited": "查询太频繁，请 {seconds} 秒后再试",
     "not_found": "要找的记录不存在",
     "not_found.user": "用户不存在",
     "not_found.operator": "没有这个操作员",

@@ -174,7 +174,7 @@ class Relay:
             deliveries += [
                 {"endpoint_id": endpoint.id, "event_id": e.id, "seq": e.seq, "user_id": e.user_id}
                 for e in events
-                if e.seq > endpoint.position and wanted(e.type)
+                if endpoint.receives(e.id, e.seq) and wanted(e.type)
             ]
             if last > endpoint.position:
                 positions[endpoint.id] = (endpoint.position, last)

@@ -16,15 +16,18 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask.sansio.scaffold import find_package
+from zxcvbn import zxcvbn
 
 from domain.outbox import DEFAULT_EXCLUDED, TypeFilter
 
 # Every environment variable the service reads (docs/configuration.md, docs/sms-providers.md, docs/event-log.md).
 WEB_ENV_KEYS = (
+    "ACCOUNTS_ENV",
     "DATABASE_URL",
     "SECRET_KEY",
     "AUTO_MIGRATE",
@@ -77,7 +80,6 @@ DEFAULTS: dict[str, Any] = dict(
     MAX_CONTENT_LENGTH=16 * 1024,  # the largest honest request is well under 1 KiB
     SESSION_COOKIE_HTTPONLY=True,
     SESSION_COOKIE_SAMESITE="Lax",
-    SESSION_COOKIE_SECURE=False,
     TRUSTED_PROXIES=0,
     # The peers whose forwarded headers are taken (with TRUSTED_PROXIES): loopback, private and shared (CGNAT, where
     # cloud load balancers such as Aliyun SLB connect from) addresses, none of which a client on the internet has.
@@ -88,8 +90,16 @@ DEFAULTS: dict[str, Any] = dict(
     HEADER_LINKS=[["首页", "/"], ["用户协议", "/terms"]],  # [label, URL] pairs in the header (JSON in the env)
 )
 
+# Where the app runs (ACCOUNTS_ENV). Production is the default: a WSGI server started any way at all (gunicorn
+# with or without -c python:entrypoints.gunicorn_conf, uwsgi, ...) gets the safe settings. Development only when
+# said (ACCOUNTS_ENV=development), or when the `flask` command serves it (`make run`: flask run), or for TESTING.
+ENVIRONMENTS = ("development", "production")
 TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off", ""})
 MIN_SECRET_BYTES = 32  # 256 bits: signs every session cookie, and the code and captcha HMAC keys derive from it
+# zxcvbn's estimate of the guesses a key takes (log10): a placeholder such as changeme-changeme-changeme-12345 scores
+# about 7, 32 random hex digits (128 bits) about 31.6, secrets.token_hex(32) about 60.
+MIN_SECRET_GUESSES_LOG10 = 30
+SECRET_CHECKED_CHARS = 128  # zxcvbn takes longer the longer the key; 128 random characters are plenty
 APP_IMPORT_NAME = "entrypoints.web"  # the Flask app's import name: Flask finds its instance folder from it
 
 
@@ -110,6 +120,19 @@ def flag(name: str, value: object) -> bool:
     if text in TRUE | FALSE:
         return text in TRUE
     raise InvalidSetting(f"{name} must be 1 or 0")
+
+
+def environment(settings: Mapping[str, Any], environ: Mapping[str, str]) -> str:
+    """ACCOUNTS_ENV when set; else development under `flask run` (the flask command sets FLASK_RUN_FROM_CLI) or
+    TESTING, production otherwise."""
+    named = str(settings.get("ACCOUNTS_ENV") or "").strip().lower()
+    if named:
+        if named not in ENVIRONMENTS:
+            raise InvalidSetting("ACCOUNTS_ENV must be development or production")
+        return named
+    if flag("TESTING", settings.get("TESTING", False)) or environ.get("FLASK_RUN_FROM_CLI") == "true":
+        return "development"
+    return "production"
 
 
 def instance_folder() -> Path:
@@ -136,7 +159,13 @@ def load_settings(config: Mapping[str, Any] | None = None, environ: Mapping[str,
     _require_strong_secret(settings["SECRET_KEY"], instance / "secret_key")
     embedded = settings["DATABASE_URL"].startswith("sqlite")
     settings["AUTO_MIGRATE"] = flag("AUTO_MIGRATE", settings.get("AUTO_MIGRATE", embedded))
-    settings["SESSION_COOKIE_SECURE"] = flag("SESSION_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"])
+    settings["ACCOUNTS_ENV"] = environment(settings, environ)
+    production = settings["ACCOUNTS_ENV"] == "production"
+    # In production cookies travel over HTTPS only and the console SMS sender (live codes in the log) is refused,
+    # unless said otherwise out loud (SESSION_COOKIE_SECURE=0 for a plain-HTTP trial on a private network,
+    # SMS_ALLOW_CONSOLE=1 on a staging box); per-process rate limits are refused in entrypoints/web/security.py.
+    settings["SESSION_COOKIE_SECURE"] = flag("SESSION_COOKIE_SECURE", settings.get("SESSION_COOKIE_SECURE", production))
+    settings.setdefault("SMS_ALLOW_CONSOLE", not production)
     # console lines for a person at a terminal, JSON for a log collector
     settings["LOG_JSON"] = flag("LOG_JSON", settings.get("LOG_JSON", not sys.stdout.isatty()))
     settings["TRUSTED_PROXIES"] = int(settings["TRUSTED_PROXIES"])
@@ -174,15 +203,29 @@ def _links(value) -> list[tuple[str, str]]:
 
 
 def _require_strong_secret(secret: str | bytes, generated: Path) -> None:
-    """A short key is guessed offline from any cookie the app hands out (an anonymous one will do), and then
-    sessions are forged at will."""
+    """A short key, or a long one made of words and repeats, is guessed offline from any cookie the app hands out
+    (an anonymous one will do), and then sessions are forged at will."""
     size = len(secret if isinstance(secret, bytes) else secret.encode())
+    how = (
+        "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))' "
+        f"(or leave SECRET_KEY unset to use the key generated in {generated})."
+    )
     if size < MIN_SECRET_BYTES:
         raise ConfigurationError(
-            f"SECRET_KEY is {size} bytes long; it must be at least {MIN_SECRET_BYTES} bytes of random data. "
-            "Generate one with: python -c 'import secrets; print(secrets.token_hex(32))' "
-            f"(or leave SECRET_KEY unset to use the key generated in {generated})."
+            f"SECRET_KEY is {size} bytes long; it must be at least {MIN_SECRET_BYTES} bytes of random data. " + how
         )
+    text = secret.decode("latin-1") if isinstance(secret, bytes) else secret
+    if secret_guesses_log10(text) < MIN_SECRET_GUESSES_LOG10:
+        raise ConfigurationError(
+            "SECRET_KEY is guessable: it is made of words, repeats or sequences (such as a placeholder), not random "
+            "data. " + how
+        )
+
+
+@lru_cache(maxsize=64)
+def secret_guesses_log10(secret: str) -> float:
+    """zxcvbn's estimate, cached: it takes up to a few hundred milliseconds, and tests build many apps with one key."""
+    return float(zxcvbn(secret[:SECRET_CHECKED_CHARS])["guesses_log10"])
 
 
 def _instance_secret(path: Path) -> str:

@@ -65,6 +65,7 @@ def load_sms_settings(config: Mapping) -> SmsSettings:
     return SmsSettings(
         providers=providers,
         timeout=_timeout(config),
+        # load_settings sets the default: on in development, off in production
         allow_console=flag("SMS_ALLOW_CONSOLE", config.get("SMS_ALLOW_CONSOLE", True)),
         receipt_token=_receipt_token(config),
         aliyun=_aliyun(config) if "aliyun" in providers else None,
@@ -73,11 +74,12 @@ def load_sms_settings(config: Mapping) -> SmsSettings:
 
 
 def refuse_console_unless_allowed(settings: SmsSettings) -> None:
-    """Served for real (gunicorn sets SMS_ALLOW_CONSOLE=0 unless told otherwise), printing live codes with full
-    mobiles to the log would let anyone who reads the logs reset any password."""
+    """In production (SMS_ALLOW_CONSOLE is off there unless set), printing live codes with full mobiles to the log
+    would let anyone who reads the logs reset any password."""
     if settings.providers == ("console",) and not settings.allow_console:
         raise InvalidSetting(
-            "SMS_PROVIDER: the console sender prints live codes to the log and is refused when serving for real. "
+            "SMS_PROVIDER: the console sender prints live codes to the log and is refused in production "
+            "(ACCOUNTS_ENV; production unless served by flask run). "
             "Set SMS_PROVIDER=aliyun, tencent or a failover list such as aliyun,tencent (docs/sms-providers.md), "
             "or SMS_ALLOW_CONSOLE=1 on a staging box whose logs only you read."
         )

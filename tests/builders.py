@@ -41,7 +41,7 @@ TEST_RULES = Rules(
     default_nickname_prefix="用户",
     reserved_nicknames=Rules(code_key=b"").reserved_nicknames | frozenset(RESERVED_NICKNAME_WORDS),
 )  # the words the app gets from entrypoints/messages.py
-SECRET_KEY = "test-secret-key-not-for-production"
+SECRET_KEY = "f10dbeeb5b3cf0c34ae3d629dae8a01626ecdfa3"
 PSEUDONYM_KEY = pseudonym_key(SECRET_KEY)  # what the erasure keys erased mobiles' pseudonyms with
 WEBHOOK_KEY = webhook_signing_key(SECRET_KEY)  # what webhook endpoints' secrets derive from
 CLIENT = ClientContext(ip="203.0.113.7", user_agent="pytest", request_id="req-1")

@@ -207,7 +207,7 @@ def make_app(tmp_path, sms, captcha):
     def make(database_url: str | None = None, **config):
         settings = {
             "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'app.sqlite3'}",
-            "SECRET_KEY": "test-secret-key-not-for-production",
+            "SECRET_KEY": "f10dbeeb5b3cf0c34ae3d629dae8a01626ecdfa3",
             "TESTING": True,
             "AUTO_MIGRATE": True,
             **config,

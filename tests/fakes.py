@@ -325,6 +325,7 @@ class FakeConsole:
         if query.empty:
             return sorted(users, key=lambda u: -(u.id or 0))[offset : offset + limit]
         found = [u for u in users if u.id == query.user_id]  # the id, then mobiles in order, then nicknames
+        found += [u for u in users if u.mobile == query.mobile]
         if query.mobile_prefix is not None:
             found += sorted((u for u in users if u.mobile.startswith(query.mobile_prefix)), key=lambda u: u.mobile)
         if query.nickname_prefix is not None:

@@ -46,12 +46,15 @@ class FakeWebhookEndpoints:
         self.rows: dict[int, WebhookEndpoint] = {}
         self.failed: dict[int, int] = {}  # endpoint id -> failed deliveries
         self.lag: dict[int, tuple[int, int, datetime | None]] = {}  # endpoint id -> (pending, behind, oldest pending)
+        self.from_beginning: set[int] = set()  # endpoints added to receive every event in the log
 
-    def add(self, url, event_types, allow_private, full_mobile, secret_salt, created_at) -> int:
+    def add(self, url, event_types, allow_private, full_mobile, secret_salt, created_at, from_beginning=False) -> int:
         endpoint_id = len(self.rows) + 1
         self.rows[endpoint_id] = WebhookEndpoint(
             endpoint_id, url, event_types, allow_private, full_mobile, secret_salt, 0, created_at
         )
+        if from_beginning:
+            self.from_beginning.add(endpoint_id)
         return endpoint_id
 
     def get(self, endpoint_id: int) -> WebhookEndpoint | None:

@@ -99,6 +99,8 @@ class SqlConsole:
         wanted, found = offset + limit, list[User]()
         if query.user_id is not None:
             found += self.session.scalars(select(User).where(users.c.id == query.user_id))
+        if query.mobile is not None:
+            found += self.session.scalars(select(User).where(users.c.mobile == query.mobile))
         if query.mobile_prefix is not None:
             found += self.session.scalars(
                 select(User).where(_prefix(users.c.mobile, query.mobile_prefix)).order_by(users.c.mobile).limit(wanted)

@@ -62,8 +62,17 @@ class SqlWebhookEndpoints:
         full_mobile: bool,
         secret_salt: str,
         created_at: datetime,
+        from_beginning: bool = False,
     ) -> int:
-        position = sequencer_position(self.session.connection())
+        # The sequencer's position alone let in events committed before now but not yet sequenced: the relay
+        # numbers them later, past the position. So the endpoint also remembers the highest id committed before
+        # it, which this transaction sees (its snapshot, or on read committed the statement's). A row with a lower
+        # id still in flight commits after this read, concurrently with the add, and is left out too; a row
+        # committed before it always has an id at most this one. No lock: the web workers' inserts never wait.
+        position, after = 0, 0
+        if not from_beginning:
+            position = sequencer_position(self.session.connection())
+            after = self.session.execute(select(func.coalesce(func.max(audit_events.c.id), 0))).scalar_one()
         result = self.session.execute(
             insert(webhook_endpoints).values(
                 url=url,
@@ -72,6 +81,7 @@ class SqlWebhookEndpoints:
                 full_mobile=full_mobile,
                 secret_salt=secret_salt,
                 position=position,
+                after_event_id=after,
                 created_at=created_at,
             )
         )

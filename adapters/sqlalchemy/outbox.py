@@ -86,6 +86,7 @@ def endpoint_from_row(row: Any) -> WebhookEndpoint:  # a Row of webhook_endpoint
         last_success_at=row.last_success_at,
         last_error=row.last_error,
         last_error_at=row.last_error_at,
+        after_event_id=row.after_event_id,
     )
 
 

@@ -194,6 +194,9 @@ webhook_endpoints = Table(
     Column("last_success_at", UtcDateTime),
     Column("last_error", String(512)),
     Column("last_error_at", UtcDateTime),
+    # The highest audit_events.id committed when the endpoint was added: none up to it is delivered to it (0: every
+    # event), however late the relay sequences it.
+    Column("after_event_id", BigInteger, nullable=False, server_default="0"),
     **MYSQL_TABLE,
 )
 

@@ -24,6 +24,7 @@ class WebhookRegistration:
     allow_private: bool
     client: ClientContext
     full_mobile: bool = False
+    from_beginning: bool = False  # every event still in the log, not only those committed from now on
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ class AddWebhook:
         salt = self.codes.text(SALT_ALPHABET, 32)
         now = self.clock.now()
         with self.uow() as uow:
-            endpoint_id = uow.webhooks.add(target.url, types, cmd.allow_private, cmd.full_mobile, salt, now)
+            endpoint_id = uow.webhooks.add(
+                target.url, types, cmd.allow_private, cmd.full_mobile, salt, now, from_beginning=cmd.from_beginning
+            )
             record(
                 uow,
                 EventType.WEBHOOK_ADDED,
@@ -85,6 +88,7 @@ class AddWebhook:
                 types=list(types),
                 allow_private=cmd.allow_private,
                 full_mobile=cmd.full_mobile,
+                from_beginning=cmd.from_beginning,
             )
             uow.commit()
         return AddedWebhook(endpoint_id, webhook_secret(self.signing_key, salt))

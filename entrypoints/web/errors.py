@@ -31,6 +31,7 @@ STATUS = {
     "cross_site_request": 403,
     "account_disabled": 403,
     "forbidden": 403,
+    "console_reads_limited": 429,
     "not_found": 404,
     "username_taken": 409,
     "mobile_in_use": 409,

@@ -41,14 +41,26 @@ WORKER_PROCESSES = "ACCOUNTS_WORKER_PROCESSES"
 
 
 def refuse_per_process_limits(app: Flask) -> None:
-    """memory:// counts in each process: N workers would allow N times the limit."""
-    workers = int(os.environ.get(WORKER_PROCESSES, "1"))
+    """memory:// counts in each process: N workers would allow N times the limit. In production a server that did
+    not say how many processes serve the app (gunicorn without entrypoints/gunicorn_conf.py, uwsgi, ...) may run
+    any number, so memory:// is refused there too."""
+    known = os.environ.get(WORKER_PROCESSES)
+    workers = int(known or "1")
     storage = app.config["RATELIMIT_STORAGE_URI"]
-    if workers > 1 and storage.startswith("memory://") and app.config.get("RATELIMIT_ENABLED", True):
+    if not storage.startswith("memory://") or not app.config.get("RATELIMIT_ENABLED", True):
+        return
+    if workers > 1:
         raise ConfigurationError(
             f"RATELIMIT_STORAGE_URI is {storage} with {workers} worker processes: each would count on its own and "
             f"allow {workers} times every rate limit. Set RATELIMIT_STORAGE_URI=redis://host:6379 (shared by every "
             "worker and host), or serve with one worker (WEB_CONCURRENCY=1)."
+        )
+    if known is None and app.config["ACCOUNTS_ENV"] == "production":
+        raise ConfigurationError(
+            f"RATELIMIT_STORAGE_URI is {storage} in production, and nothing says how many processes serve the app: "
+            "each would count on its own. Set RATELIMIT_STORAGE_URI=redis://host:6379 (shared by every worker and "
+            "host), or serve with gunicorn -c python:entrypoints.gunicorn_conf (which tells the app), or set "
+            f"{WORKER_PROCESSES}=1 if exactly one process serves it."
         )
 
 
@@ -74,6 +86,7 @@ def init_security(app: Flask, limited: list[Blueprint]) -> None:
     # Registered before the limiter's own hook, so it runs after it (Flask runs after-request hooks in reverse).
     app.after_request(keep_stated_retry_after)
     limiter = Limiter(get_remote_address, app=app, headers_enabled=True, retry_after="delta-seconds")
+    app.extensions["rate_limiter"] = limiter  # for limits keyed by something other than the address
     for blueprint in limited:
         limiter.limit(lambda: app.config["API_RATE_LIMIT"])(blueprint)
 

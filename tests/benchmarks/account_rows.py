@@ -28,7 +28,7 @@ Measured = Callable[[str, int, list[str]], None]
 
 # The harness's app secret (BENCH_SECRET_KEY, set by run.py): the operator's setup link is made by the CLI, and its
 # digest is keyed by the secret, so both must use the same one.
-SECRET_KEY = "benchmark-secret-0123456789abcdef"
+SECRET_KEY = "ab7662b2970b56d58fb85875a86c9635bab58e34"
 OPERATOR_PASSWORD = "bench console pass phrase"
 DEVICES = [  # the session list's account signs in from these: phones, tablets, desktops
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0.49",

@@ -65,7 +65,7 @@ def build():
     return create_app(
         {
             "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
-            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "benchmark-secret-0123456789abcdef"),
+            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY", "ab7662b2970b56d58fb85875a86c9635bab58e34"),
             "AUTO_MIGRATE": False,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,

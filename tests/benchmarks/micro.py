@@ -189,7 +189,7 @@ def _count_round_trips(database_url: str) -> list[RoundTrips]:
     app = create_app(
         {
             "DATABASE_URL": database_url,
-            "SECRET_KEY": "round-trips-0123456789abcdef0123456789",
+            "SECRET_KEY": "6b2773afe56e8c20e826493ff3798e7340b67ce0",
             "AUTO_MIGRATE": False,
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,

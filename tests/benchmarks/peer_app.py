@@ -52,7 +52,7 @@ def argon2_options() -> dict:
 def build(database_url: str) -> Flask:
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY", "benchmark-secret-0123456789abcdef"),
+        SECRET_KEY=os.environ.get("BENCH_SECRET_KEY", "ab7662b2970b56d58fb85875a86c9635bab58e34"),
         SQLALCHEMY_DATABASE_URI=database_url,
         SECURITY_PASSWORD_SALT="benchmark-peer-password-salt",  # the HMAC key of its default pre-hash
         SECURITY_PASSWORD_HASH="argon2",

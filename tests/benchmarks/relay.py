@@ -37,7 +37,7 @@ from sqlalchemy import create_engine, insert, text
 ROOT = Path(__file__).resolve().parents[2]
 NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SECRET = "relay-benchmark-secret-0123456789abcdef"  # 32 bytes or more, as the app demands
+SECRET = "356284fc792f56a2af538db6ff7b8a45814a5ff2"  # 32 bytes or more, as the app demands
 
 
 def log(message: str) -> None:

@@ -147,7 +147,7 @@ def live(tmp_path, image_renderer, app_config):
     app = create_app(
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
-            "SECRET_KEY": "browser-test-secret-key-not-for-production",
+            "SECRET_KEY": "7d0b159856722fc32b8c16c28c79e682073f5f43",
             "TESTING": True,
             **app_config,
         },

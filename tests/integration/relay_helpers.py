@@ -20,7 +20,7 @@ from entrypoints.bootstrap import Integrations, bootstrap, webhook_signing_key
 from entrypoints.relay import Relay, RelaySettings, run
 from tests.fakes import FakeCodes
 
-SECRET_KEY = "relay-test-secret-key-not-for-production"
+SECRET_KEY = "640bd2f54d0f4a421c0723c534241028e451ad78"
 SIGNING_KEY = webhook_signing_key(SECRET_KEY)
 OPERATOR = ClientContext(user_agent="pytest")
 

@@ -46,7 +46,9 @@ class Served:
                 "tests.integration.served_app:build()",
             ],
             cwd=ROOT,
-            env={**os.environ, **env},
+            # Worker processes over plain HTTP: development unless a test says production (its checks have tests of
+            # their own, tests/integration/test_settings.py)
+            env={**os.environ, "ACCOUNTS_ENV": "development", **env},
             stdout=self.log.open("w"),
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -31,7 +31,7 @@ from tests.integration.test_races import Kit, N, race
 
 MOBILE, OTHER = "13800138000", "13900139000"
 PASSWORD = "s3cure-Passw0rd"
-SECRET = "test-secret-key-not-for-production"  # what make_app gives the app
+SECRET = "f10dbeeb5b3cf0c34ae3d629dae8a01626ecdfa3"  # what make_app gives the app
 T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 COOL_OFF = timedelta(days=15)
 

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import time
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
@@ -205,6 +206,47 @@ def test_reveal_mobile_answers_the_full_number_lists_mask_it(admin, user_id):
     assert "138****8000" in admin.http.get("/admin/users").get_data(as_text=True)
     assert "13800138000" not in admin.http.get(f"/admin/users/{user_id}").get_data(as_text=True)
     assert admin.post(f"/admin/api/users/{user_id}/mobile").get_json()["mobile"] == "13800138000"
+
+
+def test_an_auditor_finds_a_user_only_by_the_whole_mobile_and_reads_filters_masked(admin, auditor, client, user_id):
+    client.register("13800138001")
+    for prefix in ("138", "1380013", "1380013800"):
+        page = auditor.http.get(f"/admin/users?q={prefix}").get_data(as_text=True)
+        assert 'href="/admin/users/' not in page, prefix  # no row: a prefix narrows nothing for an auditor
+    page = auditor.http.get("/admin/users?q=13800138001").get_data(as_text=True)
+    assert 'href="/admin/users/2"' in page and 'href="/admin/users/1"' not in page
+    admin_page = admin.http.get("/admin/users?q=1380013").get_data(as_text=True)
+    assert 'href="/admin/users/1"' in admin_page and 'href="/admin/users/2"' in admin_page  # the admin may
+    assert admin.http.get("/admin/audit.csv?mobile=13800138000").status_code == 200
+    for reader, shown in ((auditor, "138****8000"), (admin, "13800138000")):
+        audit = reader.http.get("/admin/audit?type=admin.audit_exported").get_data(as_text=True)
+        assert "后台：导出审计日志" in audit and f'filters={{"mobile": "{shown}"}}' in audit
+    assert "13800138000" not in auditor.http.get("/admin/audit").get_data(as_text=True)
+
+
+def test_console_reads_are_limited_per_operator_with_the_wait_in_the_error_shape(make_app):
+    # Frozen at the real time: the memory storage expires entries from a thread, which freezegun leaves on the
+    # real clock (threading is on its ignore list); a clock frozen in the past would let that thread drop them.
+    with freeze_time(datetime.now(UTC)) as clock:
+        app = make_app(RULES={"console_reads_per_minute": 4})
+        wang, zhao = Operator(app), Operator(app, "zhao", "auditor")
+        assert wang.sign_in().status_code == 200 and zhao.sign_in().status_code == 200  # one read each
+        for _ in range(3):
+            assert wang.http.get("/admin/users").status_code == 200
+        refused = wang.http.get("/admin/users?q=138", headers={"Accept": "application/json"})
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+        assert refused.get_json() == {
+            "code": 429,
+            "error": "console_reads_limited",
+            "message": "查询太频繁，请 60 秒后再试",
+            "field": None,
+            "retry_after": 60,
+        }
+        assert wang.http.get("/admin/audit.csv").status_code == 429  # the export is a read too
+        assert zhao.http.get("/admin/users").status_code == 200  # per operator: the other reads on
+        assert wang.post("/admin/api/users/1/unlock").status_code == 404  # actions have their own limit
+        clock.tick(61)
+        assert wang.http.get("/admin/users").status_code == 200
 
 
 def test_unlocked_user_signs_in_again(admin, client, user_id):

@@ -149,11 +149,15 @@ def test_console_queries(kit):
     with Session(kit.engine) as session:  # bootstrap (the kit) has mapped the domain classes
         console = SqlConsole(session)
 
-        def nicknames(raw):
-            return [u.nickname for u in console.search_users(UserQuery.parse(raw), 0, 10)]
+        def nicknames(raw, prefix_on_mobiles=True):
+            query = UserQuery.parse(raw, prefix_on_mobiles=prefix_on_mobiles)
+            return [u.nickname for u in console.search_users(query, 0, 10)]
 
         assert nicknames("138001") == ["小明", "100%_real"]  # mobiles in order
         assert nicknames("13800138") == ["小明"]
+        # Without the full-mobile grant: a whole mobile, exactly, and no prefix
+        assert nicknames("13800139000", prefix_on_mobiles=False) == ["100%_real"]
+        assert nicknames("138001", prefix_on_mobiles=False) == nicknames("1380013900", prefix_on_mobiles=False) == []
         assert nicknames("小") == ["小明", "小红"]  # nicknames in order
         assert nicknames("\U0010ffff") == nicknames("\ud7ff") == []
         assert nicknames("100%") == ["100%_real"] and nicknames("1%") == [] and nicknames("_") == []

@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 @pytest.fixture
 def operator_env(database_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-of-at-least-32-bytes")
+    monkeypatch.setenv("SECRET_KEY", "2ff2738f281f080b0e3d904be610db2e28276d17")
     engine = migrated(database_url)
     yield engine
     engine.dispose()
@@ -46,7 +46,7 @@ def accounts(*args) -> Answer:
 def test_add_prints_one_line_on_stdout(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     migrated(url).dispose()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "2ff2738f281f080b0e3d904be610db2e28276d17"}
     added = subprocess.run(
         [sys.executable, "-m", "entrypoints.cli", "webhooks", "add", "https://127.0.0.1/hook", "--allow-private"],
         cwd=ROOT,
@@ -87,6 +87,29 @@ def test_a_new_user_adds_a_webhook_and_sees_a_signed_event_arrive(operator_env):
     assert accounts("webhooks", "list").output == ""
     gone = accounts("webhooks", "remove", match.group(1))
     assert gone.exit_code == 1 and "webhook_not_found" in gone.errors
+
+
+def test_a_webhook_added_now_gets_only_events_committed_after_it_unless_from_the_beginning(operator_env):
+    earlier = commit_events(operator_env, [("user.registered", 1)])
+    assert accounts("relay", "--once").exit_code == 0  # sequenced, with no endpoint to fan out to
+    earlier += commit_events(operator_env, [("login.succeeded", 1), ("login.failed", 2)])  # not yet relayed
+    now, everything = Receiver(), Receiver()
+
+    def add(receiver, *flags):
+        added = accounts("webhooks", "add", receiver.url, "--allow-private", *flags)
+        assert added.exit_code == 0, added.output
+        receiver.secret = re.fullmatch(r"id=\d+ secret=(whsec_\S+)\n", added.output).group(1)
+
+    add(now)
+    later = commit_events(operator_env, [("user.registered", 3)])
+    assert accounts("relay", "--once").exit_code == 0
+    assert now.ids() == later  # the relay sequenced the earlier events after the add: still not this endpoint's
+    add(everything, "--from-beginning")
+    assert accounts("relay", "--once").exit_code == 0
+    assert sorted(everything.ids()) == earlier + later and now.ids() == later  # sent concurrently: any order
+    assert now.bad_signatures == everything.bad_signatures == 0
+    now.close()
+    everything.close()
 
 
 @pytest.mark.parametrize(
@@ -132,7 +155,7 @@ def test_a_relay_killed_mid_batch_loses_nothing(operator_env, database_url):
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "cli-test-secret-of-at-least-32-bytes",
+        "SECRET_KEY": "2ff2738f281f080b0e3d904be610db2e28276d17",
         "LOG_JSON": "1",
         "WEBHOOK_CONCURRENCY": "2",
         "RELAY_BATCH_SIZE": "50",

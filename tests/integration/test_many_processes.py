@@ -31,7 +31,7 @@ def two_processes(tmp_path):
     url = server_database("postgresql")
     config = {
         "DATABASE_URL": url,
-        "SECRET_KEY": "shared-by-every-process-0123456789abcdef",
+        "SECRET_KEY": "e7c0d0b0a619e4e17a53078c402ca4e04e8f5600",
         "AUTO_MIGRATE": False,
         "RATELIMIT_STORAGE_URI": redis_url(),
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",

@@ -160,7 +160,11 @@ def test_the_documented_nginx_keeps_the_service_up_under_slow_headers(tmp_path):
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     env = {
         "SERVED_CONFIG": json.dumps(
-            {"SECRET_KEY": "k" * 32, "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}", "AUTO_MIGRATE": True}
+            {
+                "SECRET_KEY": "53161b7e822020dad6203986b8dd8012179d8eec",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
+                "AUTO_MIGRATE": True,
+            }
         ),
         "SERVED_SMS_FILE": str(tmp_path / "sms.jsonl"),
         "SERVED_CAPTCHA_FILE": str(tmp_path / "captcha.txt"),

@@ -17,7 +17,7 @@ from tests.integration.servers import Harness, Served
 from tests.integration.test_many_processes import redis_url
 
 pytestmark = pytest.mark.slow
-SECRET = "serving-test-key-0123456789abcdef0123"
+SECRET = "82da7633e7d81aab689400b8afb648f0e3f9b305"
 WORKERS = 4
 
 
@@ -59,7 +59,7 @@ def served_with_production_settings(tmp_path, workers: int, **config) -> Served:
     harness = Harness(tmp_path, {"DATABASE_URL": url, "SECRET_KEY": SECRET, **config})
     return Served(
         tmp_path,
-        {**harness.env, "SESSION_COOKIE_SECURE": "0"},
+        {**harness.env, "ACCOUNTS_ENV": "production", "SESSION_COOKIE_SECURE": "0"},
         workers=workers,
         args=("-c", "python:entrypoints.gunicorn_conf"),
     )

@@ -83,7 +83,7 @@ def make_real_app(tmp_path, captcha, providers):
         return create_app(
             {
                 "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'app.sqlite3'}",
-                "SECRET_KEY": "test-secret-key-not-for-production",
+                "SECRET_KEY": "f10dbeeb5b3cf0c34ae3d629dae8a01626ecdfa3",
                 "TESTING": True,
                 "AUTO_MIGRATE": True,
                 **provider_settings(*providers),
@@ -251,7 +251,12 @@ def test_database_connections_cut_during_the_provider_call_leave_the_sent_codes_
     sms = CutWhileSending()
     via_proxy = parsed.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     app = create_app(
-        {"DATABASE_URL": via_proxy, "SECRET_KEY": "k" * 32, "TESTING": True, "AUTO_MIGRATE": True},
+        {
+            "DATABASE_URL": via_proxy,
+            "SECRET_KEY": "53161b7e822020dad6203986b8dd8012179d8eec",
+            "TESTING": True,
+            "AUTO_MIGRATE": True,
+        },
         sms_sender=sms,
         captcha_renderer=captcha,
     )
@@ -305,7 +310,11 @@ def test_settings_come_from_the_environment(providers, captcha, tmp_path, monkey
     for name, value in provider_settings(*providers, order="tencent").items():
         monkeypatch.setenv(name, value)
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{tmp_path / 'env.sqlite3'}", "SECRET_KEY": "k" * 32, "TESTING": True},
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'env.sqlite3'}",
+            "SECRET_KEY": "53161b7e822020dad6203986b8dd8012179d8eec",
+            "TESTING": True,
+        },
         captcha_renderer=captcha,
     )
     assert ApiClient(app, Inbox(*providers), captcha).send_sms(MOBILE).status_code == 200
@@ -314,13 +323,20 @@ def test_settings_come_from_the_environment(providers, captcha, tmp_path, monkey
 
 
 def test_the_console_sender_is_refused_unless_allowed(tmp_path):
-    settings = {"DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}", "SECRET_KEY": "k" * 32, "AUTO_MIGRATE": True}
+    settings = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}",
+        "SECRET_KEY": "53161b7e822020dad6203986b8dd8012179d8eec",
+        "AUTO_MIGRATE": True,
+    }
     with pytest.raises(InvalidSetting, match="SMS_ALLOW_CONSOLE=1"):
         create_app({**settings, "SMS_ALLOW_CONSOLE": "0"})
     with pytest.raises(InvalidSetting, match="SMS_PROVIDER"):
         create_app({**settings, "SMS_PROVIDER": "console", "SMS_ALLOW_CONSOLE": "0"})
-    assert create_app({**settings, "SMS_ALLOW_CONSOLE": "1"})  # a staging box, said out loud
-    assert create_app(settings)  # flask run / make run: the console is the default
+    with pytest.raises(InvalidSetting, match="SMS_ALLOW_CONSOLE=1"):
+        create_app(settings)  # production unless said otherwise: the console is refused by default
+    # a staging box, said out loud (its rate limits off here: in production memory:// needs the process count)
+    assert create_app({**settings, "SMS_ALLOW_CONSOLE": "1", "RATELIMIT_ENABLED": False})
+    assert create_app({**settings, "ACCOUNTS_ENV": "development"})  # flask run / make run: the console is the default
 
 
 def _gunicorn(tmp_path, env: dict) -> tuple[subprocess.Popen, str]:
@@ -333,7 +349,7 @@ def _gunicorn(tmp_path, env: dict) -> tuple[subprocess.Popen, str]:
             **base_env,
             "BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": "1",
-            "SECRET_KEY": "k" * 32,
+            "SECRET_KEY": "53161b7e822020dad6203986b8dd8012179d8eec",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
             "SESSION_COOKIE_SECURE": "0",
             **env,

@@ -250,7 +250,7 @@ def test_twenty_accounts_racing_for_one_new_mobile_leave_it_to_one(database_url)
     services = bootstrap(
         settings={
             "DATABASE_URL": database_url,
-            "SECRET_KEY": "race-" + "k" * 32,
+            "SECRET_KEY": "bcec105d486e5666dec61bb3a9f4f8a650d49de0",
             "RULES": {
                 "sms_cooldown": timedelta(0),
                 "sms_per_mobile_cap": 1000,

@@ -18,7 +18,7 @@ CLIENTS, ROUNDS = 8, 5  # bounded by count, not time: a busy machine makes it sl
 def test_four_workers_on_one_sqlite_file(tmp_path):
     config = {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
-        "SECRET_KEY": "sqlite-workers-test-key-0123456789abcdef",
+        "SECRET_KEY": "cdbbe4c889a4f30e2dc36e999e443a3f64059bc2",
         "WTF_CSRF_ENABLED": False,
         "API_RATE_LIMIT": "100000 per minute",
         "RULES": {"sms_per_ip_cap": 100000},

@@ -28,7 +28,7 @@ def test_one_worker_serves_other_requests_while_a_send_waits_on_the_provider(tmp
         tmp_path,
         {
             "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
-            "SECRET_KEY": "k" * 32,
+            "SECRET_KEY": "53161b7e822020dad6203986b8dd8012179d8eec",
             "AUTO_MIGRATE": True,
             "RATELIMIT_ENABLED": False,
         },

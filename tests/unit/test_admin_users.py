@@ -180,6 +180,41 @@ def test_search_by_mobile_prefix_nickname_prefix_or_id_masks_mobiles_and_pages()
     assert [row.nickname for row in s.admin.search_users(admin, "2024", 1, CLIENT).items] == ["2024小明"]
 
 
+def test_an_auditor_finds_a_user_by_a_whole_mobile_only_and_exactly():
+    s, admin = console()
+    enrol(s, "zhao", "auditor")
+    auditor = sign_in(s, "zhao", session_id="session-2")
+    for n in range(3):
+        add_user(s, mobile=f"1380013800{n}", nickname=f"用户{n}")
+    for prefix in ("138", "1380013", "1380013800"):  # narrowing digit by digit reads a number: no answer
+        assert s.admin.search_users(auditor, prefix, 1, CLIENT).items == []
+    assert [row.id for row in s.admin.search_users(auditor, "13800138001", 1, CLIENT).items] == [2]
+    assert s.admin.search_users(auditor, "13800138009", 1, CLIENT).items == []
+    assert [row.id for row in s.admin.search_users(admin, "1380013", 1, CLIENT).items] == [1, 2, 3]  # may see them
+
+
+def test_an_auditor_sees_the_mobiles_in_events_masked_an_admin_in_full():
+    s, admin = console()
+    enrol(s, "zhao", "auditor")
+    auditor = sign_in(s, "zhao", session_id="session-2")
+    user = add_user(s)
+    s.admin.export_events(admin, EventFilter(mobile=MOBILE), CLIENT)
+    act(s, admin, "reveal_mobile", user.id)
+    for events in (
+        s.admin.search_events(auditor, EventFilter(), 1, CLIENT).items,  # the export's filter masked
+        s.admin.view_user(auditor, user.id, CLIENT).events,
+        s.admin.export_events(auditor, EventFilter(), CLIENT),
+    ):
+        assert events and all(MOBILE not in repr(e) for e in events)
+        assert {e.mobile for e in events if e.type == EventType.ADMIN_MOBILE_VIEWED} == {"138****8000"}
+        exported = [e.detail["filters"] for e in events if e.type == EventType.ADMIN_AUDIT_EXPORTED]
+        assert exported in ([], [{"mobile": "138****8000"}])
+    [exported, *_] = s.store.events_of(EventType.ADMIN_AUDIT_EXPORTED)
+    assert exported.detail["filters"] == {"mobile": MOBILE}  # stored in full, shown to whoever may see it
+    shown = s.admin.search_events(admin, EventFilter(types=("admin.audit_exported",)), 1, CLIENT).items
+    assert shown[-1].detail["filters"] == {"mobile": MOBILE}
+
+
 def test_user_detail_shows_the_lock_only_while_it_lasts():
     s, admin = console()
     user = add_user(s)

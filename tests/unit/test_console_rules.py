@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.console import EventFilter, UserQuery, metric_of
+from domain.console import EventFilter, UserQuery, metric_of, with_masked_mobiles
+from domain.events import AuditEvent, ClientContext, EventType
 from domain.model import session_digest
 from domain.operators import Operator, Role, recovery_digest, setup_digest
 from tests.builders import TEST_RULES
@@ -47,8 +48,40 @@ def test_an_operator_acts_under_its_own_id():
         ("\uff11\uff12\uff13", UserQuery(nickname_prefix="\uff11\uff12\uff13")),  # full-width digits: a nickname
     ],
 )
-def test_what_the_search_box_means(raw, query):
+def test_what_the_search_box_means_to_a_role_that_may_see_full_mobiles(raw, query):
+    assert UserQuery.parse(raw, prefix_on_mobiles=True) == query
+
+
+@pytest.mark.parametrize(
+    "raw, query",
+    [
+        ("138", UserQuery(user_id=138, nickname_prefix="138")),
+        ("1380013800", UserQuery(user_id=1380013800, nickname_prefix="1380013800")),  # ten digits: no mobile
+        ("13800138000", UserQuery(user_id=13800138000, mobile="13800138000", nickname_prefix="13800138000")),
+        ("138001380001", UserQuery(user_id=138001380001, nickname_prefix="138001380001")),
+        ("alice", UserQuery(nickname_prefix="alice")),
+    ],
+)
+def test_without_the_full_mobile_grant_only_a_whole_mobile_is_searched_and_exactly(raw, query):
     assert UserQuery.parse(raw) == query
+    assert not UserQuery(mobile="13800138000").empty
+
+
+def test_a_role_without_the_full_mobile_grant_sees_every_mobile_of_an_event_masked():
+    event = AuditEvent(
+        EventType.ADMIN_AUDIT_EXPORTED,
+        T0,
+        ClientContext(),
+        mobile="13800138000",
+        detail={"filters": {"mobile": "13912345678", "types": ["x"]}, "list": ["13700137000", 5], "rows": 3},
+    )
+    masked = with_masked_mobiles(event)
+    assert (masked.mobile, masked.detail) == (
+        "138****8000",
+        {"filters": {"mobile": "139****5678", "types": ["x"]}, "list": ["137****7000", 5], "rows": 3},
+    )
+    assert event.detail["filters"]["mobile"] == "13912345678"  # the stored event is untouched
+    assert with_masked_mobiles(AuditEvent(EventType.LOGIN_FAILED, T0, ClientContext())).mobile is None
 
 
 def test_the_export_describes_the_filters_that_were_set():

@@ -248,9 +248,26 @@ def test_adding_a_webhook_stores_and_records_every_choice(world):
                 "types": ["login.*"],
                 "allow_private": True,
                 "full_mobile": True,
+                "from_beginning": False,
             },
         )
     ]
+    assert hooks.from_beginning == set()
+
+
+def test_an_endpoint_added_from_the_beginning_is_stored_and_recorded_so(world):
+    store, _, hooks, i, _, _, _ = world
+    added = i.add_webhook(WebhookRegistration("https://hooks.example.com/in", "", False, CLIENT, from_beginning=True))
+    assert hooks.from_beginning == {added.id}
+    assert store.events[-1].detail["from_beginning"] is True
+
+
+def test_an_endpoint_receives_neither_what_it_was_given_nor_what_was_committed_before_it():
+    endpoint = WebhookEndpoint(1, "https://h.example.com/", (), False, False, "s", 10, T0, after_event_id=20)
+    assert not endpoint.receives(21, 10)  # fanned out already
+    assert not endpoint.receives(20, 11)  # committed before the endpoint, sequenced late
+    assert endpoint.receives(21, 11)
+    assert WebhookEndpoint(1, "https://h.example.com/", (), False, False, "s", 0, T0).receives(1, 1)
 
 
 def test_removing_and_replaying_are_recorded_in_full(world):

@@ -8,7 +8,7 @@ from domain.flows.operator_actions import record_action, require
 from domain.operators import Action, Actor
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.rules import Rules
-from domain.use_cases.admin.users import page_number
+from domain.use_cases.admin.users import page_number, shown_to
 
 
 class SearchEvents:
@@ -20,7 +20,7 @@ class SearchEvents:
         page, size = page_number(page), self.rules.console_page_size
         with self.reader() as uow:
             events = uow.console.events(where, (page - 1) * size, size + 1)
-        return Page(events[:size], page, len(events) > size)
+        return Page(shown_to(actor, events[:size]), page, len(events) > size)
 
 
 class ExportEvents:
@@ -44,4 +44,4 @@ class ExportEvents:
                 rows=len(events),
             )
             uow.commit()
-        return events
+        return shown_to(actor, events)

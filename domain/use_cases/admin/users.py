@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain import errors
-from domain.console import EventFilter, Page, UserQuery
+from domain.console import EventFilter, Page, UserQuery, with_masked_mobiles
 from domain.events import AuditEvent, ClientContext, EventType
 from domain.flows.operator_actions import record_action, require
 from domain.model import SessionEnd, User, mask_mobile
@@ -54,6 +54,11 @@ def an_id(raw: int) -> int | None:
     return raw if 0 < raw <= MAX_ID else None
 
 
+def shown_to(actor: Actor, events: list[AuditEvent]) -> list[AuditEvent]:
+    """Events as the operator may see them: full mobiles (in detail too) only for a role that may view them."""
+    return events if actor.may(Action.VIEW_MOBILE) else [with_masked_mobiles(event) for event in events]
+
+
 def page_number(raw: int) -> int:
     return min(max(1, raw), MAX_PAGE)
 
@@ -66,7 +71,8 @@ class SearchUsers:
         require(actor, Action.READ, uow=self.uow, clock=self.clock, client=client)
         page, size, now = page_number(page), self.rules.console_page_size, self.clock.now()
         with self.reader() as uow:
-            users = uow.console.search_users(UserQuery.parse(query), (page - 1) * size, size + 1)
+            where = UserQuery.parse(query, prefix_on_mobiles=actor.may(Action.VIEW_MOBILE))
+            users = uow.console.search_users(where, (page - 1) * size, size + 1)
         return Page([UserRow.of(u, now) for u in users[:size]], page, len(users) > size)
 
 
@@ -82,6 +88,7 @@ class ViewUser:
             if user is None:
                 raise errors.NotFound("user")
             events = uow.console.events(EventFilter(user_id=user_id), 0, 50)
+        events = shown_to(actor, events)
         locked = user.locked_until if user.lock_remaining(now) else None
         return UserDetail(UserRow.of(user, now), user.failed_logins, locked, user.disabled_at, events)
 

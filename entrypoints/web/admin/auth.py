@@ -3,12 +3,16 @@ checks the 8-hour lifetime, the 30-minute idle timeout and the operator's state 
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
 
-from flask import Flask, g, redirect, request, session
+from flask import Flask, current_app, g, redirect, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_limiter import Limiter
+from limits import RateLimitItemPerHour, RateLimitItemPerMinute
 
-from domain.errors import LoginRequired
+from domain.errors import ConsoleReadsLimited, LoginRequired
 from domain.operators import Actor
 from entrypoints.web.context import services
 
@@ -40,11 +44,33 @@ def init_operator_sessions(app: Flask) -> None:
             if request.method == "GET" and not request.path.startswith("/api/"):
                 return redirect(f"{request.script_root}/login")
             raise LoginRequired("console")
+        if g.actor is not None and request.blueprint == "admin_pages" and request.endpoint not in PUBLIC:
+            limit_reads(g.actor)
 
     @app.after_request
     def no_store(response):
         response.headers["Cache-Control"] = "no-store"  # nothing the console shows stays in a cache
         return response
+
+
+def limit_reads(reader: Actor) -> None:
+    """Console pages per operator, counted where the per-IP limits count (shared by every worker): an operator's
+    session read from many addresses is still one reader. 429 `console_reads_limited` with the wait."""
+    limiter: Limiter = current_app.extensions["rate_limiter"]
+    if not limiter.enabled:
+        return
+    rules = services().rules
+    key = (current_app.config.get("RATELIMIT_KEY_PREFIX", ""), "console-reads", str(reader.operator_id))
+    limits = (
+        RateLimitItemPerMinute(rules.console_reads_per_minute),
+        RateLimitItemPerHour(rules.console_reads_per_hour),
+    )
+    for item in limits:
+        if not limiter.limiter.test(item, *key):
+            wait = max(1, math.ceil(limiter.limiter.get_window_stats(item, *key).reset_time - time.time()))
+            raise ConsoleReadsLimited(seconds=wait, retry_after=wait)
+    for item in limits:
+        limiter.limiter.hit(item, *key)
 
 
 def actor() -> Actor:
