@@ -60,7 +60,7 @@ class Served:
                 return
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-2000:]}")
+        raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-20000:]}")  # every worker's traceback
 
     def _healthy(self) -> bool:
         try:
