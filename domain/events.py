@@ -71,6 +71,9 @@ class EventType(StrEnum):
     PASSWORD_SET = "password.set"  # a password-less account (made by SMS sign-in) set its first password
     MOBILE_CHANGED = "mobile.changed"  # detail.old_mobile, detail.new_mobile, both masked; mobile: the new one
     MOBILE_CHANGE_REFUSED = "mobile_change.refused"  # detail.reason
+    # The security notice to the number an account left (after the change committed): mobile is the old one.
+    MOBILE_CHANGE_NOTICE_SENT = "mobile_change_notice.sent"  # detail.provider
+    MOBILE_CHANGE_NOTICE_FAILED = "mobile_change_notice.failed"  # detail.provider, detail.provider_code
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,12 @@ class SmsPurpose(StrEnum):
         return f"{self.value}:{user_id}" if self is SmsPurpose.CHANGE_MOBILE else self.value
 
 
+class SmsNotice(StrEnum):
+    """A message that carries no code: its own provider template each (entrypoints/sms_settings.py), no parameters."""
+
+    MOBILE_CHANGED = "mobile_changed_notice"  # to the number an account just left: 换绑 happened, appeal if not you
+
+
 class SmsStatus(StrEnum):
     SENDING = "sending"  # stored, the provider not yet answered: counts against the limits, the code works
     SENT = "sent"

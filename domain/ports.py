@@ -8,7 +8,17 @@ from typing import Protocol, Self
 
 from domain.console import EventFilter, UserQuery
 from domain.events import AuditEvent
-from domain.model import CaptchaChallenge, Consent, SentSms, SessionEnd, SmsChallenge, SmsPurpose, User, UserSession
+from domain.model import (
+    CaptchaChallenge,
+    Consent,
+    SentSms,
+    SessionEnd,
+    SmsChallenge,
+    SmsNotice,
+    SmsPurpose,
+    User,
+    UserSession,
+)
 from domain.operators import Operator, OperatorSession
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 
@@ -227,6 +237,10 @@ class SmsSender(Protocol):
 
         Raises errors.SmsNumberThrottled or errors.SmsNumberRejected when the provider refuses this number, and
         errors.SmsProviderFailed for any other failure (a failover chain raises its last provider's)."""
+        ...
+
+    def send_notice(self, mobile: str, notice: SmsNotice) -> SentSms:
+        """Hand a notice (no code, no parameters: its own template) to a provider; raises as send_code does."""
         ...
 
 

@@ -281,7 +281,7 @@ def bootstrap(
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
         login_with_sms=LoginWithSms(uow, clock, codes, rules),
-        change_mobile=ChangeMobile(uow, hasher, clock, codes, rules),
+        change_mobile=ChangeMobile(uow, hasher, clock, codes, rules, sms_sender),
         relay=relay,
     )
 

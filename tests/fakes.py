@@ -474,6 +474,8 @@ class FakeSmsSender:
         self.sent: list[tuple[str, str, str]] = []
         self.fail: Exception | bool = False
         self.during_send = None
+        self.notices: list[tuple[str, str]] = []
+        self.fail_notice: Exception | None = None
 
     def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
         if self.during_send is not None:
@@ -482,6 +484,13 @@ class FakeSmsSender:
             raise self.fail if isinstance(self.fail, Exception) else RuntimeError("sms provider down")
         self.sent.append((mobile, code, purpose))
         return SentSms(provider="fake", message_id=f"fake-{len(self.sent)}")
+
+    def send_notice(self, mobile: str, notice: str) -> SentSms:
+        """Notices go to `notices`, apart from the codes; `fail_notice` fails them alone."""
+        if self.fail_notice:
+            raise self.fail_notice
+        self.notices.append((mobile, notice))
+        return SentSms(provider="fake", message_id=f"fake-notice-{len(self.notices)}")
 
 
 class FakeCaptchaRenderer:
