@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol, Self
 
@@ -11,6 +11,7 @@ from domain.events import AuditEvent
 from domain.model import (
     CaptchaChallenge,
     Consent,
+    HeldNumber,
     SentSms,
     SessionEnd,
     SmsChallenge,
@@ -98,17 +99,23 @@ class AuditLog(Protocol):
         """The same for events about the mobile that name no user (a sign-up code sent before the account was)."""
         ...
 
+    def numbers_held(self, user_id: int) -> list[tuple[str, datetime]]:
+        """(mobile, when) of the user's `user.registered` and `mobile.changed` events: each number it took, and
+        when, oldest first."""
+        ...
+
     def pseudonymize(
         self,
         user_id: int,
-        mobile: str,
-        until: datetime,
+        held: Sequence[HeldNumber],
         pseudonym: Callable[[str], str],
         personal_detail: Mapping[str, tuple[str, ...]],
     ) -> int:
-        """The one rewrite the log allows: in the user's events, and in events naming no user but this mobile up
-        to `until`, each mobile becomes pseudonym(mobile) and the detail keys listed per event type are blanked.
-        Returns how many events changed."""
+        """The one rewrite the log allows, for an erased account. In the user's own events every `mobile` becomes
+        pseudonym(mobile), the detail keys listed per event type are blanked, and every held number is replaced in
+        `detail` at any depth (model.pseudonymize_mentions). In every other event a held number, in `mobile` or
+        anywhere in `detail`, is replaced as well where HeldNumber.covers says the event is the erased account's
+        business. Returns how many events changed."""
         ...
 
 

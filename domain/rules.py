@@ -11,7 +11,7 @@ CAPTCHA_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 # The versions of 《用户协议》 and 《隐私政策》 the pages show today; a sign-up records them. A new text gets a new
 # version here, in the same commit as its template.
 TERMS_VERSION = "2026-11-25"
-PRIVACY_VERSION = "2026-11-25"
+PRIVACY_VERSION = "2026-12-07"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,16 @@ from datetime import UTC, datetime
 from domain import errors
 from domain.console import SMS_RECEIPTS, EventFilter, UserQuery
 from domain.events import AuditEvent, EventType
-from domain.model import CaptchaChallenge, Consent, SentSms, SmsChallenge, SmsStatus, User, UserSession
+from domain.model import (
+    CaptchaChallenge,
+    Consent,
+    SentSms,
+    SmsChallenge,
+    SmsStatus,
+    User,
+    UserSession,
+    pseudonymize_mentions,
+)
 from domain.operators import Operator, OperatorSession
 
 # --- repositories -----------------------------------------------------------------------------
@@ -229,19 +238,30 @@ class FakeAuditLog:
     def page_unattributed(self, mobile: str, after, limit: int) -> list[tuple[int, AuditEvent]]:
         return self._page(lambda e: e.user_id is None and e.mobile == mobile, after, limit)
 
-    def pseudonymize(self, user_id, mobile, until, pseudonym, personal_detail) -> int:
+    def numbers_held(self, user_id: int) -> list[tuple[str, datetime]]:
+        took = (EventType.USER_REGISTERED, EventType.MOBILE_CHANGED)
+        return [
+            (e.mobile, e.occurred_at)
+            for e in self.store.events
+            if e.user_id == user_id and e.type in took and e.mobile is not None
+        ]
+
+    def pseudonymize(self, user_id, held, pseudonym, personal_detail) -> int:
+        every = {h.number: pseudonym(h.number) for h in held}
         changed = 0
         for i, e in enumerate(self.store.events):
-            if e.mobile is not None and (
-                e.user_id == user_id or (e.user_id is None and e.mobile == mobile and e.occurred_at <= until)
-            ):
-                e = dataclasses.replace(e, mobile=pseudonym(e.mobile))
+            if e.user_id == user_id:
+                detail = pseudonymize_mentions(e.detail, every)
+                if e.type in personal_detail:
+                    detail = {k: None if k in personal_detail[e.type] else v for k, v in detail.items()}
+                new = dataclasses.replace(e, mobile=pseudonym(e.mobile) if e.mobile else e.mobile, detail=detail)
+            else:
+                covered = {h.number: every[h.number] for h in held if h.covers(e.user_id, e.occurred_at)}
+                mobile = covered.get(e.mobile, e.mobile) if e.mobile else e.mobile
+                new = dataclasses.replace(e, mobile=mobile, detail=pseudonymize_mentions(e.detail, covered))
+            if new != e:
+                self.store.events[i] = new
                 changed += 1
-            if e.user_id == user_id and e.type in personal_detail:
-                e = dataclasses.replace(
-                    e, detail={k: None if k in personal_detail[e.type] else v for k, v in e.detail.items()}
-                )
-            self.store.events[i] = e
         return changed
 
 
