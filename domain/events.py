@@ -61,6 +61,8 @@ class EventType(StrEnum):
     ADMIN_USER_DISABLED = "admin.user_disabled"
     ADMIN_USER_ENABLED = "admin.user_enabled"
     ADMIN_SESSIONS_ENDED = "admin.sessions_ended"
+    # 申诉: mobile is the new number; detail.old_mobile and detail.new_mobile masked, detail.reason as given
+    ADMIN_USER_MOBILE_CHANGED = "admin.user_mobile_changed"
     ADMIN_AUDIT_EXPORTED = "admin.audit_exported"  # detail.filters, detail.rows
     ADMIN_ACTION_REFUSED = "admin.action_refused"  # detail.action, detail.reason (forbidden)
     # An SMS's delivery receipt from its provider: detail.provider, detail.message_id, detail.status

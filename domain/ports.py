@@ -100,8 +100,8 @@ class AuditLog(Protocol):
         ...
 
     def numbers_held(self, user_id: int) -> list[tuple[str, datetime]]:
-        """(mobile, when) of the user's `user.registered` and `mobile.changed` events: each number it took, and
-        when, oldest first."""
+        """(mobile, when) of the user's `user.registered`, `mobile.changed` and `admin.user_mobile_changed` events:
+        each number it took, and when, oldest first."""
         ...
 
     def pseudonymize(

@@ -67,3 +67,5 @@ class Rules:
     operator_recovery_codes: int = 10
     console_page_size: int = 20
     console_export_limit: int = 50_000  # rows in one CSV export
+    # 申诉: the reason an operator gives for changing a user's mobile (what was verified, the ticket): characters.
+    operator_reason_max: int = 200

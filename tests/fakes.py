@@ -239,7 +239,7 @@ class FakeAuditLog:
         return self._page(lambda e: e.user_id is None and e.mobile == mobile, after, limit)
 
     def numbers_held(self, user_id: int) -> list[tuple[str, datetime]]:
-        took = (EventType.USER_REGISTERED, EventType.MOBILE_CHANGED)
+        took = (EventType.USER_REGISTERED, EventType.MOBILE_CHANGED, EventType.ADMIN_USER_MOBILE_CHANGED)
         return [
             (e.mobile, e.occurred_at)
             for e in self.store.events

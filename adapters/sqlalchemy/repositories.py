@@ -343,7 +343,7 @@ class SqlAuditLog:
 
     def numbers_held(self, user_id: int) -> list[tuple[str, datetime]]:
         c = audit_events.c
-        took = [EventType.USER_REGISTERED.value, EventType.MOBILE_CHANGED.value]
+        took = [EventType.USER_REGISTERED, EventType.MOBILE_CHANGED, EventType.ADMIN_USER_MOBILE_CHANGED]
         query = (
             select(c.mobile, c.occurred_at)
             .where(c.user_id == user_id, c.type.in_(took), c.mobile.is_not(None))

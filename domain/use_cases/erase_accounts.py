@@ -27,7 +27,7 @@ class EraseDueAccounts:
     session ends with it) and its consents; the audit events stay (security investigation, legal retention)
     with every mobile in them replaced by its pseudonym. Returns how many accounts were erased.
 
-    Not only the account's own events: every number it held (its sign-up's, each 换绑's, and the current one) is
+    Not only the account's own events: every number it held (its sign-up's, each 换绑's or 申诉's, the current one) is
     pseudonymised wherever it is mentioned, in `mobile` or at any depth in `detail`: codes sent to it before the
     account existed or after it left it, another account's refused 换绑 to it, an operator's export filtered by it.
     A number another live account holds now keeps that account's mentions (model.HeldNumber).
