@@ -78,11 +78,14 @@ class AliyunSmsSender:
         return f"AliyunSmsSender(sign_name={self.sign_name!r})"  # the keys stay out of any repr
 
     def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
+        return self._send(mobile, self.templates[purpose], json.dumps({"code": code}))
+
+    def send_notice(self, mobile: str, notice: str) -> SentSms:
+        return self._send(mobile, self.templates[notice], None)
+
+    def _send(self, mobile: str, template: str, param: str | None) -> SentSms:
         request = models.SendSmsRequest(
-            phone_numbers=mobile,
-            sign_name=self.sign_name,
-            template_code=self.templates[purpose],
-            template_param=json.dumps({"code": code}),
+            phone_numbers=mobile, sign_name=self.sign_name, template_code=template, template_param=param
         )
         try:
             body = self._client.send_sms_with_options(request, self._runtime).body

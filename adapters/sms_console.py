@@ -20,6 +20,12 @@ class ConsoleSmsSender:
         stream.flush()
         return SentSms(provider="console")
 
+    def send_notice(self, mobile: str, notice: str) -> SentSms:
+        stream = self.stream or sys.stdout
+        stream.write(f"[SMS] mobile={mobile} notice={notice}\n")
+        stream.flush()
+        return SentSms(provider="console")
+
 
 if TYPE_CHECKING:  # mypy proves that each class is what the domain's port asks for
     _sms_sender: type[ports.SmsSender] = ConsoleSmsSender

@@ -4,13 +4,13 @@ that number's allowance there too, or refuse it again)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import structlog
 
 from domain import errors, ports
-from domain.model import SentSms, SmsPurpose
+from domain.model import SentSms, SmsNotice, SmsPurpose
 from domain.ports import SmsSender
 
 log = structlog.get_logger("sms")
@@ -23,10 +23,16 @@ class FailoverSmsSender:
         self.senders = list(senders)
 
     def send_code(self, mobile: str, code: str, purpose: SmsPurpose) -> SentSms:
+        return self._first_that_sends(lambda sender: sender.send_code(mobile, code, purpose), mobile, purpose)
+
+    def send_notice(self, mobile: str, notice: SmsNotice) -> SentSms:
+        return self._first_that_sends(lambda sender: sender.send_notice(mobile, notice), mobile, notice)
+
+    def _first_that_sends(self, send: Callable[[SmsSender], SentSms], mobile: str, purpose: str) -> SentSms:
         failure: errors.SmsProviderFailed | None = None
         for sender in self.senders:
             try:
-                return sender.send_code(mobile, code, purpose)
+                return send(sender)
             except errors.SmsProviderFailed as error:
                 # Provider and code only: the mobile is masked by the logging setup, the code never logged.
                 log.warning(

@@ -63,12 +63,18 @@ class TencentSmsSender:
         return f"TencentSmsSender(app_id={self.app_id!r}, sign_name={self.sign_name!r})"
 
     def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
+        return self._send(mobile, self.templates[purpose], [code])
+
+    def send_notice(self, mobile: str, notice: str) -> SentSms:
+        return self._send(mobile, self.templates[notice], [])
+
+    def _send(self, mobile: str, template: str, params: list[str]) -> SentSms:
         request = models.SendSmsRequest()
         request.PhoneNumberSet = [f"+86{mobile}"]
         request.SmsSdkAppId = self.app_id
         request.SignName = self.sign_name
-        request.TemplateId = self.templates[purpose]
-        request.TemplateParamSet = [code]
+        request.TemplateId = template
+        request.TemplateParamSet = params
         try:
             response = self._client.SendSms(request)
         except TencentCloudSDKException as error:

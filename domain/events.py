@@ -61,6 +61,8 @@ class EventType(StrEnum):
     ADMIN_USER_DISABLED = "admin.user_disabled"
     ADMIN_USER_ENABLED = "admin.user_enabled"
     ADMIN_SESSIONS_ENDED = "admin.sessions_ended"
+    # 申诉: mobile is the new number; detail.old_mobile and detail.new_mobile masked, detail.reason as given
+    ADMIN_USER_MOBILE_CHANGED = "admin.user_mobile_changed"
     ADMIN_AUDIT_EXPORTED = "admin.audit_exported"  # detail.filters, detail.rows
     ADMIN_ACTION_REFUSED = "admin.action_refused"  # detail.action, detail.reason (forbidden)
     # An SMS's delivery receipt from its provider: detail.provider, detail.message_id, detail.status
@@ -71,6 +73,9 @@ class EventType(StrEnum):
     PASSWORD_SET = "password.set"  # a password-less account (made by SMS sign-in) set its first password
     MOBILE_CHANGED = "mobile.changed"  # detail.old_mobile, detail.new_mobile, both masked; mobile: the new one
     MOBILE_CHANGE_REFUSED = "mobile_change.refused"  # detail.reason
+    # The security notice to the number an account left (after the change committed): mobile is the old one.
+    MOBILE_CHANGE_NOTICE_SENT = "mobile_change_notice.sent"  # detail.provider
+    MOBILE_CHANGE_NOTICE_FAILED = "mobile_change_notice.failed"  # detail.provider, detail.provider_code
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from domain import errors
 from domain.rules import Rules
@@ -137,6 +137,45 @@ def pseudonymize_mobile(key: bytes, mobile: str) -> str:
     return "x" + base64.b32encode(mac).decode().lower()[:10]
 
 
+@dataclass(frozen=True)
+class HeldNumber:
+    """A mobile an erased account held (from its `user.registered` and `mobile.changed` events, and its current
+    one), and who holds it now. Its mentions become pseudonyms in every event, the account's own and every other,
+    except those that are the next holder's: the events tied to the live account that took the number, and any
+    event from the moment it took it (`taken_at`) on."""
+
+    number: str
+    taken_by: int | None = None
+    taken_at: datetime | None = None
+
+    def covers(self, user_id: int | None, occurred_at: datetime) -> bool:
+        """Whether an event (not the erased account's own) tied to `user_id` at `occurred_at` is the erased
+        account's business as far as this number goes."""
+        if self.taken_by is None:
+            return True
+        return user_id != self.taken_by and (self.taken_at is None or occurred_at < self.taken_at)
+
+
+def pseudonymize_mentions(value: Any, pseudonyms: dict[str, str]) -> Any:
+    """`value` (an event's detail) with every mention of a number in `pseudonyms` replaced by its pseudonym, at
+    any depth: whole values, numbers inside text (between non-digits only: a longer digit string such as a
+    provider's message id is another thing), dictionary keys, and a number stored as an integer."""
+    if isinstance(value, str):
+        for number, pseudonym in pseudonyms.items():
+            if number in value:
+                value = re.sub(rf"(?<![0-9]){number}(?![0-9])", pseudonym, value)
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return pseudonyms.get(str(value), value)
+    if isinstance(value, dict):
+        return {pseudonymize_mentions(k, pseudonyms): pseudonymize_mentions(v, pseudonyms) for k, v in value.items()}
+    if isinstance(value, list):
+        return [pseudonymize_mentions(item, pseudonyms) for item in value]
+    return value
+
+
 class Lockable(Protocol):
     """The lockout state users and operators share (domain.console.Operator borrows User's methods on it)."""
 
@@ -252,6 +291,12 @@ class SmsPurpose(StrEnum):
         (`change_mobile:<user id>`): another account asking for a code to the same new mobile neither replaces it
         nor can use it."""
         return f"{self.value}:{user_id}" if self is SmsPurpose.CHANGE_MOBILE else self.value
+
+
+class SmsNotice(StrEnum):
+    """A message that carries no code: its own provider template each (entrypoints/sms_settings.py), no parameters."""
+
+    MOBILE_CHANGED = "mobile_changed_notice"  # to the number an account just left: 换绑 happened, appeal if not you
 
 
 class SmsStatus(StrEnum):

@@ -37,6 +37,7 @@ class Action(StrEnum):
     DISABLE = "disable"
     ENABLE = "enable"
     END_SESSIONS = "end_sessions"
+    CHANGE_MOBILE = "change_mobile"  # 申诉: a user who lost the old number gets a new one (audited, with a reason)
 
 
 GRANTS: dict[Role, frozenset[Action]] = {

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol, Self
 
 from domain.console import EventFilter, UserQuery
 from domain.events import AuditEvent
-from domain.model import CaptchaChallenge, Consent, SentSms, SessionEnd, SmsChallenge, SmsPurpose, User, UserSession
+from domain.model import (
+    CaptchaChallenge,
+    Consent,
+    HeldNumber,
+    SentSms,
+    SessionEnd,
+    SmsChallenge,
+    SmsNotice,
+    SmsPurpose,
+    User,
+    UserSession,
+)
 from domain.operators import Operator, OperatorSession
 from domain.outbox import ApiKey, OutboxEvent, TypeFilter, WebhookEndpoint, WebhookStatus
 
@@ -96,17 +107,23 @@ class AuditLog(Protocol):
         those at or after `since` and before `until` when given."""
         ...
 
+    def numbers_held(self, user_id: int) -> list[tuple[str, datetime]]:
+        """(mobile, when) of the user's `user.registered`, `mobile.changed` and `admin.user_mobile_changed` events:
+        each number it took, and when, oldest first."""
+        ...
+
     def pseudonymize(
         self,
         user_id: int,
-        mobile: str,
-        until: datetime,
+        held: Sequence[HeldNumber],
         pseudonym: Callable[[str], str],
         personal_detail: Mapping[str, tuple[str, ...]],
     ) -> int:
-        """The one rewrite the log allows: in the user's events, and in events naming no user but this mobile up
-        to `until`, each mobile becomes pseudonym(mobile) and the detail keys listed per event type are blanked.
-        Returns how many events changed."""
+        """The one rewrite the log allows, for an erased account. In the user's own events every `mobile` becomes
+        pseudonym(mobile), the detail keys listed per event type are blanked, and every held number is replaced in
+        `detail` at any depth (model.pseudonymize_mentions). In every other event a held number, in `mobile` or
+        anywhere in `detail`, is replaced as well where HeldNumber.covers says the event is the erased account's
+        business. Returns how many events changed."""
         ...
 
 
@@ -235,6 +252,10 @@ class SmsSender(Protocol):
 
         Raises errors.SmsNumberThrottled or errors.SmsNumberRejected when the provider refuses this number, and
         errors.SmsProviderFailed for any other failure (a failover chain raises its last provider's)."""
+        ...
+
+    def send_notice(self, mobile: str, notice: SmsNotice) -> SentSms:
+        """Hand a notice (no code, no parameters: its own template) to a provider; raises as send_code does."""
         ...
 
 

@@ -11,7 +11,7 @@ CAPTCHA_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 # The versions of 《用户协议》 and 《隐私政策》 the pages show today; a sign-up records them. A new text gets a new
 # version here, in the same commit as its template.
 TERMS_VERSION = "2026-11-25"
-PRIVACY_VERSION = "2026-11-25"
+PRIVACY_VERSION = "2026-12-07"
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,5 @@ class Rules:
     # Console pages read per operator (the CSV too): a person reads far fewer; a script harvesting users stops.
     console_reads_per_minute: int = 30
     console_reads_per_hour: int = 600
+    # 申诉: the reason an operator gives for changing a user's mobile (what was verified, the ticket): characters.
+    operator_reason_max: int = 200

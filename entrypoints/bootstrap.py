@@ -106,6 +106,7 @@ class AdminServices:
     disable_user: users.DisableUser
     enable_user: users.EnableUser
     end_user_sessions: users.EndUserSessions
+    change_user_mobile: users.ChangeUserMobile  # 申诉
     search_events: audit_log.SearchEvents
     export_events: audit_log.ExportEvents
     view_sms: sms.ViewSms
@@ -132,6 +133,7 @@ def _admin_services(uow, reader, hasher, totp, clock, codes, rules, *, webhooks)
         disable_user=users.DisableUser(uow, clock),
         enable_user=users.EnableUser(uow, clock),
         end_user_sessions=users.EndUserSessions(uow, clock),
+        change_user_mobile=users.ChangeUserMobile(uow, clock, rules),
         search_events=audit_log.SearchEvents(reader, uow, clock, rules),
         export_events=audit_log.ExportEvents(reader, uow, clock, rules),
         view_sms=sms.ViewSms(reader, uow, clock, rules),
@@ -281,7 +283,7 @@ def bootstrap(
         record_sms_receipts=RecordSmsReceipts(uow, clock),
         settle_sms_sends=SettleInterruptedSends(uow, clock, rules),
         login_with_sms=LoginWithSms(uow, clock, codes, rules),
-        change_mobile=ChangeMobile(uow, hasher, clock, codes, rules),
+        change_mobile=ChangeMobile(uow, hasher, clock, codes, rules, sms_sender),
         relay=relay,
     )
 

@@ -29,6 +29,8 @@ ZH_CN = {
     "invalid_input.limit_out_of_range": "limit 须在 1-{max} 之间",
     "invalid_input.unknown_role": "角色须为 admin 或 auditor",
     "invalid_input.operator_disabled": "该操作员已停用",
+    "invalid_input.reason_required": "请填写更换原因：如何核实了用户身份，以及申诉工单号",
+    "invalid_input.reason_too_long": "原因最多 {max} 个字",
     "invalid_input.json_object": "请求体必须是 JSON 对象",  # the web layer's own checks, from here to the console's
     "invalid_input.missing_field": "缺少或无效的字段：{name}",
     "invalid_input.receipts_array": "请求体必须是 1-{max} 条回执组成的 JSON 数组",  # SMS providers' receipts
@@ -124,6 +126,7 @@ ZH_CN = {
     "console.enabled": "已启用",
     "console.enabled.not_disabled": "该账号未被停用",
     "console.sessions_ended": "该用户的所有会话已结束",
+    "console.mobile_changed": "手机号已更换，该用户的所有会话已结束",
     "console.role.admin": "管理员",
     "console.role.auditor": "审计员",
     # what the pages' scripts say themselves: rendered into every page as JSON (see page_words), read by App.say
@@ -244,6 +247,8 @@ EVENT_LABELS: dict[str, str] = {
     "password.set": "设置密码",
     "mobile.changed": "换绑手机号",
     "mobile_change.refused": "换绑手机号被拒绝",
+    "mobile_change_notice.sent": "换绑提醒短信已发往原手机号",
+    "mobile_change_notice.failed": "换绑提醒短信发送失败",
     "admin.operator_created": "后台：创建操作员",
     "admin.operator_reset": "后台：重置操作员",
     "admin.operator_disabled": "后台：停用操作员",
@@ -258,6 +263,7 @@ EVENT_LABELS: dict[str, str] = {
     "admin.user_disabled": "后台：停用用户",
     "admin.user_enabled": "后台：启用用户",
     "admin.sessions_ended": "后台：结束用户所有会话",
+    "admin.user_mobile_changed": "后台：更换用户手机号（申诉）",
     "admin.audit_exported": "后台：导出审计日志",
     "admin.action_refused": "后台：越权操作被拒绝",
 }

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from domain.model import SmsPurpose
+from domain.model import SmsNotice, SmsPurpose
 from domain.ports import SmsSender
 from entrypoints.settings import InvalidSetting, flag
 
@@ -18,9 +18,15 @@ PROVIDERS = ("console", "aliyun", "tencent")
 DEFAULT_TIMEOUT = 5.0  # seconds, for connecting and for reading, per provider
 TEMPLATE_CODE = {"aliyun": re.compile(r"SMS_[0-9]{1,32}"), "tencent": re.compile(r"[0-9]{1,20}")}
 TEMPLATE_EXAMPLE = {
-    "aliyun": "register=SMS_001,reset_password=SMS_002,login=SMS_003,change_mobile=SMS_004,delete_account=SMS_005",
-    "tencent": "register=449739,reset_password=449740,login=449741,change_mobile=449742,delete_account=449743",
+    "aliyun": "register=SMS_001,reset_password=SMS_002,login=SMS_003,change_mobile=SMS_004,delete_account=SMS_005,"
+    "mobile_changed_notice=SMS_006",
+    "tencent": "register=449739,reset_password=449740,login=449741,change_mobile=449742,delete_account=449743,"
+    "mobile_changed_notice=449744",
 }
+# Every template is required, the notices' too: a deployment configured before the 换绑 notice existed stops at
+# start with a message naming the missing one (docs/sms-providers.md "Upgrading"), rather than changing mobiles
+# without telling the number left behind.
+TEMPLATE_NAMES = (*SmsPurpose, *SmsNotice)
 RECEIPT_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,128}")
 
 
@@ -184,15 +190,20 @@ def _receipt_token(config: Mapping) -> str | None:
 
 def _templates(config: Mapping, name: str, provider: str) -> dict[str, str]:
     raw = _text(config, name)
-    expected = f"purpose=template pairs for {', '.join(SmsPurpose)}, e.g. {TEMPLATE_EXAMPLE[provider]}"
+    expected = f"purpose=template pairs for {', '.join(TEMPLATE_NAMES)}, e.g. {TEMPLATE_EXAMPLE[provider]}"
     templates: dict[str, str] = {}
     for pair in raw.split(","):
         purpose, _, template = (part.strip() for part in pair.partition("="))
-        if purpose not in tuple(SmsPurpose) or purpose in templates or not TEMPLATE_CODE[provider].fullmatch(template):
+        if purpose not in TEMPLATE_NAMES or purpose in templates or not TEMPLATE_CODE[provider].fullmatch(template):
             raise InvalidSetting(f"{name} must be {expected}; {pair.strip()!r} is not")
         templates[purpose] = template
-    if missing := [p.value for p in SmsPurpose if p not in templates]:
-        raise InvalidSetting(f"{name} has no template for {', '.join(missing)}: expected {expected}")
+    if missing := [p.value for p in TEMPLATE_NAMES if p not in templates]:
+        upgrade = (
+            ' (added for the security notice to a number an account leaves: see docs/sms-providers.md "Upgrading")'
+            if missing == [SmsNotice.MOBILE_CHANGED.value]
+            else ""
+        )
+        raise InvalidSetting(f"{name} has no template for {', '.join(missing)}{upgrade}: expected {expected}")
     return templates
 
 

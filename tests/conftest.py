@@ -104,11 +104,18 @@ class RecordingSms:
     def __init__(self):
         self.sent: list[tuple[str, str, str]] = []
         self.fail = False
+        self.notices: list[tuple[str, str]] = []
+        self.fail_notice = False
 
     def send_code(self, mobile: str, code: str, purpose: str) -> None:
         if self.fail:
             raise ConnectionError("SMS provider down")
         self.sent.append((mobile, code, purpose))
+
+    def send_notice(self, mobile: str, notice: str) -> None:
+        if self.fail_notice:
+            raise ConnectionError("SMS provider down")
+        self.notices.append((mobile, notice))
 
     def last_code(self, mobile: str, purpose: str = "register") -> str:
         return next(code for m, code, p in reversed(self.sent) if m == mobile and p == purpose)

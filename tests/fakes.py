@@ -18,7 +18,17 @@ from typing import Self
 from domain import errors
 from domain.console import SMS_RECEIPTS, EventFilter, UserQuery
 from domain.events import AuditEvent, EventType
-from domain.model import CaptchaChallenge, Consent, SentSms, SessionEnd, SmsChallenge, SmsStatus, User, UserSession
+from domain.model import (
+    CaptchaChallenge,
+    Consent,
+    SentSms,
+    SessionEnd,
+    SmsChallenge,
+    SmsStatus,
+    User,
+    UserSession,
+    pseudonymize_mentions,
+)
 from domain.operators import Operator, OperatorSession
 
 # --- repositories -----------------------------------------------------------------------------
@@ -234,19 +244,30 @@ class FakeAuditLog:
 
         return self._page(about, after, limit)
 
-    def pseudonymize(self, user_id, mobile, until, pseudonym, personal_detail) -> int:
+    def numbers_held(self, user_id: int) -> list[tuple[str, datetime]]:
+        took = (EventType.USER_REGISTERED, EventType.MOBILE_CHANGED, EventType.ADMIN_USER_MOBILE_CHANGED)
+        return [
+            (e.mobile, e.occurred_at)
+            for e in self.store.events
+            if e.user_id == user_id and e.type in took and e.mobile is not None
+        ]
+
+    def pseudonymize(self, user_id, held, pseudonym, personal_detail) -> int:
+        every = {h.number: pseudonym(h.number) for h in held}
         changed = 0
         for i, e in enumerate(self.store.events):
-            if e.mobile is not None and (
-                e.user_id == user_id or (e.user_id is None and e.mobile == mobile and e.occurred_at <= until)
-            ):
-                e = dataclasses.replace(e, mobile=pseudonym(e.mobile))
+            if e.user_id == user_id:
+                detail = pseudonymize_mentions(e.detail, every)
+                if e.type in personal_detail:
+                    detail = {k: None if k in personal_detail[e.type] else v for k, v in detail.items()}
+                new = dataclasses.replace(e, mobile=pseudonym(e.mobile) if e.mobile else e.mobile, detail=detail)
+            else:
+                covered = {h.number: every[h.number] for h in held if h.covers(e.user_id, e.occurred_at)}
+                mobile = covered.get(e.mobile, e.mobile) if e.mobile else e.mobile
+                new = dataclasses.replace(e, mobile=mobile, detail=pseudonymize_mentions(e.detail, covered))
+            if new != e:
+                self.store.events[i] = new
                 changed += 1
-            if e.user_id == user_id and e.type in personal_detail:
-                e = dataclasses.replace(
-                    e, detail={k: None if k in personal_detail[e.type] else v for k, v in e.detail.items()}
-                )
-            self.store.events[i] = e
         return changed
 
 
@@ -480,6 +501,8 @@ class FakeSmsSender:
         self.sent: list[tuple[str, str, str]] = []
         self.fail: Exception | bool = False
         self.during_send = None
+        self.notices: list[tuple[str, str]] = []
+        self.fail_notice: Exception | None = None
 
     def send_code(self, mobile: str, code: str, purpose: str) -> SentSms:
         if self.during_send is not None:
@@ -488,6 +511,13 @@ class FakeSmsSender:
             raise self.fail if isinstance(self.fail, Exception) else RuntimeError("sms provider down")
         self.sent.append((mobile, code, purpose))
         return SentSms(provider="fake", message_id=f"fake-{len(self.sent)}")
+
+    def send_notice(self, mobile: str, notice: str) -> SentSms:
+        """Notices go to `notices`, apart from the codes; `fail_notice` fails them alone."""
+        if self.fail_notice:
+            raise self.fail_notice
+        self.notices.append((mobile, notice))
+        return SentSms(provider="fake", message_id=f"fake-notice-{len(self.notices)}")
 
 
 class FakeCaptchaRenderer:

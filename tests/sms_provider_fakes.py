@@ -56,10 +56,18 @@ class FakeProvider:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    # The templates of TEMPLATE_EXAMPLE that carry no code (notices): sent without parameters.
+    NOTICE_TEMPLATES = frozenset({"SMS_006", "449744"})
+
     def codes(self) -> list[tuple[str, str]]:
-        """(mobile, code) of every accepted message, in order."""
+        """(mobile, code) of every accepted message that carries a code, in order."""
         with self._lock:
-            return [(r["mobile"], r["code"]) for r in self.received if r.get("accepted")]
+            return [(r["mobile"], r["code"]) for r in self.received if r.get("accepted") and r["code"] is not None]
+
+    def notices(self) -> list[tuple[str, str]]:
+        """(mobile, template) of every accepted notice, in order."""
+        with self._lock:
+            return [(r["mobile"], r["template"]) for r in self.received if r.get("accepted") and r["code"] is None]
 
     # --- one request ---------------------------------------------------------------------------------------
 
@@ -139,7 +147,8 @@ class FakeAliyun(FakeProvider):
             "template": query.get("TemplateCode"),
             "code": json.loads(query.get("TemplateParam") or "{}").get("code"),
         }
-        if not all(fields.values()):
+        notice = fields["template"] in self.NOTICE_TEMPLATES and "TemplateParam" not in query
+        if not all(value for name, value in fields.items() if not (notice and name == "code")):
             return 200, {"Code": "isv.INVALID_PARAMETERS", "Message": "missing field", "RequestId": request_id}
         if self.mode in self.ERRORS:
             self.record(fields)
@@ -213,10 +222,11 @@ class FakeTencent(FakeProvider):
         numbers, template_params = params.get("PhoneNumberSet") or [], params.get("TemplateParamSet") or []
         if params.get("SmsSdkAppId") != self.app_id:
             return error("UnauthorizedOperation.SmsSdkAppIdVerifyFail")
+        expected_params = 0 if params.get("TemplateId") in self.NOTICE_TEMPLATES else 1
         if (
             len(numbers) != 1
             or not numbers[0].startswith("+86")
-            or len(template_params) != 1
+            or len(template_params) != expected_params
             or not params.get("SignName")
             or not params.get("TemplateId")
         ):
@@ -225,7 +235,7 @@ class FakeTencent(FakeProvider):
             "mobile": numbers[0][3:],
             "sign_name": params["SignName"],
             "template": params["TemplateId"],
-            "code": template_params[0],
+            "code": template_params[0] if template_params else None,
             "region": headers.get("X-TC-Region"),
         }
         if self.mode in self.REQUEST_ERRORS:

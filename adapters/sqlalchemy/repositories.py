@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -13,16 +13,19 @@ from sqlalchemy import (
     Insert,
     Result,
     Select,
+    String,
     Table,
     and_,
     bindparam,
     delete,
+    false,
     func,
     insert,
     or_,
     select,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -40,7 +43,16 @@ from adapters.sqlalchemy.tables import (
 )
 from domain import errors, ports
 from domain.events import AuditEvent, ClientContext, EventType
-from domain.model import CaptchaChallenge, Consent, SmsChallenge, SmsStatus, User, UserSession
+from domain.model import (
+    CaptchaChallenge,
+    Consent,
+    HeldNumber,
+    SmsChallenge,
+    SmsStatus,
+    User,
+    UserSession,
+    pseudonymize_mentions,
+)
 from domain.ports import EventCursor
 
 
@@ -293,6 +305,9 @@ def append_events(session: Session, events: list[AuditEvent]) -> None:
         session.execute(INSERT_EVENTS, [event_row(e) for e in events])
 
 
+PSEUDONYMIZE_BATCH = 500  # events read and rewritten per statement when an account is erased
+
+
 class SqlAuditLog:
     def __init__(self, session: Session):
         self.session = session
@@ -338,45 +353,72 @@ class SqlAuditLog:
             query = query.where(or_(c.occurred_at > at, and_(c.occurred_at == at, c.id > last_id)))
         return [(row.id, event_from_row(row)) for row in self.session.execute(query)]
 
+    def numbers_held(self, user_id: int) -> list[tuple[str, datetime]]:
+        c = audit_events.c
+        took = [EventType.USER_REGISTERED, EventType.MOBILE_CHANGED, EventType.ADMIN_USER_MOBILE_CHANGED]
+        query = (
+            select(c.mobile, c.occurred_at)
+            .where(c.user_id == user_id, c.type.in_(took), c.mobile.is_not(None))
+            .order_by(c.occurred_at, c.id)
+        )
+        return [(row.mobile, row.occurred_at) for row in self.session.execute(query)]
+
     def pseudonymize(
         self,
         user_id: int,
-        mobile: str,
-        until: datetime,
+        held: Sequence[HeldNumber],
         pseudonym: Callable[[str], str],
         personal_detail: Mapping[str, tuple[str, ...]],
     ) -> int:
         c = audit_events.c
-        changed = 0
-        # One statement per distinct number (usually one): the HMAC is computed here, not in SQL.
-        own_mobiles = self.session.scalars(
-            select(c.mobile).where(c.user_id == user_id, c.mobile.is_not(None)).distinct()
-        ).all()
-        for number in own_mobiles:
-            changed += cursor_result(
+        changed: set[int] = set()
+        # The account's own `mobile` column: one statement per distinct number (usually one or two); the HMAC is
+        # computed here, not in SQL.
+        own = c.user_id == user_id
+        for number in self.session.scalars(select(c.mobile).where(own, c.mobile.is_not(None)).distinct()).all():
+            at = and_(own, c.mobile == number)
+            changed.update(self.session.scalars(select(c.id).where(at)).all())
+            self.session.execute(update(audit_events).where(at).values(mobile=pseudonym(number)))
+        # Then every event that may mention a held number: found by a LIKE on the JSON text (the same on SQLite,
+        # PostgreSQL and MariaDB; digits are never escaped in JSON), rewritten precisely in Python, in batches.
+        every = {h.number: pseudonym(h.number) for h in held}
+        in_detail = or_(*(sql_cast(c.detail, String).like(f"%{number}%") for number in every), false())
+        others = or_(c.user_id.is_(None), c.user_id != user_id)
+        candidates = or_(
+            and_(own, or_(c.type.in_(list(personal_detail)), in_detail)),
+            and_(others, or_(c.mobile.in_(list(every)), in_detail)),
+        )
+        after = 0
+        while True:
+            rows = self.session.execute(
+                select(c.id, c.user_id, c.occurred_at, c.type, c.mobile, c.detail)
+                .where(candidates, c.id > after)
+                .order_by(c.id)
+                .limit(PSEUDONYMIZE_BATCH)
+            ).all()
+            if not rows:
+                return len(changed)
+            after = rows[-1].id
+            rewrites = []
+            for row in rows:
+                if row.user_id == user_id:  # its `mobile` done above
+                    mobile, detail = row.mobile, pseudonymize_mentions(row.detail, every)
+                    if isinstance(detail, dict) and row.type in personal_detail:
+                        detail = {k: None if k in personal_detail[row.type] else v for k, v in detail.items()}
+                else:
+                    covered = {h.number: every[h.number] for h in held if h.covers(row.user_id, row.occurred_at)}
+                    mobile = covered.get(row.mobile, row.mobile) if row.mobile else row.mobile
+                    detail = pseudonymize_mentions(row.detail, covered)
+                if (mobile, detail) != (row.mobile, row.detail):
+                    rewrites.append({"row_id": row.id, "new_mobile": mobile, "new_detail": detail})
+            if rewrites:
                 self.session.execute(
                     update(audit_events)
-                    .where(c.user_id == user_id, c.mobile == number)
-                    .values(mobile=pseudonym(number))
+                    .where(c.id == bindparam("row_id"))
+                    .values(mobile=bindparam("new_mobile"), detail=bindparam("new_detail")),
+                    rewrites,
                 )
-            ).rowcount
-        changed += cursor_result(
-            self.session.execute(
-                update(audit_events)
-                .where(c.user_id.is_(None), c.mobile == mobile, c.occurred_at <= until)
-                .values(mobile=pseudonym(mobile))
-            )
-        ).rowcount
-        rows = self.session.execute(
-            select(c.id, c.type, c.detail).where(c.user_id == user_id, c.type.in_(list(personal_detail)))
-        ).all()
-        for row in rows:
-            detail = dict(row.detail or {})
-            for key in personal_detail[row.type]:
-                if key in detail:
-                    detail[key] = None
-            self.session.execute(update(audit_events).where(c.id == row.id).values(detail=detail))
-        return changed
+                changed.update(r["row_id"] for r in rewrites)
 
 
 class SqlSessions:

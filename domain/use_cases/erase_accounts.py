@@ -12,8 +12,8 @@ from functools import partial
 
 from domain.events import ClientContext, EventType
 from domain.flows.audit import record
-from domain.model import pseudonymize_mobile
-from domain.ports import Clock, UnitOfWorkFactory
+from domain.model import HeldNumber, pseudonymize_mobile
+from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 # Detail keys that name the person, per event type: blanked in the kept events when the account is erased.
 PERSONAL_DETAIL = {
@@ -25,7 +25,16 @@ PERSONAL_DETAIL = {
 class EraseDueAccounts:
     """Deletes the account row (mobile, nickname, password hash: the mobile is free for a new account; every
     session ends with it) and its consents; the audit events stay (security investigation, legal retention)
-    with every mobile in them replaced by its pseudonym. Returns how many accounts were erased."""
+    with every mobile in them replaced by its pseudonym. Returns how many accounts were erased.
+
+    Not only the account's own events: every number it held (its sign-up's, each 换绑's or 申诉's, the current one) is
+    pseudonymised wherever it is mentioned, in `mobile` or at any depth in `detail`: codes sent to it before the
+    account existed or after it left it, another account's refused 换绑 to it, an operator's export filtered by it.
+    A number another live account holds now keeps that account's mentions (model.HeldNumber).
+
+    The pseudonyms are keyed (`pseudonym_key`, derived from SECRET_KEY): whoever holds the key can test all 10^10
+    numbers and reverse them, so this is 去标识化 (de-identification), not 匿名化 (PIPL art. 73); the events stay
+    personal information, kept for the audit retention only (docs/security.md "Erasure")."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, pseudonym_key: bytes):
         self.uow, self.clock = uow, clock
@@ -51,7 +60,7 @@ class EraseDueAccounts:
             if user is None or user.id != user_id or user.deletion_due_at is None or user.deletion_due_at > now:
                 return False  # a sign-in cancelled it after it was listed
             mobile = user.mobile
-            changed = uow.audit.pseudonymize(user.id, mobile, now, self.pseudonym, PERSONAL_DETAIL)
+            changed = uow.audit.pseudonymize(user.id, self._held(uow, user.id, mobile), self.pseudonym, PERSONAL_DETAIL)
             uow.consents.remove_for_user(user.id)
             uow.sessions.remove_for_user(user.id)
             uow.users.remove(user)
@@ -66,3 +75,17 @@ class EraseDueAccounts:
             )
             uow.commit()
             return True
+
+    @staticmethod
+    def _held(uow: UnitOfWork, user_id: int, mobile: str) -> list[HeldNumber]:
+        """Every number the account held, and which live account (if any) holds each now and since when."""
+        held = []
+        for number in sorted({number for number, _ in uow.audit.numbers_held(user_id)} | {mobile}):
+            holder = uow.users.get_by_mobile(number)
+            if holder is None or holder.id == user_id:
+                held.append(HeldNumber(number))
+                continue
+            assert holder.id is not None  # a stored account
+            taken = [at for n, at in uow.audit.numbers_held(holder.id) if n == number]
+            held.append(HeldNumber(number, holder.id, max(taken) if taken else holder.created_at))
+        return held

@@ -259,7 +259,7 @@ def send_change_mobile_code():
 @api.post("/api/account/mobile/send_current_code")
 @login_required
 def send_current_mobile_code():
-    """For an account without a password: the code to its current mobile that proves the owner."""
+    """The code to the account's current mobile that 换绑 asks of every account."""
     return send_sms(SmsPurpose.CHANGE_MOBILE, user_id=current_user.user_id, own_mobile=True)
 
 

@@ -11,6 +11,7 @@ compiled once, when this module is imported, so a broken schema stops the app at
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import cast
 
@@ -58,6 +59,7 @@ def _shapes() -> dict[tuple[str, str], BodyShape]:
 
 
 SHAPES = _shapes()
+PATH_PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
 def body() -> dict:
@@ -69,7 +71,10 @@ def body() -> dict:
     if not isinstance(data, dict):
         raise InvalidInput("json_object")
     assert asked.url_rule is not None  # a route's view is asking
-    shape = SHAPES[asked.method, asked.script_root + asked.url_rule.rule]  # the console is under /admin
+    rule = asked.url_rule.rule
+    if "<" in rule:  # a path parameter: Flask's <int:user_id> is OpenAPI's {user_id}
+        rule = PATH_PARAMETER.sub(r"{\1}", rule)
+    shape = SHAPES[asked.method, asked.script_root + rule]  # the console is under /admin
     fields = {name: data[name] for name in shape.fields if name in data}
     refused = _refused(shape, fields)
     if refused:

@@ -34,7 +34,7 @@ def test_cancel_from_settings_then_sign_in_again_during_the_cool_off(open_page, 
     expect(page).to_have_url(live.url("/settings/delete-account"))
     expect(page.locator("h1")).to_have_text("注销账号")
     expect(page.locator("#deletion-removes")).to_contain_text("昵称和登录密码")
-    expect(page.locator("#deletion-keeps")).to_contain_text("无法还原的假名")
+    expect(page.locator("#deletion-keeps")).to_contain_text("去标识化的假名")
     expect(page.locator("#deletion-summary")).to_contain_text("15 天冷静期")
     password = page.get_by_label("当前密码", exact=True)
     expect(password).to_have_attribute("autocomplete", "current-password")

@@ -195,9 +195,25 @@ def test_every_action_on_a_user(open_page, live):
     expect(page.locator(".layui-layer-msg")).to_contain_text("该用户的所有会话已结束")
     assert api.get("/profile").status_code == 302
 
+    # 申诉: a new mobile for a user who lost the old one, never without a reason
+    page.goto(live.url("/admin/users/1"))  # the page as the last action's reload leaves it
+    page.get_by_label("新手机号").fill("13900139102")
+    confirm(page, "更换手机号")
+    expect(page.locator(".layui-layer-msg")).to_contain_text("请填写更换原因")
+    page.get_by_label("原因").fill("工单 1207-002：身份证与注册信息一致")
+    confirm(page, "更换手机号")
+    expect(page.locator(".layui-layer-msg")).to_contain_text("手机号已更换")
+    assert live.api_client().login("13900139102", PASSWORD).status_code == 200
+
     page.goto(live.url("/admin/audit?user_id=1"))
     table = page.locator("#audit-table")
-    for label in ("后台：查看完整手机号", "后台：停用用户", "后台：启用用户", "后台：结束用户所有会话"):
+    for label in (
+        "后台：查看完整手机号",
+        "后台：停用用户",
+        "后台：启用用户",
+        "后台：结束用户所有会话",
+        "后台：更换用户手机号（申诉）",
+    ):
         expect(table).to_contain_text(label)
 
 
@@ -209,6 +225,7 @@ def test_an_auditor_sees_no_actions(open_page, live):
     page.goto(live.url("/admin/users/1"))
     expect(page.locator(".console-operator")).to_contain_text("审计员")
     expect(page.locator("[data-action]")).to_have_count(0)
+    expect(page.locator("#change-mobile-form")).to_have_count(0)
     expect(page.get_by_text("您是审计员：只能查看，不能操作。")).to_be_visible()
 
 

@@ -497,7 +497,7 @@ def test_the_privacy_policy_says_what_why_how_long_and_how_to_leave(api):
         "15 天的冷静期",
         "注销账号",
         "下载我的数据",
-        "无法还原的假名",
+        "去标识化的假名",
         "短信服务商",
     ):
         assert words in html, words
@@ -525,3 +525,69 @@ def test_the_migration_keeps_every_account_both_ways(database_url):
             f"1380013800{i}" for i in range(3)
         ]
     engine.dispose()
+
+
+def test_erasure_pseudonymises_every_mention_of_every_number_the_account_held(api, accounts, sms):
+    """Its sign-up number (moved away by 换绑, then taken by Bob) and its last one, wherever another event names
+    them: sign-up codes before the account existed and after it left the number, Carol's refused 换绑 to it, an
+    operator's export filtered by it. Bob's events about the number he holds now stay his."""
+    first, last, carol_number = MOBILE, OTHER, "13600136000"
+    stranger = ApiClient(api.app, sms, api.captcha, ip="198.51.100.7")
+    carol = ApiClient(api.app, sms, api.captcha, ip="198.51.100.8")
+    bob = ApiClient(api.app, sms, api.captcha, ip="198.51.100.9")
+    with freeze_time(T0) as clock:
+        assert stranger.send_sms(first).status_code == 200  # before the account existed
+        clock.tick(61)
+        user_id = signed_up(api, first)
+        clock.tick(61)
+        assert api.post("/api/account/mobile/send_current_code", api.solve_captcha()).status_code == 200
+        current = sms.last_code(first, "change_mobile")
+        assert api.post("/api/account/mobile/send_code", {"mobile": last, **api.solve_captcha()}).status_code == 200
+        body = {"mobile": last, "vercode": sms.last_code(last, "change_mobile"), "currentVercode": current}
+        assert api.post("/api/account/mobile", {**body, "currentPassword": PASSWORD}).status_code == 200
+        api.token = None
+        clock.tick(61)
+        assert stranger.send_sms(first).status_code == 200  # after it left the number
+        assert carol.register(carol_number, PASSWORD, nickname="Carol").status_code == 200
+        assert carol.login(carol_number, PASSWORD).status_code == 200
+        refused = carol.post("/api/account/mobile/send_code", {"mobile": last, **carol.solve_captcha()})
+        error_of(refused, 409, "mobile_in_use")
+        engine = create_engine(api.app.config["DATABASE_URL"])
+        with engine.begin() as connection:  # what the console's export records (detail.filters)
+            connection.execute(
+                insert(audit_events).values(
+                    type="admin.audit_exported",
+                    occurred_at=T0 + timedelta(seconds=200),  # before Bob took the number
+                    detail={"operator": "ops", "filters": {"mobile": last, "q": [f"m={first}"]}, "rows": 3},
+                )
+            )
+        engine.dispose()
+        clock.tick(61)
+        assert bob.register(first, PASSWORD, nickname="Bob").status_code == 200  # the next holder of the number
+        clock.tick(61)
+        assert bob.login(first, PASSWORD).status_code == 200
+        bob_took_it = T0 + timedelta(seconds=61 * 4)
+        assert request_deletion(api).status_code == 200
+
+        clock.move_to(T0 + COOL_OFF + timedelta(hours=1))
+        before = query(api, select(audit_events).order_by(audit_events.c.id))
+        assert "accounts: 1 erased" in accounts("purge")
+        after = query(api, select(audit_events).order_by(audit_events.c.id))
+
+    first_pseudonym, last_pseudonym = (accounts("pseudonym", n).strip() for n in (first, last))
+    bobs = [e for e in after if e["occurred_at"] >= bob_took_it and e["type"] != "account.erased"]
+    assert bobs and all(e["mobile"] in (first, None) and e["user_id"] != user_id for e in bobs[:2])
+    for old, new in zip(before, after, strict=False):
+        text = f"{new['mobile']} {json.dumps(new['detail'])}"
+        assert last not in text, new  # nobody holds its last number: no mention left anywhere
+        if new in bobs:
+            continue
+        assert first not in text, new
+        if old["mobile"] in (first, last):
+            assert new["mobile"] in (first_pseudonym, last_pseudonym)
+    refused_change = next(e for e in after if e["type"] == "sms_code.refused" and e["ip"] == "198.51.100.8")
+    assert refused_change["mobile"] == last_pseudonym and refused_change["user_id"] != user_id
+    exported = next(e for e in after if e["type"] == "admin.audit_exported")
+    assert exported["detail"]["filters"] == {"mobile": last_pseudonym, "q": [f"m={first_pseudonym}"]}
+    [registered_by_bob] = [e for e in after if e["type"] == "user.registered" and e["mobile"] == first]
+    assert registered_by_bob["user_id"] != user_id

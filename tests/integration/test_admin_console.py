@@ -397,3 +397,51 @@ def test_the_console_answers_conform_to_the_api_contract(app, client):
         auditor.post("/admin/api/login", {"username": "zhao", "password": "wrong", "code": "000000"})
     locked = auditor.post("/admin/api/login", {"username": "zhao", "password": "wrong", "code": "000000"})
     assert assert_conforms("POST", "/admin/api/login", locked)["error"] == "bad_credentials"  # the lock is not told
+
+
+# --- 申诉: an admin changes a user's mobile, on every database ---------------------------------------------------
+
+
+@pytest.fixture
+def appeal_app(make_app, database_url):
+    return make_app(database_url)
+
+
+def test_an_appeal_moves_the_account_ends_its_sessions_and_is_audited(appeal_app, sms, captcha):
+    from tests.conftest import ApiClient
+    from tests.integration.test_openapi import assert_conforms
+
+    user = ApiClient(appeal_app, sms, captcha)
+    assert user.register("13800138000").status_code == 200
+    assert user.login("13800138000").status_code == 200
+    assert user.register("13700137000").status_code == 200  # Bob's number
+    admin, auditor = Operator(appeal_app), Operator(appeal_app, "zhao", "auditor")
+    assert admin.sign_in().status_code == 200 and auditor.sign_in().status_code == 200
+    path = "/admin/api/users/1/change_mobile"
+    reason = "工单 1207-001：身份证与注册信息一致，原号码已销号"
+
+    refused = auditor.post(path, {"mobile": "13900139000", "reason": reason})
+    assert assert_conforms("POST", "/admin/api/users/{user_id}/change_mobile", refused)["error"] == "forbidden"
+    for body, status, slug in (
+        ({"mobile": "13900139000", "reason": " "}, 400, "invalid_input"),
+        ({"mobile": "13900139000"}, 400, "invalid_input"),
+        ({"mobile": "139", "reason": reason}, 400, "invalid_mobile"),
+        ({"mobile": "13800138000", "reason": reason}, 400, "mobile_unchanged"),
+        ({"mobile": "13700137000", "reason": reason}, 409, "mobile_in_use"),
+    ):
+        answer = admin.post(path, body)
+        assert answer.status_code == status and answer.get_json()["error"] == slug, answer.get_json()
+        assert_conforms("POST", "/admin/api/users/{user_id}/change_mobile", answer)
+    assert user.get("/api/account/sessions").status_code == 200  # nothing changed yet
+
+    changed = admin.post(path, {"mobile": "13900139000", "reason": reason})
+    assert assert_conforms("POST", "/admin/api/users/{user_id}/change_mobile", changed)["message"] == (
+        "手机号已更换，该用户的所有会话已结束"
+    )
+    assert user.get("/api/account/sessions").status_code == 401  # every session of the user ended
+    assert user.login("13900139000").status_code == 200 and user.login("13800138000").status_code == 401
+    page = admin.http.get("/admin/audit?type=admin.user_mobile_changed&user_id=1").get_data(as_text=True)
+    assert "操作员 wang" in page and "工单 1207-001" in page and "13900139000" not in page
+    own = admin.http.get("/admin/users/1").get_data(as_text=True)
+    assert 'id="change-mobile-form"' in own
+    assert 'id="change-mobile-form"' not in auditor.http.get("/admin/users/1").get_data(as_text=True)

@@ -248,7 +248,7 @@ def test_deeply_nested_json_is_invalid_input(fuzz_app, sms, captcha, kind, depth
     member = Browser(ApiClient(fuzz_app, sms, captcha), signed_in=True)
     assert member.api.register(MOBILE, PASSWORD).status_code == 200
     operator = ConsoleBrowser(ApiClient(fuzz_app, sms, captcha, ip="198.51.100.30"))
-    for path in (path.replace("{token}", RECEIPT_TOKEN) for path in paths):
+    for path in (path.replace("{token}", RECEIPT_TOKEN).replace("{user_id}", "1") for path in paths):
         browser = operator if path.startswith("/admin/") else member  # each app checks its own CSRF token
         response = browser.api.http.post(
             path, data=nested(depth, kind), content_type="application/json", headers=browser.ready()

@@ -494,3 +494,36 @@ def test_receipts_pass_without_csrf_but_the_api_still_needs_it(api):
     )
     assert response.status_code == 400 and response.get_json()["error"] == "csrf_invalid"
     assert post_receipts(api, "tencent", [tencent_report("2640:1")]).status_code == 200
+
+
+# --- the notice to the number an account leaves ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["ok", "balance"])
+def test_the_old_number_gets_the_mobile_changed_notice_through_the_providers(make_real_app, providers, captcha, mode):
+    aliyun, tencent = providers
+    api = ApiClient(make_real_app(RULES={"sms_cooldown": timedelta(0)}), Inbox(*providers), captcha)
+    new = "13900139000"
+    assert api.register(MOBILE).status_code == 200
+    assert api.login(MOBILE).status_code == 200
+    assert api.post("/api/account/mobile/send_current_code", api.solve_captcha()).status_code == 200
+    current = api.sms.last_code(MOBILE)
+    assert api.post("/api/account/mobile/send_code", {"mobile": new, **api.solve_captcha()}).status_code == 200
+    aliyun.mode = mode  # a provider-side failure: the notice fails over like a code
+    body = {"mobile": new, "vercode": api.sms.last_code(new), "currentVercode": current}
+    changed = api.post("/api/account/mobile", {**body, "currentPassword": "s3cure-Passw0rd"})
+    assert changed.status_code == 200, changed.get_json()
+    assert (aliyun.notices(), tencent.notices()) == (
+        ([(MOBILE, "SMS_006")], []) if mode == "ok" else ([], [(MOBILE, "449744")])
+    )
+    [sent] = events(api, "mobile_change_notice.sent")
+    assert (sent["mobile"], sent["detail"]) == (MOBILE, {"provider": "aliyun" if mode == "ok" else "tencent"})
+
+
+def test_settings_without_the_notice_template_stop_the_app_with_the_upgrade_step(make_real_app):
+    templates = TEMPLATE_EXAMPLE["aliyun"].replace(",mobile_changed_notice=SMS_006", "")
+    with pytest.raises(InvalidSetting) as stopped:
+        make_real_app(ALIYUN_SMS_TEMPLATES=templates)
+    message = str(stopped.value)
+    assert message.startswith("ALIYUN_SMS_TEMPLATES has no template for mobile_changed_notice"), message
+    assert "docs/sms-providers.md" in message

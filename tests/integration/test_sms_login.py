@@ -152,6 +152,8 @@ def test_change_mobile_with_the_password_ends_the_other_sessions(api, sms):
         clock.tick(MINUTE)
 
         error_of(send(api, "/api/account/mobile/send_code", "13700137000"), 409, "mobile_in_use")
+        send(api, "/api/account/mobile/send_current_code")
+        current = sms.last_code(MOBILE, "change_mobile")
         send(api, "/api/account/mobile/send_code", NEW)
         code = sms.last_code(NEW, "change_mobile")
         for fields, slug in (
@@ -159,9 +161,14 @@ def test_change_mobile_with_the_password_ends_the_other_sessions(api, sms):
             ({"mobile": NEW, "vercode": code, "currentPassword": "wrong"}, "current_password_invalid"),
             ({"mobile": NEW, "vercode": "000000" if code != "000000" else "1"}, "sms_code_invalid"),
         ):
-            refused = api.post("/api/account/mobile", {"currentPassword": PASSWORD, **fields})
+            refused = api.post(
+                "/api/account/mobile", {"currentPassword": PASSWORD, "currentVercode": current, **fields}
+            )
             assert assert_conforms("POST", "/api/account/mobile", refused)["error"] == slug
-        changed = api.post("/api/account/mobile", {"mobile": NEW, "vercode": code, "currentPassword": PASSWORD})
+        changed = api.post(
+            "/api/account/mobile",
+            {"mobile": NEW, "vercode": code, "currentPassword": PASSWORD, "currentVercode": current},
+        )
         assert assert_conforms("POST", "/api/account/mobile", changed)["code"] == 0
         api.token = None
         assert query(api, select(users.c.id).where(users.c.mobile == NEW))
@@ -184,8 +191,13 @@ def test_sms_sign_in_and_a_mobile_change_keep_remember_me_as_ticked(api, sms, re
         assert signed.status_code == 200 and remembered(api) is remember
         api.token = None
         clock.tick(MINUTE)
+        send(api, "/api/account/mobile/send_current_code")
+        current = sms.last_code(MOBILE, "change_mobile")
         code = sms_code(api, "/api/account/mobile/send_code", "change_mobile", NEW)
-        changed = api.post("/api/account/mobile", {"mobile": NEW, "vercode": code, "currentPassword": PASSWORD})
+        changed = api.post(
+            "/api/account/mobile",
+            {"mobile": NEW, "vercode": code, "currentPassword": PASSWORD, "currentVercode": current},
+        )
         assert changed.status_code == 200, changed.get_json()
         assert signed_in(api) and remembered(api) is remember
 
@@ -220,6 +232,47 @@ def test_a_passwordless_account_changes_mobile_and_cancels_by_codes_to_its_own_m
         fresh = ApiClient(api.app, sms, api.captcha)
         send(fresh, "/api/send_login_sms", NEW)
         assert sms_login(fresh, sms.last_code(NEW, "login"), NEW).get_json()["deletion_cancelled"] is True
+
+
+def test_a_password_and_a_code_to_the_new_mobile_alone_do_not_move_the_account_and_the_old_number_is_told(api, sms):
+    with freeze_time(T0) as clock:
+        assert api.register(MOBILE, PASSWORD).status_code == 200
+        assert api.login(MOBILE, PASSWORD).status_code == 200
+        clock.tick(MINUTE)
+        send(api, "/api/account/mobile/send_code", NEW)
+        new_code = sms.last_code(NEW, "change_mobile")
+        attack = {"mobile": NEW, "vercode": new_code, "currentPassword": PASSWORD}
+        error_of(api.post("/api/account/mobile", attack), 400, "current_code_invalid")
+        error_of(api.post("/api/account/mobile", {**attack, "currentVercode": "000000"}), 400, "current_code_invalid")
+        [row] = query(api, select(users.c.mobile))
+        assert row["mobile"] == MOBILE and events(api, "mobile.changed") == [] and sms.notices == []
+
+        send(api, "/api/account/mobile/send_current_code")
+        current = sms.last_code(MOBILE, "change_mobile")
+        changed = api.post("/api/account/mobile", {**attack, "currentVercode": current})
+        assert assert_conforms("POST", "/api/account/mobile", changed)["code"] == 0
+        [row] = query(api, select(users.c.mobile))
+        assert row["mobile"] == NEW and sms.notices == [(MOBILE, "mobile_changed_notice")]
+        [notice] = events(api, "mobile_change_notice.sent")
+        assert notice["mobile"] == MOBILE
+
+
+def test_a_failed_notice_to_the_old_number_is_recorded_and_the_change_stands(api, sms):
+    with freeze_time(T0) as clock:
+        assert api.register(MOBILE, PASSWORD).status_code == 200
+        assert api.login(MOBILE, PASSWORD).status_code == 200
+        clock.tick(MINUTE)
+        send(api, "/api/account/mobile/send_current_code")
+        current = sms.last_code(MOBILE, "change_mobile")
+        send(api, "/api/account/mobile/send_code", NEW)
+        sms.fail_notice = True
+        body = {"mobile": NEW, "vercode": sms.last_code(NEW, "change_mobile"), "currentPassword": PASSWORD}
+        changed = api.post("/api/account/mobile", {**body, "currentVercode": current})
+        assert changed.status_code == 200, changed.get_json()
+        [row] = query(api, select(users.c.mobile))
+        assert row["mobile"] == NEW and events(api, "mobile_change_notice.sent") == []
+        [failed] = events(api, "mobile_change_notice.failed")
+        assert failed["mobile"] == MOBILE and failed["detail"]["provider_code"] == "ConnectionError"
 
 
 def test_the_account_endpoints_need_a_session(api):
@@ -273,11 +326,13 @@ def test_twenty_accounts_racing_for_one_new_mobile_leave_it_to_one(database_url)
         services.request_sms_code(SmsCodeRequest(mobile, *solved(), CLIENT, "register"))
         services.register_user(Registration("racer", mobile, sms.last_code(mobile), PASSWORD, PASSWORD, True, CLIENT))
         signed_in = services.login(Credentials(mobile, PASSWORD, *solved(), CLIENT))
+        services.request_sms_code(SmsCodeRequest(None, *solved(), CLIENT, "change_mobile", signed_in.user_id))
+        current = sms.last_code(mobile, "change_mobile")
         services.request_sms_code(SmsCodeRequest(NEW, *solved(), CLIENT, "change_mobile", signed_in.user_id))
-        racers.append((signed_in.user_id, sms.last_code(NEW, "change_mobile"), signed_in.session.token))
+        racers.append((signed_in.user_id, sms.last_code(NEW, "change_mobile"), signed_in.session.token, current))
 
     wins, refusals = race(
-        lambda r: services.change_mobile(MobileChange(r[0], NEW, r[1], PASSWORD, None, CLIENT, r[2])), racers
+        lambda r: services.change_mobile(MobileChange(r[0], NEW, r[1], PASSWORD, r[3], CLIENT, r[2])), racers
     )
     assert len(wins) == 1 and {e.slug for e in refusals} == {"mobile_in_use"}, [e.slug for e in refusals]
     engine = services.engine

@@ -609,3 +609,48 @@ def test_a_refused_sign_up_records_no_consent():
     with pytest.raises(errors.SmsCodeInvalid):
         s.register_user(registration("000000" if code != "000000" else "111111"))
     assert s.store.consents.rows == [] and s.store.events_of(EventType.CONSENT_GIVEN) == []
+
+
+def test_erasure_pseudonymises_every_mention_of_every_number_the_account_held_in_every_event():
+    """Its sign-up number (left by 换绑, then taken by Bob) and its current one, in `mobile` and at any depth of
+    `detail`, in events that are not its own; Bob's events about the number he now holds stay his."""
+    s = make_services()
+    first, current = MOBILE, "13700137000"
+    user = add_user(s, current)
+    carol = add_user(s, "13600136000", nickname="Carol")
+    day = T0 - timedelta(days=1)
+
+    def at(minutes, event_type, mobile, user_id=None, **detail):
+        s.store.events.append(AuditEvent(event_type, day + timedelta(minutes=minutes), CLIENT, mobile, user_id, detail))
+
+    at(0, EventType.SMS_CODE_SENT, first, purpose="register")  # before the account existed
+    at(1, EventType.USER_REGISTERED, first, user.id)
+    at(2, EventType.MOBILE_CHANGED, current, user.id, old_mobile="138****8000", new_mobile="137****7000")
+    at(3, EventType.SMS_CODE_SENT, first, purpose="register")  # after it left the number
+    at(4, EventType.SMS_CODE_REFUSED, current, carol.id, purpose="change_mobile", reason="mobile_in_use")
+    exported = {"filters": {"mobile": current, "q": [f"mobile={first}"], "n": int(current)}, "message_id": f"9{first}1"}
+    at(5, EventType.ADMIN_AUDIT_EXPORTED, None, None, **exported)  # an operator's export filtered by its numbers
+    bob = add_user(s, first, nickname="Bob")  # the next holder of its first number
+    at(6, EventType.USER_REGISTERED, first, bob.id)
+    at(7, EventType.SMS_CODE_SENT, first, purpose="login")  # Bob's, by time
+    at(8, EventType.LOGIN_SUCCEEDED, first, bob.id)
+    with freeze_time(T0):
+        request_deletion(s, user)
+    with freeze_time(T0 + COOL_OFF):
+        s.erase_due_accounts(PURGE)
+
+    first_pseudonym, current_pseudonym = (pseudonymize_mobile(PSEUDONYM_KEY, n) for n in (first, current))
+    events = s.store.events
+    assert [e.mobile for e in events[:5]] == [first_pseudonym, first_pseudonym, current_pseudonym] + [
+        first_pseudonym,
+        current_pseudonym,
+    ]
+    assert (events[3].user_id, events[4].user_id, events[4].detail["reason"]) == (None, carol.id, "mobile_in_use")
+    assert events[5].detail == {
+        "filters": {"mobile": current_pseudonym, "q": [f"mobile={first_pseudonym}"], "n": current_pseudonym},
+        "message_id": f"9{first}1",  # a longer digit string is not the number
+    }
+    assert [e.mobile for e in events[6:9]] == [first] * 3  # Bob's: from the moment he took the number
+    assert not any(current in f"{e.mobile} {e.detail}" for e in events)
+    [erased] = s.store.events_of(EventType.ACCOUNT_ERASED)
+    assert erased.detail == {"events_pseudonymized": 7}  # the five above, the export, the deletion request

@@ -9,7 +9,7 @@ from freezegun import freeze_time
 from domain import errors
 from domain.console import EventFilter
 from domain.events import AuditEvent, EventType
-from domain.use_cases.admin.users import UserAction, UserRow, an_id
+from domain.use_cases.admin.users import OperatorMobileChange, UserAction, UserRow, an_id
 from tests.builders import CLIENT, MOBILE, PASSWORD, add_user, credentials, make_services
 from tests.unit.admin_helpers import enrol, sign_in
 
@@ -319,3 +319,89 @@ def test_an_action_on_a_user_is_recorded_in_full():
             {"operator_id": admin.operator_id, "operator": "wang"},
         )
     ]
+
+
+# --- 申诉: an admin changes a user's mobile ---------------------------------------------------------------
+
+
+def appeal(s, actor, user_id, mobile="13900139000", reason="工单 1207-001：身份证与注册信息一致"):
+    return s.admin.change_user_mobile(OperatorMobileChange(actor, user_id, mobile, reason, CLIENT))
+
+
+def test_an_admin_changes_the_mobile_with_a_reason_every_session_ends_and_it_is_recorded():
+    s, admin = console()
+    user = add_user(s)
+    token = s.login(credentials(s)).session.token
+    appeal(s, admin, user.id, reason="  工单 1207-001：\n身份证与注册信息一致  ")
+    assert user.mobile == "13900139000" and s.load_session_user(token, CLIENT.ip) is None
+    assert s.login(credentials(s, "13900139000")).user_id == user.id
+    [event] = s.store.events_of(EventType.ADMIN_USER_MOBILE_CHANGED)
+    assert (event.user_id, event.mobile) == (user.id, "13900139000")
+    assert event.detail == {
+        "operator_id": admin.operator_id,
+        "operator": admin.username,
+        "old_mobile": "138****8000",
+        "new_mobile": "139****9000",
+        "reason": "工单 1207-001： 身份证与注册信息一致",
+    }
+    assert s.sender.notices == []  # the old number is the one the user lost
+
+
+def test_an_auditor_may_not_change_a_mobile_and_the_refusal_is_recorded():
+    s, auditor = console("auditor")
+    user = add_user(s)
+    with pytest.raises(errors.Forbidden):
+        appeal(s, auditor, user.id)
+    assert user.mobile == MOBILE and s.store.events_of(EventType.ADMIN_USER_MOBILE_CHANGED) == []
+    [refused] = s.store.events_of(EventType.ADMIN_ACTION_REFUSED)
+    assert (refused.user_id, refused.detail["action"]) == (user.id, "change_mobile")
+
+
+@pytest.mark.parametrize(
+    "mobile, reason, refusal, key",
+    [
+        ("13900139000", "  \n ", errors.InvalidInput, "invalid_input.reason_required"),
+        ("13900139000", "很" * 201, errors.InvalidInput, "invalid_input.reason_too_long"),
+        ("1390013900", "工单", errors.InvalidMobile, "invalid_mobile"),
+        (MOBILE, "工单", errors.MobileUnchanged, "mobile_unchanged"),
+        ("13700137000", "工单", errors.MobileInUse, "mobile_in_use"),
+    ],
+)
+def test_a_refused_change_changes_nothing_and_records_nothing(mobile, reason, refusal, key):
+    s, admin = console()
+    user = add_user(s)
+    add_user(s, "13700137000", nickname="Bob")
+    token = s.login(credentials(s)).session.token
+    before = len(s.store.events)
+    with pytest.raises(refusal) as refused:
+        appeal(s, admin, user.id, mobile, reason)
+    assert refused.value.key == key
+    assert user.mobile == MOBILE and s.load_session_user(token, CLIENT.ip) is not None
+    assert len(s.store.events) == before
+
+
+def test_a_number_taken_by_a_racing_account_at_commit_is_refused():
+    s, admin = console()
+    user = add_user(s)
+    s.store.fail_next_commit = errors.Conflict()  # the unique constraint on users.mobile
+    with pytest.raises(errors.MobileInUse):
+        appeal(s, admin, user.id)
+    assert s.store.events_of(EventType.ADMIN_USER_MOBILE_CHANGED) == []
+
+
+def test_an_appeal_for_an_unknown_user_is_not_found():
+    s, admin = console()
+    with pytest.raises(errors.NotFound):
+        appeal(s, admin, 42)
+
+
+def test_a_number_given_by_an_appeal_is_one_the_account_held_when_it_is_erased():
+    s, admin = console()
+    user = add_user(s)
+    appeal(s, admin, user.id)
+    s.store.events.append(
+        AuditEvent(EventType.SMS_CODE_SENT, datetime.now(UTC), CLIENT, "13900139000", None, {"purpose": "login"})
+    )
+    user.deletion_due_at = datetime.now(UTC) - timedelta(seconds=1)
+    s.erase_due_accounts(CLIENT)
+    assert not any("13900139000" in f"{e.mobile} {e.detail}" for e in s.store.events)

@@ -1,4 +1,5 @@
-"""换绑手机号 on fakes: both proofs, the new mobile free, every other session ended, the event masked."""
+"""换绑手机号 on fakes: the current mobile's code, the password, the new mobile's code, the new mobile free, every
+other session ended, the event masked, the old number told."""
 
 from __future__ import annotations
 
@@ -24,11 +25,26 @@ def services():
     return make_services(rules=RULES, codes=FakeCodes(digits=[str(n) for n in range(200001, 200100)]))
 
 
-def change(s, user, token, code, mobile=NEW, password=PASSWORD, current_code=None):
+CURRENT = object()  # the current mobile's code that new_code asked for last
+
+
+def change(s, user, token, code, mobile=NEW, password=PASSWORD, current_code=CURRENT):
+    if current_code is CURRENT:
+        current_code = getattr(s, "current_codes", {}).get(user.id)
     return s.change_mobile(MobileChange(user.id, mobile, code, password, current_code, CLIENT, token))
 
 
-def new_code(s, user, mobile=NEW):
+def current_code(s, user):
+    return request_code(s, None, purpose="change_mobile", user_id=user.id)  # to the account's own mobile
+
+
+def new_code(s, user, mobile=NEW, current=True):
+    """A code to the new mobile, after one to the current mobile (kept for `change`) unless `current` is False:
+    the new one is sent last."""
+    if current:
+        if not hasattr(s, "current_codes"):
+            s.current_codes = {}
+        s.current_codes[user.id] = current_code(s, user)
     return request_code(s, mobile, purpose="change_mobile", user_id=user.id)
 
 
@@ -85,7 +101,7 @@ def test_the_new_mobile_must_be_free_and_different():
     token = sign_in(s)
     with pytest.raises(errors.MobileInUse):  # refused before any SMS is spent on it
         new_code(s, user)
-    assert [m for m, _, _ in s.sender.sent] == []
+    assert [m for m, _, _ in s.sender.sent] == [MOBILE]  # the current mobile's code only
     assert [(e.mobile, e.detail["reason"]) for e in s.store.events_of(EventType.SMS_CODE_REFUSED)] == [
         (NEW, "mobile_in_use")
     ]
@@ -120,7 +136,7 @@ def test_an_account_without_password_proves_itself_with_a_code_to_its_current_mo
     s = services()
     signed_in = s.login_with_sms(SmsCredentials(MOBILE, request_code(s, purpose="login"), CLIENT, agreement=True))
     user, token = s.store.users.get(signed_in.user_id), signed_in.session.token
-    code = new_code(s, user)
+    code = new_code(s, user, current=False)
     with pytest.raises(errors.CurrentCodeInvalid):
         change(s, user, token, code, password=None)
     current = request_code(s, None, purpose="change_mobile", user_id=user.id)  # to the account's own mobile
@@ -267,7 +283,7 @@ def passwordless(s):
 def test_both_codes_are_used_up_by_the_change():
     s = services()
     user, token = passwordless(s)
-    code = new_code(s, user)
+    code = new_code(s, user, current=False)
     current = request_code(s, None, purpose="change_mobile", user_id=user.id)
     change(s, user, token, code, password=None, current_code=current)
     assert [(c.mobile, c.spent) for c in s.store.sms.rows if c.purpose.startswith("change_mobile")] == [
@@ -280,14 +296,14 @@ def test_a_wrong_current_code_is_recorded():
     s = services()
     user, token = passwordless(s)
     with pytest.raises(errors.CurrentCodeInvalid):
-        change(s, user, token, new_code(s, user), password=None)
+        change(s, user, token, new_code(s, user, current=False), password=None)
     assert refusals(s) == [(user.id, MOBILE, {"reason": "current_code_invalid"})]
 
 
 def test_a_current_code_used_by_a_racing_request_before_the_change_is_refused():
     s = services()
     user, token = passwordless(s)
-    code = new_code(s, user)
+    code = new_code(s, user, current=False)
     current = request_code(s, None, purpose="change_mobile", user_id=user.id)
     transactions, uow = [], s.change_mobile.uow
 
@@ -334,3 +350,70 @@ def test_a_change_from_a_session_that_is_not_there_must_sign_in():
     with pytest.raises(errors.LoginRequired):
         change(s, user, "no such session", new_code(s, user))
     assert user.mobile == MOBILE
+
+
+# --- every account proves its current mobile; the number left behind is told ------------------------------
+
+
+def test_the_password_and_a_code_to_the_new_mobile_alone_do_not_move_a_password_account():
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    code = new_code(s, user, current=False)
+    for missing in (None, "000000"):
+        with pytest.raises(errors.CurrentCodeInvalid):
+            change(s, user, token, code, current_code=missing)
+    assert user.mobile == MOBILE and s.store.events_of(EventType.MOBILE_CHANGED) == []
+    assert s.hasher.verify_calls == [(user.password_hash, PASSWORD)]  # the sign-in's only: no argon2 without it
+    assert refusals(s) == [(user.id, MOBILE, {"reason": "current_code_invalid"})] * 2
+    assert s.sender.notices == []
+
+
+def test_a_wrong_new_code_still_counts_a_try_on_the_current_code():
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    code = new_code(s, user)
+    with pytest.raises(errors.SmsCodeInvalid):
+        change(s, user, token, "000000" if code != "000000" else "111111")
+    current = next(c for c in s.store.sms.rows if c.mobile == MOBILE and c.purpose.startswith("change_mobile"))
+    assert current.attempts == 1
+
+
+def test_the_old_mobile_is_told_after_the_change():
+    s = services()
+    user = add_user(s)
+    change(s, user, sign_in(s), new_code(s, user))
+    assert s.sender.notices == [(MOBILE, "mobile_changed_notice")]
+    [sent] = s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_SENT)
+    assert (sent.mobile, sent.user_id, sent.detail) == (MOBILE, user.id, {"provider": "fake"})
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [errors.SmsProviderFailed("aliyun", "timeout"), errors.SmsNumberRejected("aliyun", "isv.MOBILE_NUMBER_ILLEGAL")],
+)
+def test_a_notice_the_provider_fails_is_recorded_and_the_change_stands(failure):
+    s = services()
+    user = add_user(s)
+    s.sender.fail_notice = failure
+    renewed = change(s, user, sign_in(s), new_code(s, user))
+    assert user.mobile == NEW and s.load_session_user(renewed.token, CLIENT.ip).user_id == user.id
+    [failed] = s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_FAILED)
+    code = failure.code if isinstance(failure, errors.SmsProviderFailed) else failure.provider_code
+    assert (failed.mobile, failed.user_id, failed.detail) == (
+        MOBILE,
+        user.id,
+        {"provider": "aliyun", "provider_code": code},
+    )
+    assert s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_SENT) == []
+
+
+def test_no_notice_is_sent_for_a_refused_change():
+    s = services()
+    user = add_user(s)
+    token = sign_in(s)
+    code = new_code(s, user)
+    with pytest.raises(errors.CurrentPasswordInvalid):
+        change(s, user, token, code, password="wrong password")
+    assert s.sender.notices == [] and s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_SENT) == []

@@ -8,7 +8,7 @@ from flask import Blueprint, session
 from adapters.qr import qr_svg_data_uri
 from domain.use_cases.admin.enrolment import Enrolment
 from domain.use_cases.admin.sign_in import OperatorCredentials
-from domain.use_cases.admin.users import UserAction
+from domain.use_cases.admin.users import OperatorMobileChange, UserAction
 from entrypoints.messages import say
 from entrypoints.web.admin.auth import actor, end_operator_session, new_session_id, start_operator_session
 from entrypoints.web.api import ok
@@ -89,3 +89,13 @@ def enable(user_id: int):
 def end_sessions(user_id: int):
     act(console().end_user_sessions, user_id)
     return ok(say("console.sessions_ended"))
+
+
+@admin_api.post("/users/<int:user_id>/change_mobile")
+def change_mobile(user_id: int):
+    """申诉 (docs/operator-console.md): admins only, with the reason; every session of the user ends."""
+    data = body()
+    console().change_user_mobile(
+        OperatorMobileChange(actor(), user_id, data["mobile"], data["reason"], client_context())
+    )
+    return ok(say("console.mobile_changed"))

@@ -1,5 +1,5 @@
-/* The actions on a user's page: show the full mobile, unlock, disable or enable, end every session (each one
-   confirmed, and recorded in the audit log) */
+/* The actions on a user's page: show the full mobile, unlock, disable or enable, end every session, and change
+   the mobile for a user who lost the old one, an appeal (each one confirmed, and recorded in the audit log) */
 (function (document) {
   'use strict';
   var C = window.Console;
@@ -24,6 +24,31 @@
       }
       C.msg(result.data.message, true);
       window.setTimeout(function () { window.location.reload(); }, 800);
+    });
+  }
+
+  // an appeal: a new mobile for a user who lost the old one, with the reason (confirmed, recorded)
+  var appeal = document.getElementById('change-mobile-form');
+  if (appeal) {
+    appeal.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var button = document.getElementById('change-mobile-submit');
+      var payload = {
+        mobile: String(appeal.elements.namedItem('mobile').value || '').trim(),
+        reason: String(appeal.elements.namedItem('reason').value || '').trim()
+      };
+      C.confirm(appeal.getAttribute('data-confirm'), function () {
+        C.busy(button, true);
+        C.post('/users/' + userId + '/change_mobile', payload).then(function (result) {
+          C.busy(button, false);
+          if (!C.ok(result)) {
+            C.handleFailure(result);
+            return;
+          }
+          C.msg(result.data.message, true);
+          window.setTimeout(function () { window.location.reload(); }, 800);
+        });
+      });
     });
   }
 

@@ -64,8 +64,8 @@ layui.use(['form'], function () {
     }
   });
 
-  // a new mobile: the owner proves who they are first (the current password, or without one a code sent to the
-  // current mobile), then the new mobile is verified
+  // a new mobile: the owner proves the current mobile with a code sent to it (and the current password, when the
+  // account has one), and the new mobile with a code sent to that
   var mobileForm = document.getElementById('mobile-form');
   var captcha = App.captcha(mobileForm);
   var senders = [App.smsSender({
@@ -76,19 +76,16 @@ layui.use(['form'], function () {
     captcha: captcha,
     before: function () { return App.validate('#settings-new-mobile'); }
   })];
-  var currentCodeButton = document.getElementById('mobile-get-current-code');
-  if (currentCodeButton) {
-    senders.push(App.smsSender({
-      form: mobileForm,
-      button: currentCodeButton,
-      endpoint: '/api/account/mobile/send_current_code',
-      purpose: 'change_mobile_current',
-      captcha: captcha,
-      mobile: false,
-      codeField: 'currentVercode',
-      before: function () { return true; }
-    }));
-  }
+  senders.push(App.smsSender({
+    form: mobileForm,
+    button: document.getElementById('mobile-get-current-code'),
+    endpoint: '/api/account/mobile/send_current_code',
+    purpose: 'change_mobile_current',
+    captcha: captcha,
+    mobile: false,
+    codeField: 'currentVercode',
+    before: function () { return true; }
+  }));
 
   App.submit({
     form: mobileForm,
@@ -98,9 +95,7 @@ layui.use(['form'], function () {
     payload: function (field) {
       var body = { mobile: String(field.mobile || '').trim(), vercode: String(field.vercode || '').trim() };
       if (mobileForm.elements.namedItem('currentPassword')) body.currentPassword = field.currentPassword || '';
-      if (mobileForm.elements.namedItem('currentVercode')) {
-        body.currentVercode = String(field.currentVercode || '').trim();
-      }
+      body.currentVercode = String(field.currentVercode || '').trim();
       return body;
     },
     success: function (data) {
