@@ -467,8 +467,9 @@ def test_remember_me_cookie_and_the_right_autocomplete(open_page, live):
             "confirmPassword": "new-password",
             "mobile": "tel",
             "captcha": "off",
+            "currentVercode": "one-time-code",
             "vercode": "one-time-code",
-        },  # the last four: 换绑手机号 (its currentPassword as above)
+        },  # the last five: 换绑手机号 (its currentPassword as above), a code to the current mobile and to the new one
     }
     for path, fields in expected.items():
         page = forgotten if path == "/settings" else anonymous
