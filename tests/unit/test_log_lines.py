@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+import structlog
 from structlog.testing import capture_logs
 
+from adapters import logging as log_module
 from adapters.logging import log_event
 from domain.events import AuditEvent, ClientContext, EventType
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fresh_audit_logger(monkeypatch):
+    """The app configures structlog to cache a logger on first use: once an earlier test in the process has logged,
+    the module's audit logger no longer sees capture_logs. A fresh one, made inside capture_logs, does."""
+    monkeypatch.setattr(log_module, "audit_logger", structlog.get_logger("audit"))
 
 
 def test_a_nickname_change_is_logged_without_either_nickname():
