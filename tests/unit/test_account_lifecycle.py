@@ -145,6 +145,7 @@ def test_signing_in_during_the_cool_off_cancels_the_deletion_and_says_so():
     assert signed_in.deletion_cancelled is True and user.deletion_due_at is None
     [event] = s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED)
     assert (event.user_id, event.mobile, event.client) == (user.id, MOBILE, CLIENT)
+    assert event.occurred_at == T0 + COOL_OFF - timedelta(seconds=1)
     assert s.login(credentials(s)).deletion_cancelled is False  # only the once
     assert len(s.store.events_of(EventType.ACCOUNT_DELETION_CANCELLED)) == 1
     with freeze_time(T0 + COOL_OFF * 2):

@@ -59,6 +59,7 @@ def test_what_the_search_box_means_to_a_role_that_may_see_full_mobiles(raw, quer
         ("1380013800", UserQuery(user_id=1380013800, nickname_prefix="1380013800")),  # ten digits: no mobile
         ("13800138000", UserQuery(user_id=13800138000, mobile="13800138000", nickname_prefix="13800138000")),
         ("138001380001", UserQuery(user_id=138001380001, nickname_prefix="138001380001")),
+        ("1" * 40, UserQuery(nickname_prefix="1" * 32)),
         ("alice", UserQuery(nickname_prefix="alice")),
     ],
 )
