@@ -7,6 +7,7 @@ import pytest
 from domain import errors
 from domain.model import (
     CaptchaChallenge,
+    HeldNumber,
     SmsChallenge,
     SmsPurpose,
     SmsStatus,
@@ -19,6 +20,7 @@ from domain.model import (
     nickname_skeleton,
     normalize_mobile,
     normalize_nickname,
+    pseudonymize_mentions,
 )
 from tests.builders import TEST_RULES as RULES
 
@@ -130,6 +132,7 @@ def test_nickname_refused(raw):
         "admin123",
         "adm1n",
         "a.d.m.i.n",
+        "a-d-m-i-n-9",  # no word is "admin": only the whole name, its digits stripped, is
         "ЅUPPОRT",  # Cyrillic Ѕ and О
         "rооt",  # Cyrillic о twice
         "Official",
@@ -144,6 +147,26 @@ def test_a_reserved_nickname_is_refused_in_any_look_alike_spelling(raw):
 @pytest.mark.parametrize("raw", ["badminton", "小明", "用户8000", "Alice", "Наташа", "Ivan", "supportive", "管 小 理"])
 def test_names_that_only_contain_reserved_letters_are_kept(raw):
     assert normalize_nickname(raw, RULES) == raw
+
+
+def test_pseudonymising_replaces_only_the_numbers_it_is_given():
+    pseudonyms = {"13800138000": "xaaaaaaaaaa"}
+    detail = {"n": 13800138000, "count": 2, "other": 13900139000, "flag": True, "text": "to 13800138000"}
+    assert pseudonymize_mentions(detail, pseudonyms) == {
+        "n": "xaaaaaaaaaa",
+        "count": 2,  # other integers stay as they are
+        "other": 13900139000,
+        "flag": True,
+        "text": "to xaaaaaaaaaa",
+    }
+
+
+def test_a_held_number_is_the_next_holders_from_the_moment_they_took_it():
+    held = HeldNumber("13800138000", taken_by=2, taken_at=T0)
+    assert held.covers(None, T0 - timedelta(microseconds=1))
+    assert not held.covers(None, T0)  # the same instant is already the next holder's
+    assert not held.covers(2, T0 - timedelta(days=1))  # their own events, whenever
+    assert HeldNumber("13800138000").covers(2, T0)  # nobody took it: every event is the erased account's
 
 
 def test_the_look_alike_skeleton_maps_both_sides():
