@@ -544,6 +544,98 @@ def test_an_account_gets_a_few_copies_a_window_then_waits_for_the_oldest_to_leav
         s.export_account_data(DataExportRequest(user.id, CLIENT))
 
 
+def test_with_no_sign_up_or_change_event_the_current_number_counts_from_the_accounts_creation():
+    """From the creation less one code's lifetime (the code that proved the number), and not before."""
+    s = make_services()
+    with freeze_time(T0):
+        user = add_user(s)  # no events: they were purged
+    ttl = TEST_RULES.sms_code_ttl
+
+    def unattributed(at, mobile=MOBILE):
+        s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, at, CLIENT, mobile, None, {}))
+
+    unattributed(T0 - ttl - timedelta(seconds=1))  # the number's previous holder
+    unattributed(T0 - ttl)
+    unattributed(T0 - timedelta(seconds=1))
+    unattributed(T0 + timedelta(hours=1))
+    unattributed(T0 + timedelta(hours=1), mobile=None)  # names no number: nobody's
+    with freeze_time(T0 + timedelta(hours=2)):
+        copy = s.export_account_data(DataExportRequest(user.id, CLIENT))
+    assert [(e.type, e.mobile, e.occurred_at - T0) for e in copy.events] == [
+        (EventType.LOGIN_FAILED, MOBILE, -ttl),
+        (EventType.LOGIN_FAILED, MOBILE, timedelta(seconds=-1)),
+        (EventType.LOGIN_FAILED, MOBILE, timedelta(hours=1)),
+        (EventType.DATA_EXPORTED, MOBILE, timedelta(hours=2)),
+    ]
+
+
+def test_each_number_counts_from_its_change_until_the_next_one():
+    """Three numbers: the middle one's period ends at the second change; a changed-to number counts from the
+    change itself (its code went to the account, so anything naming no account before it is someone else's)."""
+    s = make_services()
+    second, third = "13900139000", "13700137000"
+    hour = timedelta(hours=1)
+    with freeze_time(T0):
+        user = add_user(s, third)
+
+    def event(event_type, at, mobile, user_id=None):
+        s.store.events.append(AuditEvent(event_type, T0 + at, CLIENT, mobile, user_id, {}))
+
+    event(EventType.USER_REGISTERED, timedelta(0), MOBILE, user.id)
+    event(EventType.LOGIN_FAILED, 2 * hour - timedelta(minutes=1), second)  # just before the account took it
+    event(EventType.MOBILE_CHANGED, 2 * hour, second, user.id)
+    event(EventType.LOGIN_FAILED, 3 * hour, second)  # while it held the second number
+    event(EventType.MOBILE_CHANGED, 4 * hour, third, user.id)
+    event(EventType.LOGIN_FAILED, 5 * hour, second)  # after it left it
+    event(EventType.MOBILE_CHANGED, 6 * hour, None, user.id)  # names no number: opens no period
+    event(EventType.LOGIN_FAILED, 7 * hour, None)  # names no account and no number: nobody's
+    with freeze_time(T0 + 8 * hour):
+        copy = s.export_account_data(DataExportRequest(user.id, CLIENT))
+    assert [(e.type, e.mobile, e.user_id, e.occurred_at - T0) for e in copy.events] == [
+        (EventType.USER_REGISTERED, MOBILE, user.id, timedelta(0)),
+        (EventType.MOBILE_CHANGED, second, user.id, 2 * hour),
+        (EventType.LOGIN_FAILED, second, None, 3 * hour),
+        (EventType.MOBILE_CHANGED, third, user.id, 4 * hour),
+        (EventType.MOBILE_CHANGED, None, user.id, 6 * hour),
+        (EventType.DATA_EXPORTED, third, user.id, 8 * hour),
+    ]
+
+
+def test_a_copy_reads_only_the_newest_changes_it_is_allowed_to():
+    """Past `data_copy_mobile_history` changes, the older numbers' events naming no account are left out."""
+    s = make_services(rules=dataclasses.replace(TEST_RULES, data_copy_mobile_history=1))
+    new = "13900139000"
+    with freeze_time(T0):
+        user = add_user(s, new)
+    s.store.events.append(AuditEvent(EventType.USER_REGISTERED, T0, CLIENT, MOBILE, user.id, {}))
+    s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0 + timedelta(minutes=1), CLIENT, MOBILE, None, {}))
+    s.store.events.append(AuditEvent(EventType.MOBILE_CHANGED, T0 + timedelta(hours=1), CLIENT, new, user.id, {}))
+    with freeze_time(T0 + timedelta(hours=2)):
+        copy = s.export_account_data(DataExportRequest(user.id, CLIENT))
+    assert [e.type for e in copy.events] == [
+        EventType.USER_REGISTERED,
+        EventType.MOBILE_CHANGED,
+        EventType.DATA_EXPORTED,
+    ]
+
+
+def test_the_copy_limit_counts_only_the_copies_in_the_window():
+    s = make_services()
+    user = add_user(s)
+    limit, window = TEST_RULES.data_copies_per_window, TEST_RULES.data_copy_window
+    with freeze_time(T0) as clock:
+        s.export_account_data(DataExportRequest(user.id, CLIENT))  # long before: out of the window
+        clock.move_to(T0 + 2 * window)
+        for _ in range(limit):
+            s.export_account_data(DataExportRequest(user.id, CLIENT))
+            clock.tick(1)
+        clock.move_to(T0 + 3 * window - timedelta(seconds=61))
+        with pytest.raises(errors.DataCopyLimitReached) as refused:
+            s.export_account_data(DataExportRequest(user.id, CLIENT))
+    assert refused.value.retry_after == 61
+    assert refused.value.facts == {"minutes": 2}  # a minute and a second, rounded up
+
+
 def test_the_copy_lists_each_session_as_the_server_keeps_it():
     s = make_services()
     add_user(s)
