@@ -747,3 +747,25 @@ def test_erasure_pseudonymises_every_mention_of_every_number_the_account_held_in
     assert not any(current in f"{e.mobile} {e.detail}" for e in events)
     [erased] = s.store.events_of(EventType.ACCOUNT_ERASED)
     assert erased.detail == {"events_pseudonymized": 7}  # the five above, the export, the deletion request
+
+
+def test_erasure_takes_the_next_holders_creation_as_when_they_took_a_number_no_event_says():
+    """Their sign-up event was purged: events naming the number before their account existed are the erased
+    account's, and from its creation on they are the next holder's."""
+    s = make_services()
+    current = "13700137000"
+    with freeze_time(T0 - timedelta(days=10)):
+        user = add_user(s, current)
+    s.store.events.append(AuditEvent(EventType.USER_REGISTERED, T0 - timedelta(days=10), CLIENT, MOBILE, user.id, {}))
+    s.store.events.append(AuditEvent(EventType.MOBILE_CHANGED, T0 - timedelta(days=9), CLIENT, current, user.id, {}))
+    s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0 - timedelta(days=5), CLIENT, MOBILE, None, {}))
+    with freeze_time(T0 - timedelta(days=2)):
+        add_user(s, MOBILE, nickname="Bob")  # no event says when he took the number
+    s.store.events.append(AuditEvent(EventType.LOGIN_FAILED, T0 - timedelta(days=1), CLIENT, MOBILE, None, {}))
+    with freeze_time(T0):
+        request_deletion(s, user)
+    with freeze_time(T0 + COOL_OFF):
+        assert s.erase_due_accounts(PURGE) == 1
+    pseudonym = pseudonymize_mobile(PSEUDONYM_KEY, MOBILE)
+    failed = s.store.events_of(EventType.LOGIN_FAILED)
+    assert [e.mobile for e in failed] == [pseudonym, MOBILE]
