@@ -367,6 +367,70 @@ def test_a_first_password_set_by_a_racing_request_while_hashing_refuses_this_one
     ]
 
 
+def test_a_first_password_whose_code_a_racing_request_used_while_hashing_is_refused_and_recorded():
+    s = make_services()
+    user = add_user(s)
+    token = sign_in(s)
+    user.password_hash = None  # an account made by 验证码登录
+    hash_password = s.hasher.hash
+
+    def hash_while_another_request_spends_the_code(password):
+        s.store.sms.rows[-1].spent = True
+        return hash_password(password)
+
+    s.hasher.hash = hash_while_another_request_spends_the_code
+    with freeze_time(T0):
+        code = request_code(s, None, purpose="reset_password", user_id=user.id)
+        with pytest.raises(errors.SmsCodeInvalid):
+            s.change_password(PasswordChange(user.id, "", NEW, NEW, CLIENT, token, code))
+    assert user.password_hash is None and s.load_session_user(token, None) is not None
+    assert s.store.events_of(EventType.PASSWORD_CHANGE_REFUSED) == [
+        AuditEvent(
+            EventType.PASSWORD_CHANGE_REFUSED,
+            T0,
+            CLIENT,
+            mobile="13800138000",
+            user_id=user.id,
+            detail={"reason": "sms_code_invalid"},
+        )
+    ]
+
+
+def test_a_password_change_whose_account_moved_to_another_mobile_while_verifying_must_sign_in():
+    s = make_services()
+    user = add_user(s)
+    token = sign_in(s)
+    verify = s.hasher.verify
+
+    def verify_while_a_racing_change_moves_the_mobile(password_hash, password):
+        user.mobile = "13700137000"
+        return verify(password_hash, password)
+
+    s.hasher.verify = verify_while_a_racing_change_moves_the_mobile
+    with pytest.raises(errors.LoginRequired):
+        s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, token))
+    assert verify(user.password_hash, PASSWORD) and s.load_session_user(token, None) is not None
+    assert s.store.events_of(EventType.PASSWORD_CHANGED) == []
+
+
+def test_a_password_change_whose_account_moved_before_its_row_was_locked_must_sign_in_and_counts_no_try():
+    s = make_services()
+    user = add_user(s)
+    token = sign_in(s)
+    verified = len(s.hasher.verify_calls)
+    get_for_update = s.store.users.get_for_update
+
+    def lock_the_row_after_a_racing_change_moved_the_mobile(user_id):
+        user.mobile = "13700137000"
+        return get_for_update(user_id)
+
+    s.store.users.get_for_update = lock_the_row_after_a_racing_change_moved_the_mobile
+    with pytest.raises(errors.LoginRequired):
+        s.change_password(PasswordChange(user.id, PASSWORD, NEW, NEW, CLIENT, token))
+    assert user.failed_logins == 0 and len(s.hasher.verify_calls) == verified  # refused before the count and argon2
+    assert s.store.events_of(EventType.PASSWORD_CHANGED) == []
+
+
 def test_a_nickname_change_records_who_when_from_where_and_both_names():
     s = make_services()
     user = add_user(s)

@@ -417,3 +417,30 @@ def test_no_notice_is_sent_for_a_refused_change():
     with pytest.raises(errors.CurrentPasswordInvalid):
         change(s, user, token, code, password="wrong password")
     assert s.sender.notices == [] and s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_SENT) == []
+
+
+def test_a_notice_the_sender_fails_outside_its_promise_is_recorded_by_the_exception_and_the_change_stands():
+    s = services()
+    user = add_user(s)
+    s.sender.fail_notice = RuntimeError("sender bug")  # neither a provider failure nor a refusal of the number
+    renewed = change(s, user, sign_in(s), new_code(s, user))
+    assert user.mobile == NEW and s.load_session_user(renewed.token, CLIENT.ip).user_id == user.id
+    [failed] = s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_FAILED)
+    assert (failed.mobile, failed.user_id, failed.detail) == (
+        MOBILE,
+        user.id,
+        {"provider": None, "provider_code": "RuntimeError"},
+    )
+    assert s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_SENT) == []
+
+
+def test_a_notice_the_sender_takes_without_a_receipt_is_recorded_as_sent_with_no_provider():
+    s = services()
+    user = add_user(s)
+    told = []
+    s.sender.send_notice = lambda mobile, notice: told.append((mobile, notice))  # answers None
+    change(s, user, sign_in(s), new_code(s, user))
+    assert told == [(MOBILE, "mobile_changed_notice")]
+    [sent] = s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_SENT)
+    assert (sent.mobile, sent.user_id, sent.detail) == (MOBILE, user.id, {"provider": None})
+    assert s.store.events_of(EventType.MOBILE_CHANGE_NOTICE_FAILED) == []
