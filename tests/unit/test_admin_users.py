@@ -247,7 +247,7 @@ def test_which_numbers_a_user_can_have_as_id(raw, user_id):
     assert an_id(raw) == user_id
 
 
-@pytest.mark.parametrize("name", ["view_user", *ACTIONS])
+@pytest.mark.parametrize("name", ["view_user", "change_user_mobile", *ACTIONS])
 def test_the_store_is_never_asked_for_an_id_no_user_can_have(name):
     s, admin = console()
     asked = []
@@ -255,6 +255,8 @@ def test_the_store_is_never_asked_for_an_id_no_user_can_have(name):
     with pytest.raises(errors.NotFound) as missing:
         if name == "view_user":
             s.admin.view_user(admin, 2**63, CLIENT)
+        elif name == "change_user_mobile":
+            appeal(s, admin, 2**63)
         else:
             act(s, admin, name, 2**63)
     assert missing.value.key == "not_found.user" and asked == []
