@@ -247,7 +247,7 @@ def test_which_numbers_a_user_can_have_as_id(raw, user_id):
     assert an_id(raw) == user_id
 
 
-@pytest.mark.parametrize("name", ["view_user", *ACTIONS])
+@pytest.mark.parametrize("name", ["view_user", "change_user_mobile", *ACTIONS])
 def test_the_store_is_never_asked_for_an_id_no_user_can_have(name):
     s, admin = console()
     asked = []
@@ -255,6 +255,8 @@ def test_the_store_is_never_asked_for_an_id_no_user_can_have(name):
     with pytest.raises(errors.NotFound) as missing:
         if name == "view_user":
             s.admin.view_user(admin, 2**63, CLIENT)
+        elif name == "change_user_mobile":
+            appeal(s, admin, 2**63)
         else:
             act(s, admin, name, 2**63)
     assert missing.value.key == "not_found.user" and asked == []
@@ -345,6 +347,41 @@ def test_an_admin_changes_the_mobile_with_a_reason_every_session_ends_and_it_is_
         "reason": "工单 1207-001： 身份证与注册信息一致",
     }
     assert s.sender.notices == []  # the old number is the one the user lost
+
+
+def test_an_appeal_ends_the_sessions_as_mobile_changed_and_is_recorded_at_its_time():
+    s, admin = console()
+    user = add_user(s)
+    with freeze_time(T0):
+        s.login(credentials(s))
+        appeal(s, admin, user.id)
+    [session] = s.store.sessions.for_user(user.id)
+    assert (session.ended_at, session.end_reason) == (T0, "mobile_changed")
+    [event] = s.store.events_of(EventType.ADMIN_USER_MOBILE_CHANGED)
+    assert event.occurred_at == T0
+
+
+@pytest.mark.parametrize(
+    "reason, key, facts",
+    [
+        ("  \n ", "invalid_input.reason_required", {}),
+        ("很" * 201, "invalid_input.reason_too_long", {"max": 200}),
+    ],
+)
+def test_a_missing_or_too_long_reason_is_refused_next_to_the_reason_field(reason, key, facts):
+    s, admin = console()
+    user = add_user(s)
+    with pytest.raises(errors.InvalidInput) as refused:
+        appeal(s, admin, user.id, reason=reason)
+    assert (refused.value.key, refused.value.field, refused.value.facts) == (key, "reason", facts)
+
+
+def test_a_reason_of_the_longest_length_is_taken():
+    s, admin = console()
+    user = add_user(s)
+    appeal(s, admin, user.id, reason="很" * 200)
+    [event] = s.store.events_of(EventType.ADMIN_USER_MOBILE_CHANGED)
+    assert user.mobile == "13900139000" and event.detail["reason"] == "很" * 200
 
 
 def test_an_auditor_may_not_change_a_mobile_and_the_refusal_is_recorded():
