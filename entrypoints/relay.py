@@ -24,7 +24,6 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.jetstream import JetStreamSink
 from adapters.sqlalchemy.outbox import Due, Outcome, RelayLease, SqlOutbox, StaleFanOut
@@ -262,7 +261,7 @@ async def run(
                 if outages:
                     log.info("relay.database_back")
                 outages = 0
-            except SQLAlchemyError as exc:
+            except relay.outbox.unavailable_errors as exc:
                 # The database went away: drop the lease (its session is gone anyway), wait, try again.
                 outages += 1
                 relay.lease.release()

@@ -118,6 +118,12 @@ class Outcome:
 
 
 class SqlOutbox:
+    @property
+    def unavailable_errors(self) -> tuple[type[Exception], ...]:
+        """What a lost database raises: SQLAlchemy's errors, and the driver's own, which SQLAlchemy lets through
+        unwrapped from a new connection's set-up (its isolation level, on MariaDB, when the server vanished)."""
+        return (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error)
+
     def __init__(self, engine: Engine):
         # Read committed on the servers: each statement sees what has committed by then, and the sequencer's
         # UPDATE by primary key takes no gap locks that would stall the web workers' INSERTs on MariaDB.

@@ -221,6 +221,32 @@ def test_two_relays_at_once_never_deliver_an_event_twice(database_url):
 # --- the database goes away ------------------------------------------------------------------------------------
 
 
+def test_a_driver_error_sqlalchemy_lets_through_unwrapped_pauses_the_relay_instead_of_ending_it(database_url, receiver):
+    """A connection's set-up (its isolation level, on MariaDB) raises the driver's own error when the server has just
+    gone: the relay must wait and go on, as for any lost database, not die with its thread."""
+    engine = migrated(database_url)
+    add_endpoint(engine, receiver.url)
+    relay = make_relay(engine, poll_interval=0.05)
+    settle, lost = relay.outbox.settle, []
+
+    def settle_after_losing_the_server_once(*args, **kwargs):
+        if not lost:
+            lost.append(True)
+            raise engine.dialect.loaded_dbapi.OperationalError("Lost connection to the server during query")
+        return settle(*args, **kwargs)
+
+    relay.outbox.settle = settle_after_losing_the_server_once
+    thread = RelayThread(relay)
+    try:
+        ids = commit_events(engine, [("user.registered", n) for n in range(3)])
+        receiver.wait_for(3, timeout=60)
+        assert lost and thread.thread.is_alive()
+        assert set(receiver.ids()) >= set(ids)
+    finally:
+        thread.stop()
+        engine.dispose()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("server", ["postgresql", "mariadb"])
 def test_the_relay_waits_for_the_database_and_resumes(server, receiver):
