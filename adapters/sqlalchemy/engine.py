@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,6 +54,11 @@ def _create_private(path: Path) -> None:
 def _sqlite_engine(url: str) -> Engine:
     if (path := sqlite_file(make_url(url))) is not None and not path.exists():
         _create_private(path)
+        # WAL is kept in the file: set once here, before any engine connects, a connection's own PRAGMA below finds
+        # it set and needs no exclusive lock (switching a fresh file while another connection holds the write lock
+        # can fail at once with "database is locked", whatever the busy timeout).
+        with closing(sqlite3.connect(path, timeout=15)) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
     engine = create_engine(url, connect_args={"timeout": 15})
 
     @event.listens_for(engine, "connect")
